@@ -1,0 +1,136 @@
+/**
+ * `arbion start`: the whole product in one process.
+ * Embedded database: pending migrations are applied here. Server database: start refuses to run
+ * on an outdated schema and says to run `arbion migrate` (several processes may share a server).
+ */
+
+import { createWebServer } from '../../../web-linking/server.js';
+import { type Database, openDatabase } from '../../core/db/database.js';
+import { Migrator } from '../../core/db/migrations/migrator.js';
+import { ArbionError } from '../../core/errors.js';
+import { checkDatabase } from '../../core/health/checks.js';
+import { readiness } from '../../core/health/readiness.js';
+import { productVersion } from '../../core/paths.js';
+import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
+
+export async function startCommand(options: GlobalOptions): Promise<void> {
+  const { config, logger } = loadContext(options);
+  const startedAt = Date.now();
+
+  let database: Database;
+  try {
+    database = await openDatabase(config.database);
+  } catch (error) {
+    logger.fatal(
+      { err: error },
+      error instanceof ArbionError ? error.userMessage : 'cannot open the database',
+    );
+    throw new CommandExit(EXIT_UNHEALTHY);
+  }
+
+  try {
+    const migrator = await Migrator.open(database.adapterFactory);
+    try {
+      if (database.kind === 'embedded') {
+        const applied = await migrator.apply();
+        logger.info(
+          { applied, database: database.description },
+          applied.length > 0 ? 'migrations applied' : 'database schema up to date',
+        );
+      } else {
+        const { pending } = await migrator.status();
+        if (pending.length > 0) {
+          logger.fatal(
+            { pending },
+            `${pending.length} migration(s) pending on ${database.description}: run \`arbion migrate\` first`,
+          );
+          throw new CommandExit(EXIT_UNHEALTHY);
+        }
+      }
+    } finally {
+      migrator.dispose();
+    }
+  } catch (error) {
+    await database.close();
+    if (!(error instanceof CommandExit))
+      logger.fatal({ err: error }, 'cannot bring the database schema up to date');
+    throw error instanceof CommandExit ? error : new CommandExit(EXIT_UNHEALTHY);
+  }
+
+  // Health is what /healthz reports; the schema was checked above, so only reachability is live.
+  const initialHealth = await checkDatabase(database);
+  const web = await createWebServer({
+    logger,
+    health: async () => {
+      let reachable = true;
+      let detail = initialHealth.detail;
+      try {
+        await database.ping();
+      } catch (error) {
+        reachable = false;
+        detail = (error as Error).message;
+      }
+      const ok = reachable && initialHealth.ok;
+      return {
+        status: ok ? 'ok' : 'degraded',
+        version: productVersion,
+        pid: process.pid,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        database: { ...initialHealth, ok, detail },
+      };
+    },
+  });
+  let url: string;
+  try {
+    url = await web.listen({ host: config.web.host, port: config.web.port });
+  } catch (error) {
+    logger.fatal(
+      { err: error, host: config.web.host, port: config.web.port },
+      'cannot listen; is another program using this port? Set PORT to change it',
+    );
+    await database.close();
+    throw new CommandExit(EXIT_UNHEALTHY);
+  }
+  database.lock?.advertise(url);
+
+  const configured = readiness(config);
+  const channels = configured
+    .filter((item) => item.kind === 'channel' && item.configured)
+    .map((item) => item.name);
+  logger.info(
+    {
+      version: productVersion,
+      url,
+      database: database.description,
+      jobs: config.redis ? 'redis' : 'in-process',
+      channelsConfigured: channels,
+      llm: config.llm ? config.llm.model : 'off (fast-path parser only)',
+      startupMs: Date.now() - startedAt,
+    },
+    `Arbion is running at ${url}`,
+  );
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void (async () => {
+        try {
+          await web.close();
+          await database.close();
+        } catch (error) {
+          logger.error({ err: error }, 'error while shutting down');
+        }
+        logger.info('stopped');
+        resolve();
+      })();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * What every command needs first: a valid configuration and a logger. A broken configuration
+ * prints every problem at once and exits with EX_CONFIG (78) before anything starts.
+ */
+
+import { pino } from 'pino';
+import type { Config } from '../core/config/config.js';
+import { loadConfig } from '../core/config/load.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logging/logger.js';
+
+/** sysexits.h: configuration error. */
+export const EXIT_CONFIG = 78;
+/** Something the command checked is not healthy. */
+export const EXIT_UNHEALTHY = 1;
+
+export interface GlobalOptions {
+  /** Path of the .env file, from --env-file. */
+  readonly envFile?: string;
+}
+
+export interface CommandContext {
+  readonly config: Config;
+  readonly logger: Logger;
+}
+
+export class CommandExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+/**
+ * @param logTo `start` logs to stdout; other commands print results there, so they log to stderr
+ * @param reportWarnings log config warnings (doctor reports them itself)
+ */
+export function loadContext(
+  options: GlobalOptions,
+  { logTo = 'stdout', reportWarnings = true }: { logTo?: 'stdout' | 'stderr'; reportWarnings?: boolean } = {},
+): CommandContext {
+  let config: Config;
+  try {
+    config = loadConfig({ envFile: options.envFile });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(
+        `${error.message}\n\nSee .env.example or docs/configuration.md for every setting.\n`,
+      );
+      throw new CommandExit(EXIT_CONFIG);
+    }
+    throw error;
+  }
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    secretValues: config.secretValues,
+    ...(logTo === 'stderr' ? { destination: pino.destination({ dest: 2, sync: true }) } : {}),
+  });
+  if (reportWarnings) for (const warning of config.warnings) logger.warn(warning);
+  return { config, logger };
+}

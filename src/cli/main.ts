@@ -1,0 +1,56 @@
+/**
+ * `arbion`: one command, several subcommands. See `arbion --help`.
+ */
+import { Command } from 'commander';
+import { productVersion } from '../core/paths.js';
+import { doctorCommand } from './commands/doctor.js';
+import { migrateApplyCommand, migrateCreateCommand, migrateStatusCommand } from './commands/migrate.js';
+import { startCommand } from './commands/start.js';
+import { CommandExit, type GlobalOptions } from './context.js';
+
+function buildProgram(): Command {
+  const program = new Command('arbion')
+    .description('Chat-first trading assistant')
+    .version(productVersion)
+    .option('--env-file <path>', 'read settings from this file instead of ./.env')
+    .showHelpAfterError();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('start')
+    .description('run everything in one process: database, web server, channels, jobs')
+    .action(() => startCommand(globals()));
+
+  const migrate = program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(() => migrateApplyCommand(globals()));
+  migrate
+    .command('status')
+    .description('list pending migrations and check the database against prisma/schema.prisma')
+    .action(() => migrateStatusCommand(globals()));
+  migrate
+    .command('create')
+    .description('write a new migration from changes to prisma/schema.prisma (development)')
+    .argument('<name>', 'what the migration does, e.g. add_alert_notes')
+    .action((name: string) => migrateCreateCommand(name));
+
+  program
+    .command('doctor')
+    .description('show the effective configuration (secrets hidden) and check every dependency')
+    .option('--json', 'print one JSON object')
+    .action((options: { json?: boolean }) => doctorCommand(globals(), options));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommandExit) return error.exitCode;
+    process.stderr.write(`arbion: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

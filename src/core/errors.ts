@@ -1,0 +1,91 @@
+/**
+ * One error hierarchy for the whole product.
+ *
+ * Every error we raise on purpose is an {@link ArbionError}: it carries a stable `code` for logs and
+ * tests and a `userMessage` that is safe to show in a chat or on a page (no internals, no secrets).
+ * Anything else that escapes is a bug, and users see {@link GENERIC_USER_MESSAGE} with a reference.
+ */
+
+export const GENERIC_USER_MESSAGE = 'Something went wrong on our side. Nothing was changed.';
+
+export abstract class ArbionError extends Error {
+  /** Stable machine-readable code, e.g. `config_invalid`. */
+  abstract readonly code: string;
+  /** What we tell the user; written for a chat message, never contains secrets. */
+  readonly userMessage: string;
+
+  constructor(message: string, userMessage: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.userMessage = userMessage;
+  }
+}
+
+/** Settings are missing, malformed or contradict each other. Lists every problem at once. */
+export class ConfigError extends ArbionError {
+  readonly code = 'config_invalid';
+  /** One line per problem, each naming the variable. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    const summary = `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+      .map((problem) => `  - ${problem}`)
+      .join('\n')}`;
+    super(summary, summary);
+    this.problems = problems;
+  }
+}
+
+/** The database cannot be reached or opened. */
+export class DatabaseUnavailableError extends ArbionError {
+  readonly code = 'database_unavailable';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(
+      message,
+      'Our database is not reachable right now. Nothing was changed; please try again shortly.',
+      options,
+    );
+  }
+}
+
+/** Another process already holds the embedded database's data directory. */
+export class DataDirectoryLockedError extends ArbionError {
+  readonly code = 'data_directory_locked';
+  /** Process id of the holder. */
+  readonly holderPid: number;
+  /** Where the holder serves HTTP, if it said. */
+  readonly holderUrl: string | undefined;
+
+  constructor(directory: string, holderPid: number, holderUrl: string | undefined) {
+    const message = `The embedded database in ${directory} is in use by another Arbion process (pid ${holderPid}${
+      holderUrl ? `, serving ${holderUrl}` : ''
+    }). Stop it first, or set ARBION_DATA_DIR to another folder.`;
+    super(message, message);
+    this.holderPid = holderPid;
+    this.holderUrl = holderUrl;
+  }
+}
+
+/** A migration could not be created or applied, or the history does not match the database. */
+export class MigrationError extends ArbionError {
+  readonly code = 'migration_failed';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'The database schema could not be brought up to date.', options);
+  }
+}
+
+/** Input from a person (message, form, command line) that we cannot act on. */
+export class InvalidInputError extends ArbionError {
+  readonly code = 'invalid_input';
+
+  constructor(userMessage: string) {
+    super(userMessage, userMessage);
+  }
+}
+
+/** What to show a user for any error: our message for ours, a generic one for everything else. */
+export function userMessageFor(error: unknown): string {
+  return error instanceof ArbionError ? error.userMessage : GENERIC_USER_MESSAGE;
+}

@@ -1,0 +1,74 @@
+/**
+ * Live checks of the services Arbion depends on. Each answers within a few seconds and never throws.
+ */
+import { Redis } from 'ioredis';
+import type { Database } from '../db/database.js';
+import { Migrator } from '../db/migrations/migrator.js';
+
+export interface CheckResult {
+  readonly ok: boolean;
+  /** One line for a person. */
+  readonly detail: string;
+}
+
+export interface DatabaseHealth extends CheckResult {
+  readonly kind: 'server' | 'embedded';
+  readonly description: string;
+  readonly pendingMigrations: readonly string[];
+}
+
+/** Pings the database and reads its migration history. */
+export async function checkDatabase(database: Database): Promise<DatabaseHealth> {
+  const base = { kind: database.kind, description: database.description };
+  try {
+    await database.ping();
+  } catch (error) {
+    return { ...base, ok: false, detail: (error as Error).message, pendingMigrations: [] };
+  }
+  let migrator: Migrator | undefined;
+  try {
+    migrator = await Migrator.open(database.adapterFactory);
+    const status = await migrator.status();
+    const problems = [
+      status.failed.length > 0 ? `failed migrations: ${status.failed.join(', ')}` : '',
+      status.unknown.length > 0 ? `unknown migrations in the database: ${status.unknown.join(', ')}` : '',
+      status.edited.length > 0 ? `applied migrations edited since: ${status.edited.join(', ')}` : '',
+    ].filter(Boolean);
+    const applied = status.committed.length - status.pending.length;
+    const detail =
+      problems.length > 0
+        ? problems.join('; ')
+        : status.pending.length > 0
+          ? `reachable; ${status.pending.length} migration(s) pending: ${status.pending.join(', ')}`
+          : `reachable; migrations up to date (${applied} applied)`;
+    return { ...base, ok: problems.length === 0, detail, pendingMigrations: status.pending };
+  } catch (error) {
+    return { ...base, ok: false, detail: (error as Error).message, pendingMigrations: [] };
+  } finally {
+    migrator?.dispose();
+  }
+}
+
+/** Connects to Redis, sends PING, disconnects. */
+export async function checkRedis(url: string, timeoutMs = 3000): Promise<CheckResult> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const answer = await client.ping();
+    return {
+      ok: answer === 'PONG',
+      detail: answer === 'PONG' ? 'reachable (PING answered)' : `unexpected answer ${answer}`,
+    };
+  } catch (error) {
+    return { ok: false, detail: `not reachable: ${(error as Error).message}` };
+  } finally {
+    client.disconnect();
+  }
+}
