@@ -1,0 +1,136 @@
+/**
+ * What a message means, as data. The fast-path parser produces these, the LLM's tool calls are
+ * validated into the same shapes, and `arbion parse` prints them as JSON. Numbers are decimal
+ * strings, never floats.
+ *
+ * An `order` command is only a request: it becomes a trade intent, which is quoted, risk-checked and
+ * shown on a confirmation card before anything reaches a broker.
+ */
+import { z } from 'zod';
+import {
+  assetClassSchema,
+  fractionString,
+  optionRightSchema,
+  orderSideSchema,
+  orderTypeSchema,
+  positiveDecimalString,
+  timeInForceSchema,
+} from '../domain/values.js';
+
+/** An option leg: "sell 1 AAPL put 190 May 17". */
+export const optionSpecSchema = z.object({
+  underlying: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/),
+  /** YYYY-MM-DD */
+  expiry: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  right: optionRightSchema,
+  strike: positiveDecimalString,
+  /** open or close; absent = open for buy/sell without a position, decided by the core. */
+  positionEffect: z.enum(['open', 'close']).optional(),
+});
+export type OptionSpec = z.infer<typeof optionSpecSchema>;
+
+export const orderCommandSchema = z
+  .object({
+    kind: z.literal('order'),
+    side: orderSideSchema,
+    /** Ticker of the instrument; for options the underlying's ticker. */
+    symbol: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/),
+    assetClass: assetClassSchema,
+    /** Exactly one of quantity, notional, fractionOfPosition. */
+    quantity: positiveDecimalString.optional(),
+    /** USD amount: "buy $500 of BTC". */
+    notional: positiveDecimalString.optional(),
+    /** Share of the current position, in (0, 1]: "sell half my TSLA" = "0.5". */
+    fractionOfPosition: fractionString.optional(),
+    orderType: orderTypeSchema,
+    limitPrice: positiveDecimalString.optional(),
+    stopPrice: positiveDecimalString.optional(),
+    timeInForce: timeInForceSchema,
+    option: optionSpecSchema.optional(),
+  })
+  .superRefine((order, ctx) => {
+    const sizes = [order.quantity, order.notional, order.fractionOfPosition].filter(
+      (value) => value !== undefined,
+    );
+    if (sizes.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'exactly one of quantity, notional, fractionOfPosition is required',
+      });
+    }
+    if (order.fractionOfPosition !== undefined && order.side !== 'sell') {
+      ctx.addIssue({ code: 'custom', message: 'a fraction of a position can only be sold' });
+    }
+    const needsLimit = order.orderType === 'limit' || order.orderType === 'stop_limit';
+    const needsStop = order.orderType === 'stop' || order.orderType === 'stop_limit';
+    if (needsLimit !== (order.limitPrice !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `limitPrice is ${needsLimit ? 'required' : 'not allowed'} for ${order.orderType} orders`,
+      });
+    }
+    if (needsStop !== (order.stopPrice !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `stopPrice is ${needsStop ? 'required' : 'not allowed'} for ${order.orderType} orders`,
+      });
+    }
+    if ((order.assetClass === 'option') !== (order.option !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'option orders (and only they) need an option contract' });
+    }
+    if (order.option !== undefined && order.option.underlying !== order.symbol) {
+      ctx.addIssue({ code: 'custom', message: 'symbol must be the option underlying' });
+    }
+  });
+export type OrderCommand = z.infer<typeof orderCommandSchema>;
+
+export const querySchema = z.enum(['quote', 'balance', 'positions', 'orders', 'help']);
+export const queryCommandSchema = z.object({
+  kind: z.literal('query'),
+  query: querySchema,
+  /** For quotes: the ticker asked about. */
+  symbol: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9.]{0,9}$/)
+    .optional(),
+});
+export type QueryCommand = z.infer<typeof queryCommandSchema>;
+
+/** Account actions that are not orders. */
+export const actionCommandSchema = z.discriminatedUnion('action', [
+  /** "cancel 3f2a..." or "cancel all" (open orders). */
+  z.object({
+    kind: z.literal('action'),
+    action: z.literal('cancel'),
+    target: z.union([z.literal('all'), z.string().min(1)]),
+  }),
+  /** "link", "link schwab": a one-time URL to the linking page. */
+  z.object({
+    kind: z.literal('action'),
+    action: z.literal('link'),
+    provider: z.enum(['schwab', 'etrade', 'alpaca', 'coinbase', 'cdp_wallet']).optional(),
+  }),
+  /** "go live on schwab", "paper mode": switch the trading mode (live needs its own confirmation). */
+  z.object({
+    kind: z.literal('action'),
+    action: z.literal('mode'),
+    mode: z.enum(['paper', 'live']),
+    provider: z.enum(['paper', 'schwab', 'etrade', 'alpaca', 'coinbase', 'cdp_wallet']).optional(),
+  }),
+]);
+export type ActionCommand = z.infer<typeof actionCommandSchema>;
+
+/** Not understood as a plain command. `reason` says why, for people and for the LLM hand-off. */
+export const unknownCommandSchema = z.object({
+  kind: z.literal('unknown'),
+  reason: z.string().optional(),
+});
+export type UnknownCommand = z.infer<typeof unknownCommandSchema>;
+
+export const commandSchema = z.union([
+  orderCommandSchema,
+  queryCommandSchema,
+  actionCommandSchema,
+  unknownCommandSchema,
+]);
+export type Command = OrderCommand | QueryCommand | ActionCommand | UnknownCommand;
