@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { productVersion } from '../core/paths.js';
 import { doctorCommand } from './commands/doctor.js';
 import { migrateApplyCommand, migrateCreateCommand, migrateStatusCommand } from './commands/migrate.js';
+import { parseCommand } from './commands/parse.js';
 import { startCommand } from './commands/start.js';
 import { CommandExit, type GlobalOptions } from './context.js';
 
@@ -40,6 +41,14 @@ function buildProgram(): Command {
     .description('show the effective configuration (secrets hidden) and check every dependency')
     .option('--json', 'print one JSON object')
     .action((options: { json?: boolean }) => doctorCommand(globals(), options));
+
+  program
+    .command('parse')
+    .description(
+      'print what the quick parser makes of a message, as JSON (no argument: one message per stdin line)',
+    )
+    .argument('[text...]', 'the message, e.g. "buy 10 AAPL limit 190" (words are joined with spaces)')
+    .action((words: string[]) => parseCommand(words.length > 0 ? words.join(' ') : undefined));
 
   return program;
 }
