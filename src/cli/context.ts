@@ -3,6 +3,8 @@
  * prints every problem at once and exits with EX_CONFIG (78) before anything starts.
  */
 
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { pino } from 'pino';
 import type { Config } from '../core/config/config.js';
 import { loadConfig } from '../core/config/load.js';
@@ -36,7 +38,18 @@ export class CommandExit extends Error {
  */
 export function loadContext(
   options: GlobalOptions,
-  { logTo = 'stdout', reportWarnings = true }: { logTo?: 'stdout' | 'stderr'; reportWarnings?: boolean } = {},
+  {
+    logTo = 'stdout',
+    reportWarnings = true,
+    consoleLogFile = false,
+    consoleWanted,
+  }: {
+    logTo?: 'stdout' | 'stderr';
+    reportWarnings?: boolean;
+    /** With the console chat on, logs go to ARBION_DATA_DIR/arbion.log so they do not mix with the chat. */
+    consoleLogFile?: boolean;
+    consoleWanted?: (setting: 'auto' | 'on' | 'off') => boolean;
+  } = {},
 ): CommandContext {
   let config: Config;
   try {
@@ -50,11 +63,20 @@ export function loadContext(
     }
     throw error;
   }
+  let destination: ReturnType<typeof pino.destination> | undefined;
+  if (consoleLogFile && consoleWanted?.(config.console)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    const file = path.join(config.dataDir, 'arbion.log');
+    destination = pino.destination({ dest: file, sync: true, mkdir: true });
+    process.stderr.write(`Logs: ${file}\n`);
+  } else if (logTo === 'stderr') {
+    destination = pino.destination({ dest: 2, sync: true });
+  }
   const logger = createLogger({
     level: config.log.level,
-    format: config.log.format,
+    format: destination && consoleLogFile ? 'json' : config.log.format,
     secretValues: config.secretValues,
-    ...(logTo === 'stderr' ? { destination: pino.destination({ dest: 2, sync: true }) } : {}),
+    ...(destination ? { destination } : {}),
   });
   if (reportWarnings) for (const warning of config.warnings) logger.warn(warning);
   return { config, logger };

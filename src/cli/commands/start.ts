@@ -5,16 +5,24 @@
  */
 
 import { createWebServer } from '../../../web-linking/server.js';
+import { ConsoleChannel } from '../../channels/console/console-channel.js';
 import { type Database, openDatabase } from '../../core/db/database.js';
 import { Migrator } from '../../core/db/migrations/migrator.js';
 import { ArbionError } from '../../core/errors.js';
 import { checkDatabase } from '../../core/health/checks.js';
 import { readiness } from '../../core/health/readiness.js';
 import { productVersion } from '../../core/paths.js';
+import { createArbion } from '../../runtime/arbion.js';
 import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
 
+/** How often expiries and resting paper orders are checked. */
+const BACKGROUND_INTERVAL_MS = 2000;
+
 export async function startCommand(options: GlobalOptions): Promise<void> {
-  const { config, logger } = loadContext(options);
+  const consoleWanted = (configValue: 'auto' | 'on' | 'off') =>
+    configValue === 'on' || (configValue === 'auto' && Boolean(process.stdin.isTTY));
+  const { config, logger } = loadContext(options, { logTo: 'stdout', consoleLogFile: true, consoleWanted });
+  const useConsole = consoleWanted(config.console);
   const startedAt = Date.now();
 
   let database: Database;
@@ -93,6 +101,34 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
   }
   database.lock?.advertise(url);
 
+  const arbion = createArbion({ config, database, logger });
+  let backgroundBusy = false;
+  const background = setInterval(() => {
+    if (backgroundBusy) return;
+    backgroundBusy = true;
+    arbion
+      .runBackgroundPass()
+      .catch((error: unknown) => logger.error({ err: error }, 'background pass failed'))
+      .finally(() => {
+        backgroundBusy = false;
+      });
+  }, BACKGROUND_INTERVAL_MS);
+
+  let consoleChannel: ConsoleChannel | undefined;
+  let consoleDone: Promise<void> | undefined;
+  if (useConsole) {
+    consoleChannel = new ConsoleChannel({
+      input: process.stdin,
+      output: process.stdout,
+      prompt: process.stdin.isTTY ? '> ' : '',
+      onMessage: (message) =>
+        arbion.conversation.handle(message).catch((error: unknown) => {
+          logger.error({ err: error }, 'console message failed');
+        }),
+    });
+    arbion.channels.register('console', consoleChannel);
+  }
+
   const configured = readiness(config);
   const channels = configured
     .filter((item) => item.kind === 'channel' && item.configured)
@@ -104,11 +140,18 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
       database: database.description,
       jobs: config.redis ? 'redis' : 'in-process',
       channelsConfigured: channels,
+      console: useConsole,
       llm: config.llm ? config.llm.model : 'off (fast-path parser only)',
       startupMs: Date.now() - startedAt,
     },
     `Arbion is running at ${url}`,
   );
+  if (consoleChannel) {
+    process.stdout.write(
+      `Arbion ${productVersion} - console chat on your PAPER account (web: ${url}).\nType "help" for examples; Ctrl-D or Ctrl-C to stop.\n`,
+    );
+    consoleDone = consoleChannel.run();
+  }
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -121,6 +164,8 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
       logger.info({ signal }, 'shutting down');
       void (async () => {
         try {
+          clearInterval(background);
+          consoleChannel?.stop();
           await web.close();
           await database.close();
         } catch (error) {
@@ -132,5 +177,7 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Ctrl-D in the console stops Arbion like Ctrl-C.
+    void consoleDone?.then(() => stop('SIGTERM'));
   });
 }

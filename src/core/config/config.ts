@@ -53,6 +53,8 @@ export interface Config {
     readonly maxPositionFraction: string;
     readonly dailyLossLimit: string;
     readonly marketDataSeed: number;
+    readonly paperSlippageBps: number;
+    readonly cryptoPrices: 'simulated' | 'coingecko';
   };
   /** Unset without OPENAI_API_KEY: the fast-path parser alone. */
   readonly llm:
@@ -292,6 +294,8 @@ function buildConfig(
       maxPositionFraction: env.RISK_MAX_POSITION_FRACTION,
       dailyLossLimit: env.RISK_DAILY_LOSS_LIMIT,
       marketDataSeed: env.MARKET_DATA_SEED,
+      paperSlippageBps: env.PAPER_SLIPPAGE_BPS,
+      cryptoPrices: env.CRYPTO_PRICES,
     },
     llm:
       env.OPENAI_API_KEY !== undefined

@@ -253,6 +253,20 @@ export const variables = {
     schema: decimalString.default('2000'),
     defaultText: '2000',
   }),
+  PAPER_SLIPPAGE_BPS: variable({
+    group: 'trading',
+    description: 'Slippage the paper broker applies to market orders, in basis points.',
+    secret: false,
+    schema: integerInRange(0, 1000).default(2),
+    defaultText: '2',
+  }),
+  CRYPTO_PRICES: variable({
+    group: 'trading',
+    description: 'Where crypto prices come from: simulated (offline, the default) or coingecko.',
+    secret: false,
+    schema: z.enum(['simulated', 'coingecko']).default('simulated'),
+    defaultText: 'simulated',
+  }),
   MARKET_DATA_SEED: variable({
     group: 'trading',
     description: 'Seed of the offline simulated market (embedded default market data).',

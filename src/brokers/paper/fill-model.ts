@@ -1,0 +1,63 @@
+/**
+ * How the paper broker fills an order against a quote. Pure: the same order and quote always give
+ * the same answer, so the rules are testable without a database.
+ *
+ * - Market orders cross the spread: buys pay the ask, sells get the bid, plus slippage.
+ * - Limit orders fill at the touch when it is at or better than the limit, else they rest.
+ * - Stop orders trigger when the last price reaches the stop, then behave as market (stop) or
+ *   limit (stop-limit) orders.
+ */
+import { Decimal, type OrderSide, type OrderType } from '../../core/domain/values.js';
+import type { Quote } from '../../core/market-data/market-data.js';
+
+export interface FillableOrder {
+  readonly side: OrderSide;
+  readonly orderType: OrderType;
+  readonly limitPrice: Decimal | undefined;
+  readonly stopPrice: Decimal | undefined;
+  /** A stop that has already triggered on an earlier quote. */
+  readonly triggered: boolean;
+}
+
+export type FillDecision =
+  | { readonly action: 'fill'; readonly price: Decimal; readonly triggered: boolean }
+  | { readonly action: 'rest'; readonly triggered: boolean };
+
+function slipped(price: Decimal, side: OrderSide, slippageBps: number): Decimal {
+  const factor = new Decimal(slippageBps).div(10_000);
+  return side === 'buy' ? price.mul(Decimal.add(1, factor)) : price.mul(Decimal.sub(1, factor));
+}
+
+/** Decides whether `order` fills on `quote`, and at what price. */
+export function decideFill(order: FillableOrder, quote: Quote, slippageBps: number): FillDecision {
+  const isStop = order.orderType === 'stop' || order.orderType === 'stop_limit';
+  let triggered = order.triggered;
+  if (isStop && !triggered) {
+    const stop = order.stopPrice;
+    if (stop === undefined) return { action: 'rest', triggered: false };
+    triggered =
+      order.side === 'buy' ? quote.last.greaterThanOrEqualTo(stop) : quote.last.lessThanOrEqualTo(stop);
+    if (!triggered) return { action: 'rest', triggered: false };
+  }
+
+  const touch = order.side === 'buy' ? quote.ask : quote.bid;
+  if (order.orderType === 'market' || order.orderType === 'stop') {
+    return { action: 'fill', price: slipped(touch, order.side, slippageBps), triggered };
+  }
+  const limit = order.limitPrice;
+  if (limit === undefined) return { action: 'rest', triggered };
+  const marketable =
+    order.side === 'buy' ? touch.lessThanOrEqualTo(limit) : touch.greaterThanOrEqualTo(limit);
+  // A marketable limit order gets the touch price, never worse than its limit.
+  return marketable ? { action: 'fill', price: touch, triggered } : { action: 'rest', triggered };
+}
+
+/** Contract multiplier: equity options control 100 shares. */
+export function multiplierFor(assetClass: 'equity' | 'option' | 'crypto'): number {
+  return assetClass === 'option' ? 100 : 1;
+}
+
+/** Decimal places for a paper quantity bought by notional. */
+export function quantityPrecision(assetClass: 'equity' | 'option' | 'crypto'): number {
+  return assetClass === 'crypto' ? 8 : assetClass === 'equity' ? 6 : 0;
+}

@@ -1,0 +1,494 @@
+/**
+ * The built-in paper broker: the default for every user. It behaves like a broker (idempotent
+ * client order ids, resting orders, rejections) and keeps a real ledger in its own tables
+ * (paper_accounts, paper_positions, paper_orders, paper_fills), separate from our order view.
+ *
+ * Every change to an account happens in one transaction that first locks the account row, so
+ * concurrent orders and fills on one account are applied one after another.
+ */
+
+import type { PrismaClient } from '../../core/db/database.js';
+import { Prisma } from '../../core/db/database.js';
+import type { OrderStatus } from '../../core/db/generated/enums.js';
+import { Decimal } from '../../core/domain/values.js';
+import type {
+  MarketDataProvider,
+  OptionContract,
+  Quote,
+  QuoteRequest,
+} from '../../core/market-data/market-data.js';
+import {
+  type Balances,
+  type Broker,
+  type BrokerOrder,
+  BrokerRejectedError,
+  type PlaceOrderRequest,
+  type Position,
+} from '../broker.js';
+import { decideFill, multiplierFor, quantityPrecision } from './fill-model.js';
+
+type Transaction = Prisma.TransactionClient;
+type PaperOrderRow = Prisma.PaperOrderGetPayload<{ include: { fills: true } }>;
+
+const OPEN_STATUSES: OrderStatus[] = ['pending', 'accepted', 'partially_filled'];
+
+export interface PaperBrokerOptions {
+  readonly prisma: PrismaClient;
+  readonly market: MarketDataProvider;
+  /** Extra price paid (buys) or given up (sells) by market orders, in basis points. Default 2. */
+  readonly slippageBps?: number;
+  readonly clock?: () => Date;
+}
+
+/** Prisma's Decimal is another decimal.js copy: convert through strings, exactly. */
+function dec(value: { toString(): string }): Decimal {
+  return new Decimal(value.toString());
+}
+
+function optionalDec(value: { toString(): string } | null): Decimal | undefined {
+  return value === null ? undefined : dec(value);
+}
+
+function toBrokerOrder(row: PaperOrderRow): BrokerOrder {
+  return {
+    brokerOrderId: row.id,
+    clientOrderId: row.clientOrderId,
+    status: row.status,
+    symbol: row.symbol,
+    side: row.side,
+    orderType: row.orderType,
+    quantity: optionalDec(row.quantity),
+    notional: optionalDec(row.notional),
+    limitPrice: optionalDec(row.limitPrice),
+    stopPrice: optionalDec(row.stopPrice),
+    filledQuantity: dec(row.filledQuantity),
+    averageFillPrice: optionalDec(row.averageFillPrice),
+    rejectReason: row.rejectReason ?? undefined,
+    fills: row.fills.map((fill) => ({
+      id: fill.id,
+      quantity: dec(fill.quantity),
+      price: dec(fill.price),
+      fee: dec(fill.fee),
+      at: fill.filledAt,
+    })),
+    createdAt: row.createdAt,
+  };
+}
+
+function quoteRequestFor(row: {
+  assetClass: 'equity' | 'option' | 'crypto';
+  symbol: string;
+  optionUnderlying: string | null;
+  optionExpiry: string | null;
+  optionRight: 'call' | 'put' | null;
+  optionStrike: { toString(): string } | null;
+}): QuoteRequest {
+  if (row.assetClass !== 'option') return { assetClass: row.assetClass, symbol: row.symbol };
+  if (!row.optionUnderlying || !row.optionExpiry || !row.optionRight || !row.optionStrike) {
+    throw new Error(`paper option order ${row.symbol} has no contract`);
+  }
+  return {
+    assetClass: 'option',
+    contract: {
+      underlying: row.optionUnderlying,
+      expiry: row.optionExpiry,
+      right: row.optionRight,
+      strike: dec(row.optionStrike),
+    },
+  };
+}
+
+export class PaperBroker implements Broker {
+  readonly provider = 'paper' as const;
+  private readonly prisma: PrismaClient;
+  private readonly market: MarketDataProvider;
+  private readonly slippageBps: number;
+  private readonly clock: () => Date;
+
+  constructor(options: PaperBrokerOptions) {
+    this.prisma = options.prisma;
+    this.market = options.market;
+    this.slippageBps = options.slippageBps ?? 2;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Opens the ledger of a new paper account; its id is the BrokerAccount's externalId. */
+  static async openAccount(
+    tx: Transaction | PrismaClient,
+    id: string,
+    brokerAccountId: string,
+    startingCash: string,
+  ): Promise<void> {
+    await tx.paperAccount.create({ data: { id, brokerAccountId, cash: startingCash, startingCash } });
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder> {
+    if ((request.quantity === undefined) === (request.notional === undefined)) {
+      throw new BrokerRejectedError('paper', 'an order needs exactly one of quantity and notional');
+    }
+    const existing = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+    if (existing !== undefined) return existing;
+
+    const quoteRequest: QuoteRequest =
+      request.assetClass === 'option'
+        ? { assetClass: 'option', contract: this.requireContract(request.option, request.symbol) }
+        : { assetClass: request.assetClass, symbol: request.symbol };
+    // Quote before the transaction: a slow provider must not hold the account lock.
+    const quote = await this.market.quote(quoteRequest);
+
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        await this.lockAccount(tx, request.accountId);
+        const again = await tx.paperOrder.findUnique({
+          where: {
+            paperAccountId_clientOrderId: {
+              paperAccountId: request.accountId,
+              clientOrderId: request.clientOrderId,
+            },
+          },
+          include: { fills: true },
+        });
+        if (again !== null) return toBrokerOrder(again);
+        const created = await tx.paperOrder.create({
+          data: {
+            paperAccountId: request.accountId,
+            clientOrderId: request.clientOrderId,
+            status: 'accepted',
+            side: request.side,
+            assetClass: request.assetClass,
+            symbol: request.symbol,
+            quantity: request.quantity?.toFixed(),
+            notional: request.notional?.toFixed(),
+            orderType: request.orderType,
+            limitPrice: request.limitPrice?.toFixed(),
+            stopPrice: request.stopPrice?.toFixed(),
+            timeInForce: request.timeInForce,
+            optionUnderlying: request.option?.underlying,
+            optionExpiry: request.option?.expiry,
+            optionRight: request.option?.right,
+            optionStrike: request.option?.strike.toFixed(),
+          },
+          include: { fills: true },
+        });
+        const updated = await this.tryFill(tx, created, quote);
+        return toBrokerOrder(updated);
+      });
+    } catch (error) {
+      // Two concurrent placements of one client order id: the loser returns the winner's order.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        const winner = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+        if (winner !== undefined) return winner;
+      }
+      throw error;
+    }
+  }
+
+  async findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
+    const row = await this.prisma.paperOrder.findUnique({
+      where: { paperAccountId_clientOrderId: { paperAccountId: accountId, clientOrderId } },
+      include: { fills: true },
+    });
+    return row === null ? undefined : toBrokerOrder(row);
+  }
+
+  async getOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder | undefined> {
+    const row = await this.prisma.paperOrder.findFirst({
+      where: { id: brokerOrderId, paperAccountId: accountId },
+      include: { fills: true },
+    });
+    return row === null ? undefined : toBrokerOrder(row);
+  }
+
+  async cancelOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder> {
+    return this.prisma.$transaction(async (tx) => {
+      await this.lockAccount(tx, accountId);
+      const row = await tx.paperOrder.findFirst({
+        where: { id: brokerOrderId, paperAccountId: accountId },
+        include: { fills: true },
+      });
+      if (row === null) throw new BrokerRejectedError('paper', 'no such order');
+      if (!OPEN_STATUSES.includes(row.status)) {
+        throw new BrokerRejectedError('paper', `the order is already ${row.status.replace('_', ' ')}`);
+      }
+      const cancelled = await tx.paperOrder.update({
+        where: { id: row.id },
+        data: { status: 'cancelled' },
+        include: { fills: true },
+      });
+      return toBrokerOrder(cancelled);
+    });
+  }
+
+  async listOpenOrders(accountId: string): Promise<BrokerOrder[]> {
+    const rows = await this.prisma.paperOrder.findMany({
+      where: { paperAccountId: accountId, status: { in: OPEN_STATUSES } },
+      include: { fills: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(toBrokerOrder);
+  }
+
+  async getPositions(accountId: string): Promise<Position[]> {
+    const rows = await this.prisma.paperPosition.findMany({
+      where: { paperAccountId: accountId },
+      orderBy: { symbol: 'asc' },
+    });
+    return Promise.all(
+      rows.map(async (row) => {
+        const quantity = dec(row.quantity);
+        const averageCost = dec(row.averageCost);
+        const mark = await this.markPrice(row.assetClass, row.symbol);
+        const multiplier = multiplierFor(row.assetClass);
+        return {
+          symbol: row.symbol,
+          assetClass: row.assetClass,
+          quantity,
+          averageCost,
+          marketPrice: mark,
+          marketValue: mark?.mul(quantity).mul(multiplier),
+          unrealizedPnl: mark?.sub(averageCost).mul(quantity).mul(multiplier),
+          realizedPnl: dec(row.realizedPnl),
+        };
+      }),
+    );
+  }
+
+  async getBalances(accountId: string): Promise<Balances> {
+    const account = await this.prisma.paperAccount.findUnique({ where: { id: accountId } });
+    if (account === null) throw new BrokerRejectedError('paper', 'no such paper account');
+    const positions = await this.getPositions(accountId);
+    const cash = dec(account.cash);
+    // Unpriced positions count at cost rather than vanishing from equity.
+    const positionsValue = positions.reduce(
+      (sum, position) =>
+        sum.add(
+          position.marketValue ??
+            position.averageCost.mul(position.quantity).mul(multiplierFor(position.assetClass)),
+        ),
+      new Decimal(0),
+    );
+    const realizedToday = await this.prisma.paperFill.aggregate({
+      _sum: { realizedPnl: true },
+      where: { order: { paperAccountId: accountId }, filledAt: { gte: startOfUsTradingDay(this.clock()) } },
+    });
+    return {
+      cash,
+      buyingPower: cash,
+      equity: cash.add(positionsValue),
+      realizedPnlToday:
+        realizedToday._sum.realizedPnl === null ? new Decimal(0) : dec(realizedToday._sum.realizedPnl),
+      currency: 'USD',
+    };
+  }
+
+  /**
+   * Fills resting orders whose price has been reached and expires day orders whose session ended.
+   * Run periodically by the job runner; returns the orders that changed.
+   */
+  async processRestingOrders(): Promise<BrokerOrder[]> {
+    const open = await this.prisma.paperOrder.findMany({
+      where: { status: { in: OPEN_STATUSES } },
+      orderBy: { createdAt: 'asc' },
+    });
+    const changed: BrokerOrder[] = [];
+    for (const candidate of open) {
+      let quote: Quote;
+      try {
+        quote = await this.market.quote(quoteRequestFor(candidate));
+      } catch {
+        continue; // No price now: try again on the next pass.
+      }
+      const result = await this.prisma.$transaction(async (tx) => {
+        await this.lockAccount(tx, candidate.paperAccountId);
+        const row = await tx.paperOrder.findUnique({ where: { id: candidate.id }, include: { fills: true } });
+        if (row === null || !OPEN_STATUSES.includes(row.status)) return undefined;
+        if (this.dayOrderEnded(row)) {
+          return tx.paperOrder.update({
+            where: { id: row.id },
+            data: { status: 'expired' },
+            include: { fills: true },
+          });
+        }
+        const updated = await this.tryFill(tx, row, quote);
+        return updated.status !== row.status || updated.triggeredAt?.getTime() !== row.triggeredAt?.getTime()
+          ? updated
+          : undefined;
+      });
+      if (result !== undefined) changed.push(toBrokerOrder(result));
+    }
+    return changed;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private requireContract(option: OptionContract | undefined, symbol: string): OptionContract {
+    if (option === undefined)
+      throw new BrokerRejectedError('paper', `option order ${symbol} has no contract`);
+    return option;
+  }
+
+  private async lockAccount(tx: Transaction, accountId: string): Promise<void> {
+    const rows = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id FROM paper_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+    if (rows.length === 0) throw new BrokerRejectedError('paper', 'no such paper account');
+  }
+
+  private async markPrice(
+    assetClass: 'equity' | 'option' | 'crypto',
+    symbol: string,
+  ): Promise<Decimal | undefined> {
+    if (assetClass === 'option') return undefined;
+    try {
+      const quote = await this.market.quote({ assetClass, symbol });
+      return quote.bid.add(quote.ask).div(2);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private dayOrderEnded(row: { timeInForce: string; assetClass: string; createdAt: Date }): boolean {
+    if (row.timeInForce !== 'day' || row.assetClass === 'crypto') return false;
+    const atCreation = this.market.session('equity', row.createdAt);
+    const sessionClose = atCreation.open ? atCreation.nextClose : this.closeAfter(atCreation.nextOpen);
+    return sessionClose !== undefined && this.clock() >= sessionClose;
+  }
+
+  private closeAfter(open: Date | undefined): Date | undefined {
+    return open === undefined ? undefined : this.market.session('equity', open).nextClose;
+  }
+
+  /** Fills the order against `quote` when its price is reached; rejects it when the account cannot pay. */
+  private async tryFill(tx: Transaction, row: PaperOrderRow, quote: Quote): Promise<PaperOrderRow> {
+    const session = this.market.session(row.assetClass, this.clock());
+    if (!session.open) return row; // Rests until the market opens.
+    const decision = decideFill(
+      {
+        side: row.side,
+        orderType: row.orderType,
+        limitPrice: optionalDec(row.limitPrice),
+        stopPrice: optionalDec(row.stopPrice),
+        triggered: row.triggeredAt !== null,
+      },
+      quote,
+      this.slippageBps,
+    );
+    const triggeredAt = decision.triggered && row.triggeredAt === null ? this.clock() : row.triggeredAt;
+    if (decision.action === 'rest') {
+      if (triggeredAt === row.triggeredAt) return row;
+      return tx.paperOrder.update({ where: { id: row.id }, data: { triggeredAt }, include: { fills: true } });
+    }
+
+    const multiplier = multiplierFor(row.assetClass);
+    const price = decision.price;
+    const quantity =
+      row.quantity !== null
+        ? dec(row.quantity).sub(dec(row.filledQuantity))
+        : dec(row.notional ?? 0)
+            .div(price.mul(multiplier))
+            .toDecimalPlaces(quantityPrecision(row.assetClass), Decimal.ROUND_DOWN);
+    const reject = (reason: string) =>
+      tx.paperOrder.update({
+        where: { id: row.id },
+        data: { status: 'rejected', rejectReason: reason, triggeredAt },
+        include: { fills: true },
+      });
+    if (quantity.lessThanOrEqualTo(0)) return reject('the amount is too small to buy one unit at this price');
+
+    const account = await tx.paperAccount.findUniqueOrThrow({ where: { id: row.paperAccountId } });
+    const position = await tx.paperPosition.findUnique({
+      where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
+    });
+    const held = position === null ? new Decimal(0) : dec(position.quantity);
+    const averageCost = position === null ? new Decimal(0) : dec(position.averageCost);
+    const gross = quantity.mul(price).mul(multiplier);
+    const cash = dec(account.cash);
+    let realized = new Decimal(0);
+
+    if (row.side === 'buy') {
+      if (gross.greaterThan(cash)) {
+        return reject(
+          `insufficient buying power: needs ${gross.toDecimalPlaces(2).toFixed()} USD, has ${cash.toDecimalPlaces(2).toFixed()}`,
+        );
+      }
+      const newQuantity = held.add(quantity);
+      const newAverage = held.mul(averageCost).add(quantity.mul(price)).div(newQuantity);
+      await tx.paperPosition.upsert({
+        where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
+        create: {
+          paperAccountId: row.paperAccountId,
+          symbol: row.symbol,
+          assetClass: row.assetClass,
+          quantity: newQuantity.toFixed(),
+          averageCost: newAverage.toFixed(),
+        },
+        update: { quantity: newQuantity.toFixed(), averageCost: newAverage.toFixed() },
+      });
+      await tx.paperAccount.update({ where: { id: account.id }, data: { cash: cash.sub(gross).toFixed() } });
+    } else {
+      if (quantity.greaterThan(held)) {
+        return reject(
+          `not enough ${row.symbol} to sell: holding ${held.toFixed()}, selling ${quantity.toFixed()} (paper accounts cannot sell short)`,
+        );
+      }
+      realized = price.sub(averageCost).mul(quantity).mul(multiplier);
+      const remaining = held.sub(quantity);
+      if (remaining.isZero()) {
+        await tx.paperPosition.delete({
+          where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
+        });
+      } else {
+        await tx.paperPosition.update({
+          where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
+          data: { quantity: remaining.toFixed(), realizedPnl: { increment: realized.toFixed() } },
+        });
+      }
+      await tx.paperAccount.update({
+        where: { id: account.id },
+        data: { cash: cash.add(gross).toFixed(), realizedPnl: { increment: realized.toFixed() } },
+      });
+    }
+
+    const filledBefore = dec(row.filledQuantity);
+    const filled = filledBefore.add(quantity);
+    const previousAverage = optionalDec(row.averageFillPrice) ?? new Decimal(0);
+    const averageFillPrice = previousAverage.mul(filledBefore).add(price.mul(quantity)).div(filled);
+    await tx.paperFill.create({
+      data: {
+        paperOrderId: row.id,
+        quantity: quantity.toFixed(),
+        price: price.toFixed(),
+        realizedPnl: realized.toFixed(),
+        filledAt: this.clock(),
+      },
+    });
+    return tx.paperOrder.update({
+      where: { id: row.id },
+      data: {
+        status: 'filled',
+        filledQuantity: filled.toFixed(),
+        averageFillPrice: averageFillPrice.toFixed(),
+        triggeredAt,
+      },
+      include: { fills: true },
+    });
+  }
+}
+
+/** 00:00 in New York on `at`'s New York date, as an instant: the daily loss limit resets then. */
+export function startOfUsTradingDay(at: Date): Date {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: 'America/New_York',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const get = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
+  const elapsedToday =
+    ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + at.getUTCMilliseconds();
+  return new Date(at.getTime() - elapsedToday);
+}

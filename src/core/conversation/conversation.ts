@@ -1,0 +1,376 @@
+/**
+ * One inbound message, end to end: de-duplicate, identify, understand, answer.
+ * Channel-agnostic: it speaks to chats only through `ChannelPort`s.
+ */
+import type { Broker } from '../../brokers/broker.js';
+import type { Accounts } from '../accounts/accounts.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { Prisma, type PrismaClient } from '../db/database.js';
+import type { BrokerProvider, Platform } from '../db/generated/enums.js';
+import { formatDecimal, formatUsd } from '../domain/values.js';
+import type { IntentService, IntentUpdate } from '../intents/intent-service.js';
+import { createScrubber, type Logger } from '../logging/logger.js';
+import type { SymbolResolver } from '../market-data/instruments.js';
+import type { MarketDataProvider } from '../market-data/market-data.js';
+import { UnknownInstrumentError } from '../market-data/market-data.js';
+import {
+  type ChannelAddress,
+  type ChannelPort,
+  type InboundAction,
+  type InboundMessage,
+  type InboundText,
+  parseActionId,
+} from '../messages.js';
+import type { ActionCommand, Command, OrderCommand, QueryCommand } from './commands.js';
+
+/** Understands a message when the fast path cannot (the LLM), or says it cannot. */
+export interface FallbackInterpreter {
+  interpret(input: {
+    userId: string;
+    address: ChannelAddress;
+    text: string;
+  }): Promise<{ text: string; commands: Command[] }>;
+}
+
+export interface ConversationDependencies {
+  readonly prisma: PrismaClient;
+  readonly accounts: Accounts;
+  readonly intents: IntentService;
+  readonly market: MarketDataProvider;
+  readonly symbols: SymbolResolver;
+  readonly brokerFor: (provider: BrokerProvider) => Broker;
+  /** The channel adapters, by platform: answers go back where the message came from. */
+  readonly channelFor: (platform: Platform) => ChannelPort;
+  /** The fast-path parser. */
+  readonly parse: (text: string, now: Date) => Command;
+  /** The LLM path; absent without OPENAI_API_KEY. */
+  readonly fallback?: FallbackInterpreter;
+  readonly logger: Logger;
+  readonly clock?: () => Date;
+}
+
+export const HELP_TEXT = [
+  'I place orders after you confirm them. Try:',
+  '  buy 10 AAPL            sell half my TSLA',
+  '  buy $500 of BTC        buy 5 MSFT limit 400 gtc',
+  '  sell 1 AAPL put 190 May 17 at 1.00',
+  '  quote NVDA             balance',
+  '  positions              orders',
+  '  cancel all             help',
+].join('\n');
+
+/** Scrubs token-shaped strings from message text before it is stored in the audit trail. */
+const scrubTokens = createScrubber([]);
+
+export class Conversation {
+  private readonly audit: AuditLog;
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: ConversationDependencies) {
+    this.audit = new AuditLog(deps.prisma);
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Handles one delivery; a redelivered one (same platform and delivery id) is ignored. */
+  async handle(message: InboundMessage): Promise<void> {
+    if (!(await this.firstDelivery(message))) {
+      this.deps.logger.debug(
+        { deliveryId: message.deliveryId, platform: message.address.platform },
+        'duplicate delivery ignored',
+      );
+      return;
+    }
+    if (message.kind === 'action') {
+      await this.handleAction(message);
+      return;
+    }
+    await this.handleText(message);
+  }
+
+  private async firstDelivery(message: InboundMessage): Promise<boolean> {
+    try {
+      await this.deps.prisma.processedDelivery.create({
+        data: { platform: message.address.platform, deliveryId: message.deliveryId },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return false;
+      throw error;
+    }
+  }
+
+  private async handleText(message: InboundText): Promise<void> {
+    const channel = this.deps.channelFor(message.address.platform);
+    const { userId, identityId } = await this.deps.accounts.identify(message.address, message.sender);
+    const logger = this.deps.logger.child({ userId, platform: message.address.platform });
+    await this.audit.record({
+      type: 'message.received',
+      actorKind: 'user',
+      actorId: identityId,
+      userId,
+      data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
+    });
+
+    const command = this.deps.parse(message.text, this.clock());
+    const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
+    if (command.kind === 'unknown') {
+      if (this.deps.fallback === undefined) {
+        await reply(
+          `I didn't understand that${command.reason ? ` (${command.reason})` : ''}.\n\n${HELP_TEXT}`,
+        );
+        return;
+      }
+      const answer = await this.deps.fallback.interpret({
+        userId,
+        address: message.address,
+        text: message.text,
+      });
+      if (answer.text) await reply(answer.text);
+      for (const proposed of answer.commands)
+        await this.dispatch(proposed, message, userId, identityId, logger);
+      return;
+    }
+    await this.dispatch(command, message, userId, identityId, logger);
+  }
+
+  private async dispatch(
+    command: Command,
+    message: InboundText,
+    userId: string,
+    identityId: string,
+    logger: Logger,
+  ): Promise<void> {
+    const channel = this.deps.channelFor(message.address.platform);
+    const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
+    try {
+      switch (command.kind) {
+        case 'order':
+          await this.proposeOrder(command, message, userId, identityId);
+          return;
+        case 'query':
+          await reply(await this.answerQuery(command, userId));
+          return;
+        case 'action':
+          await reply(await this.performAction(command, userId, message.address));
+          return;
+        case 'unknown':
+          await reply(`I didn't understand that.\n\n${HELP_TEXT}`);
+          return;
+      }
+    } catch (error) {
+      if (error instanceof UnknownInstrumentError) {
+        await reply(`I don't know the symbol ${error.symbol}. Nothing was done.`);
+        return;
+      }
+      logger.error({ err: error }, 'could not handle the message');
+      await reply('Something went wrong on our side. Nothing was done; please try again.');
+    }
+  }
+
+  private async proposeOrder(
+    order: OrderCommand,
+    message: InboundText,
+    userId: string,
+    identityId: string,
+  ): Promise<void> {
+    const channel = this.deps.channelFor(message.address.platform);
+    const outcome = await this.deps.intents.propose(order, {
+      userId,
+      identityId,
+      address: message.address,
+      requestMessageId: message.messageId,
+    });
+    if (outcome.kind === 'refused') {
+      await channel.send(message.address, { kind: 'text', text: outcome.text });
+      return;
+    }
+    const sent = await channel.send(message.address, { kind: 'card', card: outcome.card });
+    await this.deps.intents.attachCard(outcome.intentId, sent.messageId);
+  }
+
+  private async handleAction(message: InboundAction): Promise<void> {
+    const channel = this.deps.channelFor(message.address.platform);
+    const parsed = parseActionId(message.actionId);
+    if (parsed === undefined) {
+      await this.audit.record({
+        type: 'action.refused',
+        actorKind: 'user',
+        data: { reason: 'unknown button', platform: message.address.platform },
+      });
+      await channel.notify(message.address, message.sender, 'That button is not valid. Nothing was changed.');
+      return;
+    }
+    // A press never creates a user: a stranger's press is refused with nothing recorded for them.
+    const identity = await this.deps.accounts.find(message.address, message.sender);
+    if (identity === undefined) {
+      await this.audit.record({
+        type: 'action.refused',
+        actorKind: 'user',
+        intentId: parsed.intentId,
+        data: { reason: 'unknown presser' },
+      });
+      await channel.notify(
+        message.address,
+        message.sender,
+        'Only the person who asked for this order can answer it.',
+      );
+      return;
+    }
+    const update =
+      parsed.verb === 'confirm'
+        ? await this.deps.intents.confirm(parsed.intentId, identity.userId)
+        : await this.deps.intents.cancel(parsed.intentId, identity.userId);
+    await this.deliverUpdate(message.address, update, {
+      recipient: message,
+      cardMessageId: message.messageId,
+    });
+  }
+
+  /** Sends an intent update: a private notice to the presser, or a card edit plus a chat message. */
+  async deliverUpdate(
+    address: ChannelAddress,
+    update: IntentUpdate,
+    options: { recipient?: InboundAction; cardMessageId?: string } = {},
+  ): Promise<void> {
+    const channel = this.deps.channelFor(address.platform);
+    if (update.kind === 'notice') {
+      if (options.recipient) await channel.notify(address, options.recipient.sender, update.text);
+      else await channel.send(address, { kind: 'text', text: update.text });
+      return;
+    }
+    const cardMessageId =
+      options.cardMessageId ??
+      (
+        await this.deps.prisma.tradeIntent.findUnique({
+          where: { id: update.intentId },
+          select: { cardMessageId: true },
+        })
+      )?.cardMessageId;
+    if (cardMessageId) await channel.edit(address, cardMessageId, { kind: 'card', card: update.card });
+    if (update.text) await channel.send(address, { kind: 'text', text: update.text });
+  }
+
+  // ------------------------------------------------------------------ read-only answers
+
+  async answerQuery(query: QueryCommand, userId: string): Promise<string> {
+    switch (query.query) {
+      case 'help':
+        return HELP_TEXT;
+      case 'quote':
+        return this.describeQuote(query.symbol);
+      case 'balance':
+        return this.describeBalance(userId);
+      case 'positions':
+        return this.describePositions(userId);
+      case 'orders':
+        return this.describeOrders(userId);
+    }
+  }
+
+  private async describeQuote(symbol: string | undefined): Promise<string> {
+    if (symbol === undefined) return 'Which symbol? For example: quote AAPL';
+    const instrument = this.deps.symbols.get(symbol);
+    if (instrument === undefined) return `I don't know the symbol ${symbol}.`;
+    const quote = await this.deps.market.quote({
+      assetClass: instrument.assetClass,
+      symbol: instrument.symbol,
+    });
+    const session = this.deps.market.session(instrument.assetClass, this.clock());
+    return `${instrument.symbol} (${instrument.name}): bid ${formatUsd(quote.bid)}, ask ${formatUsd(quote.ask)}, last ${formatUsd(quote.last)} (${quote.source})${session.open ? '' : `\n${session.description}`}`;
+  }
+
+  private async describeBalance(userId: string): Promise<string> {
+    const account = await this.deps.accounts.tradingAccount(userId);
+    const balances = await this.deps.brokerFor(account.provider).getBalances(account.externalId);
+    return [
+      `${account.mode === 'live' ? 'LIVE' : 'PAPER'} account`,
+      `  Cash          ${formatUsd(balances.cash)}`,
+      `  Buying power  ${formatUsd(balances.buyingPower)}`,
+      `  Equity        ${formatUsd(balances.equity)}`,
+      `  Realized P&L today ${formatUsd(balances.realizedPnlToday)}`,
+    ].join('\n');
+  }
+
+  private async describePositions(userId: string): Promise<string> {
+    const account = await this.deps.accounts.tradingAccount(userId);
+    const positions = await this.deps.brokerFor(account.provider).getPositions(account.externalId);
+    if (positions.length === 0)
+      return `No open positions (${account.mode === 'live' ? 'LIVE' : 'PAPER'} account).`;
+    const lines = positions.map((position) => {
+      const value = position.marketValue ? `, value ${formatUsd(position.marketValue)}` : '';
+      const pnl = position.unrealizedPnl ? `, unrealized ${formatUsd(position.unrealizedPnl)}` : '';
+      return `  ${formatDecimal(position.quantity)} ${position.symbol} at ${formatUsd(position.averageCost)} avg${value}${pnl}`;
+    });
+    return [`Positions (${account.mode === 'live' ? 'LIVE' : 'PAPER'}):`, ...lines].join('\n');
+  }
+
+  private async describeOrders(userId: string): Promise<string> {
+    const open = await this.deps.prisma.order.findMany({
+      where: { intent: { userId }, status: { in: ['pending', 'accepted', 'partially_filled'] } },
+      include: { intent: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    if (open.length === 0) return 'No open orders.';
+    const lines = open.map((order) => {
+      const size = order.quantity
+        ? formatDecimal(order.quantity.toString())
+        : formatUsd(order.notional?.toString() ?? '0');
+      const price = order.limitPrice
+        ? ` limit ${formatUsd(order.limitPrice.toString())}`
+        : order.stopPrice
+          ? ` stop ${formatUsd(order.stopPrice.toString())}`
+          : '';
+      return `  ${order.intentId.slice(0, 8)}  ${order.side} ${size} ${order.symbol}${price} (${order.status.replace('_', ' ')})`;
+    });
+    return ['Open orders (cancel with "cancel <id>" or "cancel all"):', ...lines].join('\n');
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  private async performAction(
+    action: ActionCommand,
+    userId: string,
+    address: ChannelAddress,
+  ): Promise<string> {
+    switch (action.action) {
+      case 'cancel':
+        return this.cancelOrders(action.target, userId, address);
+      case 'link':
+        return 'Linking a broker needs the linking page, which this server does not offer yet. You are trading on your paper account.';
+      case 'mode':
+        return action.mode === 'paper'
+          ? 'You are on your paper account: orders use simulated money.'
+          : 'Live trading needs a linked broker, and none is linked yet. You are trading on your paper account.';
+    }
+  }
+
+  private async cancelOrders(target: string, userId: string, address: ChannelAddress): Promise<string> {
+    const open = await this.deps.prisma.order.findMany({
+      where: {
+        intent: { userId },
+        status: { in: ['accepted', 'partially_filled'] },
+        brokerOrderId: { not: null },
+      },
+      include: { brokerAccount: true },
+    });
+    const chosen =
+      target === 'all' ? open : open.filter((order) => order.intentId.startsWith(target.toLowerCase()));
+    if (chosen.length === 0)
+      return target === 'all' ? 'You have no open orders to cancel.' : `No open order matches "${target}".`;
+    const results: string[] = [];
+    for (const order of chosen) {
+      const account = await this.deps.accounts.tradingAccount(userId);
+      try {
+        const cancelled = await this.deps
+          .brokerFor(order.provider)
+          .cancelOrder(account.externalId, order.brokerOrderId ?? '');
+        const update = await this.deps.intents.applyBrokerOrder(cancelled);
+        if (update.kind === 'updated') await this.deliverUpdate(address, { ...update, text: undefined });
+        results.push(`${order.intentId.slice(0, 8)} cancelled`);
+      } catch (error) {
+        results.push(`${order.intentId.slice(0, 8)} not cancelled: ${(error as Error).message}`);
+      }
+    }
+    return results.join('\n');
+  }
+}

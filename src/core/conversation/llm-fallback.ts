@@ -1,0 +1,150 @@
+/**
+ * The LLM path behind the conversation: when the fast path does not understand a message, the
+ * model may read quotes and the account (read-only tools) and propose commands. Proposals come
+ * back as validated commands and go through the same cards, risk checks and confirmations as plain
+ * commands: the model requests, risk disposes.
+ *
+ * Per-user memory is the last turns of `conversation_turns`, bounded; token usage is stored per turn.
+ * No secret ever reaches the prompt: the executor returns market and account data only.
+ */
+import type { Broker } from '../../brokers/broker.js';
+import type { Accounts } from '../accounts/accounts.js';
+import { AuditLog } from '../audit/audit-log.js';
+import type { PrismaClient } from '../db/database.js';
+import type { BrokerProvider } from '../db/generated/enums.js';
+import type { Logger } from '../logging/logger.js';
+import type { SymbolResolver } from '../market-data/instruments.js';
+import type { MarketDataProvider } from '../market-data/market-data.js';
+import type { ChannelAddress } from '../messages.js';
+import type { Command } from './commands.js';
+import type { FallbackInterpreter } from './conversation.js';
+import type { LlmHistoryTurn, LlmInterpreter, ToolExecutor } from './llm/index.js';
+
+export interface LlmFallbackDependencies {
+  readonly prisma: PrismaClient;
+  readonly interpreter: LlmInterpreter;
+  readonly accounts: Accounts;
+  readonly market: MarketDataProvider;
+  readonly symbols: SymbolResolver;
+  readonly brokerFor: (provider: BrokerProvider) => Broker;
+  readonly logger: Logger;
+  /** Turns of history sent to the model. */
+  readonly memoryTurns?: number;
+}
+
+export class LlmFallback implements FallbackInterpreter {
+  private readonly audit: AuditLog;
+
+  constructor(private readonly deps: LlmFallbackDependencies) {
+    this.audit = new AuditLog(deps.prisma);
+  }
+
+  async interpret(input: {
+    userId: string;
+    address: ChannelAddress;
+    text: string;
+  }): Promise<{ text: string; commands: Command[] }> {
+    const { prisma } = this.deps;
+    const recent = await prisma.conversationTurn.findMany({
+      where: { userId: input.userId, role: { in: ['user', 'assistant'] } },
+      orderBy: { createdAt: 'desc' },
+      take: this.deps.memoryTurns ?? 12,
+    });
+    const history: LlmHistoryTurn[] = recent
+      .reverse()
+      .map((turn) => ({ role: turn.role === 'assistant' ? 'assistant' : 'user', content: turn.content }));
+
+    const result = await this.deps.interpreter.interpret({
+      userText: input.text,
+      history,
+      executor: this.executorFor(input.userId),
+    });
+
+    await prisma.conversationTurn.createMany({
+      data: [
+        {
+          userId: input.userId,
+          platform: input.address.platform,
+          chatId: input.address.chatId,
+          role: 'user',
+          content: input.text,
+        },
+        {
+          userId: input.userId,
+          platform: input.address.platform,
+          chatId: input.address.chatId,
+          role: 'assistant',
+          content: result.text,
+          promptTokens: result.usage.promptTokens,
+          completionTokens: result.usage.completionTokens,
+        },
+      ],
+    });
+    for (const call of result.toolCalls) {
+      await this.audit.record({
+        type: 'llm.tool_call',
+        actorKind: 'llm',
+        userId: input.userId,
+        data: { tool: call.name, ok: call.ok, ...(call.error ? { error: call.error } : {}) },
+      });
+    }
+    if (result.failure) {
+      this.deps.logger.warn({ userId: input.userId, failure: result.failure.kind }, 'LLM turn failed safely');
+    }
+    return { text: result.text, commands: result.commands };
+  }
+
+  /** Read-only data for the model: quotes and the user's own account, nothing else. */
+  private executorFor(userId: string): ToolExecutor {
+    const { accounts, brokerFor, market, symbols } = this.deps;
+    const account = () => accounts.tradingAccount(userId);
+    return {
+      async quote(symbol: string) {
+        const instrument = symbols.resolve(symbol);
+        if (instrument === undefined) return { error: `unknown symbol ${symbol}` };
+        const quote = await market.quote({ assetClass: instrument.assetClass, symbol: instrument.symbol });
+        return {
+          symbol: quote.symbol,
+          name: instrument.name,
+          bid: quote.bid.toFixed(),
+          ask: quote.ask.toFixed(),
+          last: quote.last.toFixed(),
+          source: quote.source,
+        };
+      },
+      async balance() {
+        const current = await account();
+        const balances = await brokerFor(current.provider).getBalances(current.externalId);
+        return {
+          mode: current.mode,
+          cash: balances.cash.toFixed(2),
+          buyingPower: balances.buyingPower.toFixed(2),
+          equity: balances.equity.toFixed(2),
+          realizedPnlToday: balances.realizedPnlToday.toFixed(2),
+        };
+      },
+      async positions() {
+        const current = await account();
+        const positions = await brokerFor(current.provider).getPositions(current.externalId);
+        return positions.map((position) => ({
+          symbol: position.symbol,
+          quantity: position.quantity.toFixed(),
+          averageCost: position.averageCost.toFixed(),
+          marketValue: position.marketValue?.toFixed(2) ?? null,
+        }));
+      },
+      async openOrders() {
+        const current = await account();
+        const orders = await brokerFor(current.provider).listOpenOrders(current.externalId);
+        return orders.map((order) => ({
+          symbol: order.symbol,
+          side: order.side,
+          type: order.orderType,
+          quantity: order.quantity?.toFixed() ?? null,
+          limitPrice: order.limitPrice?.toFixed() ?? null,
+          status: order.status,
+        }));
+      },
+    };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Renders an intent as a confirmation card: the exact order, the estimate, the account, PAPER or
+ * LIVE, and buttons while (and only while) it can still be confirmed.
+ */
+import type { Prisma } from '../db/database.js';
+import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
+import { ACTION_CANCEL, ACTION_CONFIRM, actionId, type Card, type CardField } from '../messages.js';
+
+type IntentRow = Prisma.TradeIntentGetPayload<object>;
+
+const ORDER_TYPE_LABEL = {
+  market: 'Market',
+  limit: 'Limit',
+  stop: 'Stop',
+  stop_limit: 'Stop limit',
+} as const;
+const TIF_LABEL = {
+  day: 'day',
+  gtc: 'good till cancelled',
+  ioc: 'immediate or cancel',
+  fok: 'fill or kill',
+} as const;
+
+const STATUS_NOTICE: Record<IntentRow['status'], string> = {
+  proposed: '',
+  confirmed: 'Confirmed. Placing the order...',
+  submitting: 'Placing the order...',
+  submitted: 'Placed: working at the broker.',
+  partially_filled: 'Partially filled.',
+  filled: 'Filled.',
+  rejected: 'Refused.',
+  cancelled: 'Cancelled. Nothing was sent.',
+  expired: 'Expired: not confirmed in time. Nothing was sent.',
+  failed: 'Failed. Nothing was sent.',
+};
+
+function describeSize(intent: IntentRow): string {
+  if (
+    intent.assetClass === 'option' &&
+    intent.optionUnderlying &&
+    intent.optionExpiry &&
+    intent.optionRight &&
+    intent.optionStrike
+  ) {
+    const contracts = intent.quantity ? formatDecimal(intent.quantity.toString()) : '?';
+    const effect = intent.positionEffect ? ` to ${intent.positionEffect}` : '';
+    return `${intent.side.toUpperCase()}${effect} ${contracts} ${intent.optionUnderlying} ${intent.optionExpiry.toISOString().slice(0, 10)} ${formatDecimal(intent.optionStrike.toString())} ${intent.optionRight.toUpperCase()}`;
+  }
+  if (intent.notional !== null)
+    return `${intent.side.toUpperCase()} ${formatUsd(intent.notional.toString())} of ${intent.symbol}`;
+  return `${intent.side.toUpperCase()} ${formatDecimal(intent.quantity?.toString() ?? '0')} ${intent.symbol}`;
+}
+
+export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteSource?: string }): Card {
+  const type = ORDER_TYPE_LABEL[intent.orderType];
+  const prices = [
+    intent.stopPrice !== null ? `stop ${formatUsd(intent.stopPrice.toString())}` : '',
+    intent.limitPrice !== null ? `limit ${formatUsd(intent.limitPrice.toString())}` : '',
+  ].filter(Boolean);
+  const fields: CardField[] = [
+    { label: 'Order', value: describeSize(intent) },
+    {
+      label: 'Type',
+      value: `${type}${prices.length ? ` (${prices.join(', ')})` : ''}, ${TIF_LABEL[intent.timeInForce]}`,
+    },
+  ];
+  if (intent.quotedPrice !== null) {
+    fields.push({
+      label: 'Price now',
+      value: `${formatUsd(intent.quotedPrice.toString())}${options.quoteSource ? ` (${options.quoteSource})` : ''}`,
+    });
+  }
+  if (intent.estimatedCost !== null) {
+    fields.push({
+      label: intent.side === 'buy' ? 'Est. cost' : 'Est. proceeds',
+      value: formatUsd(new Decimal(intent.estimatedCost.toString())),
+    });
+  }
+  fields.push({ label: 'Account', value: intent.mode === 'live' ? 'Live account' : 'Paper account' });
+
+  const open = intent.status === 'proposed' && intent.expiresAt > options.now;
+  const farLimit = limitFarFromMarket(intent);
+  const seconds = Math.max(0, Math.round((intent.expiresAt.getTime() - options.now.getTime()) / 1000));
+  const notice = open
+    ? `${farLimit ? `${farLimit} ` : ''}${intent.statusReason ? `${capitalize(intent.statusReason)}. ` : ''}Confirm within ${seconds} s. Only you can confirm.`
+    : `${STATUS_NOTICE[intent.status]}${intent.statusReason && !['filled', 'submitted'].includes(intent.status) ? ` (${intent.statusReason})` : ''}`;
+  return {
+    title: `${intent.side === 'buy' ? 'Buy' : 'Sell'} ${intent.symbol}?`,
+    badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
+    fields,
+    notice,
+    actions: open
+      ? [
+          { id: actionId(ACTION_CONFIRM, intent.id), label: 'Confirm', style: 'primary' },
+          { id: actionId(ACTION_CANCEL, intent.id), label: 'Cancel', style: 'danger' },
+        ]
+      : [],
+  };
+}
+
+/** A warning when a limit sits more than 20% away from the market: usually a typo. */
+function limitFarFromMarket(intent: IntentRow): string | undefined {
+  if (intent.limitPrice === null || intent.quotedPrice === null) return undefined;
+  const market = new Decimal(intent.quotedPrice.toString());
+  if (market.isZero()) return undefined;
+  const distance = new Decimal(intent.limitPrice.toString()).sub(market).abs().div(market);
+  if (distance.lessThanOrEqualTo('0.2')) return undefined;
+  return `Note: the limit is ${distance.mul(100).toDecimalPlaces(0).toFixed()}% away from the market and may not fill soon.`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

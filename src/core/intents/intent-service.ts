@@ -1,0 +1,777 @@
+/**
+ * Trade intents from proposal to fill.
+ *
+ * Safety invariants (DESIGN.md), and where each holds:
+ * 1. No order without a confirmed intent: `placeOrder` is called only from `execute`, after the
+ *    intent moved confirmed -> submitting.
+ * 2. Only the requester, only once, only before expiry: `confirm` checks the user, then one
+ *    conditional update `status = proposed AND expiresAt > now`; exactly one caller can win it.
+ * 3. Executing twice places one order: the client order id is derived from the intent, the orders
+ *    table holds it uniquely, and brokers treat it as an idempotency key.
+ * 4. Risk checks run at proposal and again at execution, and fail closed.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Broker,
+  type BrokerOrder,
+  BrokerRejectedError,
+  type PlaceOrderRequest,
+} from '../../brokers/broker.js';
+import type { Accounts, TradingAccount } from '../accounts/accounts.js';
+import { AuditLog } from '../audit/audit-log.js';
+import type { OrderCommand } from '../conversation/commands.js';
+import type { Prisma, PrismaClient } from '../db/database.js';
+import type { BrokerProvider, IntentStatus, OrderStatus } from '../db/generated/enums.js';
+import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
+import type { Logger } from '../logging/logger.js';
+import type { MarketDataProvider, OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
+import type { Card, ChannelAddress } from '../messages.js';
+import {
+  allPassed,
+  firstFailure,
+  notionalOf,
+  type RiskCheckResult,
+  runRiskChecks,
+} from '../risk/risk-checks.js';
+import { renderIntentCard } from './confirmation-card.js';
+import { clientOrderIdFor, orderHash } from './order-identity.js';
+import { type IntentEvent, nextStatus, transition } from './state-machine.js';
+
+type IntentRow = Prisma.TradeIntentGetPayload<object>;
+
+export interface IntentSettings {
+  readonly confirmationTtlSeconds: number;
+  readonly priceToleranceBps: number;
+}
+
+export interface IntentServiceDependencies {
+  readonly prisma: PrismaClient;
+  readonly market: MarketDataProvider;
+  readonly accounts: Accounts;
+  readonly brokerFor: (provider: BrokerProvider) => Broker;
+  readonly settings: IntentSettings;
+  readonly logger: Logger;
+  readonly clock?: () => Date;
+}
+
+/** Who asked, and where the card goes. */
+export interface ProposalContext {
+  readonly userId: string;
+  readonly identityId: string;
+  readonly address: ChannelAddress;
+  readonly requestMessageId?: string;
+  readonly source?: 'chat' | 'strategy' | 'alert';
+}
+
+export type ProposeOutcome =
+  | { readonly kind: 'card'; readonly intentId: string; readonly card: Card }
+  | { readonly kind: 'refused'; readonly text: string; readonly checks: readonly RiskCheckResult[] };
+
+/** What to show after a button press or an order update. */
+export type IntentUpdate =
+  /** Only the presser sees this; nothing changed. */
+  | { readonly kind: 'notice'; readonly text: string }
+  /** The card changed (edit it) and, optionally, a message for the chat. */
+  | { readonly kind: 'updated'; readonly intentId: string; readonly card: Card; readonly text?: string };
+
+const OPTION_MULTIPLIER = 100;
+
+function dec(value: { toString(): string }): Decimal {
+  return new Decimal(value.toString());
+}
+
+function optionalDec(value: { toString(): string } | null): Decimal | undefined {
+  return value === null ? undefined : dec(value);
+}
+
+/** OCC option symbol as Schwab spells it: root padded to 6, YYMMDD, C|P, strike x 1000 in 8 digits. */
+export function occSymbol(contract: OptionContract): string {
+  const [year = '', month = '', day = ''] = contract.expiry.split('-');
+  const strike = contract.strike.mul(1000).toDecimalPlaces(0).toFixed().padStart(8, '0');
+  return `${contract.underlying.padEnd(6, ' ')}${year.slice(2)}${month}${day}${contract.right === 'call' ? 'C' : 'P'}${strike}`;
+}
+
+function contractOf(row: IntentRow): OptionContract | undefined {
+  if (
+    row.assetClass !== 'option' ||
+    !row.optionUnderlying ||
+    !row.optionExpiry ||
+    !row.optionRight ||
+    !row.optionStrike
+  ) {
+    return undefined;
+  }
+  return {
+    underlying: row.optionUnderlying,
+    expiry: row.optionExpiry.toISOString().slice(0, 10),
+    right: row.optionRight,
+    strike: dec(row.optionStrike),
+  };
+}
+
+function hashOf(row: IntentRow): string {
+  const contract = contractOf(row);
+  return orderHash({
+    brokerAccountId: row.brokerAccountId ?? '',
+    mode: row.mode,
+    side: row.side,
+    assetClass: row.assetClass,
+    symbol: row.symbol,
+    quantity: row.quantity === null ? null : dec(row.quantity).toFixed(),
+    notional: row.notional === null ? null : dec(row.notional).toFixed(),
+    orderType: row.orderType,
+    limitPrice: row.limitPrice === null ? null : dec(row.limitPrice).toFixed(),
+    stopPrice: row.stopPrice === null ? null : dec(row.stopPrice).toFixed(),
+    timeInForce: row.timeInForce,
+    option: contract ? occSymbol(contract) : null,
+  });
+}
+
+/** The broker status of an order, as the intent event it means. */
+function eventFor(status: OrderStatus): IntentEvent | undefined {
+  switch (status) {
+    case 'accepted':
+      return 'accept';
+    case 'partially_filled':
+      return 'partial_fill';
+    case 'filled':
+      return 'fill';
+    case 'rejected':
+      return 'reject';
+    case 'cancelled':
+      return 'cancel';
+    case 'expired':
+      return 'expire';
+    default:
+      return undefined;
+  }
+}
+
+export class IntentService {
+  private readonly prisma: PrismaClient;
+  private readonly audit: AuditLog;
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: IntentServiceDependencies) {
+    this.prisma = deps.prisma;
+    this.audit = new AuditLog(deps.prisma);
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  // ------------------------------------------------------------------ propose
+
+  /** Quotes, sizes and risk-checks an order; returns the confirmation card or the reason it is refused. */
+  async propose(order: OrderCommand, context: ProposalContext): Promise<ProposeOutcome> {
+    const account = await this.deps.accounts.tradingAccount(context.userId);
+    const broker = this.deps.brokerFor(account.provider);
+    const contract: OptionContract | undefined = order.option
+      ? {
+          underlying: order.option.underlying,
+          expiry: order.option.expiry,
+          right: order.option.right,
+          strike: new Decimal(order.option.strike),
+        }
+      : undefined;
+    const quoteRequest: QuoteRequest = contract
+      ? { assetClass: 'option', contract }
+      : { assetClass: order.assetClass as 'equity' | 'crypto', symbol: order.symbol };
+    const brokerSymbol = contract ? occSymbol(contract) : order.symbol;
+
+    const [quote, balances, positions, limits, halt] = await Promise.all([
+      this.deps.market.quote(quoteRequest),
+      broker.getBalances(account.externalId),
+      broker.getPositions(account.externalId),
+      this.deps.accounts.riskLimits(context.userId),
+      this.deps.accounts.tradingHalt(context.userId),
+    ]);
+    const position = positions.find((held) => held.symbol === brokerSymbol);
+    const heldQuantity = position?.quantity ?? new Decimal(0);
+    const price = this.estimatePrice(order, quote);
+    const multiplier = order.assetClass === 'option' ? OPTION_MULTIPLIER : 1;
+
+    let quantity: Decimal | undefined;
+    let notional: Decimal | undefined;
+    if (order.quantity !== undefined) quantity = new Decimal(order.quantity);
+    if (order.notional !== undefined) notional = new Decimal(order.notional);
+    if (order.fractionOfPosition !== undefined) {
+      const raw = heldQuantity.mul(order.fractionOfPosition);
+      // Whole-share holdings sell whole shares; fractional holdings keep their precision.
+      quantity = heldQuantity.isInteger()
+        ? raw.floor()
+        : raw.toDecimalPlaces(order.assetClass === 'crypto' ? 8 : 6, Decimal.ROUND_DOWN);
+      if (heldQuantity.isZero()) {
+        return this.refuse(
+          order,
+          context,
+          account,
+          quote,
+          [],
+          `You have no ${order.symbol} position to sell.`,
+        );
+      }
+    }
+    const sizedQuantity = quantity ?? (notional ?? new Decimal(0)).div(price.mul(multiplier));
+
+    const checks = runRiskChecks({
+      side: order.side,
+      assetClass: order.assetClass,
+      symbol: order.symbol,
+      quantity: sizedQuantity,
+      price,
+      multiplier,
+      account: {
+        buyingPower: balances.buyingPower,
+        equity: balances.equity,
+        realizedPnlToday: balances.realizedPnlToday,
+        positionQuantity: heldQuantity,
+        positionValue: position?.marketValue ?? heldQuantity.mul(price).mul(multiplier),
+      },
+      limits,
+      session: this.deps.market.session(order.assetClass, this.clock()),
+      tradingHalted: halt,
+    });
+    if (!allPassed(checks)) {
+      const failure = firstFailure(checks);
+      return this.refuse(
+        order,
+        context,
+        account,
+        quote,
+        checks,
+        `I can't place that: ${failure?.detail ?? 'a risk check failed'}.`,
+        quantity,
+        notional,
+      );
+    }
+
+    const id = randomUUID();
+    const now = this.clock();
+    const data = {
+      id,
+      userId: context.userId,
+      connectionId: account.connectionId,
+      brokerAccountId: account.brokerAccountId,
+      source: context.source ?? 'chat',
+      status: 'proposed' as const,
+      mode: account.mode,
+      side: order.side,
+      assetClass: order.assetClass,
+      symbol: order.symbol,
+      quantity: quantity?.toFixed() ?? null,
+      notional: notional?.toFixed() ?? null,
+      fractionOfPosition: order.fractionOfPosition ?? null,
+      orderType: order.orderType,
+      limitPrice: order.limitPrice ?? null,
+      stopPrice: order.stopPrice ?? null,
+      timeInForce: order.timeInForce,
+      optionUnderlying: contract?.underlying ?? null,
+      optionExpiry: contract ? new Date(`${contract.expiry}T00:00:00Z`) : null,
+      optionRight: contract?.right ?? null,
+      optionStrike: contract?.strike.toFixed() ?? null,
+      positionEffect: order.option?.positionEffect ?? null,
+      quotedPrice: (order.side === 'buy' ? quote.ask : quote.bid).toFixed(),
+      estimatedCost: notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2).toFixed(),
+      riskChecks: checks as unknown as Prisma.InputJsonValue,
+      clientOrderId: clientOrderIdFor(id),
+      platform: context.address.platform,
+      workspaceExternalId: context.address.workspaceId,
+      chatId: context.address.chatId,
+      threadId: context.address.threadId ?? null,
+      requestMessageId: context.requestMessageId ?? null,
+      requesterIdentityId: context.identityId,
+      expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
+    };
+    const draft = { ...data, orderHash: '' } as unknown as IntentRow;
+    const intent = await this.prisma.tradeIntent.create({ data: { ...data, orderHash: hashOf(draft) } });
+    await this.audit.record({
+      type: 'intent.proposed',
+      actorKind: 'user',
+      actorId: context.identityId,
+      userId: context.userId,
+      intentId: id,
+      data: {
+        symbol: order.symbol,
+        side: order.side,
+        quotedPrice: price.toFixed(),
+        checks: checks.map((check) => check.check),
+      },
+    });
+    return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now, quoteSource: quote.source }) };
+  }
+
+  /** Records the platform id of the card, so later state changes can edit it. */
+  async attachCard(intentId: string, cardMessageId: string): Promise<void> {
+    await this.prisma.tradeIntent.update({ where: { id: intentId }, data: { cardMessageId } });
+  }
+
+  // ------------------------------------------------------------------ confirm / cancel / expire
+
+  /**
+   * A Confirm press. Only the requester, only while proposed, only before expiry, and only once:
+   * the conditional update below can succeed for exactly one caller.
+   */
+  async confirm(intentId: string, actorUserId: string): Promise<IntentUpdate> {
+    const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+    if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
+    if (intent.userId !== actorUserId) {
+      await this.audit.record({
+        type: 'intent.confirm_refused',
+        actorKind: 'user',
+        actorId: actorUserId,
+        intentId,
+        data: { reason: 'not the requester' },
+      });
+      return { kind: 'notice', text: 'Only the person who asked for this order can confirm it.' };
+    }
+    const now = this.clock();
+    const won = await this.prisma.tradeIntent.updateMany({
+      where: { id: intentId, status: 'proposed', expiresAt: { gt: now } },
+      data: { status: transition('proposed', 'confirm'), confirmedAt: now },
+    });
+    if (won.count !== 1) return this.explainLostConfirmation(intentId, now);
+    await this.audit.record({
+      type: 'intent.confirmed',
+      actorKind: 'user',
+      actorId: actorUserId,
+      userId: actorUserId,
+      intentId,
+    });
+    const confirmed = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
+    return this.execute(confirmed);
+  }
+
+  /** A Cancel press on a card. */
+  async cancel(intentId: string, actorUserId: string): Promise<IntentUpdate> {
+    const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+    if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
+    if (intent.userId !== actorUserId)
+      return { kind: 'notice', text: 'Only the person who asked for this order can cancel it.' };
+    const moved = await this.move(
+      intent,
+      'cancel',
+      { statusReason: 'cancelled on the card' },
+      'user',
+      actorUserId,
+    );
+    if (moved === undefined) return this.explainLostConfirmation(intentId, this.clock());
+    return {
+      kind: 'updated',
+      intentId,
+      card: renderIntentCard(moved, { now: this.clock() }),
+      text: 'Cancelled. Nothing was sent to the broker.',
+    };
+  }
+
+  /** Expires every proposal past its deadline (a timeout counts as "no"). Returns the cards to edit. */
+  async expireDue(): Promise<{ intent: IntentRow; card: Card }[]> {
+    const now = this.clock();
+    const due = await this.prisma.tradeIntent.findMany({
+      where: { status: 'proposed', expiresAt: { lte: now } },
+      take: 500,
+    });
+    const expired: { intent: IntentRow; card: Card }[] = [];
+    for (const intent of due) {
+      const moved = await this.move(intent, 'expire', { statusReason: 'not confirmed in time' }, 'system');
+      if (moved) expired.push({ intent: moved, card: renderIntentCard(moved, { now }) });
+    }
+    return expired;
+  }
+
+  // ------------------------------------------------------------------ execution
+
+  private async execute(intent: IntentRow): Promise<IntentUpdate> {
+    const now = this.clock();
+    if (hashOf(intent) !== intent.orderHash) {
+      const failed = await this.move(
+        intent,
+        'reject',
+        { statusReason: 'the order changed after it was shown' },
+        'system',
+      );
+      return this.updated(
+        failed ?? intent,
+        'Refused: the order is not the one you confirmed. Nothing was sent.',
+      );
+    }
+    const account = await this.deps.accounts.tradingAccount(intent.userId);
+    const broker = this.deps.brokerFor(account.provider);
+    const contract = contractOf(intent);
+    const quoteRequest: QuoteRequest = contract
+      ? { assetClass: 'option', contract }
+      : { assetClass: intent.assetClass as 'equity' | 'crypto', symbol: intent.symbol };
+
+    let quote: Quote;
+    try {
+      quote = await this.deps.market.quote(quoteRequest);
+    } catch (error) {
+      const failed = await this.move(
+        intent,
+        'fail',
+        { statusReason: 'no price available at execution' },
+        'system',
+      );
+      this.deps.logger.warn({ err: error, intentId: intent.id }, 'no quote at execution');
+      return this.updated(
+        failed ?? intent,
+        'I could not get a fresh price, so nothing was sent. Please try again.',
+      );
+    }
+
+    // Price re-check: beyond the tolerance the user must see and confirm the new price. A limit
+    // price already caps what the user pays, so limit orders are not re-asked.
+    const quoted = optionalDec(intent.quotedPrice);
+    const fresh = this.estimatePriceForRow(intent, quote);
+    const touch = intent.side === 'buy' ? quote.ask : quote.bid;
+    const capped = intent.orderType === 'limit' || intent.orderType === 'stop_limit';
+    if (!capped && quoted !== undefined && !quoted.isZero()) {
+      const movedBps = touch.sub(quoted).abs().div(quoted).mul(10_000);
+      if (movedBps.greaterThan(this.deps.settings.priceToleranceBps)) {
+        const multiplier = intent.assetClass === 'option' ? OPTION_MULTIPLIER : 1;
+        const quantity =
+          optionalDec(intent.quantity) ??
+          (optionalDec(intent.notional) ?? new Decimal(0)).div(fresh.mul(multiplier));
+        const requoted = await this.move(
+          intent,
+          'requote',
+          {
+            quotedPrice: touch.toFixed(),
+            estimatedCost: quantity.mul(fresh).mul(multiplier).toDecimalPlaces(2).toFixed(),
+            expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
+            confirmedAt: null,
+            statusReason: `price moved from ${formatUsd(quoted)} to ${formatUsd(touch)}`,
+          },
+          'system',
+        );
+        return this.updated(
+          requoted ?? intent,
+          `The price moved from ${formatUsd(quoted)} to ${formatUsd(touch)} (more than ${this.deps.settings.priceToleranceBps / 100}%). Nothing was sent: confirm again at the new price, or cancel.`,
+        );
+      }
+    }
+
+    // Risk again, on the account as it is now (another order may have filled since the card).
+    const [balances, positions, limits, halt] = await Promise.all([
+      broker.getBalances(account.externalId),
+      broker.getPositions(account.externalId),
+      this.deps.accounts.riskLimits(intent.userId),
+      this.deps.accounts.tradingHalt(intent.userId),
+    ]);
+    const brokerSymbol = contract ? occSymbol(contract) : intent.symbol;
+    const position = positions.find((held) => held.symbol === brokerSymbol);
+    const multiplier = intent.assetClass === 'option' ? OPTION_MULTIPLIER : 1;
+    const quantity =
+      optionalDec(intent.quantity) ??
+      (optionalDec(intent.notional) ?? new Decimal(0)).div(fresh.mul(multiplier));
+    const checks = runRiskChecks({
+      side: intent.side,
+      assetClass: intent.assetClass,
+      symbol: intent.symbol,
+      quantity,
+      price: fresh,
+      multiplier,
+      account: {
+        buyingPower: balances.buyingPower,
+        equity: balances.equity,
+        realizedPnlToday: balances.realizedPnlToday,
+        positionQuantity: position?.quantity ?? new Decimal(0),
+        positionValue: position?.marketValue ?? new Decimal(0),
+      },
+      limits,
+      session: this.deps.market.session(intent.assetClass, now),
+      tradingHalted: halt,
+    });
+    if (!allPassed(checks)) {
+      const detail = firstFailure(checks)?.detail ?? 'a risk check failed';
+      const rejected = await this.move(
+        intent,
+        'reject',
+        { statusReason: detail, riskChecks: checks as unknown as Prisma.InputJsonValue },
+        'system',
+      );
+      return this.updated(rejected ?? intent, `Refused at execution: ${detail}. Nothing was sent.`);
+    }
+
+    // confirmed -> submitting and the order row, together: the unique client order id makes a
+    // second execution fail here instead of at the broker.
+    const request: PlaceOrderRequest = {
+      accountId: account.externalId,
+      clientOrderId: intent.clientOrderId,
+      side: intent.side,
+      assetClass: intent.assetClass,
+      symbol: brokerSymbol,
+      option: contract,
+      quantity: optionalDec(intent.quantity),
+      notional: optionalDec(intent.notional),
+      orderType: intent.orderType,
+      limitPrice: optionalDec(intent.limitPrice),
+      stopPrice: optionalDec(intent.stopPrice),
+      timeInForce: intent.timeInForce,
+    };
+    const submitted = await this.prisma.$transaction(async (tx) => {
+      const moved = await tx.tradeIntent.updateMany({
+        where: { id: intent.id, status: 'confirmed' },
+        data: { status: transition('confirmed', 'submit') },
+      });
+      if (moved.count !== 1) return false;
+      await tx.order.create({
+        data: {
+          intentId: intent.id,
+          connectionId: account.connectionId,
+          brokerAccountId: account.brokerAccountId,
+          provider: account.provider,
+          clientOrderId: intent.clientOrderId,
+          status: 'pending',
+          side: intent.side,
+          assetClass: intent.assetClass,
+          symbol: intent.symbol,
+          brokerSymbol,
+          quantity: intent.quantity,
+          notional: intent.notional,
+          orderType: intent.orderType,
+          limitPrice: intent.limitPrice,
+          stopPrice: intent.stopPrice,
+          timeInForce: intent.timeInForce,
+          submittedAt: now,
+        },
+      });
+      await new AuditLog(tx).record({
+        type: 'intent.submitting',
+        actorKind: 'system',
+        userId: intent.userId,
+        intentId: intent.id,
+        data: { clientOrderId: intent.clientOrderId },
+      });
+      return true;
+    });
+    if (!submitted) return this.explainLostConfirmation(intent.id, now);
+
+    let brokerOrder: BrokerOrder;
+    try {
+      brokerOrder = await broker.placeOrder(request);
+    } catch (error) {
+      if (error instanceof BrokerRejectedError) {
+        await this.prisma.order.update({
+          where: { clientOrderId: intent.clientOrderId },
+          data: { status: 'rejected', rejectReason: error.reason },
+        });
+        const current = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+        const rejected = await this.move(current, 'reject', { statusReason: error.reason }, 'broker');
+        return this.updated(rejected ?? current, `The broker rejected the order: ${error.reason}.`);
+      }
+      // No usable answer: the order may exist. Look it up by client order id; never resend blindly.
+      this.deps.logger.warn(
+        { err: error, intentId: intent.id, clientOrderId: intent.clientOrderId },
+        'ambiguous order placement; reconciling',
+      );
+      const found = await broker
+        .findOrderByClientOrderId(account.externalId, intent.clientOrderId)
+        .catch(() => undefined);
+      if (found === undefined) {
+        await this.prisma.tradeIntent.update({
+          where: { id: intent.id },
+          data: { statusReason: 'awaiting reconciliation with the broker' },
+        });
+        const current = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+        return this.updated(
+          current,
+          'The broker did not answer clearly. I am checking whether the order went through and will not send it twice.',
+        );
+      }
+      brokerOrder = found;
+    }
+    return this.applyBrokerOrder(brokerOrder);
+  }
+
+  /**
+   * Applies what a broker says about an order (placement answer, poll, resting fill) to our order
+   * and intent rows. Returns the card update and a message for the chat, or undefined when unknown.
+   */
+  async applyBrokerOrder(brokerOrder: BrokerOrder): Promise<IntentUpdate> {
+    const order = await this.prisma.order.findUnique({ where: { clientOrderId: brokerOrder.clientOrderId } });
+    if (order === null) throw new Error(`no order with client order id ${brokerOrder.clientOrderId}`);
+    await this.prisma.order.update({
+      where: { id: order.id },
+      data: {
+        brokerOrderId: brokerOrder.brokerOrderId,
+        status: brokerOrder.status,
+        filledQuantity: brokerOrder.filledQuantity.toFixed(),
+        averageFillPrice: brokerOrder.averageFillPrice?.toFixed() ?? null,
+        rejectReason: brokerOrder.rejectReason ?? null,
+        lastCheckedAt: this.clock(),
+      },
+    });
+    for (const fill of brokerOrder.fills) {
+      await this.prisma.fill.upsert({
+        where: { orderId_brokerFillId: { orderId: order.id, brokerFillId: fill.id } },
+        create: {
+          orderId: order.id,
+          brokerFillId: fill.id,
+          quantity: fill.quantity.toFixed(),
+          price: fill.price.toFixed(),
+          fee: fill.fee.toFixed(),
+          filledAt: fill.at,
+        },
+        update: {},
+      });
+    }
+    let intent = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: order.intentId } });
+    const event = eventFor(brokerOrder.status);
+    if (event !== undefined) {
+      // submitting -> submitted first when the broker jumps straight to a later state.
+      intent =
+        (await this.move(
+          intent,
+          event,
+          { statusReason: brokerOrder.rejectReason ?? null },
+          'broker',
+          undefined,
+          order.id,
+        )) ?? intent;
+    }
+    return this.updated(intent, this.describeOrder(intent.status, brokerOrder, intent));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Applies one state machine event as a conditional update; undefined when someone else moved it first. */
+  private async move(
+    intent: IntentRow,
+    event: IntentEvent,
+    data: Prisma.TradeIntentUpdateManyMutationInput,
+    actorKind: 'user' | 'system' | 'broker',
+    actorId?: string,
+    orderId?: string,
+  ): Promise<IntentRow | undefined> {
+    const next = nextStatus(intent.status, event);
+    // Brokers repeat themselves (polls, redeliveries): an event that is not legal now changes nothing.
+    if (next === undefined) return undefined;
+    const moved = await this.prisma.tradeIntent.updateMany({
+      where: { id: intent.id, status: intent.status },
+      data: { ...data, status: next },
+    });
+    if (moved.count !== 1) return undefined;
+    await this.audit.record({
+      type: `intent.${next}`,
+      actorKind,
+      actorId,
+      userId: intent.userId,
+      intentId: intent.id,
+      orderId,
+      data: { from: intent.status, event },
+    });
+    return this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+  }
+
+  private async explainLostConfirmation(intentId: string, now: Date): Promise<IntentUpdate> {
+    const current = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
+    if (current.status === 'proposed' && current.expiresAt <= now) {
+      const expired = await this.move(current, 'expire', { statusReason: 'not confirmed in time' }, 'system');
+      return this.updated(
+        expired ?? current,
+        'This confirmation expired, so the order was not placed. Ask again for a fresh quote.',
+      );
+    }
+    const words: Partial<Record<IntentStatus, string>> = {
+      confirmed: 'is already confirmed',
+      submitting: 'is already being placed',
+      submitted: 'was already placed',
+      partially_filled: 'was already placed',
+      filled: 'was already filled',
+      cancelled: 'was cancelled',
+      expired: 'expired',
+      rejected: 'was refused',
+      failed: 'failed',
+    };
+    return {
+      kind: 'notice',
+      text: `This order ${words[current.status] ?? `is ${current.status}`}; nothing more was done.`,
+    };
+  }
+
+  private updated(intent: IntentRow, text?: string): IntentUpdate {
+    return {
+      kind: 'updated',
+      intentId: intent.id,
+      card: renderIntentCard(intent, { now: this.clock() }),
+      text,
+    };
+  }
+
+  private describeOrder(status: IntentStatus, order: BrokerOrder, intent: IntentRow): string {
+    const what = `${intent.side === 'buy' ? 'bought' : 'sold'} ${formatDecimal(order.filledQuantity)} ${intent.symbol}`;
+    const mode = intent.mode === 'live' ? 'LIVE' : 'PAPER';
+    switch (status) {
+      case 'filled':
+        return `Filled (${mode}): ${what} at ${formatUsd(order.averageFillPrice ?? 0)}.`;
+      case 'partially_filled':
+        return `Partially filled (${mode}): ${what} so far at ${formatUsd(order.averageFillPrice ?? 0)}.`;
+      case 'submitted':
+        return `Order placed (${mode}) and working at the broker: ${intent.side} ${formatDecimal(order.quantity ?? order.notional ?? 0)} ${intent.symbol}.`;
+      case 'rejected':
+        return `The broker rejected the order: ${order.rejectReason ?? 'no reason given'}.`;
+      case 'cancelled':
+        return `Order cancelled (${mode}): ${intent.side} ${intent.symbol}.`;
+      case 'expired':
+        return `Order expired unfilled (${mode}): ${intent.side} ${intent.symbol}.`;
+      default:
+        return `Order ${status.replace('_', ' ')}.`;
+    }
+  }
+
+  /** The price an order is expected to trade at: the touch for market orders, the limit otherwise. */
+  private estimatePrice(order: OrderCommand, quote: Quote): Decimal {
+    const touch = order.side === 'buy' ? quote.ask : quote.bid;
+    if (order.limitPrice !== undefined) {
+      // A marketable limit trades at the touch; a resting one at its limit.
+      const limit = new Decimal(order.limitPrice);
+      return order.side === 'buy' ? Decimal.min(limit, touch) : Decimal.max(limit, touch);
+    }
+    if (order.stopPrice !== undefined) return new Decimal(order.stopPrice);
+    return touch;
+  }
+
+  private estimatePriceForRow(intent: IntentRow, quote: Quote): Decimal {
+    return this.estimatePrice(
+      {
+        kind: 'order',
+        side: intent.side,
+        symbol: intent.symbol,
+        assetClass: intent.assetClass,
+        orderType: intent.orderType,
+        timeInForce: intent.timeInForce,
+        limitPrice: intent.limitPrice?.toString(),
+        stopPrice: intent.stopPrice?.toString(),
+        quantity: '1',
+      },
+      quote,
+    );
+  }
+
+  private async refuse(
+    order: OrderCommand,
+    context: ProposalContext,
+    account: TradingAccount,
+    quote: Quote,
+    checks: readonly RiskCheckResult[],
+    text: string,
+    quantity?: Decimal,
+    notional?: Decimal,
+  ): Promise<ProposeOutcome> {
+    await this.audit.record({
+      type: 'intent.refused',
+      actorKind: 'system',
+      userId: context.userId,
+      data: {
+        symbol: order.symbol,
+        side: order.side,
+        quantity: quantity?.toFixed() ?? null,
+        notional: notional?.toFixed() ?? null,
+        price: quote.last.toFixed(),
+        account: account.brokerAccountId,
+        failed: checks.filter((check) => !check.passed).map((check) => check.check),
+        reason: text,
+      },
+    });
+    return { kind: 'refused', text, checks };
+  }
+}

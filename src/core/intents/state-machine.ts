@@ -1,0 +1,102 @@
+/**
+ * The trade intent state machine: every legal change is one row of one table, as in
+ * NautilusTrader's order FSM. Anything not in the table is an error, never a silent overwrite.
+ *
+ * The database enforces the same table: each transition is a conditional update
+ * `WHERE status = <from>`, so concurrent actors cannot both win.
+ */
+import type { IntentStatus } from '../db/generated/enums.js';
+
+export type { IntentStatus };
+
+export type IntentEvent =
+  /** The requester (or an approver) confirmed the card in time. */
+  | 'confirm'
+  /** The user pressed Cancel, or cancelled the working order. */
+  | 'cancel'
+  /** The card timed out (denied), or the broker expired the order. */
+  | 'expire'
+  /** Risk checks or the broker refused it. */
+  | 'reject'
+  /** The price moved beyond tolerance between card and execution: ask again. */
+  | 'requote'
+  /** We are sending it to the broker. */
+  | 'submit'
+  /** The broker acknowledged it. */
+  | 'accept'
+  | 'partial_fill'
+  | 'fill'
+  /** Something failed after confirmation and nothing was placed. */
+  | 'fail';
+
+const TABLE: Readonly<Record<IntentStatus, Partial<Record<IntentEvent, IntentStatus>>>> = {
+  proposed: { confirm: 'confirmed', cancel: 'cancelled', expire: 'expired', reject: 'rejected' },
+  confirmed: { submit: 'submitting', requote: 'proposed', reject: 'rejected', fail: 'failed' },
+  submitting: {
+    accept: 'submitted',
+    partial_fill: 'partially_filled',
+    fill: 'filled',
+    reject: 'rejected',
+    fail: 'failed',
+    cancel: 'cancelled',
+  },
+  submitted: {
+    partial_fill: 'partially_filled',
+    fill: 'filled',
+    cancel: 'cancelled',
+    expire: 'expired',
+    reject: 'rejected',
+  },
+  partially_filled: {
+    partial_fill: 'partially_filled',
+    fill: 'filled',
+    cancel: 'cancelled',
+    expire: 'expired',
+  },
+  filled: {},
+  rejected: {},
+  cancelled: {},
+  expired: {},
+  failed: {},
+};
+
+export const TERMINAL_STATUSES: readonly IntentStatus[] = [
+  'filled',
+  'rejected',
+  'cancelled',
+  'expired',
+  'failed',
+];
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: IntentStatus,
+    readonly event: IntentEvent,
+  ) {
+    super(`An intent that is ${from} cannot ${event}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** The next status, or undefined when the event is not legal in `from`. */
+export function nextStatus(from: IntentStatus, event: IntentEvent): IntentStatus | undefined {
+  return TABLE[from][event];
+}
+
+/** The next status; throws IllegalTransitionError when the event is not legal in `from`. */
+export function transition(from: IntentStatus, event: IntentEvent): IntentStatus {
+  const next = nextStatus(from, event);
+  if (next === undefined) throw new IllegalTransitionError(from, event);
+  return next;
+}
+
+/** Every (from, event, to) row, for tests and docs. */
+export function transitionTable(): { from: IntentStatus; event: IntentEvent; to: IntentStatus }[] {
+  return (Object.keys(TABLE) as IntentStatus[]).flatMap((from) =>
+    (Object.entries(TABLE[from]) as [IntentEvent, IntentStatus][]).map(([event, to]) => ({
+      from,
+      event,
+      to,
+    })),
+  );
+}

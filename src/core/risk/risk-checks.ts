@@ -1,0 +1,218 @@
+/**
+ * Pre-trade risk checks: one pure function over plain values, run on every path (chat, strategy,
+ * retry, and again at execution). It fails closed: a check that cannot be evaluated fails.
+ *
+ * "The model requests, risk disposes": nothing here trusts how an order was produced.
+ */
+import { type AssetClass, Decimal, formatUsd, type OrderSide } from '../domain/values.js';
+import type { MarketSession } from '../market-data/market-data.js';
+
+export interface RiskLimits {
+  /** Largest order value, USD. */
+  readonly maxOrderNotional: Decimal;
+  /** Largest share of equity one position may reach after a buy, 0..1. */
+  readonly maxPositionFraction: Decimal;
+  /** Realized loss today (USD, positive number) at which buying stops. */
+  readonly dailyLossLimit: Decimal;
+  readonly allowedAssetClasses: readonly AssetClass[];
+}
+
+export interface RiskInput {
+  readonly side: OrderSide;
+  readonly assetClass: AssetClass;
+  readonly symbol: string;
+  readonly quantity: Decimal;
+  /** Estimated price per unit (per share, coin or option premium). */
+  readonly price: Decimal;
+  /** 100 for equity options, else 1. */
+  readonly multiplier: number;
+  readonly account: {
+    readonly buyingPower: Decimal;
+    readonly equity: Decimal;
+    readonly realizedPnlToday: Decimal;
+    /** Quantity held of this symbol (0 when none). */
+    readonly positionQuantity: Decimal;
+    /** Market value held of this symbol. */
+    readonly positionValue: Decimal;
+  };
+  readonly limits: RiskLimits;
+  readonly session: MarketSession;
+  /** Set when the user pressed the kill switch. */
+  readonly tradingHalted: { readonly reason: string } | undefined;
+}
+
+export type RiskCheckName =
+  | 'kill_switch'
+  | 'asset_class'
+  | 'quantity'
+  | 'market_hours'
+  | 'max_order_notional'
+  | 'buying_power'
+  | 'position_available'
+  | 'max_position_share'
+  | 'daily_loss_limit';
+
+export interface RiskCheckResult {
+  readonly check: RiskCheckName;
+  readonly passed: boolean;
+  /** For people: why it passed or failed. */
+  readonly detail: string;
+}
+
+function result(check: RiskCheckName, passed: boolean, detail: string): RiskCheckResult {
+  return { check, passed, detail };
+}
+
+/** Runs every check; an exception inside one becomes a failure of that check. */
+export function runRiskChecks(input: RiskInput): RiskCheckResult[] {
+  const checks: [RiskCheckName, () => RiskCheckResult][] = [
+    [
+      'kill_switch',
+      () =>
+        input.tradingHalted
+          ? result(
+              'kill_switch',
+              false,
+              `trading is halted for your account (${input.tradingHalted.reason}); say "resume trading" to lift it`,
+            )
+          : result('kill_switch', true, 'trading is on'),
+    ],
+    [
+      'asset_class',
+      () =>
+        input.limits.allowedAssetClasses.includes(input.assetClass)
+          ? result('asset_class', true, `${input.assetClass} is allowed`)
+          : result('asset_class', false, `${input.assetClass} trading is not enabled for your account`),
+    ],
+    [
+      'quantity',
+      () =>
+        input.quantity.greaterThan(0) && input.quantity.isFinite()
+          ? result('quantity', true, 'quantity is positive')
+          : result('quantity', false, 'the quantity must be greater than zero'),
+    ],
+    [
+      'market_hours',
+      () =>
+        input.session.open
+          ? result('market_hours', true, 'the market is open')
+          : result('market_hours', false, input.session.description),
+    ],
+    [
+      'max_order_notional',
+      () => {
+        const notional = notionalOf(input);
+        return notional.lessThanOrEqualTo(input.limits.maxOrderNotional)
+          ? result(
+              'max_order_notional',
+              true,
+              `${formatUsd(notional)} is within the ${formatUsd(input.limits.maxOrderNotional)} per-order limit`,
+            )
+          : result(
+              'max_order_notional',
+              false,
+              `${formatUsd(notional)} is above your ${formatUsd(input.limits.maxOrderNotional)} per-order limit`,
+            );
+      },
+    ],
+    [
+      'buying_power',
+      () => {
+        if (input.side === 'sell') return result('buying_power', true, 'sells do not use buying power');
+        const notional = notionalOf(input);
+        return notional.lessThanOrEqualTo(input.account.buyingPower)
+          ? result(
+              'buying_power',
+              true,
+              `${formatUsd(notional)} of ${formatUsd(input.account.buyingPower)} buying power`,
+            )
+          : result(
+              'buying_power',
+              false,
+              `needs ${formatUsd(notional)}, buying power is ${formatUsd(input.account.buyingPower)}`,
+            );
+      },
+    ],
+    [
+      'position_available',
+      () => {
+        if (input.side === 'buy') return result('position_available', true, 'buys need no position');
+        return input.quantity.lessThanOrEqualTo(input.account.positionQuantity)
+          ? result(
+              'position_available',
+              true,
+              `holding ${input.account.positionQuantity.toFixed()} ${input.symbol}`,
+            )
+          : result(
+              'position_available',
+              false,
+              `you hold ${input.account.positionQuantity.toFixed()} ${input.symbol}; selling more would be a short sale, which is not allowed`,
+            );
+      },
+    ],
+    [
+      'max_position_share',
+      () => {
+        if (input.side === 'sell') return result('max_position_share', true, 'sells reduce the position');
+        if (input.account.equity.lessThanOrEqualTo(0))
+          return result('max_position_share', false, 'account equity is not positive');
+        const after = input.account.positionValue.add(notionalOf(input));
+        const share = after.div(input.account.equity);
+        const percent = (value: Decimal) => `${value.mul(100).toDecimalPlaces(1).toFixed()}%`;
+        return share.lessThanOrEqualTo(input.limits.maxPositionFraction)
+          ? result(
+              'max_position_share',
+              true,
+              `${input.symbol} would be ${percent(share)} of equity (limit ${percent(input.limits.maxPositionFraction)})`,
+            )
+          : result(
+              'max_position_share',
+              false,
+              `${input.symbol} would be ${percent(share)} of equity, above your ${percent(input.limits.maxPositionFraction)} limit`,
+            );
+      },
+    ],
+    [
+      'daily_loss_limit',
+      () => {
+        const loss = input.account.realizedPnlToday.negated();
+        if (input.side === 'sell')
+          return result('daily_loss_limit', true, 'sells that reduce risk stay allowed');
+        return loss.lessThan(input.limits.dailyLossLimit)
+          ? result(
+              'daily_loss_limit',
+              true,
+              `today's realized P&L ${formatUsd(input.account.realizedPnlToday)} is within the limit`,
+            )
+          : result(
+              'daily_loss_limit',
+              false,
+              `today's realized loss ${formatUsd(loss)} reached your ${formatUsd(input.limits.dailyLossLimit)} daily limit; new buys resume tomorrow`,
+            );
+      },
+    ],
+  ];
+  return checks.map(([name, run]) => {
+    try {
+      return run();
+    } catch (error) {
+      return result(name, false, `could not be checked (${(error as Error).message}); refused to be safe`);
+    }
+  });
+}
+
+/** Order value in USD. */
+export function notionalOf(input: Pick<RiskInput, 'quantity' | 'price' | 'multiplier'>): Decimal {
+  return input.quantity.mul(input.price).mul(input.multiplier);
+}
+
+export function allPassed(results: readonly RiskCheckResult[]): boolean {
+  return results.length > 0 && results.every((check) => check.passed);
+}
+
+/** The first failure, for a one-line answer. */
+export function firstFailure(results: readonly RiskCheckResult[]): RiskCheckResult | undefined {
+  return results.find((check) => !check.passed);
+}
+
+export { Decimal };

@@ -1,0 +1,188 @@
+/**
+ * The composition root: builds the product's services from the configuration and an open
+ * database. `arbion start`, the tests and the benchmarks all assemble Arbion through here, so they
+ * exercise the same wiring.
+ */
+import type { Broker } from '../brokers/broker.js';
+import { PaperBroker } from '../brokers/paper/paper-broker.js';
+import { Accounts } from '../core/accounts/accounts.js';
+import type { Config } from '../core/config/config.js';
+import type { Command } from '../core/conversation/commands.js';
+import { Conversation, type FallbackInterpreter } from '../core/conversation/conversation.js';
+import { createOpenAIClient, LlmInterpreter } from '../core/conversation/llm/index.js';
+import { LlmFallback } from '../core/conversation/llm-fallback.js';
+import { parseMessage } from '../core/conversation/parser/parse.js';
+import type { Database } from '../core/db/database.js';
+import type { BrokerProvider, Platform } from '../core/db/generated/enums.js';
+import { IntentService } from '../core/intents/intent-service.js';
+import type { Logger } from '../core/logging/logger.js';
+import type { SymbolResolver } from '../core/market-data/instruments.js';
+import type { MarketDataProvider } from '../core/market-data/market-data.js';
+import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
+import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
+import type { ChannelAddress, ChannelPort } from '../core/messages.js';
+
+/** Channel adapters by platform; answers go back through the channel a message came from. */
+export class ChannelRegistry {
+  private readonly ports = new Map<Platform, ChannelPort>();
+
+  register(platform: Platform, port: ChannelPort): void {
+    this.ports.set(platform, port);
+  }
+
+  get(platform: Platform): ChannelPort {
+    const port = this.ports.get(platform);
+    if (port === undefined) throw new Error(`no ${platform} channel is running`);
+    return port;
+  }
+
+  has(platform: Platform): boolean {
+    return this.ports.has(platform);
+  }
+}
+
+export interface ArbionOptions {
+  readonly config: Config;
+  readonly database: Database;
+  readonly logger: Logger;
+  /** Replaces the configured market data (tests pin prices with a SimulatedMarket). */
+  readonly market?: MarketDataProvider;
+  /** Replaces the LLM (tests), or `null` to run without one whatever the configuration says. */
+  readonly fallback?: FallbackInterpreter | null;
+  readonly clock?: () => Date;
+}
+
+export interface Arbion {
+  readonly conversation: Conversation;
+  readonly intents: IntentService;
+  readonly accounts: Accounts;
+  readonly market: MarketDataProvider;
+  readonly symbols: SymbolResolver;
+  readonly paper: PaperBroker;
+  readonly channels: ChannelRegistry;
+  /** One pass of the background work: expire cards, fill resting paper orders, tell the users. */
+  runBackgroundPass(): Promise<void>;
+}
+
+/** The market data the configuration asks for: simulated everything, or CoinGecko for crypto. */
+export function createMarketData(
+  config: Config,
+  symbols: SymbolResolver,
+  clock?: () => Date,
+): MarketDataProvider {
+  const simulated = new SimulatedMarket({ seed: config.trading.marketDataSeed, symbols, clock });
+  if (config.trading.cryptoPrices === 'simulated') return simulated;
+  const coingecko = new CoinGeckoPrices({
+    baseUrl: config.coingecko.apiBase,
+    apiKey: config.coingecko.apiKey,
+    plan: config.coingecko.plan,
+    symbols,
+    clock,
+  });
+  return new MarketDataRouter({ crypto: coingecko, equities: simulated });
+}
+
+export function createArbion(options: ArbionOptions): Arbion {
+  const { config, database, logger } = options;
+  const prisma = database.prisma;
+  const symbols = getSymbolDirectory();
+  const market = options.market ?? createMarketData(config, symbols, options.clock);
+  const paper = new PaperBroker({
+    prisma,
+    market,
+    slippageBps: config.trading.paperSlippageBps,
+    clock: options.clock,
+  });
+  const brokerFor = (provider: BrokerProvider): Broker => {
+    if (provider === 'paper') return paper;
+    throw new Error(`the ${provider} broker is not available in this version`);
+  };
+  const accounts = new Accounts(prisma, {
+    paperStartingCash: config.trading.paperStartingCash,
+    maxOrderNotional: config.trading.maxOrderNotional,
+    maxPositionFraction: config.trading.maxPositionFraction,
+    dailyLossLimit: config.trading.dailyLossLimit,
+  });
+  const intents = new IntentService({
+    prisma,
+    market,
+    accounts,
+    brokerFor,
+    settings: {
+      confirmationTtlSeconds: config.trading.confirmationTtlSeconds,
+      priceToleranceBps: config.trading.priceToleranceBps,
+    },
+    logger,
+    clock: options.clock,
+  });
+  const channels = new ChannelRegistry();
+
+  let fallback: FallbackInterpreter | undefined = options.fallback ?? undefined;
+  if (options.fallback === undefined && config.llm !== undefined) {
+    const client = createOpenAIClient({
+      apiKey: config.llm.apiKey,
+      baseURL: config.llm.baseUrl,
+      timeoutMs: config.llm.timeoutMs,
+      maxRetries: 2,
+    });
+    fallback = new LlmFallback({
+      prisma,
+      interpreter: new LlmInterpreter({ client, model: config.llm.model, timeoutMs: config.llm.timeoutMs }),
+      accounts,
+      market,
+      symbols,
+      brokerFor,
+      logger: logger.child({ component: 'llm' }),
+    });
+  }
+
+  const conversation = new Conversation({
+    prisma,
+    accounts,
+    intents,
+    market,
+    symbols,
+    brokerFor,
+    channelFor: (platform) => channels.get(platform),
+    parse: (text: string, now: Date): Command => parseMessage(text, { symbols, now }),
+    fallback,
+    logger: logger.child({ component: 'conversation' }),
+    clock: options.clock,
+  });
+
+  const addressOf = (intent: {
+    platform: Platform;
+    workspaceExternalId: string;
+    chatId: string;
+    threadId: string | null;
+  }): ChannelAddress => ({
+    platform: intent.platform,
+    workspaceId: intent.workspaceExternalId,
+    chatId: intent.chatId,
+    ...(intent.threadId ? { threadId: intent.threadId } : {}),
+  });
+
+  async function runBackgroundPass(): Promise<void> {
+    for (const { intent, card } of await intents.expireDue()) {
+      if (!channels.has(intent.platform)) continue;
+      await conversation.deliverUpdate(addressOf(intent), {
+        kind: 'updated',
+        intentId: intent.id,
+        card,
+        text: undefined,
+      });
+    }
+    for (const order of await paper.processRestingOrders()) {
+      const known = await prisma.order.findUnique({
+        where: { clientOrderId: order.clientOrderId },
+        include: { intent: true },
+      });
+      if (known === null) continue;
+      const update = await intents.applyBrokerOrder(order);
+      if (channels.has(known.intent.platform))
+        await conversation.deliverUpdate(addressOf(known.intent), update);
+    }
+  }
+
+  return { conversation, intents, accounts, market, symbols, paper, channels, runBackgroundPass };
+}
