@@ -1,0 +1,280 @@
+/**
+ * `npm run bench`: measured numbers, never timed assertions in tests.
+ *
+ * 1. Fast-path parse latency (p50/p99 per message) and throughput over a mixed corpus.
+ * 2. Message -> confirmation card, and confirm -> order placed, on the paper broker with embedded
+ *    PGlite and with the PostgreSQL server (LLM excluded), p50/p99.
+ * 3. Database round trips per message on the server, counted at the pg client.
+ *
+ * Prints a table and writes bench-results/conversation.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { parseEnvironment } from '../src/core/config/config.js';
+import { parseMessage } from '../src/core/conversation/parser/parse.js';
+import { type Database, openDatabase } from '../src/core/db/database.js';
+import { Migrator } from '../src/core/db/migrations/migrator.js';
+import { createLogger } from '../src/core/logging/logger.js';
+import { SimulatedMarket } from '../src/core/market-data/providers/index.js';
+import { getSymbolDirectory } from '../src/core/market-data/symbols/directory.js';
+import type { ChannelAddress, ChannelPort, OutboundMessage } from '../src/core/messages.js';
+import { createArbion } from '../src/runtime/arbion.js';
+
+const CORPUS = [
+  'buy 10 AAPL',
+  'sell half my TSLA',
+  'buy $500 of BTC',
+  'buy 5 MSFT limit 400 gtc',
+  'sell 1 AAPL put 190 May 17 at 1.00',
+  'quote NVDA',
+  "what's my buying power?",
+  'positions',
+  'buy ten shares of Apple',
+  "don't buy AAPL",
+  'buy 10 AAPL and sell 5 TSLA',
+  'sell all my AMD',
+  'buy 2 SOFI 8 calls 2026-01-16 limit 0.45',
+  'cancel all orders',
+  'what is the meaning of life',
+];
+
+/** Tuesday 10:00 New York: markets open. */
+const MARKET_OPEN = new Date('2026-11-24T15:00:00Z');
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+function stats(samplesMs: number[]) {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+function benchParse() {
+  const symbols = getSymbolDirectory();
+  const now = MARKET_OPEN;
+  for (let i = 0; i < 20_000; i++) parseMessage(CORPUS[i % CORPUS.length] ?? '', { symbols, now }); // warm-up
+  const samples: number[] = [];
+  const rounds = 200_000;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) {
+    const text = CORPUS[i % CORPUS.length] ?? '';
+    const t0 = process.hrtime.bigint();
+    parseMessage(text, { symbols, now });
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  return { ...stats(samples), perSecond: Math.round(rounds / elapsedS) };
+}
+
+/** Counts statements sent to the PostgreSQL server by any pg client in this process. */
+let roundTrips = 0;
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  roundTrips++;
+  return (clientQuery as (...inner: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+class NullChannel implements ChannelPort {
+  private next = 0;
+  async send(_address: ChannelAddress, _message: OutboundMessage) {
+    return { messageId: String(++this.next) };
+  }
+  async edit() {}
+  async notify() {}
+}
+
+async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
+  const env = {
+    LOG_LEVEL: 'silent',
+    CONFIRMATION_TTL_SECONDS: '3600',
+    RISK_MAX_POSITION_FRACTION: '1',
+    RISK_MAX_ORDER_NOTIONAL: '1000000',
+    PAPER_STARTING_CASH: '100000000',
+  };
+  const parsed = parseEnvironment(env, { cwd: tmpdir() });
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  let database: Database;
+  let cleanup: () => Promise<void>;
+  if (kind === 'embedded') {
+    const root = mkdtempSync(path.join(tmpdir(), 'arbion-bench-'));
+    database = await openDatabase({ kind: 'embedded', directory: path.join(root, 'postgres') });
+    cleanup = async () => {
+      await database.close();
+      rmSync(root, { recursive: true, force: true });
+    };
+  } else {
+    const admin =
+      process.env.BENCH_DATABASE_URL ??
+      process.env.DATABASE_URL ??
+      'postgresql://postgres@127.0.0.1:5432/test';
+    const name = `arbion_bench_${process.pid}`;
+    const adminClient = new pg.Client({ connectionString: admin });
+    await adminClient.connect();
+    await adminClient.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await adminClient.query(`CREATE DATABASE "${name}"`);
+    await adminClient.end();
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    database = await openDatabase({ kind: 'server', url: url.toString(), poolSize: 10 });
+    cleanup = async () => {
+      await database.close();
+      const again = new pg.Client({ connectionString: admin });
+      await again.connect();
+      await again.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await again.end();
+    };
+  }
+  const migrator = await Migrator.open(database.adapterFactory);
+  await migrator.apply();
+  migrator.dispose();
+
+  const market = new SimulatedMarket({ seed: 1, symbols: getSymbolDirectory(), clock: () => MARKET_OPEN });
+  const logger = createLogger({
+    level: 'silent',
+    format: 'json',
+    secretValues: [],
+    destination: new Writable({ write: (_c, _e, cb) => cb() }),
+  });
+  const arbion = createArbion({
+    config: parsed.config,
+    database,
+    logger,
+    market,
+    fallback: null,
+    clock: () => MARKET_OPEN,
+  });
+  arbion.channels.register('console', new NullChannel());
+  const address: ChannelAddress = { platform: 'console', workspaceId: '', chatId: 'bench' };
+  const sender = { platformUserId: 'bench-user' };
+
+  let delivery = 0;
+  const say = (text: string) =>
+    arbion.conversation.handle({
+      kind: 'text',
+      deliveryId: `b${++delivery}`,
+      address,
+      sender,
+      receivedAt: MARKET_OPEN,
+      messageId: String(delivery),
+      text,
+    });
+  await say('balance'); // creates the user and the paper account
+
+  const cardMs: number[] = [];
+  const confirmMs: number[] = [];
+  const cardTrips: number[] = [];
+  const confirmTrips: number[] = [];
+  for (let i = 0; i < iterations + 20; i++) {
+    const tripsBefore = roundTrips;
+    const t0 = performance.now();
+    await say('buy 1 AAPL');
+    const t1 = performance.now();
+    const tripsAfterCard = roundTrips;
+    const intent = await database.prisma.tradeIntent.findFirstOrThrow({
+      where: { status: 'proposed' },
+      orderBy: { createdAt: 'desc' },
+    });
+    const tripsBeforeConfirm = roundTrips;
+    const t2 = performance.now();
+    await arbion.conversation.handle({
+      kind: 'action',
+      deliveryId: `b${++delivery}`,
+      address,
+      sender,
+      receivedAt: MARKET_OPEN,
+      messageId: '1',
+      actionId: `confirm:${intent.id}`,
+    });
+    const t3 = performance.now();
+    if (i >= 20) {
+      cardMs.push(t1 - t0);
+      confirmMs.push(t3 - t2);
+      cardTrips.push(tripsAfterCard - tripsBefore);
+      confirmTrips.push(roundTrips - tripsBeforeConfirm);
+    }
+  }
+  const filled = await database.prisma.tradeIntent.count({ where: { status: 'filled' } });
+  await cleanup();
+  const mean = (values: number[]) =>
+    values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+  return {
+    kind,
+    card: stats(cardMs),
+    confirm: stats(confirmMs),
+    filled,
+    roundTripsPerCardMessage: kind === 'server' ? mean(cardTrips) : undefined,
+    roundTripsPerConfirm: kind === 'server' ? mean(confirmTrips) : undefined,
+  };
+}
+
+const format = (value: number | undefined, digits = 3) =>
+  value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits);
+
+async function main(): Promise<void> {
+  const iterations = Number(process.env.BENCH_ITERATIONS ?? 200);
+  const parse = benchParse();
+  const embedded = await benchFlow('embedded', iterations);
+  const server = await benchFlow('server', iterations);
+
+  const rows: [string, string, string, string][] = [
+    [
+      'parse (fast path), per message',
+      `${format(parse.p50 * 1000, 1)} us`,
+      `${format(parse.p99 * 1000, 1)} us`,
+      `<= 50 us p99; ${parse.perSecond.toLocaleString('en-US')} msg/s`,
+    ],
+  ];
+  for (const run of [embedded, server]) {
+    rows.push([
+      `message -> card (${run.kind})`,
+      `${format(run.card.p50, 2)} ms`,
+      `${format(run.card.p99, 2)} ms`,
+      run.kind === 'server' ? '<= 15 ms p99' : '',
+    ]);
+    rows.push([
+      `confirm -> placed (${run.kind})`,
+      `${format(run.confirm.p50, 2)} ms`,
+      `${format(run.confirm.p99, 2)} ms`,
+      run.kind === 'server' ? '<= 15 ms p99' : '',
+    ]);
+  }
+  rows.push([
+    'DB round trips, message -> card (server)',
+    format(server.roundTripsPerCardMessage, 1),
+    '',
+    '<= 6',
+  ]);
+  rows.push(['DB round trips, confirm -> placed (server)', format(server.roundTripsPerConfirm, 1), '', '']);
+
+  const widths = [0, 1, 2, 3].map((column) =>
+    Math.max(
+      ...rows.map((row) => row[column]?.length ?? 0),
+      ['measure', 'p50', 'p99', 'target'][column]?.length ?? 0,
+    ),
+  );
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
+  console.log(line(['measure', 'p50', 'p99', 'target']));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(line(row));
+  console.log(
+    `\n${iterations} iterations per backend after 20 warm-up; ${embedded.filled + server.filled} orders filled; node ${process.version}`,
+  );
+
+  const report = { at: new Date().toISOString(), node: process.version, iterations, parse, embedded, server };
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/conversation.json', `${JSON.stringify(report, null, 2)}\n`);
+  console.log('report: bench-results/conversation.json');
+}
+
+await main();
