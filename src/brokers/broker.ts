@@ -94,6 +94,13 @@ export interface Broker {
   listOpenOrders(accountId: string): Promise<BrokerOrder[]>;
   getBalances(accountId: string): Promise<Balances>;
   getPositions(accountId: string): Promise<Position[]>;
+  /** Balances and positions together, in as few calls as the broker allows (risk checks need both). */
+  getAccountSnapshot(accountId: string): Promise<AccountSnapshot>;
+}
+
+export interface AccountSnapshot {
+  readonly balances: Balances;
+  readonly positions: readonly Position[];
 }
 
 /** The broker answered and refused. Nothing was placed. */

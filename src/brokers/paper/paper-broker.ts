@@ -18,6 +18,7 @@ import type {
   QuoteRequest,
 } from '../../core/market-data/market-data.js';
 import {
+  type AccountSnapshot,
   type Balances,
   type Broker,
   type BrokerOrder,
@@ -28,6 +29,14 @@ import {
 import { decideFill, multiplierFor, quantityPrecision } from './fill-model.js';
 
 type Transaction = Prisma.TransactionClient;
+
+/** The account row as the ledger reads it under the lock. */
+interface LockedAccount {
+  readonly id: string;
+  readonly cash: Decimal;
+  readonly dayRealizedPnl: Decimal;
+  readonly dayRealizedPnlDate: string | null;
+}
 type PaperOrderRow = Prisma.PaperOrderGetPayload<{ include: { fills: true } }>;
 
 const OPEN_STATUSES: OrderStatus[] = ['pending', 'accepted', 'partially_filled'];
@@ -126,9 +135,6 @@ export class PaperBroker implements Broker {
     if ((request.quantity === undefined) === (request.notional === undefined)) {
       throw new BrokerRejectedError('paper', 'an order needs exactly one of quantity and notional');
     }
-    const existing = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
-    if (existing !== undefined) return existing;
-
     const quoteRequest: QuoteRequest =
       request.assetClass === 'option'
         ? { assetClass: 'option', contract: this.requireContract(request.option, request.symbol) }
@@ -138,17 +144,8 @@ export class PaperBroker implements Broker {
 
     try {
       return await this.prisma.$transaction(async (tx) => {
-        await this.lockAccount(tx, request.accountId);
-        const again = await tx.paperOrder.findUnique({
-          where: {
-            paperAccountId_clientOrderId: {
-              paperAccountId: request.accountId,
-              clientOrderId: request.clientOrderId,
-            },
-          },
-          include: { fills: true },
-        });
-        if (again !== null) return toBrokerOrder(again);
+        const account = await this.lockAccount(tx, request.accountId);
+        // The unique (account, client order id) makes a second placement fail here: see the catch.
         const created = await tx.paperOrder.create({
           data: {
             paperAccountId: request.accountId,
@@ -170,14 +167,13 @@ export class PaperBroker implements Broker {
           },
           include: { fills: true },
         });
-        const updated = await this.tryFill(tx, created, quote);
-        return toBrokerOrder(updated);
+        return toBrokerOrder(await this.tryFill(tx, created, quote, account));
       });
     } catch (error) {
-      // Two concurrent placements of one client order id: the loser returns the winner's order.
+      // The same client order id again (a retry, or a concurrent placement): return the first order.
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        const winner = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
-        if (winner !== undefined) return winner;
+        const first = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+        if (first !== undefined) return first;
       }
       throw error;
     }
@@ -229,12 +225,23 @@ export class PaperBroker implements Broker {
   }
 
   async getPositions(accountId: string): Promise<Position[]> {
-    const rows = await this.prisma.paperPosition.findMany({
-      where: { paperAccountId: accountId },
-      orderBy: { symbol: 'asc' },
+    return [...(await this.getAccountSnapshot(accountId)).positions];
+  }
+
+  async getBalances(accountId: string): Promise<Balances> {
+    return (await this.getAccountSnapshot(accountId)).balances;
+  }
+
+  /** One query for the account and its positions; marks come from market data, not the database. */
+  async getAccountSnapshot(accountId: string): Promise<AccountSnapshot> {
+    const account = await this.prisma.paperAccount.findUnique({
+      relationLoadStrategy: 'join',
+      where: { id: accountId },
+      include: { positions: { orderBy: { symbol: 'asc' } } },
     });
-    return Promise.all(
-      rows.map(async (row) => {
+    if (account === null) throw new BrokerRejectedError('paper', 'no such paper account');
+    const positions: Position[] = await Promise.all(
+      account.positions.map(async (row) => {
         const quantity = dec(row.quantity);
         const averageCost = dec(row.averageCost);
         const mark = await this.markPrice(row.assetClass, row.symbol);
@@ -251,12 +258,6 @@ export class PaperBroker implements Broker {
         };
       }),
     );
-  }
-
-  async getBalances(accountId: string): Promise<Balances> {
-    const account = await this.prisma.paperAccount.findUnique({ where: { id: accountId } });
-    if (account === null) throw new BrokerRejectedError('paper', 'no such paper account');
-    const positions = await this.getPositions(accountId);
     const cash = dec(account.cash);
     // Unpriced positions count at cost rather than vanishing from equity.
     const positionsValue = positions.reduce(
@@ -267,17 +268,16 @@ export class PaperBroker implements Broker {
         ),
       new Decimal(0),
     );
-    const realizedToday = await this.prisma.paperFill.aggregate({
-      _sum: { realizedPnl: true },
-      where: { order: { paperAccountId: accountId }, filledAt: { gte: startOfUsTradingDay(this.clock()) } },
-    });
+    const today = newYorkDate(this.clock());
     return {
-      cash,
-      buyingPower: cash,
-      equity: cash.add(positionsValue),
-      realizedPnlToday:
-        realizedToday._sum.realizedPnl === null ? new Decimal(0) : dec(realizedToday._sum.realizedPnl),
-      currency: 'USD',
+      positions,
+      balances: {
+        cash,
+        buyingPower: cash,
+        equity: cash.add(positionsValue),
+        realizedPnlToday: account.dayRealizedPnlDate === today ? dec(account.dayRealizedPnl) : new Decimal(0),
+        currency: 'USD',
+      },
     };
   }
 
@@ -299,7 +299,7 @@ export class PaperBroker implements Broker {
         continue; // No price now: try again on the next pass.
       }
       const result = await this.prisma.$transaction(async (tx) => {
-        await this.lockAccount(tx, candidate.paperAccountId);
+        const account = await this.lockAccount(tx, candidate.paperAccountId);
         const row = await tx.paperOrder.findUnique({ where: { id: candidate.id }, include: { fills: true } });
         if (row === null || !OPEN_STATUSES.includes(row.status)) return undefined;
         if (this.dayOrderEnded(row)) {
@@ -309,7 +309,7 @@ export class PaperBroker implements Broker {
             include: { fills: true },
           });
         }
-        const updated = await this.tryFill(tx, row, quote);
+        const updated = await this.tryFill(tx, row, quote, account);
         return updated.status !== row.status || updated.triggeredAt?.getTime() !== row.triggeredAt?.getTime()
           ? updated
           : undefined;
@@ -327,11 +327,21 @@ export class PaperBroker implements Broker {
     return option;
   }
 
-  private async lockAccount(tx: Transaction, accountId: string): Promise<void> {
+  /** Locks the account row for this transaction and returns what the ledger needs from it. */
+  private async lockAccount(tx: Transaction, accountId: string): Promise<LockedAccount> {
     const rows = await tx.$queryRaw<
-      { id: string }[]
-    >`SELECT id FROM paper_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
-    if (rows.length === 0) throw new BrokerRejectedError('paper', 'no such paper account');
+      { id: string; cash: string; dayRealizedPnl: string; dayRealizedPnlDate: string | null }[]
+    >`
+      SELECT id::text AS id, cash::text AS cash, "dayRealizedPnl"::text AS "dayRealizedPnl", "dayRealizedPnlDate"
+      FROM paper_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+    const row = rows[0];
+    if (row === undefined) throw new BrokerRejectedError('paper', 'no such paper account');
+    return {
+      id: row.id,
+      cash: new Decimal(row.cash),
+      dayRealizedPnl: new Decimal(row.dayRealizedPnl),
+      dayRealizedPnlDate: row.dayRealizedPnlDate,
+    };
   }
 
   private async markPrice(
@@ -359,7 +369,12 @@ export class PaperBroker implements Broker {
   }
 
   /** Fills the order against `quote` when its price is reached; rejects it when the account cannot pay. */
-  private async tryFill(tx: Transaction, row: PaperOrderRow, quote: Quote): Promise<PaperOrderRow> {
+  private async tryFill(
+    tx: Transaction,
+    row: PaperOrderRow,
+    quote: Quote,
+    account: LockedAccount,
+  ): Promise<PaperOrderRow> {
     const session = this.market.session(row.assetClass, this.clock());
     if (!session.open) return row; // Rests until the market opens.
     const decision = decideFill(
@@ -395,14 +410,13 @@ export class PaperBroker implements Broker {
       });
     if (quantity.lessThanOrEqualTo(0)) return reject('the amount is too small to buy one unit at this price');
 
-    const account = await tx.paperAccount.findUniqueOrThrow({ where: { id: row.paperAccountId } });
     const position = await tx.paperPosition.findUnique({
       where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
     });
     const held = position === null ? new Decimal(0) : dec(position.quantity);
     const averageCost = position === null ? new Decimal(0) : dec(position.averageCost);
     const gross = quantity.mul(price).mul(multiplier);
-    const cash = dec(account.cash);
+    const cash = account.cash;
     let realized = new Decimal(0);
 
     if (row.side === 'buy') {
@@ -443,9 +457,18 @@ export class PaperBroker implements Broker {
           data: { quantity: remaining.toFixed(), realizedPnl: { increment: realized.toFixed() } },
         });
       }
+      const today = newYorkDate(this.clock());
+      const dayRealized = (
+        account.dayRealizedPnlDate === today ? account.dayRealizedPnl : new Decimal(0)
+      ).add(realized);
       await tx.paperAccount.update({
         where: { id: account.id },
-        data: { cash: cash.add(gross).toFixed(), realizedPnl: { increment: realized.toFixed() } },
+        data: {
+          cash: cash.add(gross).toFixed(),
+          realizedPnl: { increment: realized.toFixed() },
+          dayRealizedPnl: dayRealized.toFixed(),
+          dayRealizedPnlDate: today,
+        },
       });
     }
 
@@ -475,20 +498,14 @@ export class PaperBroker implements Broker {
   }
 }
 
-/** 00:00 in New York on `at`'s New York date, as an instant: the daily loss limit resets then. */
-export function startOfUsTradingDay(at: Date): Date {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/New_York',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
-  const elapsedToday =
-    ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + at.getUTCMilliseconds();
-  return new Date(at.getTime() - elapsedToday);
+const NEW_YORK_DATE = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'America/New_York',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** `at`'s date in New York, YYYY-MM-DD: the daily loss limit resets at New York midnight. */
+export function newYorkDate(at: Date): string {
+  return NEW_YORK_DATE.format(at);
 }

@@ -25,6 +25,24 @@ export interface TradingAccount {
   readonly mode: TradingMode;
 }
 
+/** Everything a trade needs to know about the person: loaded in one query. */
+export interface Trader extends Identity {
+  readonly account: TradingAccount;
+  readonly limits: RiskLimits;
+  /** Set when the user's kill switch is on. */
+  readonly halt: { readonly reason: string } | undefined;
+}
+
+const TRADER_INCLUDE = {
+  riskProfile: true,
+  connections: {
+    where: { status: 'active' as const },
+    include: { accounts: { where: { isDefault: true } } },
+  },
+} satisfies Prisma.UserInclude;
+
+type TraderUser = Prisma.UserGetPayload<{ include: typeof TRADER_INCLUDE }>;
+
 export interface AccountDefaults {
   readonly paperStartingCash: string;
   readonly maxOrderNotional: string;
@@ -37,6 +55,70 @@ export class Accounts {
     private readonly prisma: PrismaClient,
     private readonly defaults: AccountDefaults,
   ) {}
+
+  /**
+   * The trader behind a platform account, with account, limits and kill switch, in one query.
+   * @param create make the user (with a paper account) on first contact; otherwise undefined
+   */
+  async trader(
+    address: ChannelAddress,
+    sender: Sender,
+    options: { create: boolean },
+  ): Promise<Trader | undefined> {
+    const key = {
+      platform: address.platform,
+      platformWorkspaceId: address.workspaceId,
+      platformUserId: sender.platformUserId,
+    };
+    const identity = await this.prisma.channelIdentity.findUnique({
+      relationLoadStrategy: 'join',
+      where: { platform_platformWorkspaceId_platformUserId: key },
+      include: { user: { include: TRADER_INCLUDE } },
+    });
+    if (identity !== null) return this.toTrader(identity.user, identity.id);
+    if (!options.create) return undefined;
+    const created = await this.identify(address, sender);
+    return this.traderById(created.userId, created.identityId);
+  }
+
+  /** The trader by user id (confirmations, strategies). */
+  async traderById(userId: string, identityId = ''): Promise<Trader> {
+    const user = await this.prisma.user.findUniqueOrThrow({
+      relationLoadStrategy: 'join',
+      where: { id: userId },
+      include: TRADER_INCLUDE,
+    });
+    return this.toTrader(user, identityId);
+  }
+
+  private toTrader(user: TraderUser, identityId: string): Trader {
+    const accounts = user.connections
+      .flatMap((connection) => connection.accounts.map((account) => ({ account, connection })))
+      .sort((a, b) => a.account.createdAt.getTime() - b.account.createdAt.getTime());
+    const chosen = accounts[0];
+    if (chosen === undefined) throw new Error(`user ${user.id} has no active default account`);
+    const profile = user.riskProfile;
+    const pick = (value: { toString(): string } | null | undefined, fallback: string) =>
+      new Decimal(value ? value.toString() : fallback);
+    return {
+      userId: user.id,
+      identityId,
+      account: {
+        connectionId: chosen.connection.id,
+        brokerAccountId: chosen.account.id,
+        externalId: chosen.account.externalId,
+        provider: chosen.connection.provider,
+        mode: chosen.connection.mode,
+      },
+      limits: {
+        maxOrderNotional: pick(profile?.maxOrderNotional, this.defaults.maxOrderNotional),
+        maxPositionFraction: pick(profile?.maxPositionFraction, this.defaults.maxPositionFraction),
+        dailyLossLimit: pick(profile?.dailyLossLimit, this.defaults.dailyLossLimit),
+        allowedAssetClasses: (profile?.allowedAssetClasses ?? ['equity', 'option', 'crypto']) as AssetClass[],
+      },
+      halt: user.tradingHaltedAt ? { reason: user.tradingHaltReason ?? 'kill switch' } : undefined,
+    };
+  }
 
   /** The user behind a platform account, without creating one. */
   async find(address: ChannelAddress, sender: Sender): Promise<Identity | undefined> {

@@ -3,9 +3,8 @@
  * Channel-agnostic: it speaks to chats only through `ChannelPort`s.
  */
 import type { Broker } from '../../brokers/broker.js';
-import type { Accounts } from '../accounts/accounts.js';
-import { AuditLog } from '../audit/audit-log.js';
-import { Prisma, type PrismaClient } from '../db/database.js';
+import type { Accounts, Trader } from '../accounts/accounts.js';
+import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import type { IntentService, IntentUpdate } from '../intents/intent-service.js';
@@ -22,6 +21,7 @@ import {
   parseActionId,
 } from '../messages.js';
 import type { ActionCommand, Command, OrderCommand, QueryCommand } from './commands.js';
+import { recordInboundOnce } from './inbound-log.js';
 
 /** Understands a message when the fast path cannot (the LLM), or says it cannot. */
 export interface FallbackInterpreter {
@@ -63,23 +63,14 @@ export const HELP_TEXT = [
 const scrubTokens = createScrubber([]);
 
 export class Conversation {
-  private readonly audit: AuditLog;
   private readonly clock: () => Date;
 
   constructor(private readonly deps: ConversationDependencies) {
-    this.audit = new AuditLog(deps.prisma);
     this.clock = deps.clock ?? (() => new Date());
   }
 
   /** Handles one delivery; a redelivered one (same platform and delivery id) is ignored. */
   async handle(message: InboundMessage): Promise<void> {
-    if (!(await this.firstDelivery(message))) {
-      this.deps.logger.debug(
-        { deliveryId: message.deliveryId, platform: message.address.platform },
-        'duplicate delivery ignored',
-      );
-      return;
-    }
     if (message.kind === 'action') {
       await this.handleAction(message);
       return;
@@ -87,29 +78,32 @@ export class Conversation {
     await this.handleText(message);
   }
 
-  private async firstDelivery(message: InboundMessage): Promise<boolean> {
-    try {
-      await this.deps.prisma.processedDelivery.create({
-        data: { platform: message.address.platform, deliveryId: message.deliveryId },
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return false;
-      throw error;
-    }
+  private duplicate(message: InboundMessage): void {
+    this.deps.logger.debug(
+      { deliveryId: message.deliveryId, platform: message.address.platform },
+      'duplicate delivery ignored',
+    );
   }
 
   private async handleText(message: InboundText): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
-    const { userId, identityId } = await this.deps.accounts.identify(message.address, message.sender);
-    const logger = this.deps.logger.child({ userId, platform: message.address.platform });
-    await this.audit.record({
+    const trader = await this.deps.accounts.trader(message.address, message.sender, { create: true });
+    if (trader === undefined) throw new Error('a trader is always created for a text message');
+    const { userId, identityId } = trader;
+    const first = await recordInboundOnce(this.deps.prisma, {
+      platform: message.address.platform,
+      deliveryId: message.deliveryId,
       type: 'message.received',
-      actorKind: 'user',
       actorId: identityId,
       userId,
       data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
+      at: this.clock(),
     });
+    if (!first) {
+      this.duplicate(message);
+      return;
+    }
+    const logger = this.deps.logger.child({ userId, platform: message.address.platform });
 
     const command = this.deps.parse(message.text, this.clock());
     const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
@@ -126,26 +120,25 @@ export class Conversation {
         text: message.text,
       });
       if (answer.text) await reply(answer.text);
-      for (const proposed of answer.commands)
-        await this.dispatch(proposed, message, userId, identityId, logger);
+      for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, logger);
       return;
     }
-    await this.dispatch(command, message, userId, identityId, logger);
+    await this.dispatch(command, message, trader, logger);
   }
 
   private async dispatch(
     command: Command,
     message: InboundText,
-    userId: string,
-    identityId: string,
+    trader: Trader,
     logger: Logger,
   ): Promise<void> {
+    const { userId } = trader;
     const channel = this.deps.channelFor(message.address.platform);
     const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
     try {
       switch (command.kind) {
         case 'order':
-          await this.proposeOrder(command, message, userId, identityId);
+          await this.proposeOrder(command, message, trader);
           return;
         case 'query':
           await reply(await this.answerQuery(command, userId));
@@ -167,18 +160,14 @@ export class Conversation {
     }
   }
 
-  private async proposeOrder(
-    order: OrderCommand,
-    message: InboundText,
-    userId: string,
-    identityId: string,
-  ): Promise<void> {
+  private async proposeOrder(order: OrderCommand, message: InboundText, trader: Trader): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const outcome = await this.deps.intents.propose(order, {
-      userId,
-      identityId,
+      userId: trader.userId,
+      identityId: trader.identityId,
       address: message.address,
       requestMessageId: message.messageId,
+      trader,
     });
     if (outcome.kind === 'refused') {
       await channel.send(message.address, { kind: 'text', text: outcome.text });
@@ -191,24 +180,30 @@ export class Conversation {
   private async handleAction(message: InboundAction): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const parsed = parseActionId(message.actionId);
+    // A press never creates a user: a stranger's press is refused with nothing created for them.
+    const trader = await this.deps.accounts.trader(message.address, message.sender, { create: false });
+    const first = await recordInboundOnce(this.deps.prisma, {
+      platform: message.address.platform,
+      deliveryId: message.deliveryId,
+      type: 'action.received',
+      actorId: trader?.identityId,
+      userId: trader?.userId,
+      data: {
+        action: parsed?.verb ?? 'unknown',
+        intentId: parsed?.intentId ?? null,
+        ...(trader === undefined ? { platformUserId: message.sender.platformUserId } : {}),
+      },
+      at: this.clock(),
+    });
+    if (!first) {
+      this.duplicate(message);
+      return;
+    }
     if (parsed === undefined) {
-      await this.audit.record({
-        type: 'action.refused',
-        actorKind: 'user',
-        data: { reason: 'unknown button', platform: message.address.platform },
-      });
       await channel.notify(message.address, message.sender, 'That button is not valid. Nothing was changed.');
       return;
     }
-    // A press never creates a user: a stranger's press is refused with nothing recorded for them.
-    const identity = await this.deps.accounts.find(message.address, message.sender);
-    if (identity === undefined) {
-      await this.audit.record({
-        type: 'action.refused',
-        actorKind: 'user',
-        intentId: parsed.intentId,
-        data: { reason: 'unknown presser' },
-      });
+    if (trader === undefined) {
       await channel.notify(
         message.address,
         message.sender,
@@ -218,8 +213,8 @@ export class Conversation {
     }
     const update =
       parsed.verb === 'confirm'
-        ? await this.deps.intents.confirm(parsed.intentId, identity.userId)
-        : await this.deps.intents.cancel(parsed.intentId, identity.userId);
+        ? await this.deps.intents.confirm(parsed.intentId, trader.userId, trader)
+        : await this.deps.intents.cancel(parsed.intentId, trader.userId);
     await this.deliverUpdate(message.address, update, {
       recipient: message,
       cardMessageId: message.messageId,

@@ -17,7 +17,7 @@ import {
   BrokerRejectedError,
   type PlaceOrderRequest,
 } from '../../brokers/broker.js';
-import type { Accounts, TradingAccount } from '../accounts/accounts.js';
+import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { OrderCommand } from '../conversation/commands.js';
 import type { Prisma, PrismaClient } from '../db/database.js';
@@ -61,6 +61,8 @@ export interface ProposalContext {
   readonly address: ChannelAddress;
   readonly requestMessageId?: string;
   readonly source?: 'chat' | 'strategy' | 'alert';
+  /** Already loaded by the caller (saves a query); loaded here when absent. */
+  readonly trader?: Trader;
 }
 
 export type ProposeOutcome =
@@ -162,7 +164,9 @@ export class IntentService {
 
   /** Quotes, sizes and risk-checks an order; returns the confirmation card or the reason it is refused. */
   async propose(order: OrderCommand, context: ProposalContext): Promise<ProposeOutcome> {
-    const account = await this.deps.accounts.tradingAccount(context.userId);
+    const trader =
+      context.trader ?? (await this.deps.accounts.traderById(context.userId, context.identityId));
+    const account = trader.account;
     const broker = this.deps.brokerFor(account.provider);
     const contract: OptionContract | undefined = order.option
       ? {
@@ -177,13 +181,13 @@ export class IntentService {
       : { assetClass: order.assetClass as 'equity' | 'crypto', symbol: order.symbol };
     const brokerSymbol = contract ? occSymbol(contract) : order.symbol;
 
-    const [quote, balances, positions, limits, halt] = await Promise.all([
+    const [quote, snapshot] = await Promise.all([
       this.deps.market.quote(quoteRequest),
-      broker.getBalances(account.externalId),
-      broker.getPositions(account.externalId),
-      this.deps.accounts.riskLimits(context.userId),
-      this.deps.accounts.tradingHalt(context.userId),
+      broker.getAccountSnapshot(account.externalId),
     ]);
+    const { balances, positions } = snapshot;
+    const limits = trader.limits;
+    const halt = trader.halt;
     const position = positions.find((held) => held.symbol === brokerSymbol);
     const heldQuantity = position?.quantity ?? new Decimal(0);
     const price = this.estimatePrice(order, quote);
@@ -310,25 +314,28 @@ export class IntentService {
    * A Confirm press. Only the requester, only while proposed, only before expiry, and only once:
    * the conditional update below can succeed for exactly one caller.
    */
-  async confirm(intentId: string, actorUserId: string): Promise<IntentUpdate> {
-    const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
-    if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
-    if (intent.userId !== actorUserId) {
-      await this.audit.record({
-        type: 'intent.confirm_refused',
-        actorKind: 'user',
-        actorId: actorUserId,
-        intentId,
-        data: { reason: 'not the requester' },
-      });
-      return { kind: 'notice', text: 'Only the person who asked for this order can confirm it.' };
-    }
+  async confirm(intentId: string, actorUserId: string, trader?: Trader): Promise<IntentUpdate> {
     const now = this.clock();
-    const won = await this.prisma.tradeIntent.updateMany({
-      where: { id: intentId, status: 'proposed', expiresAt: { gt: now } },
+    // The whole authorization is this one statement: requester, state and deadline together.
+    const [confirmed] = await this.prisma.tradeIntent.updateManyAndReturn({
+      where: { id: intentId, userId: actorUserId, status: 'proposed', expiresAt: { gt: now } },
       data: { status: transition('proposed', 'confirm'), confirmedAt: now },
     });
-    if (won.count !== 1) return this.explainLostConfirmation(intentId, now);
+    if (confirmed === undefined) {
+      const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+      if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
+      if (intent.userId !== actorUserId) {
+        await this.audit.record({
+          type: 'intent.confirm_refused',
+          actorKind: 'user',
+          actorId: actorUserId,
+          intentId,
+          data: { reason: 'not the requester' },
+        });
+        return { kind: 'notice', text: 'Only the person who asked for this order can confirm it.' };
+      }
+      return this.explainLostConfirmation(intentId, now);
+    }
     await this.audit.record({
       type: 'intent.confirmed',
       actorKind: 'user',
@@ -336,8 +343,7 @@ export class IntentService {
       userId: actorUserId,
       intentId,
     });
-    const confirmed = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
-    return this.execute(confirmed);
+    return this.execute(confirmed, trader);
   }
 
   /** A Cancel press on a card. */
@@ -379,7 +385,7 @@ export class IntentService {
 
   // ------------------------------------------------------------------ execution
 
-  private async execute(intent: IntentRow): Promise<IntentUpdate> {
+  private async execute(intent: IntentRow, loadedTrader?: Trader): Promise<IntentUpdate> {
     const now = this.clock();
     if (hashOf(intent) !== intent.orderHash) {
       const failed = await this.move(
@@ -393,7 +399,11 @@ export class IntentService {
         'Refused: the order is not the one you confirmed. Nothing was sent.',
       );
     }
-    const account = await this.deps.accounts.tradingAccount(intent.userId);
+    const trader =
+      loadedTrader?.userId === intent.userId
+        ? loadedTrader
+        : await this.deps.accounts.traderById(intent.userId);
+    const account = trader.account;
     const broker = this.deps.brokerFor(account.provider);
     const contract = contractOf(intent);
     const quoteRequest: QuoteRequest = contract
@@ -450,12 +460,9 @@ export class IntentService {
     }
 
     // Risk again, on the account as it is now (another order may have filled since the card).
-    const [balances, positions, limits, halt] = await Promise.all([
-      broker.getBalances(account.externalId),
-      broker.getPositions(account.externalId),
-      this.deps.accounts.riskLimits(intent.userId),
-      this.deps.accounts.tradingHalt(intent.userId),
-    ]);
+    const { balances, positions } = await broker.getAccountSnapshot(account.externalId);
+    const limits = trader.limits;
+    const halt = trader.halt;
     const brokerSymbol = contract ? occSymbol(contract) : intent.symbol;
     const position = positions.find((held) => held.symbol === brokerSymbol);
     const multiplier = intent.assetClass === 'option' ? OPTION_MULTIPLIER : 1;
@@ -507,42 +514,34 @@ export class IntentService {
       stopPrice: optionalDec(intent.stopPrice),
       timeInForce: intent.timeInForce,
     };
-    const submitted = await this.prisma.$transaction(async (tx) => {
-      const moved = await tx.tradeIntent.updateMany({
-        where: { id: intent.id, status: 'confirmed' },
-        data: { status: transition('confirmed', 'submit') },
-      });
-      if (moved.count !== 1) return false;
-      await tx.order.create({
-        data: {
-          intentId: intent.id,
-          connectionId: account.connectionId,
-          brokerAccountId: account.brokerAccountId,
-          provider: account.provider,
-          clientOrderId: intent.clientOrderId,
-          status: 'pending',
-          side: intent.side,
-          assetClass: intent.assetClass,
-          symbol: intent.symbol,
-          brokerSymbol,
-          quantity: intent.quantity,
-          notional: intent.notional,
-          orderType: intent.orderType,
-          limitPrice: intent.limitPrice,
-          stopPrice: intent.stopPrice,
-          timeInForce: intent.timeInForce,
-          submittedAt: now,
-        },
-      });
-      await new AuditLog(tx).record({
+    // One statement, so atomic: move confirmed -> submitting and create the order row. The unique
+    // client order id makes a second execution fail here instead of reaching the broker.
+    const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH moved AS (
+        UPDATE trade_intents SET status = 'submitting', "updatedAt" = ${now}
+        WHERE id = ${intent.id}::uuid AND status = 'confirmed'
+        RETURNING *
+      )
+      INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
+        side, "assetClass", symbol, "brokerSymbol", quantity, notional, "orderType", "limitPrice", "stopPrice",
+        "timeInForce", "submittedAt", "createdAt", "updatedAt")
+      SELECT gen_random_uuid(), moved.id, ${account.connectionId}::uuid, ${account.brokerAccountId}::uuid,
+        ${account.provider}::"BrokerProvider", moved."clientOrderId", 'pending', moved.side, moved."assetClass",
+        moved.symbol, ${brokerSymbol}, moved.quantity, moved.notional, moved."orderType", moved."limitPrice",
+        moved."stopPrice", moved."timeInForce", ${now}, ${now}, ${now}
+      FROM moved
+      RETURNING id::text AS id`;
+    const submitted = inserted.length === 1;
+    if (submitted) {
+      await this.audit.record({
         type: 'intent.submitting',
         actorKind: 'system',
         userId: intent.userId,
         intentId: intent.id,
+        orderId: inserted[0]?.id,
         data: { clientOrderId: intent.clientOrderId },
       });
-      return true;
-    });
+    }
     if (!submitted) return this.explainLostConfirmation(intent.id, now);
 
     let brokerOrder: BrokerOrder;
@@ -587,10 +586,8 @@ export class IntentService {
    * and intent rows. Returns the card update and a message for the chat, or undefined when unknown.
    */
   async applyBrokerOrder(brokerOrder: BrokerOrder): Promise<IntentUpdate> {
-    const order = await this.prisma.order.findUnique({ where: { clientOrderId: brokerOrder.clientOrderId } });
-    if (order === null) throw new Error(`no order with client order id ${brokerOrder.clientOrderId}`);
-    await this.prisma.order.update({
-      where: { id: order.id },
+    const [order] = await this.prisma.order.updateManyAndReturn({
+      where: { clientOrderId: brokerOrder.clientOrderId },
       data: {
         brokerOrderId: brokerOrder.brokerOrderId,
         status: brokerOrder.status,
@@ -600,24 +597,23 @@ export class IntentService {
         lastCheckedAt: this.clock(),
       },
     });
-    for (const fill of brokerOrder.fills) {
-      await this.prisma.fill.upsert({
-        where: { orderId_brokerFillId: { orderId: order.id, brokerFillId: fill.id } },
-        create: {
+    if (order === undefined) throw new Error(`no order with client order id ${brokerOrder.clientOrderId}`);
+    if (brokerOrder.fills.length > 0) {
+      await this.prisma.fill.createMany({
+        data: brokerOrder.fills.map((fill) => ({
           orderId: order.id,
           brokerFillId: fill.id,
           quantity: fill.quantity.toFixed(),
           price: fill.price.toFixed(),
           fee: fill.fee.toFixed(),
           filledAt: fill.at,
-        },
-        update: {},
+        })),
+        skipDuplicates: true,
       });
     }
     let intent = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: order.intentId } });
     const event = eventFor(brokerOrder.status);
     if (event !== undefined) {
-      // submitting -> submitted first when the broker jumps straight to a later state.
       intent =
         (await this.move(
           intent,
@@ -645,11 +641,11 @@ export class IntentService {
     const next = nextStatus(intent.status, event);
     // Brokers repeat themselves (polls, redeliveries): an event that is not legal now changes nothing.
     if (next === undefined) return undefined;
-    const moved = await this.prisma.tradeIntent.updateMany({
+    const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { id: intent.id, status: intent.status },
       data: { ...data, status: next },
     });
-    if (moved.count !== 1) return undefined;
+    if (moved === undefined) return undefined;
     await this.audit.record({
       type: `intent.${next}`,
       actorKind,
@@ -659,7 +655,7 @@ export class IntentService {
       orderId,
       data: { from: intent.status, event },
     });
-    return this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+    return moved;
   }
 
   private async explainLostConfirmation(intentId: string, now: Date): Promise<IntentUpdate> {
