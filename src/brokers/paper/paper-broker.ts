@@ -36,6 +36,8 @@ interface LockedAccount {
   readonly cash: Decimal;
   readonly dayRealizedPnl: Decimal;
   readonly dayRealizedPnlDate: string | null;
+  /** The position in the symbol being traded, read under the same lock. */
+  readonly position: { readonly quantity: Decimal; readonly averageCost: Decimal } | undefined;
 }
 type PaperOrderRow = Prisma.PaperOrderGetPayload<{ include: { fills: true } }>;
 
@@ -144,7 +146,7 @@ export class PaperBroker implements Broker {
 
     try {
       return await this.prisma.$transaction(async (tx) => {
-        const account = await this.lockAccount(tx, request.accountId);
+        const account = await this.lockAccount(tx, request.accountId, request.symbol);
         // The unique (account, client order id) makes a second placement fail here: see the catch.
         const created = await tx.paperOrder.create({
           data: {
@@ -299,7 +301,7 @@ export class PaperBroker implements Broker {
         continue; // No price now: try again on the next pass.
       }
       const result = await this.prisma.$transaction(async (tx) => {
-        const account = await this.lockAccount(tx, candidate.paperAccountId);
+        const account = await this.lockAccount(tx, candidate.paperAccountId, candidate.symbol);
         const row = await tx.paperOrder.findUnique({ where: { id: candidate.id }, include: { fills: true } });
         if (row === null || !OPEN_STATUSES.includes(row.status)) return undefined;
         if (this.dayOrderEnded(row)) {
@@ -327,13 +329,24 @@ export class PaperBroker implements Broker {
     return option;
   }
 
-  /** Locks the account row for this transaction and returns what the ledger needs from it. */
-  private async lockAccount(tx: Transaction, accountId: string): Promise<LockedAccount> {
+  /** Locks the account row for this transaction and reads it, with its position in `symbol`. */
+  private async lockAccount(tx: Transaction, accountId: string, symbol = ''): Promise<LockedAccount> {
     const rows = await tx.$queryRaw<
-      { id: string; cash: string; dayRealizedPnl: string; dayRealizedPnlDate: string | null }[]
+      {
+        id: string;
+        cash: string;
+        dayRealizedPnl: string;
+        dayRealizedPnlDate: string | null;
+        positionQuantity: string | null;
+        positionAverageCost: string | null;
+      }[]
     >`
-      SELECT id::text AS id, cash::text AS cash, "dayRealizedPnl"::text AS "dayRealizedPnl", "dayRealizedPnlDate"
-      FROM paper_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+      SELECT a.id::text AS id, a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl", a."dayRealizedPnlDate",
+        p.quantity::text AS "positionQuantity", p."averageCost"::text AS "positionAverageCost"
+      FROM paper_accounts a
+      LEFT JOIN paper_positions p ON p."paperAccountId" = a.id AND p.symbol = ${symbol}
+      WHERE a.id = ${accountId}::uuid
+      FOR UPDATE OF a`;
     const row = rows[0];
     if (row === undefined) throw new BrokerRejectedError('paper', 'no such paper account');
     return {
@@ -341,6 +354,13 @@ export class PaperBroker implements Broker {
       cash: new Decimal(row.cash),
       dayRealizedPnl: new Decimal(row.dayRealizedPnl),
       dayRealizedPnlDate: row.dayRealizedPnlDate,
+      position:
+        row.positionQuantity === null || row.positionAverageCost === null
+          ? undefined
+          : {
+              quantity: new Decimal(row.positionQuantity),
+              averageCost: new Decimal(row.positionAverageCost),
+            },
     };
   }
 
@@ -410,11 +430,8 @@ export class PaperBroker implements Broker {
       });
     if (quantity.lessThanOrEqualTo(0)) return reject('the amount is too small to buy one unit at this price');
 
-    const position = await tx.paperPosition.findUnique({
-      where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
-    });
-    const held = position === null ? new Decimal(0) : dec(position.quantity);
-    const averageCost = position === null ? new Decimal(0) : dec(position.averageCost);
+    const held = account.position?.quantity ?? new Decimal(0);
+    const averageCost = account.position?.averageCost ?? new Decimal(0);
     const gross = quantity.mul(price).mul(multiplier);
     const cash = account.cash;
     let realized = new Decimal(0);

@@ -531,19 +531,30 @@ export class IntentService {
         moved."stopPrice", moved."timeInForce", ${now}, ${now}, ${now}
       FROM moved
       RETURNING id::text AS id`;
-    const submitted = inserted.length === 1;
-    if (submitted) {
-      await this.audit.record({
-        type: 'intent.submitting',
-        actorKind: 'system',
-        userId: intent.userId,
-        intentId: intent.id,
-        orderId: inserted[0]?.id,
-        data: { clientOrderId: intent.clientOrderId },
-      });
+    const orderId = inserted[0]?.id;
+    if (orderId === undefined) return this.explainLostConfirmation(intent.id, now);
+    const audited = this.audit.record({
+      type: 'intent.submitting',
+      actorKind: 'system',
+      userId: intent.userId,
+      intentId: intent.id,
+      orderId,
+      data: { clientOrderId: intent.clientOrderId },
+    });
+    try {
+      return await this.placeAndApply(broker, request, { ...intent, status: 'submitting' }, orderId, account);
+    } finally {
+      await audited;
     }
-    if (!submitted) return this.explainLostConfirmation(intent.id, now);
+  }
 
+  private async placeAndApply(
+    broker: Broker,
+    request: PlaceOrderRequest,
+    intent: IntentRow,
+    orderId: string,
+    account: TradingAccount,
+  ): Promise<IntentUpdate> {
     let brokerOrder: BrokerOrder;
     try {
       brokerOrder = await broker.placeOrder(request);
@@ -578,53 +589,76 @@ export class IntentService {
       }
       brokerOrder = found;
     }
-    return this.applyBrokerOrder(brokerOrder);
+    return this.applyBrokerOrder(brokerOrder, { intent, orderId });
   }
 
   /**
    * Applies what a broker says about an order (placement answer, poll, resting fill) to our order
    * and intent rows. Returns the card update and a message for the chat, or undefined when unknown.
    */
-  async applyBrokerOrder(brokerOrder: BrokerOrder): Promise<IntentUpdate> {
-    const [order] = await this.prisma.order.updateManyAndReturn({
-      where: { clientOrderId: brokerOrder.clientOrderId },
-      data: {
-        brokerOrderId: brokerOrder.brokerOrderId,
-        status: brokerOrder.status,
-        filledQuantity: brokerOrder.filledQuantity.toFixed(),
-        averageFillPrice: brokerOrder.averageFillPrice?.toFixed() ?? null,
-        rejectReason: brokerOrder.rejectReason ?? null,
-        lastCheckedAt: this.clock(),
-      },
-    });
-    if (order === undefined) throw new Error(`no order with client order id ${brokerOrder.clientOrderId}`);
-    if (brokerOrder.fills.length > 0) {
-      await this.prisma.fill.createMany({
-        data: brokerOrder.fills.map((fill) => ({
-          orderId: order.id,
-          brokerFillId: fill.id,
-          quantity: fill.quantity.toFixed(),
-          price: fill.price.toFixed(),
-          fee: fill.fee.toFixed(),
-          filledAt: fill.at,
-        })),
-        skipDuplicates: true,
+  async applyBrokerOrder(
+    brokerOrder: BrokerOrder,
+    known?: { readonly intent: IntentRow; readonly orderId: string },
+  ): Promise<IntentUpdate> {
+    const orderData = {
+      brokerOrderId: brokerOrder.brokerOrderId,
+      status: brokerOrder.status,
+      filledQuantity: brokerOrder.filledQuantity.toFixed(),
+      averageFillPrice: brokerOrder.averageFillPrice?.toFixed() ?? null,
+      rejectReason: brokerOrder.rejectReason ?? null,
+      lastCheckedAt: this.clock(),
+    };
+    let orderId: string;
+    let intent: IntentRow;
+    let orderWrite: Promise<unknown>;
+    if (known !== undefined) {
+      // Right after placement we hold both rows: the three writes below are independent.
+      orderId = known.orderId;
+      intent = known.intent;
+      orderWrite = this.prisma.order.update({
+        where: { id: orderId },
+        data: orderData,
+        select: { id: true },
       });
+    } else {
+      const [order] = await this.prisma.order.updateManyAndReturn({
+        where: { clientOrderId: brokerOrder.clientOrderId },
+        data: orderData,
+      });
+      if (order === undefined) throw new Error(`no order with client order id ${brokerOrder.clientOrderId}`);
+      orderId = order.id;
+      intent = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: order.intentId } });
+      orderWrite = Promise.resolve();
     }
-    let intent = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: order.intentId } });
+    const fillsWrite =
+      brokerOrder.fills.length > 0
+        ? this.prisma.fill.createMany({
+            data: brokerOrder.fills.map((fill) => ({
+              orderId,
+              brokerFillId: fill.id,
+              quantity: fill.quantity.toFixed(),
+              price: fill.price.toFixed(),
+              fee: fill.fee.toFixed(),
+              filledAt: fill.at,
+            })),
+            skipDuplicates: true,
+          })
+        : Promise.resolve();
     const event = eventFor(brokerOrder.status);
-    if (event !== undefined) {
-      intent =
-        (await this.move(
-          intent,
-          event,
-          { statusReason: brokerOrder.rejectReason ?? null },
-          'broker',
-          undefined,
-          order.id,
-        )) ?? intent;
-    }
-    return this.updated(intent, this.describeOrder(intent.status, brokerOrder, intent));
+    const intentWrite =
+      event === undefined
+        ? Promise.resolve(undefined)
+        : this.move(
+            intent,
+            event,
+            { statusReason: brokerOrder.rejectReason ?? null },
+            'broker',
+            undefined,
+            orderId,
+          );
+    const [, , moved] = await Promise.all([orderWrite, fillsWrite, intentWrite]);
+    const current = moved ?? intent;
+    return this.updated(current, this.describeOrder(current.status, brokerOrder, current));
   }
 
   // ------------------------------------------------------------------ helpers
