@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/core/paths.js';
+import { arbionBinary } from '../support/cli.js';
 
 describe('arbion start with the console chat', () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'arbion-console-'));
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   it('buys crypto on the paper account through a confirmation and stops on end of input', async () => {
-    const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'arbion.js'), 'start'], {
+    const child = spawn(process.execPath, [arbionBinary, 'start'], {
       cwd,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

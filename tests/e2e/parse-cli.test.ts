@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandSchema } from '../../src/core/conversation/commands.js';
 import { projectRoot } from '../../src/core/paths.js';
+import { type RunResult, runArbion } from '../support/cli.js';
 
 const binary = path.join(projectRoot, 'bin', 'arbion.js');
 const cwd = mkdtempSync(path.join(tmpdir(), 'arbion-parse-'));
@@ -17,24 +18,8 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd };
 
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-function run(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
+function run(args: string[], stdin?: string): Promise<RunResult> {
+  return runArbion(args, { cwd, stdin });
 }
 
 describe('arbion parse', () => {

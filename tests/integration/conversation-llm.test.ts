@@ -4,25 +4,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOpenAIServer } from '../fakes/openai/fake-openai-server.js';
+import { proposeOrderArguments } from '../fakes/openai/tool-arguments.js';
 import { createHarness, type Harness } from '../support/arbion-harness.js';
 
 const API_KEY = 'sk-fake-conversation-key-0123456789';
 
 function orderArgs(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    side: 'buy',
-    symbol: 'AAPL',
-    assetClass: 'equity',
-    quantity: '10',
-    notional: null,
-    fractionOfPosition: null,
-    orderType: 'market',
-    limitPrice: null,
-    stopPrice: null,
-    timeInForce: 'day',
-    option: null,
-    ...overrides,
-  });
+  return proposeOrderArguments({ orderType: 'market', limitPrice: null, ...overrides });
 }
 
 describe('natural language through the LLM, on the paper account', () => {

@@ -16,6 +16,7 @@ import {
   type RecordedRequest,
   type ScriptItem,
 } from '../fakes/openai/fake-openai-server.js';
+import { proposeOrderArguments } from '../fakes/openai/tool-arguments.js';
 
 const API_KEY = 'sk-test-fake-key-0123456789';
 /** Stands in for broker tokens and vault keys that live next to the executor in the core. */
@@ -30,20 +31,7 @@ function bodyOf(request: RecordedRequest | undefined): { messages: Message[] } &
 }
 
 function orderArgs(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    side: 'buy',
-    symbol: 'AAPL',
-    assetClass: 'equity',
-    quantity: '10',
-    notional: null,
-    fractionOfPosition: null,
-    orderType: 'limit',
-    limitPrice: '189.00',
-    stopPrice: null,
-    timeInForce: 'day',
-    option: null,
-    ...overrides,
-  });
+  return proposeOrderArguments(overrides);
 }
 
 /** A read-only executor that records calls and holds a secret it must never hand to the model. */
