@@ -7,6 +7,7 @@
  * concurrent orders and fills on one account are applied one after another.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../core/db/database.js';
 import { Prisma } from '../../core/db/database.js';
 import type { OrderStatus } from '../../core/db/generated/enums.js';
@@ -26,19 +27,11 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../broker.js';
-import { decideFill, multiplierFor, quantityPrecision } from './fill-model.js';
+import { multiplierFor } from './fill-model.js';
+import { type LedgerOrder, type LockedAccount, planFill, writePlan } from './ledger.js';
 
 type Transaction = Prisma.TransactionClient;
 
-/** The account row as the ledger reads it under the lock. */
-interface LockedAccount {
-  readonly id: string;
-  readonly cash: Decimal;
-  readonly dayRealizedPnl: Decimal;
-  readonly dayRealizedPnlDate: string | null;
-  /** The position in the symbol being traded, read under the same lock. */
-  readonly position: { readonly quantity: Decimal; readonly averageCost: Decimal } | undefined;
-}
 type PaperOrderRow = Prisma.PaperOrderGetPayload<{ include: { fills: true } }>;
 
 const OPEN_STATUSES: OrderStatus[] = ['pending', 'accepted', 'partially_filled'];
@@ -144,36 +137,64 @@ export class PaperBroker implements Broker {
     // Quote before the transaction: a slow provider must not hold the account lock.
     const quote = await this.market.quote(quoteRequest);
 
+    const now = this.clock();
+    const id = randomUUID();
+    const ledgerOrder: LedgerOrder = {
+      side: request.side,
+      assetClass: request.assetClass,
+      symbol: request.symbol,
+      orderType: request.orderType,
+      quantity: request.quantity,
+      notional: request.notional,
+      limitPrice: request.limitPrice,
+      stopPrice: request.stopPrice,
+      filledQuantity: new Decimal(0),
+      averageFillPrice: undefined,
+      triggeredAt: null,
+    };
     try {
-      return await this.prisma.$transaction(async (tx) => {
+      const plan = await this.prisma.$transaction(async (tx) => {
         const account = await this.lockAccount(tx, request.accountId, request.symbol);
+        const decided = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
         // The unique (account, client order id) makes a second placement fail here: see the catch.
-        const created = await tx.paperOrder.create({
-          data: {
-            paperAccountId: request.accountId,
-            clientOrderId: request.clientOrderId,
-            status: 'accepted',
-            side: request.side,
-            assetClass: request.assetClass,
-            symbol: request.symbol,
-            quantity: request.quantity?.toFixed(),
-            notional: request.notional?.toFixed(),
-            orderType: request.orderType,
-            limitPrice: request.limitPrice?.toFixed(),
-            stopPrice: request.stopPrice?.toFixed(),
-            timeInForce: request.timeInForce,
-            optionUnderlying: request.option?.underlying,
-            optionExpiry: request.option?.expiry,
-            optionRight: request.option?.right,
-            optionStrike: request.option?.strike.toFixed(),
-          },
-          include: { fills: true },
+        await writePlan(tx, { kind: 'new', order: { ...request, id } }, decided, {
+          accountId: request.accountId,
+          symbol: request.symbol,
+          assetClass: request.assetClass,
+          now,
         });
-        return toBrokerOrder(await this.tryFill(tx, created, quote, account));
+        return decided;
       });
+      return {
+        brokerOrderId: id,
+        clientOrderId: request.clientOrderId,
+        status: plan.status,
+        symbol: request.symbol,
+        side: request.side,
+        orderType: request.orderType,
+        quantity: request.quantity,
+        notional: request.notional,
+        limitPrice: request.limitPrice,
+        stopPrice: request.stopPrice,
+        filledQuantity: plan.fill?.filledQuantity ?? new Decimal(0),
+        averageFillPrice: plan.fill?.averageFillPrice,
+        rejectReason: plan.rejectReason,
+        fills: plan.fill
+          ? [
+              {
+                id: plan.fill.id,
+                quantity: plan.fill.quantity,
+                price: plan.fill.price,
+                fee: new Decimal(0),
+                at: now,
+              },
+            ]
+          : [],
+        createdAt: now,
+      };
     } catch (error) {
       // The same client order id again (a retry, or a concurrent placement): return the first order.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      if (isUniqueViolation(error)) {
         const first = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
         if (first !== undefined) return first;
       }
@@ -311,10 +332,34 @@ export class PaperBroker implements Broker {
             include: { fills: true },
           });
         }
-        const updated = await this.tryFill(tx, row, quote, account);
-        return updated.status !== row.status || updated.triggeredAt?.getTime() !== row.triggeredAt?.getTime()
-          ? updated
-          : undefined;
+        const now = this.clock();
+        const plan = planFill(
+          {
+            side: row.side,
+            assetClass: row.assetClass,
+            symbol: row.symbol,
+            orderType: row.orderType,
+            quantity: optionalDec(row.quantity),
+            notional: optionalDec(row.notional),
+            limitPrice: optionalDec(row.limitPrice),
+            stopPrice: optionalDec(row.stopPrice),
+            filledQuantity: dec(row.filledQuantity),
+            averageFillPrice: optionalDec(row.averageFillPrice),
+            triggeredAt: row.triggeredAt,
+          },
+          quote,
+          account,
+          this.planOptions(row.assetClass, now),
+        );
+        if (plan.status === row.status && plan.triggeredAt?.getTime() === row.triggeredAt?.getTime())
+          return undefined;
+        await writePlan(tx, { kind: 'existing', id: row.id }, plan, {
+          accountId: row.paperAccountId,
+          symbol: row.symbol,
+          assetClass: row.assetClass,
+          now,
+        });
+        return tx.paperOrder.findUniqueOrThrow({ where: { id: row.id }, include: { fills: true } });
       });
       if (result !== undefined) changed.push(toBrokerOrder(result));
     }
@@ -388,131 +433,25 @@ export class PaperBroker implements Broker {
     return open === undefined ? undefined : this.market.session('equity', open).nextClose;
   }
 
-  /** Fills the order against `quote` when its price is reached; rejects it when the account cannot pay. */
-  private async tryFill(
-    tx: Transaction,
-    row: PaperOrderRow,
-    quote: Quote,
-    account: LockedAccount,
-  ): Promise<PaperOrderRow> {
-    const session = this.market.session(row.assetClass, this.clock());
-    if (!session.open) return row; // Rests until the market opens.
-    const decision = decideFill(
-      {
-        side: row.side,
-        orderType: row.orderType,
-        limitPrice: optionalDec(row.limitPrice),
-        stopPrice: optionalDec(row.stopPrice),
-        triggered: row.triggeredAt !== null,
-      },
-      quote,
-      this.slippageBps,
-    );
-    const triggeredAt = decision.triggered && row.triggeredAt === null ? this.clock() : row.triggeredAt;
-    if (decision.action === 'rest') {
-      if (triggeredAt === row.triggeredAt) return row;
-      return tx.paperOrder.update({ where: { id: row.id }, data: { triggeredAt }, include: { fills: true } });
-    }
-
-    const multiplier = multiplierFor(row.assetClass);
-    const price = decision.price;
-    const quantity =
-      row.quantity !== null
-        ? dec(row.quantity).sub(dec(row.filledQuantity))
-        : dec(row.notional ?? 0)
-            .div(price.mul(multiplier))
-            .toDecimalPlaces(quantityPrecision(row.assetClass), Decimal.ROUND_DOWN);
-    const reject = (reason: string) =>
-      tx.paperOrder.update({
-        where: { id: row.id },
-        data: { status: 'rejected', rejectReason: reason, triggeredAt },
-        include: { fills: true },
-      });
-    if (quantity.lessThanOrEqualTo(0)) return reject('the amount is too small to buy one unit at this price');
-
-    const held = account.position?.quantity ?? new Decimal(0);
-    const averageCost = account.position?.averageCost ?? new Decimal(0);
-    const gross = quantity.mul(price).mul(multiplier);
-    const cash = account.cash;
-    let realized = new Decimal(0);
-
-    if (row.side === 'buy') {
-      if (gross.greaterThan(cash)) {
-        return reject(
-          `insufficient buying power: needs ${gross.toDecimalPlaces(2).toFixed()} USD, has ${cash.toDecimalPlaces(2).toFixed()}`,
-        );
-      }
-      const newQuantity = held.add(quantity);
-      const newAverage = held.mul(averageCost).add(quantity.mul(price)).div(newQuantity);
-      await tx.paperPosition.upsert({
-        where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
-        create: {
-          paperAccountId: row.paperAccountId,
-          symbol: row.symbol,
-          assetClass: row.assetClass,
-          quantity: newQuantity.toFixed(),
-          averageCost: newAverage.toFixed(),
-        },
-        update: { quantity: newQuantity.toFixed(), averageCost: newAverage.toFixed() },
-      });
-      await tx.paperAccount.update({ where: { id: account.id }, data: { cash: cash.sub(gross).toFixed() } });
-    } else {
-      if (quantity.greaterThan(held)) {
-        return reject(
-          `not enough ${row.symbol} to sell: holding ${held.toFixed()}, selling ${quantity.toFixed()} (paper accounts cannot sell short)`,
-        );
-      }
-      realized = price.sub(averageCost).mul(quantity).mul(multiplier);
-      const remaining = held.sub(quantity);
-      if (remaining.isZero()) {
-        await tx.paperPosition.delete({
-          where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
-        });
-      } else {
-        await tx.paperPosition.update({
-          where: { paperAccountId_symbol: { paperAccountId: row.paperAccountId, symbol: row.symbol } },
-          data: { quantity: remaining.toFixed(), realizedPnl: { increment: realized.toFixed() } },
-        });
-      }
-      const today = newYorkDate(this.clock());
-      const dayRealized = (
-        account.dayRealizedPnlDate === today ? account.dayRealizedPnl : new Decimal(0)
-      ).add(realized);
-      await tx.paperAccount.update({
-        where: { id: account.id },
-        data: {
-          cash: cash.add(gross).toFixed(),
-          realizedPnl: { increment: realized.toFixed() },
-          dayRealizedPnl: dayRealized.toFixed(),
-          dayRealizedPnlDate: today,
-        },
-      });
-    }
-
-    const filledBefore = dec(row.filledQuantity);
-    const filled = filledBefore.add(quantity);
-    const previousAverage = optionalDec(row.averageFillPrice) ?? new Decimal(0);
-    const averageFillPrice = previousAverage.mul(filledBefore).add(price.mul(quantity)).div(filled);
-    await tx.paperFill.create({
-      data: {
-        paperOrderId: row.id,
-        quantity: quantity.toFixed(),
-        price: price.toFixed(),
-        realizedPnl: realized.toFixed(),
-        filledAt: this.clock(),
-      },
-    });
-    return tx.paperOrder.update({
-      where: { id: row.id },
-      data: {
-        status: 'filled',
-        filledQuantity: filled.toFixed(),
-        averageFillPrice: averageFillPrice.toFixed(),
-        triggeredAt,
-      },
-      include: { fills: true },
-    });
+  private planOptions(assetClass: 'equity' | 'option' | 'crypto', now: Date) {
+    return {
+      marketOpen: this.market.session(assetClass, now).open,
+      slippageBps: this.slippageBps,
+      now,
+      today: newYorkDate(now),
+    };
   }
+}
+
+/** A unique-constraint violation, from a Prisma call (P2002) or a raw statement (SQLSTATE 23505). */
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === 'P2002') return true;
+  return (
+    JSON.stringify(error.meta ?? {}).includes('23505') ||
+    error.message.includes('23505') ||
+    /unique constraint/i.test(error.message)
+  );
 }
 
 const NEW_YORK_DATE = new Intl.DateTimeFormat('en-CA', {

@@ -33,15 +33,33 @@ export interface Trader extends Identity {
   readonly halt: { readonly reason: string } | undefined;
 }
 
-const TRADER_INCLUDE = {
-  riskProfile: true,
-  connections: {
-    where: { status: 'active' as const },
-    include: { accounts: { where: { isDefault: true } } },
-  },
-} satisfies Prisma.UserInclude;
+/** One flat row per trader: user, limits, and their default account on an active connection. */
+interface TraderRow {
+  identityId: string;
+  userId: string;
+  tradingHaltedAt: Date | null;
+  tradingHaltReason: string | null;
+  maxOrderNotional: string | null;
+  maxPositionFraction: string | null;
+  dailyLossLimit: string | null;
+  allowedAssetClasses: AssetClass[] | null;
+  connectionId: string | null;
+  provider: BrokerProvider | null;
+  mode: TradingMode | null;
+  brokerAccountId: string | null;
+  externalId: string | null;
+}
 
-type TraderUser = Prisma.UserGetPayload<{ include: typeof TRADER_INCLUDE }>;
+// A plain SQL row instead of Prisma's nested JSON: this query is on every message's path.
+const TRADER_COLUMNS = Prisma.sql`u.id::text AS "userId", u."tradingHaltedAt", u."tradingHaltReason",
+  rp."maxOrderNotional"::text AS "maxOrderNotional", rp."maxPositionFraction"::text AS "maxPositionFraction",
+  rp."dailyLossLimit"::text AS "dailyLossLimit", rp."allowedAssetClasses"::text[] AS "allowedAssetClasses",
+  bc.id::text AS "connectionId", bc.provider::text AS provider, bc.mode::text AS mode,
+  ba.id::text AS "brokerAccountId", ba."externalId"`;
+const TRADER_JOINS = Prisma.sql`LEFT JOIN risk_profiles rp ON rp."userId" = u.id
+  LEFT JOIN broker_connections bc ON bc."userId" = u.id AND bc.status = 'active'
+  LEFT JOIN broker_accounts ba ON ba."connectionId" = bc.id AND ba."isDefault"`;
+const TRADER_ORDER = Prisma.sql`ORDER BY (ba.id IS NULL), ba."createdAt" LIMIT 1`;
 
 export interface AccountDefaults {
   readonly paperStartingCash: string;
@@ -65,17 +83,16 @@ export class Accounts {
     sender: Sender,
     options: { create: boolean },
   ): Promise<Trader | undefined> {
-    const key = {
-      platform: address.platform,
-      platformWorkspaceId: address.workspaceId,
-      platformUserId: sender.platformUserId,
-    };
-    const identity = await this.prisma.channelIdentity.findUnique({
-      relationLoadStrategy: 'join',
-      where: { platform_platformWorkspaceId_platformUserId: key },
-      include: { user: { include: TRADER_INCLUDE } },
-    });
-    if (identity !== null) return this.toTrader(identity.user, identity.id);
+    const rows = await this.prisma.$queryRaw<TraderRow[]>`
+      SELECT ci.id::text AS "identityId", ${TRADER_COLUMNS}
+      FROM channel_identities ci
+      JOIN users u ON u.id = ci."userId"
+      ${TRADER_JOINS}
+      WHERE ci.platform = ${address.platform}::"Platform" AND ci."platformWorkspaceId" = ${address.workspaceId}
+        AND ci."platformUserId" = ${sender.platformUserId}
+      ${TRADER_ORDER}`;
+    const row = rows[0];
+    if (row !== undefined) return this.rowToTrader(row);
     if (!options.create) return undefined;
     const created = await this.identify(address, sender);
     return this.traderById(created.userId, created.identityId);
@@ -83,40 +100,45 @@ export class Accounts {
 
   /** The trader by user id (confirmations, strategies). */
   async traderById(userId: string, identityId = ''): Promise<Trader> {
-    const user = await this.prisma.user.findUniqueOrThrow({
-      relationLoadStrategy: 'join',
-      where: { id: userId },
-      include: TRADER_INCLUDE,
-    });
-    return this.toTrader(user, identityId);
+    const rows = await this.prisma.$queryRaw<TraderRow[]>`
+      SELECT ${identityId}::text AS "identityId", ${TRADER_COLUMNS}
+      FROM users u
+      ${TRADER_JOINS}
+      WHERE u.id = ${userId}::uuid
+      ${TRADER_ORDER}`;
+    const row = rows[0];
+    if (row === undefined) throw new Error(`no user ${userId}`);
+    return this.rowToTrader(row);
   }
 
-  private toTrader(user: TraderUser, identityId: string): Trader {
-    const accounts = user.connections
-      .flatMap((connection) => connection.accounts.map((account) => ({ account, connection })))
-      .sort((a, b) => a.account.createdAt.getTime() - b.account.createdAt.getTime());
-    const chosen = accounts[0];
-    if (chosen === undefined) throw new Error(`user ${user.id} has no active default account`);
-    const profile = user.riskProfile;
-    const pick = (value: { toString(): string } | null | undefined, fallback: string) =>
-      new Decimal(value ? value.toString() : fallback);
+  private rowToTrader(row: TraderRow): Trader {
+    if (
+      row.connectionId === null ||
+      row.brokerAccountId === null ||
+      row.externalId === null ||
+      row.provider === null ||
+      row.mode === null
+    ) {
+      throw new Error(`user ${row.userId} has no active default account`);
+    }
+    const pick = (value: string | null, fallback: string) => new Decimal(value ?? fallback);
     return {
-      userId: user.id,
-      identityId,
+      userId: row.userId,
+      identityId: row.identityId,
       account: {
-        connectionId: chosen.connection.id,
-        brokerAccountId: chosen.account.id,
-        externalId: chosen.account.externalId,
-        provider: chosen.connection.provider,
-        mode: chosen.connection.mode,
+        connectionId: row.connectionId,
+        brokerAccountId: row.brokerAccountId,
+        externalId: row.externalId,
+        provider: row.provider,
+        mode: row.mode,
       },
       limits: {
-        maxOrderNotional: pick(profile?.maxOrderNotional, this.defaults.maxOrderNotional),
-        maxPositionFraction: pick(profile?.maxPositionFraction, this.defaults.maxPositionFraction),
-        dailyLossLimit: pick(profile?.dailyLossLimit, this.defaults.dailyLossLimit),
-        allowedAssetClasses: (profile?.allowedAssetClasses ?? ['equity', 'option', 'crypto']) as AssetClass[],
+        maxOrderNotional: pick(row.maxOrderNotional, this.defaults.maxOrderNotional),
+        maxPositionFraction: pick(row.maxPositionFraction, this.defaults.maxPositionFraction),
+        dailyLossLimit: pick(row.dailyLossLimit, this.defaults.dailyLossLimit),
+        allowedAssetClasses: row.allowedAssetClasses ?? ['equity', 'option', 'crypto'],
       },
-      halt: user.tradingHaltedAt ? { reason: user.tradingHaltReason ?? 'kill switch' } : undefined,
+      halt: row.tradingHaltedAt ? { reason: row.tradingHaltReason ?? 'kill switch' } : undefined,
     };
   }
 

@@ -94,8 +94,7 @@ export class Conversation {
       platform: message.address.platform,
       deliveryId: message.deliveryId,
       type: 'message.received',
-      actorId: identityId,
-      userId,
+      actor: { identityId, userId },
       data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
       at: this.clock(),
     });
@@ -181,20 +180,24 @@ export class Conversation {
     const channel = this.deps.channelFor(message.address.platform);
     const parsed = parseActionId(message.actionId);
     // A press never creates a user: a stranger's press is refused with nothing created for them.
-    const trader = await this.deps.accounts.trader(message.address, message.sender, { create: false });
-    const first = await recordInboundOnce(this.deps.prisma, {
-      platform: message.address.platform,
-      deliveryId: message.deliveryId,
-      type: 'action.received',
-      actorId: trader?.identityId,
-      userId: trader?.userId,
-      data: {
-        action: parsed?.verb ?? 'unknown',
-        intentId: parsed?.intentId ?? null,
-        ...(trader === undefined ? { platformUserId: message.sender.platformUserId } : {}),
-      },
-      at: this.clock(),
-    });
+    // The lookup and the delivery record are independent: run them together.
+    const [trader, first] = await Promise.all([
+      this.deps.accounts.trader(message.address, message.sender, { create: false }),
+      recordInboundOnce(this.deps.prisma, {
+        platform: message.address.platform,
+        deliveryId: message.deliveryId,
+        type: 'action.received',
+        actor: {
+          lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
+        },
+        data: {
+          action: parsed?.verb ?? 'unknown',
+          intentId: parsed?.intentId ?? null,
+          platformUserId: message.sender.platformUserId,
+        },
+        at: this.clock(),
+      }),
+    ]);
     if (!first) {
       this.duplicate(message);
       return;

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type AccountSnapshot,
   type Broker,
   type BrokerOrder,
   BrokerRejectedError,
@@ -311,39 +312,33 @@ export class IntentService {
   // ------------------------------------------------------------------ confirm / cancel / expire
 
   /**
-   * A Confirm press. Only the requester, only while proposed, only before expiry, and only once:
-   * the conditional update below can succeed for exactly one caller.
+   * A Confirm press. Only the requester, only while proposed, only before expiry, and only once.
+   * The checks below read the intent; the decision is the conditional statement in `execute` that
+   * moves it out of `proposed`, which exactly one caller can win.
    */
   async confirm(intentId: string, actorUserId: string, trader?: Trader): Promise<IntentUpdate> {
     const now = this.clock();
-    // The whole authorization is this one statement: requester, state and deadline together.
-    const [confirmed] = await this.prisma.tradeIntent.updateManyAndReturn({
-      where: { id: intentId, userId: actorUserId, status: 'proposed', expiresAt: { gt: now } },
-      data: { status: transition('proposed', 'confirm'), confirmedAt: now },
-    });
-    if (confirmed === undefined) {
-      const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
-      if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
-      if (intent.userId !== actorUserId) {
-        await this.audit.record({
-          type: 'intent.confirm_refused',
-          actorKind: 'user',
-          actorId: actorUserId,
-          intentId,
-          data: { reason: 'not the requester' },
-        });
-        return { kind: 'notice', text: 'Only the person who asked for this order can confirm it.' };
-      }
-      return this.explainLostConfirmation(intentId, now);
+    // Read-only and needed for the risk re-check: load it alongside the intent.
+    const snapshot =
+      trader?.userId === actorUserId
+        ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
+        : undefined;
+    snapshot?.catch(() => undefined); // A refused confirmation never reads it.
+    const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+    if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
+    if (intent.userId !== actorUserId) {
+      await this.audit.record({
+        type: 'intent.confirm_refused',
+        actorKind: 'user',
+        actorId: actorUserId,
+        intentId,
+        data: { reason: 'not the requester' },
+      });
+      return { kind: 'notice', text: 'Only the person who asked for this order can confirm it.' };
     }
-    await this.audit.record({
-      type: 'intent.confirmed',
-      actorKind: 'user',
-      actorId: actorUserId,
-      userId: actorUserId,
-      intentId,
-    });
-    return this.execute(confirmed, trader);
+    if (intent.status !== 'proposed' || intent.expiresAt <= now)
+      return this.explainLostConfirmation(intentId, now);
+    return this.execute(intent, actorUserId, trader, snapshot);
   }
 
   /** A Cancel press on a card. */
@@ -385,14 +380,28 @@ export class IntentService {
 
   // ------------------------------------------------------------------ execution
 
-  private async execute(intent: IntentRow, loadedTrader?: Trader): Promise<IntentUpdate> {
+  /**
+   * Executes a proposed intent the requester just confirmed: hash, price tolerance and risk checks,
+   * then one statement that moves it proposed -> confirmed -> submitting (still only if proposed, by
+   * this user, before expiry) and creates the order row; then the broker.
+   */
+  private async execute(
+    intent: IntentRow,
+    actorUserId: string,
+    loadedTrader?: Trader,
+    loadedSnapshot?: Promise<AccountSnapshot>,
+  ): Promise<IntentUpdate> {
     const now = this.clock();
+    const stillOpen = { userId: actorUserId, expiresAt: { gt: now } };
     if (hashOf(intent) !== intent.orderHash) {
       const failed = await this.move(
         intent,
         'reject',
         { statusReason: 'the order changed after it was shown' },
         'system',
+        undefined,
+        undefined,
+        stillOpen,
       );
       return this.updated(
         failed ?? intent,
@@ -440,9 +449,10 @@ export class IntentService {
         const quantity =
           optionalDec(intent.quantity) ??
           (optionalDec(intent.notional) ?? new Decimal(0)).div(fresh.mul(multiplier));
-        const requoted = await this.move(
+        // confirm + requote, applied together: the intent stays proposed with the new price.
+        const requoted = await this.moveThrough(
           intent,
-          'requote',
+          ['confirm', 'requote'],
           {
             quotedPrice: touch.toFixed(),
             estimatedCost: quantity.mul(fresh).mul(multiplier).toDecimalPlaces(2).toFixed(),
@@ -450,8 +460,9 @@ export class IntentService {
             confirmedAt: null,
             statusReason: `price moved from ${formatUsd(quoted)} to ${formatUsd(touch)}`,
           },
-          'system',
+          stillOpen,
         );
+        if (requoted === undefined) return this.explainLostConfirmation(intent.id, now);
         return this.updated(
           requoted ?? intent,
           `The price moved from ${formatUsd(quoted)} to ${formatUsd(touch)} (more than ${this.deps.settings.priceToleranceBps / 100}%). Nothing was sent: confirm again at the new price, or cancel.`,
@@ -460,7 +471,10 @@ export class IntentService {
     }
 
     // Risk again, on the account as it is now (another order may have filled since the card).
-    const { balances, positions } = await broker.getAccountSnapshot(account.externalId);
+    const { balances, positions } =
+      loadedSnapshot !== undefined && loadedTrader?.userId === intent.userId
+        ? await loadedSnapshot
+        : await broker.getAccountSnapshot(account.externalId);
     const limits = trader.limits;
     const halt = trader.halt;
     const brokerSymbol = contract ? occSymbol(contract) : intent.symbol;
@@ -489,12 +503,13 @@ export class IntentService {
     });
     if (!allPassed(checks)) {
       const detail = firstFailure(checks)?.detail ?? 'a risk check failed';
-      const rejected = await this.move(
+      const rejected = await this.moveThrough(
         intent,
-        'reject',
-        { statusReason: detail, riskChecks: checks as unknown as Prisma.InputJsonValue },
-        'system',
+        ['confirm', 'reject'],
+        { confirmedAt: now, statusReason: detail, riskChecks: checks as unknown as Prisma.InputJsonValue },
+        stillOpen,
       );
+      if (rejected === undefined) return this.explainLostConfirmation(intent.id, now);
       return this.updated(rejected ?? intent, `Refused at execution: ${detail}. Nothing was sent.`);
     }
 
@@ -514,12 +529,14 @@ export class IntentService {
       stopPrice: optionalDec(intent.stopPrice),
       timeInForce: intent.timeInForce,
     };
-    // One statement, so atomic: move confirmed -> submitting and create the order row. The unique
-    // client order id makes a second execution fail here instead of reaching the broker.
+    // The decision, in one statement: only a proposed intent of this user, before its expiry, moves
+    // to submitting (through confirmed), and its order row is created with it. Of concurrent
+    // confirmations exactly one matches; the unique client order id backs this up.
+    const submitting = transition(transition('proposed', 'confirm'), 'submit');
     const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH moved AS (
-        UPDATE trade_intents SET status = 'submitting', "updatedAt" = ${now}
-        WHERE id = ${intent.id}::uuid AND status = 'confirmed'
+        UPDATE trade_intents SET status = ${submitting}::"IntentStatus", "confirmedAt" = ${now}, "updatedAt" = ${now}
+        WHERE id = ${intent.id}::uuid AND status = 'proposed' AND "userId" = ${actorUserId}::uuid AND "expiresAt" > ${now}
         RETURNING *
       )
       INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
@@ -533,16 +550,32 @@ export class IntentService {
       RETURNING id::text AS id`;
     const orderId = inserted[0]?.id;
     if (orderId === undefined) return this.explainLostConfirmation(intent.id, now);
-    const audited = this.audit.record({
-      type: 'intent.submitting',
-      actorKind: 'system',
-      userId: intent.userId,
-      intentId: intent.id,
-      orderId,
-      data: { clientOrderId: intent.clientOrderId },
-    });
+    // The audit rows do not gate the placement: write them alongside it.
+    const audited = Promise.all([
+      this.audit.record({
+        type: 'intent.confirmed',
+        actorKind: 'user',
+        actorId: actorUserId,
+        userId: actorUserId,
+        intentId: intent.id,
+      }),
+      this.audit.record({
+        type: 'intent.submitting',
+        actorKind: 'system',
+        userId: intent.userId,
+        intentId: intent.id,
+        orderId,
+        data: { clientOrderId: intent.clientOrderId },
+      }),
+    ]);
     try {
-      return await this.placeAndApply(broker, request, { ...intent, status: 'submitting' }, orderId, account);
+      return await this.placeAndApply(
+        broker,
+        request,
+        { ...intent, status: submitting, confirmedAt: now },
+        orderId,
+        account,
+      );
     } finally {
       await audited;
     }
@@ -671,12 +704,13 @@ export class IntentService {
     actorKind: 'user' | 'system' | 'broker',
     actorId?: string,
     orderId?: string,
+    extraWhere: Prisma.TradeIntentWhereInput = {},
   ): Promise<IntentRow | undefined> {
     const next = nextStatus(intent.status, event);
     // Brokers repeat themselves (polls, redeliveries): an event that is not legal now changes nothing.
     if (next === undefined) return undefined;
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
-      where: { id: intent.id, status: intent.status },
+      where: { ...extraWhere, id: intent.id, status: intent.status },
       data: { ...data, status: next },
     });
     if (moved === undefined) return undefined;
@@ -689,6 +723,40 @@ export class IntentService {
       orderId,
       data: { from: intent.status, event },
     });
+    return moved;
+  }
+
+  /**
+   * Applies several events of the table as one conditional update (e.g. confirm then reject), with
+   * an audit row per step. Undefined when the intent was no longer where it started.
+   */
+  private async moveThrough(
+    intent: IntentRow,
+    events: readonly IntentEvent[],
+    data: Prisma.TradeIntentUpdateManyMutationInput,
+    extraWhere: Prisma.TradeIntentWhereInput,
+  ): Promise<IntentRow | undefined> {
+    const steps: { from: IntentStatus; event: IntentEvent; to: IntentStatus }[] = [];
+    let status = intent.status;
+    for (const event of events) {
+      const to = transition(status, event);
+      steps.push({ from: status, event, to });
+      status = to;
+    }
+    const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
+      where: { ...extraWhere, id: intent.id, status: intent.status },
+      data: { ...data, status },
+    });
+    if (moved === undefined) return undefined;
+    for (const step of steps) {
+      await this.audit.record({
+        type: `intent.${step.to}`,
+        actorKind: step.event === 'confirm' ? 'user' : 'system',
+        userId: intent.userId,
+        intentId: intent.id,
+        data: { from: step.from, event: step.event },
+      });
+    }
     return moved;
   }
 
