@@ -220,39 +220,6 @@ export class Accounts {
 
   /** The user's default account: their default broker account on an active connection. */
   async tradingAccount(userId: string): Promise<TradingAccount> {
-    const account = await this.prisma.brokerAccount.findFirst({
-      where: { isDefault: true, connection: { userId, status: 'active' } },
-      include: { connection: true },
-      orderBy: { createdAt: 'asc' },
-    });
-    if (account === null) throw new Error(`user ${userId} has no active default account`);
-    return {
-      connectionId: account.connectionId,
-      brokerAccountId: account.id,
-      externalId: account.externalId,
-      provider: account.connection.provider,
-      mode: account.connection.mode,
-    };
-  }
-
-  /** The user's limits: their risk profile where set, the configured defaults elsewhere. */
-  async riskLimits(userId: string): Promise<RiskLimits> {
-    const profile = await this.prisma.riskProfile.findUnique({ where: { userId } });
-    const pick = (value: { toString(): string } | null | undefined, fallback: string) =>
-      new Decimal(value ? value.toString() : fallback);
-    return {
-      maxOrderNotional: pick(profile?.maxOrderNotional, this.defaults.maxOrderNotional),
-      maxPositionFraction: pick(profile?.maxPositionFraction, this.defaults.maxPositionFraction),
-      dailyLossLimit: pick(profile?.dailyLossLimit, this.defaults.dailyLossLimit),
-      allowedAssetClasses: (profile?.allowedAssetClasses ?? ['equity', 'option', 'crypto']) as AssetClass[],
-    };
-  }
-
-  async tradingHalt(userId: string): Promise<{ reason: string } | undefined> {
-    const user = await this.prisma.user.findUnique({
-      where: { id: userId },
-      select: { tradingHaltedAt: true, tradingHaltReason: true },
-    });
-    return user?.tradingHaltedAt ? { reason: user.tradingHaltReason ?? 'kill switch' } : undefined;
+    return (await this.traderById(userId)).account;
   }
 }

@@ -356,8 +356,8 @@ export class Conversation {
     if (chosen.length === 0)
       return target === 'all' ? 'You have no open orders to cancel.' : `No open order matches "${target}".`;
     const results: string[] = [];
+    const account = await this.deps.accounts.tradingAccount(userId);
     for (const order of chosen) {
-      const account = await this.deps.accounts.tradingAccount(userId);
       try {
         const cancelled = await this.deps
           .brokerFor(order.provider)

@@ -4,7 +4,7 @@
  *
  * "The model requests, risk disposes": nothing here trusts how an order was produced.
  */
-import { type AssetClass, Decimal, formatUsd, type OrderSide } from '../domain/values.js';
+import { type AssetClass, type Decimal, formatUsd, type OrderSide } from '../domain/values.js';
 import type { MarketSession } from '../market-data/market-data.js';
 
 export interface RiskLimits {
@@ -214,5 +214,3 @@ export function allPassed(results: readonly RiskCheckResult[]): boolean {
 export function firstFailure(results: readonly RiskCheckResult[]): RiskCheckResult | undefined {
   return results.find((check) => !check.passed);
 }
-
-export { Decimal };
