@@ -73,7 +73,7 @@ export function runRiskChecks(input: RiskInput): RiskCheckResult[] {
           ? result(
               'kill_switch',
               false,
-              `trading is halted for your account (${input.tradingHalted.reason}); say "resume trading" to lift it`,
+              `trading is halted for your account (${input.tradingHalted.reason}); nothing new is placed until it is lifted`,
             )
           : result('kill_switch', true, 'trading is on'),
     ],
