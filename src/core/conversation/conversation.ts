@@ -2,7 +2,7 @@
  * One inbound message, end to end: de-duplicate, identify, understand, answer.
  * Channel-agnostic: it speaks to chats only through `ChannelPort`s.
  */
-import type { Broker } from '../../brokers/broker.js';
+import type { AccountSnapshot, Broker } from '../../brokers/broker.js';
 import type { Accounts, Trader } from '../accounts/accounts.js';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, Platform } from '../db/generated/enums.js';
@@ -90,6 +90,14 @@ export class Conversation {
     const trader = await this.deps.accounts.trader(message.address, message.sender, { create: true });
     if (trader === undefined) throw new Error('a trader is always created for a text message');
     const { userId, identityId } = trader;
+    // Parsing is pure; for an order, the account snapshot (read-only) loads while the delivery is
+    // recorded. Nothing is acted on before the delivery is known to be new.
+    const command = this.deps.parse(message.text, this.clock());
+    const snapshot =
+      command.kind === 'order'
+        ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
+        : undefined;
+    snapshot?.catch(() => undefined); // A redelivery never reads it.
     const first = await recordInboundOnce(this.deps.prisma, {
       platform: message.address.platform,
       deliveryId: message.deliveryId,
@@ -104,7 +112,6 @@ export class Conversation {
     }
     const logger = this.deps.logger.child({ userId, platform: message.address.platform });
 
-    const command = this.deps.parse(message.text, this.clock());
     const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
     if (command.kind === 'unknown') {
       if (this.deps.fallback === undefined) {
@@ -122,7 +129,7 @@ export class Conversation {
       for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, logger);
       return;
     }
-    await this.dispatch(command, message, trader, logger);
+    await this.dispatch(command, message, trader, logger, snapshot);
   }
 
   private async dispatch(
@@ -130,6 +137,7 @@ export class Conversation {
     message: InboundText,
     trader: Trader,
     logger: Logger,
+    snapshot?: Promise<AccountSnapshot>,
   ): Promise<void> {
     const { userId } = trader;
     const channel = this.deps.channelFor(message.address.platform);
@@ -137,7 +145,7 @@ export class Conversation {
     try {
       switch (command.kind) {
         case 'order':
-          await this.proposeOrder(command, message, trader);
+          await this.proposeOrder(command, message, trader, snapshot);
           return;
         case 'query':
           await reply(await this.answerQuery(command, userId));
@@ -159,7 +167,12 @@ export class Conversation {
     }
   }
 
-  private async proposeOrder(order: OrderCommand, message: InboundText, trader: Trader): Promise<void> {
+  private async proposeOrder(
+    order: OrderCommand,
+    message: InboundText,
+    trader: Trader,
+    snapshot?: Promise<AccountSnapshot>,
+  ): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const outcome = await this.deps.intents.propose(order, {
       userId: trader.userId,
@@ -167,6 +180,7 @@ export class Conversation {
       address: message.address,
       requestMessageId: message.messageId,
       trader,
+      snapshot,
     });
     if (outcome.kind === 'refused') {
       await channel.send(message.address, { kind: 'text', text: outcome.text });
@@ -181,6 +195,9 @@ export class Conversation {
     const parsed = parseActionId(message.actionId);
     // A press never creates a user: a stranger's press is refused with nothing created for them.
     // The lookup and the delivery record are independent: run them together.
+    // The button names the intent: read it alongside the lookup and the delivery record.
+    const intentRead = parsed ? this.deps.intents.read(parsed.intentId) : undefined;
+    intentRead?.catch(() => undefined);
     const [trader, first] = await Promise.all([
       this.deps.accounts.trader(message.address, message.sender, { create: false }),
       recordInboundOnce(this.deps.prisma, {
@@ -216,7 +233,7 @@ export class Conversation {
     }
     const update =
       parsed.verb === 'confirm'
-        ? await this.deps.intents.confirm(parsed.intentId, trader.userId, trader)
+        ? await this.deps.intents.confirm(parsed.intentId, trader.userId, trader, intentRead)
         : await this.deps.intents.cancel(parsed.intentId, trader.userId);
     await this.deliverUpdate(message.address, update, {
       recipient: message,

@@ -64,6 +64,8 @@ export interface ProposalContext {
   readonly source?: 'chat' | 'strategy' | 'alert';
   /** Already loaded by the caller (saves a query); loaded here when absent. */
   readonly trader?: Trader;
+  /** The trader's account snapshot, already loading (the caller started it early). */
+  readonly snapshot?: Promise<AccountSnapshot>;
 }
 
 export type ProposeOutcome =
@@ -184,7 +186,9 @@ export class IntentService {
 
     const [quote, snapshot] = await Promise.all([
       this.deps.market.quote(quoteRequest),
-      broker.getAccountSnapshot(account.externalId),
+      context.snapshot !== undefined && context.trader !== undefined
+        ? context.snapshot
+        : broker.getAccountSnapshot(account.externalId),
     ]);
     const { balances, positions } = snapshot;
     const limits = trader.limits;
@@ -287,20 +291,23 @@ export class IntentService {
       expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
     };
     const draft = { ...data, orderHash: '' } as unknown as IntentRow;
-    const intent = await this.prisma.tradeIntent.create({ data: { ...data, orderHash: hashOf(draft) } });
-    await this.audit.record({
-      type: 'intent.proposed',
-      actorKind: 'user',
-      actorId: context.identityId,
-      userId: context.userId,
-      intentId: id,
-      data: {
-        symbol: order.symbol,
-        side: order.side,
-        quotedPrice: price.toFixed(),
-        checks: checks.map((check) => check.check),
-      },
-    });
+    // The id is ours, so the intent and its audit row can be written together.
+    const [intent] = await Promise.all([
+      this.prisma.tradeIntent.create({ data: { ...data, orderHash: hashOf(draft) } }),
+      this.audit.record({
+        type: 'intent.proposed',
+        actorKind: 'user',
+        actorId: context.identityId,
+        userId: context.userId,
+        intentId: id,
+        data: {
+          symbol: order.symbol,
+          side: order.side,
+          quotedPrice: price.toFixed(),
+          checks: checks.map((check) => check.check),
+        },
+      }),
+    ]);
     return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now, quoteSource: quote.source }) };
   }
 
@@ -316,7 +323,17 @@ export class IntentService {
    * The checks below read the intent; the decision is the conditional statement in `execute` that
    * moves it out of `proposed`, which exactly one caller can win.
    */
-  async confirm(intentId: string, actorUserId: string, trader?: Trader): Promise<IntentUpdate> {
+  /** Reads an intent (callers that know the id early start this alongside other work). */
+  read(intentId: string): Promise<IntentRow | null> {
+    return this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+  }
+
+  async confirm(
+    intentId: string,
+    actorUserId: string,
+    trader?: Trader,
+    prefetched?: Promise<IntentRow | null>,
+  ): Promise<IntentUpdate> {
     const now = this.clock();
     // Read-only and needed for the risk re-check: load it alongside the intent.
     const snapshot =
@@ -324,7 +341,8 @@ export class IntentService {
         ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
         : undefined;
     snapshot?.catch(() => undefined); // A refused confirmation never reads it.
-    const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+    // A prefetched row only saves time: every decision below is re-checked by the conditional write.
+    const intent = await (prefetched ?? this.read(intentId));
     if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
     if (intent.userId !== actorUserId) {
       await this.audit.record({
