@@ -53,6 +53,33 @@ describe.each(backends)('paper broker on %s PostgreSQL', (backend: Backend) => {
     expect(before.cash.sub(after.cash).equals(fill?.price.mul(10) ?? 0)).toBe(true);
   });
 
+  it('20 concurrent different orders on one account: no lost update of cash or position', async () => {
+    const before = await h.arbion.paper.getAccountSnapshot(accountId);
+    const heldBefore = before.positions.find((held) => held.symbol === 'AMZN')?.quantity ?? new Decimal(0);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        h.arbion.paper.placeOrder(
+          order({ clientOrderId: `MANY-${i}`, symbol: 'AMZN', quantity: new Decimal(2) }),
+        ),
+      ),
+    );
+    expect(results.every((result) => result.status === 'filled')).toBe(true);
+    const spent = results.reduce(
+      (sum, result) => sum.add(result.fills[0]?.price.mul(2) ?? 0),
+      new Decimal(0),
+    );
+    const after = await h.arbion.paper.getAccountSnapshot(accountId);
+    expect(before.balances.cash.sub(after.balances.cash).equals(spent)).toBe(true);
+    expect(
+      after.positions
+        .find((held) => held.symbol === 'AMZN')
+        ?.quantity.sub(heldBefore)
+        .toFixed(),
+    ).toBe('40');
+    const account = await h.test.database.prisma.paperAccount.findUniqueOrThrow({ where: { id: accountId } });
+    expect(new Decimal(account.cash.toString()).equals(after.balances.cash)).toBe(true);
+  });
+
   it('keeps average cost and realized P&L exactly', async () => {
     h.market.override('KO', { bid: '59.99', ask: '60.00', last: '60.00' });
     await h.arbion.paper.placeOrder(

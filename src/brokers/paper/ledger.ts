@@ -7,7 +7,7 @@
  * a placement costs a lock, one write and the commit.
  */
 import { randomUUID } from 'node:crypto';
-import { Prisma } from '../../core/db/database.js';
+import { Prisma, type PrismaClient } from '../../core/db/database.js';
 import type {
   AssetClass,
   OrderSide,
@@ -22,6 +22,8 @@ import { decideFill, multiplierFor, quantityPrecision } from './fill-model.js';
 /** The account row as read under its lock, with the position in the order's symbol. */
 export interface LockedAccount {
   readonly id: string;
+  /** The row's version when read; an optimistic write succeeds only if it is unchanged. */
+  readonly version: number;
   readonly cash: Decimal;
   readonly dayRealizedPnl: Decimal;
   readonly dayRealizedPnlDate: string | null;
@@ -192,11 +194,14 @@ export interface NewPaperOrder {
 const num = (value: Decimal | undefined) => (value === undefined ? null : value.toFixed());
 
 /**
- * Writes a plan in one statement: the order (inserted when `order` is new, else updated), the fill,
- * the position and the account. Must run inside the transaction that locked the account.
+ * Writes a plan in one statement: the account (version bumped, and cash and P&L on a fill), the
+ * order (inserted when new, else updated), the fill and the position. Every part hangs off the
+ * account update, so with `expectedVersion` the whole write happens only if nobody wrote the
+ * account since it was read (returns false otherwise, and nothing is written). Without it, the
+ * caller must hold the account lock.
  */
 export async function writePlan(
-  tx: Prisma.TransactionClient,
+  db: Prisma.TransactionClient | PrismaClient,
   target:
     | { readonly kind: 'new'; readonly order: NewPaperOrder }
     | { readonly kind: 'existing'; readonly id: string },
@@ -206,56 +211,66 @@ export async function writePlan(
     readonly symbol: string;
     readonly assetClass: AssetClass;
     readonly now: Date;
+    readonly expectedVersion?: number;
   },
-): Promise<void> {
+): Promise<boolean> {
   const { accountId, symbol, now } = context;
   const fill = plan.fill;
+  const guard =
+    context.expectedVersion === undefined
+      ? Prisma.empty
+      : Prisma.sql` AND version = ${context.expectedVersion}`;
+  const money = fill
+    ? Prisma.sql`, cash = ${plan.cash.toFixed()}::numeric, "realizedPnl" = "realizedPnl" + ${fill.realized.toFixed()}::numeric,
+        "dayRealizedPnl" = ${plan.dayRealizedPnl.toFixed()}::numeric, "dayRealizedPnlDate" = ${plan.dayRealizedPnlDate}`
+    : Prisma.empty;
+  const parts: Prisma.Sql[] = [
+    Prisma.sql`WITH a AS (UPDATE paper_accounts SET version = version + 1, "updatedAt" = ${now}${money}
+      WHERE id = ${accountId}::uuid${guard} RETURNING id)`,
+  ];
   const orderStatement =
     target.kind === 'new'
       ? Prisma.sql`INSERT INTO paper_orders (id, "paperAccountId", "clientOrderId", status, side, "assetClass", symbol, quantity,
           notional, "orderType", "limitPrice", "stopPrice", "triggeredAt", "timeInForce", "optionUnderlying", "optionExpiry",
           "optionRight", "optionStrike", "filledQuantity", "averageFillPrice", "rejectReason", "createdAt", "updatedAt")
-        VALUES (${target.order.id}::uuid, ${accountId}::uuid, ${target.order.clientOrderId}, ${plan.status}::"OrderStatus",
+        SELECT ${target.order.id}::uuid, a.id, ${target.order.clientOrderId}, ${plan.status}::"OrderStatus",
           ${target.order.side}::"OrderSide", ${target.order.assetClass}::"AssetClass", ${target.order.symbol},
           ${num(target.order.quantity)}::numeric, ${num(target.order.notional)}::numeric, ${target.order.orderType}::"OrderType",
-          ${num(target.order.limitPrice)}::numeric, ${num(target.order.stopPrice)}::numeric, ${plan.triggeredAt},
+          ${num(target.order.limitPrice)}::numeric, ${num(target.order.stopPrice)}::numeric, ${plan.triggeredAt}::timestamp,
           ${target.order.timeInForce}::"TimeInForce", ${target.order.option?.underlying ?? null}, ${target.order.option?.expiry ?? null},
           ${target.order.option?.right ?? null}::"OptionRight", ${num(target.order.option?.strike)}::numeric,
           ${fill ? fill.filledQuantity.toFixed() : '0'}::numeric, ${num(fill?.averageFillPrice)}::numeric, ${plan.rejectReason ?? null},
-          ${now}, ${now})
+          ${now}, ${now}
+        FROM a
         RETURNING id`
-      : Prisma.sql`UPDATE paper_orders SET status = ${plan.status}::"OrderStatus", "triggeredAt" = ${plan.triggeredAt},
+      : Prisma.sql`UPDATE paper_orders SET status = ${plan.status}::"OrderStatus", "triggeredAt" = ${plan.triggeredAt}::timestamp,
           "rejectReason" = ${plan.rejectReason ?? null},
           "filledQuantity" = COALESCE(${num(fill?.filledQuantity)}::numeric, "filledQuantity"),
           "averageFillPrice" = COALESCE(${num(fill?.averageFillPrice)}::numeric, "averageFillPrice"), "updatedAt" = ${now}
-        WHERE id = ${target.id}::uuid
+        WHERE id = ${target.id}::uuid AND EXISTS (SELECT 1 FROM a)
         RETURNING id`;
-
-  const parts: Prisma.Sql[] = [Prisma.sql`WITH o AS (${orderStatement})`];
+  parts.push(Prisma.sql`, o AS (${orderStatement})`);
   if (fill) {
     parts.push(Prisma.sql`, f AS (INSERT INTO paper_fills (id, "paperOrderId", quantity, price, fee, "realizedPnl", "filledAt")
       SELECT ${fill.id}::uuid, o.id, ${fill.quantity.toFixed()}::numeric, ${fill.price.toFixed()}::numeric, 0,
         ${fill.realized.toFixed()}::numeric, ${now} FROM o)`);
-    parts.push(Prisma.sql`, a AS (UPDATE paper_accounts SET cash = ${plan.cash.toFixed()}::numeric,
-      "realizedPnl" = "realizedPnl" + ${fill.realized.toFixed()}::numeric, "dayRealizedPnl" = ${plan.dayRealizedPnl.toFixed()}::numeric,
-      "dayRealizedPnlDate" = ${plan.dayRealizedPnlDate}, "updatedAt" = ${now} WHERE id = ${accountId}::uuid)`);
   }
   const position = plan.position;
   if (position?.kind === 'set') {
     parts.push(Prisma.sql`, p AS (INSERT INTO paper_positions ("paperAccountId", symbol, "assetClass", quantity, "averageCost", "realizedPnl", "updatedAt")
-      VALUES (${accountId}::uuid, ${symbol}, ${context.assetClass}::"AssetClass", ${position.quantity.toFixed()}::numeric,
-        ${position.averageCost.toFixed()}::numeric, 0, ${now})
+      SELECT a.id, ${symbol}, ${context.assetClass}::"AssetClass", ${position.quantity.toFixed()}::numeric,
+        ${position.averageCost.toFixed()}::numeric, 0, ${now} FROM a
       ON CONFLICT ("paperAccountId", symbol) DO UPDATE SET quantity = EXCLUDED.quantity, "averageCost" = EXCLUDED."averageCost",
         "updatedAt" = EXCLUDED."updatedAt")`);
   } else if (position?.kind === 'reduce') {
     parts.push(Prisma.sql`, p AS (UPDATE paper_positions SET quantity = ${position.quantity.toFixed()}::numeric,
       "realizedPnl" = "realizedPnl" + ${position.realized.toFixed()}::numeric, "updatedAt" = ${now}
-      WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol})`);
+      WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol} AND EXISTS (SELECT 1 FROM a))`);
   } else if (position?.kind === 'close') {
-    parts.push(
-      Prisma.sql`, p AS (DELETE FROM paper_positions WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol})`,
-    );
+    parts.push(Prisma.sql`, p AS (DELETE FROM paper_positions
+      WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol} AND EXISTS (SELECT 1 FROM a))`);
   }
-  parts.push(Prisma.sql` SELECT id::text FROM o`);
-  await tx.$queryRaw(Prisma.join(parts, ''));
+  parts.push(Prisma.sql` SELECT id::text FROM a`);
+  const rows = await db.$queryRaw<{ id: string }[]>(Prisma.join(parts, ''));
+  return rows.length === 1;
 }

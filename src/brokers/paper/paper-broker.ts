@@ -28,7 +28,10 @@ import {
   type Position,
 } from '../broker.js';
 import { multiplierFor } from './fill-model.js';
-import { type LedgerOrder, type LockedAccount, planFill, writePlan } from './ledger.js';
+import { type FillPlan, type LedgerOrder, type LockedAccount, planFill, writePlan } from './ledger.js';
+
+/** Optimistic placement attempts before falling back to the account lock. */
+const OPTIMISTIC_ATTEMPTS = 5;
 
 type Transaction = Prisma.TransactionClient;
 
@@ -153,18 +156,7 @@ export class PaperBroker implements Broker {
       triggeredAt: null,
     };
     try {
-      const plan = await this.prisma.$transaction(async (tx) => {
-        const account = await this.lockAccount(tx, request.accountId, request.symbol);
-        const decided = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
-        // The unique (account, client order id) makes a second placement fail here: see the catch.
-        await writePlan(tx, { kind: 'new', order: { ...request, id } }, decided, {
-          accountId: request.accountId,
-          symbol: request.symbol,
-          assetClass: request.assetClass,
-          now,
-        });
-        return decided;
-      });
+      const plan = await this.placeOptimistically(request, id, ledgerOrder, quote, now);
       return {
         brokerOrderId: id,
         clientOrderId: request.clientOrderId,
@@ -375,27 +367,55 @@ export class PaperBroker implements Broker {
   }
 
   /** Locks the account row for this transaction and reads it, with its position in `symbol`. */
-  private async lockAccount(tx: Transaction, accountId: string, symbol = ''): Promise<LockedAccount> {
-    const rows = await tx.$queryRaw<
-      {
-        id: string;
-        cash: string;
-        dayRealizedPnl: string;
-        dayRealizedPnlDate: string | null;
-        positionQuantity: string | null;
-        positionAverageCost: string | null;
-      }[]
-    >`
-      SELECT a.id::text AS id, a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl", a."dayRealizedPnlDate",
-        p.quantity::text AS "positionQuantity", p."averageCost"::text AS "positionAverageCost"
-      FROM paper_accounts a
-      LEFT JOIN paper_positions p ON p."paperAccountId" = a.id AND p.symbol = ${symbol}
-      WHERE a.id = ${accountId}::uuid
-      FOR UPDATE OF a`;
+  private lockAccount(tx: Transaction, accountId: string, symbol = ''): Promise<LockedAccount> {
+    return this.readAccount(tx, accountId, symbol, true);
+  }
+
+  /** Reads the account row (locking it for the transaction when `lock`), with its position in `symbol`. */
+  private async readAccount(
+    db: Transaction | PrismaClient,
+    accountId: string,
+    symbol: string,
+    lock: boolean,
+  ): Promise<LockedAccount> {
+    type Row = {
+      id: string;
+      version: number;
+      cash: string;
+      dayRealizedPnl: string;
+      dayRealizedPnlDate: string | null;
+      positionQuantity: string | null;
+      positionAverageCost: string | null;
+    };
+    let rows: Row[];
+    if (lock) {
+      // FOR UPDATE re-reads the locked row after waiting, but a joined row would still come from
+      // the statement's older snapshot: lock first, then read the position in a new statement.
+      const locked = await db.$queryRaw<Omit<Row, 'positionQuantity' | 'positionAverageCost'>[]>`
+        SELECT id::text AS id, version, cash::text AS cash, "dayRealizedPnl"::text AS "dayRealizedPnl", "dayRealizedPnlDate"
+        FROM paper_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+      const position = await db.$queryRaw<{ quantity: string; averageCost: string }[]>`
+        SELECT quantity::text AS quantity, "averageCost"::text AS "averageCost"
+        FROM paper_positions WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol}`;
+      rows = locked.map((row) => ({
+        ...row,
+        positionQuantity: position[0]?.quantity ?? null,
+        positionAverageCost: position[0]?.averageCost ?? null,
+      }));
+    } else {
+      // One snapshot for account and position; the version guards the write that follows.
+      rows = await db.$queryRaw<Row[]>`
+        SELECT a.id::text AS id, a.version, a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl",
+          a."dayRealizedPnlDate", p.quantity::text AS "positionQuantity", p."averageCost"::text AS "positionAverageCost"
+        FROM paper_accounts a
+        LEFT JOIN paper_positions p ON p."paperAccountId" = a.id AND p.symbol = ${symbol}
+        WHERE a.id = ${accountId}::uuid`;
+    }
     const row = rows[0];
     if (row === undefined) throw new BrokerRejectedError('paper', 'no such paper account');
     return {
       id: row.id,
+      version: Number(row.version),
       cash: new Decimal(row.cash),
       dayRealizedPnl: new Decimal(row.dayRealizedPnl),
       dayRealizedPnlDate: row.dayRealizedPnlDate,
@@ -431,6 +451,39 @@ export class PaperBroker implements Broker {
 
   private closeAfter(open: Date | undefined): Date | undefined {
     return open === undefined ? undefined : this.market.session('equity', open).nextClose;
+  }
+
+  /**
+   * Read, plan, write-if-unchanged: two round trips instead of a locking transaction. If another
+   * write to the account gets in between, nothing is written and we plan again on fresh values;
+   * after repeated conflicts (a busy account) we take the account lock instead.
+   */
+  private async placeOptimistically(
+    request: PlaceOrderRequest,
+    id: string,
+    ledgerOrder: LedgerOrder,
+    quote: Quote,
+    now: Date,
+  ): Promise<FillPlan> {
+    const context = {
+      accountId: request.accountId,
+      symbol: request.symbol,
+      assetClass: request.assetClass,
+      now,
+    };
+    const target = { kind: 'new' as const, order: { ...request, id } };
+    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+      const account = await this.readAccount(this.prisma, request.accountId, request.symbol, false);
+      const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
+      if (await writePlan(this.prisma, target, plan, { ...context, expectedVersion: account.version }))
+        return plan;
+    }
+    return this.prisma.$transaction(async (tx) => {
+      const account = await this.readAccount(tx, request.accountId, request.symbol, true);
+      const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
+      await writePlan(tx, target, plan, context);
+      return plan;
+    });
   }
 
   private planOptions(assetClass: 'equity' | 'option' | 'crypto', now: Date) {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "paper_accounts" ADD COLUMN     "version" INTEGER NOT NULL DEFAULT 0;
