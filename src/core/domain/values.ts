@@ -23,15 +23,22 @@ export const orderTypeSchema = z.enum(['market', 'limit', 'stop', 'stop_limit'])
 export const timeInForceSchema = z.enum(['day', 'gtc', 'ioc', 'fok']);
 export const optionRightSchema = z.enum(['call', 'put']);
 
+const PLAIN_DECIMAL = /^(?:0|[1-9]\d{0,17})(?:\.\d{1,18})?$/;
+
 /** A positive decimal as a string, e.g. "10", "0.5", "189.25". No exponents, no signs. */
 export const positiveDecimalString = z
   .string()
-  .regex(/^(?:0|[1-9]\d{0,17})(?:\.\d{1,18})?$/, 'must be a plain decimal number like 10 or 189.25')
-  .refine((value) => new Decimal(value).greaterThan(0), 'must be greater than zero');
+  .regex(PLAIN_DECIMAL, 'must be a plain decimal number like 10 or 189.25')
+  // zod runs refinements even after the pattern failed: only evaluate what the pattern accepts,
+  // so validation never throws on input such as "abc".
+  .refine(
+    (value) => !PLAIN_DECIMAL.test(value) || new Decimal(value).greaterThan(0),
+    'must be greater than zero',
+  );
 
 /** A fraction in (0, 1], e.g. "0.5" for half a position. */
 export const fractionString = positiveDecimalString.refine(
-  (value) => new Decimal(value).lessThanOrEqualTo(1),
+  (value) => !PLAIN_DECIMAL.test(value) || new Decimal(value).lessThanOrEqualTo(1),
   'must be at most 1',
 );
 
