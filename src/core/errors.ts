@@ -76,15 +76,6 @@ export class MigrationError extends ArbionError {
   }
 }
 
-/** Input from a person (message, form, command line) that we cannot act on. */
-export class InvalidInputError extends ArbionError {
-  readonly code = 'invalid_input';
-
-  constructor(userMessage: string) {
-    super(userMessage, userMessage);
-  }
-}
-
 /** What to show a user for any error: our message for ours, a generic one for everything else. */
 export function userMessageFor(error: unknown): string {
   return error instanceof ArbionError ? error.userMessage : GENERIC_USER_MESSAGE;

@@ -72,6 +72,20 @@ describe.each(backends)('trade intents on %s PostgreSQL', (backend: Backend) => 
     expect(balances.cash.toFixed()).toBe(new Decimal(100000).sub(expectedPrice.mul(10)).toFixed());
   });
 
+  it('leaves an audit trail of every transition, the fill pointing at its order', async () => {
+    const { intentId, userId } = await propose('trail');
+    await h.arbion.intents.confirm(intentId, userId);
+    const events = await h.test.database.prisma.auditEvent.findMany({ where: { intentId } });
+    expect(new Set(events.map((event) => event.type))).toEqual(
+      new Set(['intent.proposed', 'intent.confirmed', 'intent.submitting', 'intent.filled']),
+    );
+    expect(events).toHaveLength(4);
+    const order = await h.test.database.prisma.order.findFirstOrThrow({ where: { intentId } });
+    expect(events.find((event) => event.type === 'intent.filled')?.orderId).toBe(order.id);
+    expect(events.find((event) => event.type === 'intent.submitting')?.orderId).toBe(order.id);
+    expect(events.every((event) => event.userId === userId)).toBe(true);
+  });
+
   it('a second confirm places nothing more', async () => {
     const { intentId, userId } = await propose('carol');
     await h.arbion.intents.confirm(intentId, userId);

@@ -8,6 +8,7 @@ import {
   toolNames,
 } from '../../src/core/conversation/llm/tools.js';
 import { findStrictSchemaProblems } from '../fakes/openai/strict-schema.js';
+import { PROPOSE_ORDER_ARGUMENTS } from '../fakes/openai/tool-arguments.js';
 
 type Json = Record<string, unknown>;
 
@@ -28,19 +29,7 @@ function collectObjectSchemas(node: unknown, path: string, out: Array<{ path: st
   for (const [key, value] of Object.entries(node)) collectObjectSchemas(value, `${path}.${key}`, out);
 }
 
-const validOrderArgs = {
-  side: 'buy',
-  symbol: 'AAPL',
-  assetClass: 'equity',
-  quantity: '10',
-  notional: null,
-  fractionOfPosition: null,
-  orderType: 'limit',
-  limitPrice: '189.5',
-  stopPrice: null,
-  timeInForce: 'day',
-  option: null,
-};
+const validOrderArgs = { ...PROPOSE_ORDER_ARGUMENTS, limitPrice: '189.5' };
 
 describe('LLM tools: strict schemas', () => {
   const tools = buildTools();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseToolCall } from '../../src/core/conversation/llm/tools.js';
 import { formatUsd, fractionString, positiveDecimalString } from '../../src/core/domain/values.js';
+import { proposeOrderArguments } from '../fakes/openai/tool-arguments.js';
 
 describe('decimal string schemas', () => {
   it.each(['abc', '', '-1', '1e3', ' 7', '0x10', 'NaN', 'Infinity', '1.', '.5'])(
@@ -20,19 +21,7 @@ describe('decimal string schemas', () => {
   });
 
   it('fail closed on the counterexample fast-check found: a market order with limitPrice "abc"', () => {
-    const raw = JSON.stringify({
-      side: 'buy',
-      symbol: 'AAPL',
-      assetClass: 'equity',
-      quantity: '10',
-      notional: null,
-      fractionOfPosition: null,
-      orderType: 'market',
-      limitPrice: 'abc',
-      stopPrice: null,
-      timeInForce: 'day',
-      option: null,
-    });
+    const raw = proposeOrderArguments({ orderType: 'market', limitPrice: 'abc' });
     expect(parseToolCall('propose_order', raw).ok).toBe(false);
   });
 

@@ -36,6 +36,7 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
     throw new CommandExit(EXIT_UNHEALTHY);
   }
 
+  let initialHealth: Awaited<ReturnType<typeof checkDatabase>>;
   try {
     const migrator = await Migrator.open(database.adapterFactory);
     try {
@@ -55,6 +56,8 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
           throw new CommandExit(EXIT_UNHEALTHY);
         }
       }
+      // What /healthz reports about the schema, read with the engine already open.
+      initialHealth = await checkDatabase(database, migrator);
     } finally {
       migrator.dispose();
     }
@@ -65,8 +68,7 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
     throw error instanceof CommandExit ? error : new CommandExit(EXIT_UNHEALTHY);
   }
 
-  // Health is what /healthz reports; the schema was checked above, so only reachability is live.
-  const initialHealth = await checkDatabase(database);
+  // The schema was checked above; /healthz re-checks only reachability.
   const web = await createWebServer({
     logger,
     health: async () => {

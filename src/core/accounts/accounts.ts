@@ -142,21 +142,6 @@ export class Accounts {
     };
   }
 
-  /** The user behind a platform account, without creating one. */
-  async find(address: ChannelAddress, sender: Sender): Promise<Identity | undefined> {
-    const identity = await this.prisma.channelIdentity.findUnique({
-      where: {
-        platform_platformWorkspaceId_platformUserId: {
-          platform: address.platform,
-          platformWorkspaceId: address.workspaceId,
-          platformUserId: sender.platformUserId,
-        },
-      },
-      select: { id: true, userId: true },
-    });
-    return identity === null ? undefined : { userId: identity.userId, identityId: identity.id };
-  }
-
   /** The user behind a platform account, created with a paper account on first contact. */
   async identify(address: ChannelAddress, sender: Sender): Promise<Identity> {
     const key = {

@@ -7,6 +7,7 @@ import type { Accounts, Trader } from '../accounts/accounts.js';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
+import { userMessageFor } from '../errors.js';
 import type { IntentService, IntentUpdate } from '../intents/intent-service.js';
 import { createScrubber, type Logger } from '../logging/logger.js';
 import type { SymbolResolver } from '../market-data/instruments.js';
@@ -163,7 +164,7 @@ export class Conversation {
         return;
       }
       logger.error({ err: error }, 'could not handle the message');
-      await reply('Something went wrong on our side. Nothing was done; please try again.');
+      await reply(userMessageFor(error));
     }
   }
 

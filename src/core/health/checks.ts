@@ -17,17 +17,22 @@ export interface DatabaseHealth extends CheckResult {
   readonly pendingMigrations: readonly string[];
 }
 
-/** Pings the database and reads its migration history. */
-export async function checkDatabase(database: Database): Promise<DatabaseHealth> {
+/**
+ * Pings the database and reads its migration history.
+ * @param openMigrator an engine the caller already has open (it stays open); else one is started
+ */
+export async function checkDatabase(database: Database, openMigrator?: Migrator): Promise<DatabaseHealth> {
   const base = { kind: database.kind, description: database.description };
   try {
     await database.ping();
   } catch (error) {
     return { ...base, ok: false, detail: (error as Error).message, pendingMigrations: [] };
   }
-  let migrator: Migrator | undefined;
+  let owned: Migrator | undefined;
   try {
-    migrator = await Migrator.open(database.adapterFactory);
+    if (openMigrator === undefined) owned = await Migrator.open(database.adapterFactory);
+    const migrator = openMigrator ?? owned;
+    if (migrator === undefined) throw new Error('no schema engine');
     const status = await migrator.status();
     const problems = [
       status.failed.length > 0 ? `failed migrations: ${status.failed.join(', ')}` : '',
@@ -45,7 +50,7 @@ export async function checkDatabase(database: Database): Promise<DatabaseHealth>
   } catch (error) {
     return { ...base, ok: false, detail: (error as Error).message, pendingMigrations: [] };
   } finally {
-    migrator?.dispose();
+    owned?.dispose();
   }
 }
 

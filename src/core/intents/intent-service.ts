@@ -26,6 +26,7 @@ import type { BrokerProvider, IntentStatus, OrderStatus } from '../db/generated/
 import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
 import type { Logger } from '../logging/logger.js';
 import type { MarketDataProvider, OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
+import { occSymbol } from '../market-data/providers/options.js';
 import type { Card, ChannelAddress } from '../messages.js';
 import {
   allPassed,
@@ -87,13 +88,6 @@ function dec(value: { toString(): string }): Decimal {
 
 function optionalDec(value: { toString(): string } | null): Decimal | undefined {
   return value === null ? undefined : dec(value);
-}
-
-/** OCC option symbol as Schwab spells it: root padded to 6, YYMMDD, C|P, strike x 1000 in 8 digits. */
-export function occSymbol(contract: OptionContract): string {
-  const [year = '', month = '', day = ''] = contract.expiry.split('-');
-  const strike = contract.strike.mul(1000).toDecimalPlaces(0).toFixed().padStart(8, '0');
-  return `${contract.underlying.padEnd(6, ' ')}${year.slice(2)}${month}${day}${contract.right === 'call' ? 'C' : 'P'}${strike}`;
 }
 
 function contractOf(row: IntentRow): OptionContract | undefined {
