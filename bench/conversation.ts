@@ -177,6 +177,7 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
       address,
       sender,
       receivedAt: MARKET_OPEN,
+      chatType: 'direct',
       messageId: String(delivery),
       text,
     });
@@ -205,6 +206,7 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
       address,
       sender,
       receivedAt: MARKET_OPEN,
+      chatType: 'direct',
       messageId: '1',
       actionId: `confirm:${intent.id}`,
     });

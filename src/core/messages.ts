@@ -2,9 +2,9 @@
  * The core's message types, independent of every chat platform. Channel adapters translate their
  * platform's events into these and render these back; the core never imports a chat library.
  */
-import type { Platform } from './db/generated/enums.js';
+import type { Platform, WorkspaceRole } from './db/generated/enums.js';
 
-export type { Platform };
+export type { Platform, WorkspaceRole };
 
 /** Where a conversation happens: enough to answer there and to edit an earlier message. */
 export interface ChannelAddress {
@@ -13,12 +13,22 @@ export interface ChannelAddress {
   readonly workspaceId: string;
   readonly chatId: string;
   readonly threadId?: string;
+  /**
+   * Adapter-private, short-lived context for answering one delivery (a Discord interaction, a
+   * Slack response_url). The core passes it back untouched and never stores it.
+   */
+  readonly replyHandle?: string;
 }
 
 /** Who sent an inbound message or pressed a button, as the platform identifies them. */
 export interface Sender {
   readonly platformUserId: string;
   readonly displayName?: string;
+  /**
+   * The member's role as the platform itself vouches for it (Discord guild roles mapped by
+   * configuration). Absent: the roles stored for the workspace apply.
+   */
+  readonly platformRole?: WorkspaceRole;
 }
 
 interface InboundBase {
@@ -27,6 +37,8 @@ interface InboundBase {
   readonly address: ChannelAddress;
   readonly sender: Sender;
   readonly receivedAt: Date;
+  /** `direct`: a one-to-one chat with the bot. `group`: others in the chat can read and press. */
+  readonly chatType: 'direct' | 'group';
 }
 
 /** Text the user wrote. */
@@ -70,9 +82,15 @@ export interface Card {
   readonly actions: readonly CardAction[];
 }
 
+/**
+ * Who a card is for. `requester`: the person who asked (ephemeral where the platform can, in
+ * shared chats). `chat`: everyone in the chat (an approval request others must see).
+ */
+export type CardAudience = 'requester' | 'chat';
+
 export type OutboundMessage =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'card'; readonly card: Card };
+  | { readonly kind: 'card'; readonly card: Card; readonly audience?: CardAudience };
 
 /** What the core asks of a channel. */
 export interface ChannelPort {
@@ -84,19 +102,26 @@ export interface ChannelPort {
   notify(address: ChannelAddress, recipient: Sender, text: string): Promise<void>;
 }
 
-/** Button ids: `<verb>:<intent id>`. */
+/**
+ * Button ids: `<verb>:<intent id>`, at most 44 bytes (Telegram allows 64, Discord 100).
+ * confirm/cancel are the requester's; approve/decline a second approver's (four-eyes).
+ */
+export type ActionVerb = 'confirm' | 'cancel' | 'approve' | 'decline';
 export const ACTION_CONFIRM = 'confirm';
 export const ACTION_CANCEL = 'cancel';
+export const ACTION_APPROVE = 'approve';
+export const ACTION_DECLINE = 'decline';
 
-export function actionId(verb: typeof ACTION_CONFIRM | typeof ACTION_CANCEL, intentId: string): string {
+export function actionId(verb: ActionVerb, intentId: string): string {
   return `${verb}:${intentId}`;
 }
 
-const ACTION_PATTERN = /^(confirm|cancel):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const ACTION_PATTERN =
+  /^(confirm|cancel|approve|decline):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** Parses a button id; undefined for anything we did not issue in that form (forged or stale). */
-export function parseActionId(id: string): { verb: 'confirm' | 'cancel'; intentId: string } | undefined {
+export function parseActionId(id: string): { verb: ActionVerb; intentId: string } | undefined {
   const match = ACTION_PATTERN.exec(id);
   if (!match?.[1] || !match[2]) return undefined;
-  return { verb: match[1] as 'confirm' | 'cancel', intentId: match[2] };
+  return { verb: match[1] as ActionVerb, intentId: match[2] };
 }

@@ -115,6 +115,7 @@ export async function createHarness(
     address: ADDRESS,
     sender: { platformUserId: user, displayName: user },
     receivedAt: clock.now,
+    chatType: 'direct' as const,
   });
   return {
     test,

@@ -92,6 +92,7 @@ export class ConsoleChannel implements ChannelPort {
       address: this.address,
       sender: this.user,
       receivedAt: new Date(),
+      chatType: 'direct' as const,
     };
     if (newest && (CONFIRM_WORDS.has(word) || CANCEL_WORDS.has(word))) {
       const [cardId, actions] = newest;

@@ -1,0 +1,88 @@
+/**
+ * An Arbion for the channel contract: a test database, a pinned simulated market and clock, the
+ * product's inbound queue and web server, and one platform driver (fake server + real adapter).
+ */
+import { Writable } from 'node:stream';
+import { createWebServer } from '../../web-linking/server.js';
+import { InboundQueue } from '../../src/channels/inbound-queue.js';
+import { parseEnvironment } from '../../src/core/config/config.js';
+import { createLogger } from '../../src/core/logging/logger.js';
+import { SimulatedMarket } from '../../src/core/market-data/providers/index.js';
+import { getSymbolDirectory } from '../../src/core/market-data/symbols/directory.js';
+import { type Arbion, createArbion } from '../../src/runtime/arbion.js';
+import { MARKET_OPEN } from '../support/arbion-harness.js';
+import { type Backend, createTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { ContractDriver, DriverFactory } from './driver.js';
+
+export interface ContractHarness {
+  readonly arbion: Arbion;
+  readonly driver: ContractDriver;
+  readonly market: SimulatedMarket;
+  readonly clock: { now: Date };
+  readonly test: TestDatabase;
+  destroy(): Promise<void>;
+}
+
+export async function createContractHarness(
+  backend: Backend,
+  factory: DriverFactory,
+  env: Record<string, string> = {},
+): Promise<ContractHarness> {
+  const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...env }, { cwd: '/tmp' });
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  const test = await createTestDatabase(backend);
+  const clock = { now: MARKET_OPEN };
+  const market = new SimulatedMarket({ seed: 7, symbols: getSymbolDirectory(), clock: () => clock.now });
+  const logger = createLogger({
+    level: process.env.CONTRACT_LOG_LEVEL === undefined ? 'silent' : 'debug',
+    format: 'json',
+    secretValues: [],
+    destination:
+      process.env.CONTRACT_LOG_LEVEL === undefined
+        ? new Writable({ write: (_chunk, _encoding, callback) => callback() })
+        : process.stderr,
+  });
+  const arbion = createArbion({
+    config: parsed.config,
+    database: test.database,
+    logger,
+    market,
+    fallback: null,
+    clock: () => clock.now,
+  });
+  const inbound = new InboundQueue({ handle: (message) => arbion.conversation.handle(message), logger });
+  const web = await createWebServer({
+    logger,
+    health: async () => ({
+      status: 'ok',
+      version: 'test',
+      pid: process.pid,
+      uptimeSeconds: 0,
+      database: { ok: true, kind: test.database.kind, description: 'test', detail: 'test', pendingMigrations: [] },
+    }),
+  });
+  let url: string | undefined;
+  const driver = await factory.create({
+    arbion,
+    inbound,
+    web,
+    webUrl: () => {
+      if (url === undefined) throw new Error('the web server is not listening yet');
+      return url;
+    },
+  });
+  url = await web.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    arbion,
+    driver,
+    market,
+    clock,
+    test,
+    async destroy() {
+      await driver.close();
+      await inbound.idle();
+      await web.close();
+      await test.destroy();
+    },
+  };
+}
