@@ -6,6 +6,7 @@
 import type { Broker } from '../brokers/broker.js';
 import { PaperBroker } from '../brokers/paper/paper-broker.js';
 import { Accounts } from '../core/accounts/accounts.js';
+import { IdentityLinks } from '../core/accounts/identity-links.js';
 import type { Config } from '../core/config/config.js';
 import type { Command } from '../core/conversation/commands.js';
 import { Conversation, type FallbackInterpreter } from '../core/conversation/conversation.js';
@@ -21,6 +22,7 @@ import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
 import type { ChannelAddress, ChannelPort } from '../core/messages.js';
+import { Workspaces } from '../core/workspaces/workspaces.js';
 
 /** Channel adapters by platform; answers go back through the channel a message came from. */
 export class ChannelRegistry {
@@ -139,6 +141,8 @@ export function createArbion(options: ArbionOptions): Arbion {
   const conversation = new Conversation({
     prisma,
     accounts,
+    workspaces: new Workspaces(prisma),
+    identityLinks: new IdentityLinks(prisma, options.clock),
     intents,
     market,
     symbols,
@@ -163,14 +167,9 @@ export function createArbion(options: ArbionOptions): Arbion {
   });
 
   async function runBackgroundPass(): Promise<void> {
-    for (const { intent, card } of await intents.expireDue()) {
+    for (const { intent, update } of await intents.expireDue()) {
       if (!channels.has(intent.platform)) continue;
-      await conversation.deliverUpdate(addressOf(intent), {
-        kind: 'updated',
-        intentId: intent.id,
-        card,
-        text: undefined,
-      });
+      await conversation.deliverUpdate(addressOf(intent), update);
     }
     for (const order of await paper.processRestingOrders()) {
       const known = await prisma.order.findUnique({

@@ -11,6 +11,8 @@ import {
 
 const EVENTS: IntentEvent[] = [
   'confirm',
+  'request_approval',
+  'approve',
   'cancel',
   'expire',
   'reject',
@@ -29,6 +31,11 @@ const EXPECTED = new Set([
   'proposed cancel cancelled',
   'proposed expire expired',
   'proposed reject rejected',
+  'proposed request_approval awaiting_approval',
+  'awaiting_approval approve confirmed',
+  'awaiting_approval cancel cancelled',
+  'awaiting_approval expire expired',
+  'awaiting_approval reject rejected',
   'confirmed submit submitting',
   'confirmed requote proposed',
   'confirmed reject rejected',
@@ -55,6 +62,7 @@ describe('intent state machine', () => {
     expect(STATUSES.sort()).toEqual(
       [
         'proposed',
+        'awaiting_approval',
         'confirmed',
         'submitting',
         'submitted',

@@ -4,6 +4,7 @@
  */
 import type { AccountSnapshot, Broker } from '../../brokers/broker.js';
 import type { Accounts, Trader } from '../accounts/accounts.js';
+import type { IdentityLinks } from '../accounts/identity-links.js';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
@@ -21,8 +22,11 @@ import {
   type InboundText,
   parseActionId,
 } from '../messages.js';
+import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import type { ActionCommand, Command, OrderCommand, QueryCommand } from './commands.js';
 import { recordInboundOnce } from './inbound-log.js';
+import { TeamActions, viewerRefusal } from './team-actions.js';
+import { parseTeamCommand } from './team-commands.js';
 
 /** Understands a message when the fast path cannot (the LLM), or says it cannot. */
 export interface FallbackInterpreter {
@@ -36,6 +40,8 @@ export interface FallbackInterpreter {
 export interface ConversationDependencies {
   readonly prisma: PrismaClient;
   readonly accounts: Accounts;
+  readonly workspaces: Workspaces;
+  readonly identityLinks: IdentityLinks;
   readonly intents: IntentService;
   readonly market: MarketDataProvider;
   readonly symbols: SymbolResolver;
@@ -58,16 +64,23 @@ export const HELP_TEXT = [
   '  quote NVDA             balance',
   '  positions              orders',
   '  cancel all             help',
+  '  link chat              (use Arbion from another chat app)',
 ].join('\n');
+
+/** What an unknown person in a group chat is told (groups never create users). */
+const GROUP_STRANGER_TEXT =
+  'To trade in a group, first send me a private message (any text) so I can open your account, or use "join <code>" here with a code from "link chat" in a chat where I know you. Nothing was done.';
 
 /** Scrubs token-shaped strings from message text before it is stored in the audit trail. */
 const scrubTokens = createScrubber([]);
 
 export class Conversation {
   private readonly clock: () => Date;
+  private readonly team: TeamActions;
 
   constructor(private readonly deps: ConversationDependencies) {
     this.clock = deps.clock ?? (() => new Date());
+    this.team = new TeamActions(deps);
   }
 
   /** Handles one delivery; a redelivered one (same platform and delivery id) is ignored. */
@@ -88,32 +101,46 @@ export class Conversation {
 
   private async handleText(message: InboundText): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
-    const trader = await this.deps.accounts.trader(message.address, message.sender, { create: true });
-    if (trader === undefined) throw new Error('a trader is always created for a text message');
+    const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
+    const team = parseTeamCommand(message.text);
+    // Groups without a workspace (Telegram) never create users: only people the bot already knows
+    // (from a private chat, or a link code) can act there. Workspaces have roles instead.
+    const create = message.chatType === 'direct' || message.address.workspaceId !== '';
+    const trader = await this.deps.accounts.trader(message.address, message.sender, { create });
+    if (trader === undefined) {
+      const first = await this.recordText(message, {
+        lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
+      });
+      if (!first) return this.duplicate(message);
+      if (team?.kind === 'redeem-link-code') {
+        await reply(await this.team.redeemLinkCode(team.code, message));
+        return;
+      }
+      await reply(GROUP_STRANGER_TEXT);
+      return;
+    }
     const { userId, identityId } = trader;
     // Parsing is pure; for an order, the account snapshot (read-only) loads while the delivery is
-    // recorded. Nothing is acted on before the delivery is known to be new.
-    const command = this.deps.parse(message.text, this.clock());
+    // recorded, and so does the workspace membership. Nothing is acted on before the delivery is
+    // known to be new.
+    const command = team === undefined ? this.deps.parse(message.text, this.clock()) : undefined;
     const snapshot =
-      command.kind === 'order'
+      command?.kind === 'order'
         ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
         : undefined;
     snapshot?.catch(() => undefined); // A redelivery never reads it.
-    const first = await recordInboundOnce(this.deps.prisma, {
-      platform: message.address.platform,
-      deliveryId: message.deliveryId,
-      type: 'message.received',
-      actor: { identityId, userId },
-      data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
-      at: this.clock(),
-    });
-    if (!first) {
-      this.duplicate(message);
+    const membership = this.deps.workspaces.membership(message.address, userId, message.sender);
+    membership.catch(() => undefined);
+    const first = await this.recordText(message, { identityId, userId });
+    if (!first) return this.duplicate(message);
+    const logger = this.deps.logger.child({ userId, platform: message.address.platform });
+    const member = await membership;
+
+    if (team !== undefined) {
+      await reply(await this.team.perform(team, message, trader, member));
       return;
     }
-    const logger = this.deps.logger.child({ userId, platform: message.address.platform });
-
-    const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
+    if (command === undefined) return;
     if (command.kind === 'unknown') {
       if (this.deps.fallback === undefined) {
         await reply(
@@ -127,16 +154,31 @@ export class Conversation {
         text: message.text,
       });
       if (answer.text) await reply(answer.text);
-      for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, logger);
+      for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, member, logger);
       return;
     }
-    await this.dispatch(command, message, trader, logger, snapshot);
+    await this.dispatch(command, message, trader, member, logger, snapshot);
+  }
+
+  private recordText(
+    message: InboundText,
+    actor: Parameters<typeof recordInboundOnce>[1]['actor'],
+  ): Promise<boolean> {
+    return recordInboundOnce(this.deps.prisma, {
+      platform: message.address.platform,
+      deliveryId: message.deliveryId,
+      type: 'message.received',
+      actor,
+      data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
+      at: this.clock(),
+    });
   }
 
   private async dispatch(
     command: Command,
     message: InboundText,
     trader: Trader,
+    member: Membership | undefined,
     logger: Logger,
     snapshot?: Promise<AccountSnapshot>,
   ): Promise<void> {
@@ -146,7 +188,11 @@ export class Conversation {
     try {
       switch (command.kind) {
         case 'order':
-          await this.proposeOrder(command, message, trader, snapshot);
+          if (member !== undefined && !ROLE_RIGHTS[member.role].trade) {
+            await reply(viewerRefusal(member, message.sender.platformUserId));
+            return;
+          }
+          await this.proposeOrder(command, message, trader, member, snapshot);
           return;
         case 'query':
           await reply(await this.answerQuery(command, userId));
@@ -172,6 +218,7 @@ export class Conversation {
     order: OrderCommand,
     message: InboundText,
     trader: Trader,
+    member: Membership | undefined,
     snapshot?: Promise<AccountSnapshot>,
   ): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
@@ -182,12 +229,17 @@ export class Conversation {
       requestMessageId: message.messageId,
       trader,
       snapshot,
+      approvalThreshold: member?.approvalThreshold,
     });
     if (outcome.kind === 'refused') {
       await channel.send(message.address, { kind: 'text', text: outcome.text });
       return;
     }
-    const sent = await channel.send(message.address, { kind: 'card', card: outcome.card });
+    const sent = await channel.send(message.address, {
+      kind: 'card',
+      card: outcome.card,
+      audience: 'requester',
+    });
     await this.deps.intents.attachCard(outcome.intentId, sent.messageId);
   }
 
@@ -232,17 +284,41 @@ export class Conversation {
       );
       return;
     }
-    const update =
-      parsed.verb === 'confirm'
-        ? await this.deps.intents.confirm(parsed.intentId, trader.userId, trader, intentRead)
-        : await this.deps.intents.cancel(parsed.intentId, trader.userId);
+    // Roles can change between the card and the press: check them again (fail closed).
+    const member =
+      parsed.verb === 'cancel'
+        ? undefined
+        : await this.deps.workspaces.membership(message.address, trader.userId, message.sender);
+    let update: IntentUpdate;
+    switch (parsed.verb) {
+      case 'confirm':
+        update =
+          member !== undefined && !ROLE_RIGHTS[member.role].trade
+            ? { kind: 'notice', text: viewerRefusal(member, message.sender.platformUserId) }
+            : await this.deps.intents.confirm(parsed.intentId, trader.userId, trader, intentRead);
+        break;
+      case 'cancel':
+        update = await this.deps.intents.cancel(parsed.intentId, trader.userId);
+        break;
+      case 'approve':
+      case 'decline':
+        update = await this.deps.intents.approve(parsed.intentId, trader.userId, {
+          isAdmin: member !== undefined && ROLE_RIGHTS[member.role].manage,
+          decline: parsed.verb === 'decline',
+        });
+        break;
+    }
     await this.deliverUpdate(message.address, update, {
       recipient: message,
       cardMessageId: message.messageId,
     });
   }
 
-  /** Sends an intent update: a private notice to the presser, or a card edit plus a chat message. */
+  /**
+   * Sends an intent update: a private notice to the presser, or card edits plus a chat message.
+   * Four-eyes updates edit both cards (the requester's and the chat's approval card), posting the
+   * approval card the first time.
+   */
   async deliverUpdate(
     address: ChannelAddress,
     update: IntentUpdate,
@@ -254,15 +330,33 @@ export class Conversation {
       else await channel.send(address, { kind: 'text', text: update.text });
       return;
     }
+    // The pressed message is the requester's card, except on four-eyes intents (it may be the
+    // approval card): then both ids come from the intent.
+    const stored =
+      options.cardMessageId === undefined || update.approvalCard !== undefined
+        ? await this.deps.prisma.tradeIntent.findUnique({
+            where: { id: update.intentId },
+            select: { cardMessageId: true, approvalMessageId: true },
+          })
+        : null;
     const cardMessageId =
-      options.cardMessageId ??
-      (
-        await this.deps.prisma.tradeIntent.findUnique({
+      update.approvalCard !== undefined
+        ? stored?.cardMessageId
+        : (options.cardMessageId ?? stored?.cardMessageId);
+    if (cardMessageId)
+      await channel.edit(address, cardMessageId, { kind: 'card', card: update.card, audience: 'requester' });
+    if (update.approvalCard !== undefined) {
+      const approval = { kind: 'card', card: update.approvalCard, audience: 'chat' } as const;
+      if (stored?.approvalMessageId) {
+        await channel.edit(address, stored.approvalMessageId, approval);
+      } else {
+        const sent = await channel.send(address, approval);
+        await this.deps.prisma.tradeIntent.update({
           where: { id: update.intentId },
-          select: { cardMessageId: true },
-        })
-      )?.cardMessageId;
-    if (cardMessageId) await channel.edit(address, cardMessageId, { kind: 'card', card: update.card });
+          data: { approvalMessageId: sent.messageId },
+        });
+      }
+    }
     if (update.text) await channel.send(address, { kind: 'text', text: update.text });
   }
 

@@ -4,7 +4,15 @@
  */
 import type { Prisma } from '../db/database.js';
 import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
-import { ACTION_CANCEL, ACTION_CONFIRM, actionId, type Card, type CardField } from '../messages.js';
+import {
+  ACTION_APPROVE,
+  ACTION_CANCEL,
+  ACTION_CONFIRM,
+  ACTION_DECLINE,
+  actionId,
+  type Card,
+  type CardField,
+} from '../messages.js';
 
 type IntentRow = Prisma.TradeIntentGetPayload<object>;
 
@@ -23,6 +31,7 @@ const TIF_LABEL = {
 
 const STATUS_NOTICE: Record<IntentRow['status'], string> = {
   proposed: '',
+  awaiting_approval: 'Confirmed by the requester; waiting for an admin to approve.',
   confirmed: 'Confirmed. Placing the order...',
   submitting: 'Placing the order...',
   submitted: 'Placed: working at the broker.',
@@ -51,7 +60,7 @@ function describeSize(intent: IntentRow): string {
   return `${intent.side.toUpperCase()} ${formatDecimal(intent.quantity?.toString() ?? '0')} ${intent.symbol}`;
 }
 
-export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteSource?: string }): Card {
+function orderFields(intent: IntentRow, quoteSource?: string): CardField[] {
   const type = ORDER_TYPE_LABEL[intent.orderType];
   const prices = [
     intent.stopPrice !== null ? `stop ${formatUsd(intent.stopPrice.toString())}` : '',
@@ -67,7 +76,7 @@ export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteS
   if (intent.quotedPrice !== null) {
     fields.push({
       label: 'Price now',
-      value: `${formatUsd(intent.quotedPrice.toString())}${options.quoteSource ? ` (${options.quoteSource})` : ''}`,
+      value: `${formatUsd(intent.quotedPrice.toString())}${quoteSource ? ` (${quoteSource})` : ''}`,
     });
   }
   if (intent.estimatedCost !== null) {
@@ -77,22 +86,62 @@ export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteS
     });
   }
   fields.push({ label: 'Account', value: intent.mode === 'live' ? 'Live account' : 'Paper account' });
+  return fields;
+}
 
-  const open = intent.status === 'proposed' && intent.expiresAt > options.now;
+function secondsLeft(intent: IntentRow, now: Date): number {
+  return Math.max(0, Math.round((intent.expiresAt.getTime() - now.getTime()) / 1000));
+}
+
+function closedNotice(intent: IntentRow): string {
+  return `${STATUS_NOTICE[intent.status]}${intent.statusReason && !['filled', 'submitted'].includes(intent.status) ? ` (${intent.statusReason})` : ''}`;
+}
+
+/** The requester's card. */
+export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteSource?: string }): Card {
+  const live = intent.expiresAt > options.now;
+  const open = intent.status === 'proposed' && live;
+  const waiting = intent.status === 'awaiting_approval' && live;
   const farLimit = limitFarFromMarket(intent);
-  const seconds = Math.max(0, Math.round((intent.expiresAt.getTime() - options.now.getTime()) / 1000));
+  const seconds = secondsLeft(intent, options.now);
+  const approval = intent.requiresApproval ? 'After you confirm, an admin must approve it. ' : '';
   const notice = open
-    ? `${farLimit ? `${farLimit} ` : ''}${intent.statusReason ? `${capitalize(intent.statusReason)}. ` : ''}Confirm within ${seconds} s. Only you can confirm.`
-    : `${STATUS_NOTICE[intent.status]}${intent.statusReason && !['filled', 'submitted'].includes(intent.status) ? ` (${intent.statusReason})` : ''}`;
+    ? `${farLimit ? `${farLimit} ` : ''}${intent.statusReason ? `${capitalize(intent.statusReason)}. ` : ''}${approval}Confirm within ${seconds} s. Only you can confirm.`
+    : waiting
+      ? `Waiting for an admin to approve (within ${seconds} s). You can still cancel.`
+      : closedNotice(intent);
   return {
     title: `${intent.side === 'buy' ? 'Buy' : 'Sell'} ${intent.symbol}?`,
     badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
-    fields,
+    fields: orderFields(intent, options.quoteSource),
     notice,
     actions: open
       ? [
           { id: actionId(ACTION_CONFIRM, intent.id), label: 'Confirm', style: 'primary' },
           { id: actionId(ACTION_CANCEL, intent.id), label: 'Cancel', style: 'danger' },
+        ]
+      : waiting
+        ? [{ id: actionId(ACTION_CANCEL, intent.id), label: 'Cancel', style: 'danger' }]
+        : [],
+  };
+}
+
+/** Four-eyes: the card the whole chat sees, asking an admin other than the requester to approve. */
+export function renderApprovalCard(intent: IntentRow, options: { now: Date }): Card {
+  const waiting = intent.status === 'awaiting_approval' && intent.expiresAt > options.now;
+  const decided =
+    intent.approverUserId !== null && intent.status !== 'rejected' ? 'Approved by an admin. ' : '';
+  return {
+    title: `Approve: ${intent.side === 'buy' ? 'buy' : 'sell'} ${intent.symbol}?`,
+    badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
+    fields: orderFields(intent),
+    notice: waiting
+      ? `Above the team's approval limit. An admin other than the requester must approve within ${secondsLeft(intent, options.now)} s.`
+      : `${decided}${closedNotice(intent)}`,
+    actions: waiting
+      ? [
+          { id: actionId(ACTION_APPROVE, intent.id), label: 'Approve', style: 'primary' },
+          { id: actionId(ACTION_DECLINE, intent.id), label: 'Decline', style: 'danger' },
         ]
       : [],
   };

@@ -35,7 +35,7 @@ import {
   type RiskCheckResult,
   runRiskChecks,
 } from '../risk/risk-checks.js';
-import { renderIntentCard } from './confirmation-card.js';
+import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
 import { clientOrderIdFor, orderHash } from './order-identity.js';
 import { type IntentEvent, nextStatus, transition } from './state-machine.js';
 
@@ -67,6 +67,8 @@ export interface ProposalContext {
   readonly trader?: Trader;
   /** The trader's account snapshot, already loading (the caller started it early). */
   readonly snapshot?: Promise<AccountSnapshot>;
+  /** Four-eyes: orders estimated above this need a workspace admin's approval after the Confirm. */
+  readonly approvalThreshold?: Decimal;
 }
 
 export type ProposeOutcome =
@@ -74,11 +76,25 @@ export type ProposeOutcome =
   | { readonly kind: 'refused'; readonly text: string; readonly checks: readonly RiskCheckResult[] };
 
 /** What to show after a button press or an order update. */
-export type IntentUpdate =
-  /** Only the presser sees this; nothing changed. */
-  | { readonly kind: 'notice'; readonly text: string }
-  /** The card changed (edit it) and, optionally, a message for the chat. */
-  | { readonly kind: 'updated'; readonly intentId: string; readonly card: Card; readonly text?: string };
+export type IntentUpdate = IntentNotice | IntentCardUpdate;
+
+/** Only the presser sees this; nothing changed. */
+export interface IntentNotice {
+  readonly kind: 'notice';
+  readonly text: string;
+}
+
+/**
+ * The card changed (edit it) and, optionally, a message for the chat. Four-eyes intents also
+ * carry the approval card as it looks now (posted to the chat the first time).
+ */
+export interface IntentCardUpdate {
+  readonly kind: 'updated';
+  readonly intentId: string;
+  readonly card: Card;
+  readonly approvalCard?: Card;
+  readonly text?: string;
+}
 
 const OPTION_MULTIPLIER = 100;
 
@@ -249,6 +265,9 @@ export class IntentService {
 
     const id = randomUUID();
     const now = this.clock();
+    const estimatedCost = notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2);
+    const requiresApproval =
+      context.approvalThreshold !== undefined && estimatedCost.greaterThan(context.approvalThreshold);
     const data = {
       id,
       userId: context.userId,
@@ -273,7 +292,8 @@ export class IntentService {
       optionStrike: contract?.strike.toFixed() ?? null,
       positionEffect: order.option?.positionEffect ?? null,
       quotedPrice: (order.side === 'buy' ? quote.ask : quote.bid).toFixed(),
-      estimatedCost: notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2).toFixed(),
+      estimatedCost: estimatedCost.toFixed(),
+      requiresApproval,
       riskChecks: checks as unknown as Prisma.InputJsonValue,
       clientOrderId: clientOrderIdFor(id),
       platform: context.address.platform,
@@ -350,12 +370,100 @@ export class IntentService {
     }
     if (intent.status !== 'proposed' || intent.expiresAt <= now)
       return this.explainLostConfirmation(intentId, now);
+    if (intent.requiresApproval) return this.requestApproval(intent, now);
     return this.execute(intent, actorUserId, trader, snapshot);
+  }
+
+  /**
+   * Four-eyes, first half: the requester confirmed an order above the workspace threshold. It waits
+   * (with a fresh deadline) for an admin other than them; nothing is placed yet.
+   */
+  private async requestApproval(intent: IntentRow, now: Date): Promise<IntentUpdate> {
+    const stillOpen = { userId: intent.userId, expiresAt: { gt: now } };
+    if (hashOf(intent) !== intent.orderHash) {
+      const failed = await this.move(
+        intent,
+        'reject',
+        { statusReason: 'the order changed after it was shown' },
+        'system',
+        undefined,
+        undefined,
+        stillOpen,
+      );
+      return this.updated(
+        failed ?? intent,
+        'Refused: the order is not the one you confirmed. Nothing was sent.',
+      );
+    }
+    const waiting = await this.move(
+      intent,
+      'request_approval',
+      {
+        confirmedAt: now,
+        expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
+      },
+      'user',
+      intent.userId,
+      undefined,
+      stillOpen,
+    );
+    if (waiting === undefined) return this.explainLostConfirmation(intent.id, now);
+    return this.updated(
+      waiting,
+      'This order needs a second person: an admin must approve it before it is sent.',
+    );
+  }
+
+  /**
+   * Four-eyes, second half: an Approve or Decline press. Only a workspace admin (`isAdmin`, decided
+   * by the caller from the workspace roles), never the requester, only while it waits, only once.
+   */
+  async approve(
+    intentId: string,
+    approverUserId: string,
+    options: { readonly isAdmin: boolean; readonly decline: boolean },
+  ): Promise<IntentUpdate> {
+    const now = this.clock();
+    const intent = await this.read(intentId);
+    if (intent === null || !intent.requiresApproval)
+      return { kind: 'notice', text: 'That approval is no longer valid.' };
+    const refusal =
+      intent.userId === approverUserId
+        ? 'You cannot approve your own order: another admin must.'
+        : options.isAdmin
+          ? undefined
+          : 'Only a workspace admin can approve or decline orders.';
+    if (refusal !== undefined) {
+      await this.audit.record({
+        type: 'intent.approval_refused',
+        actorKind: 'user',
+        actorId: approverUserId,
+        intentId,
+        data: { reason: refusal },
+      });
+      return { kind: 'notice', text: refusal };
+    }
+    if (intent.status !== 'awaiting_approval' || intent.expiresAt <= now)
+      return this.explainLostConfirmation(intentId, now);
+    if (options.decline) {
+      const declined = await this.move(
+        intent,
+        'reject',
+        { statusReason: 'declined by an admin', approverUserId, approvedAt: null },
+        'user',
+        approverUserId,
+        undefined,
+        { expiresAt: { gt: now } },
+      );
+      if (declined === undefined) return this.explainLostConfirmation(intentId, now);
+      return this.updated(declined, 'An admin declined the order. Nothing was sent.');
+    }
+    return this.execute(intent, approverUserId);
   }
 
   /** A Cancel press on a card. */
   async cancel(intentId: string, actorUserId: string): Promise<IntentUpdate> {
-    const intent = await this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+    const intent = await this.read(intentId);
     if (intent === null) return { kind: 'notice', text: 'That confirmation is no longer valid.' };
     if (intent.userId !== actorUserId)
       return { kind: 'notice', text: 'Only the person who asked for this order can cancel it.' };
@@ -376,16 +484,17 @@ export class IntentService {
   }
 
   /** Expires every proposal past its deadline (a timeout counts as "no"). Returns the cards to edit. */
-  async expireDue(): Promise<{ intent: IntentRow; card: Card }[]> {
+  async expireDue(): Promise<{ intent: IntentRow; update: IntentUpdate }[]> {
     const now = this.clock();
     const due = await this.prisma.tradeIntent.findMany({
-      where: { status: 'proposed', expiresAt: { lte: now } },
+      where: { status: { in: ['proposed', 'awaiting_approval'] }, expiresAt: { lte: now } },
       take: 500,
     });
-    const expired: { intent: IntentRow; card: Card }[] = [];
+    const expired: { intent: IntentRow; update: IntentUpdate }[] = [];
     for (const intent of due) {
-      const moved = await this.move(intent, 'expire', { statusReason: 'not confirmed in time' }, 'system');
-      if (moved) expired.push({ intent: moved, card: renderIntentCard(moved, { now }) });
+      const reason = intent.status === 'awaiting_approval' ? 'not approved in time' : 'not confirmed in time';
+      const moved = await this.move(intent, 'expire', { statusReason: reason }, 'system');
+      if (moved) expired.push({ intent: moved, update: { ...this.updated(moved), text: undefined } });
     }
     return expired;
   }
@@ -404,7 +513,10 @@ export class IntentService {
     loadedSnapshot?: Promise<AccountSnapshot>,
   ): Promise<IntentUpdate> {
     const now = this.clock();
-    const stillOpen = { userId: actorUserId, expiresAt: { gt: now } };
+    // The requester's Confirm, or (four-eyes) an admin's Approve of a confirmed request.
+    const decision: IntentEvent = intent.status === 'awaiting_approval' ? 'approve' : 'confirm';
+    const approver = decision === 'approve' ? actorUserId : undefined;
+    const stillOpen = { userId: intent.userId, expiresAt: { gt: now } };
     if (hashOf(intent) !== intent.orderHash) {
       const failed = await this.move(
         intent,
@@ -464,12 +576,13 @@ export class IntentService {
         // confirm + requote, applied together: the intent stays proposed with the new price.
         const requoted = await this.moveThrough(
           intent,
-          ['confirm', 'requote'],
+          [decision, 'requote'],
           {
             quotedPrice: touch.toFixed(),
             estimatedCost: quantity.mul(fresh).mul(multiplier).toDecimalPlaces(2).toFixed(),
             expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
             confirmedAt: null,
+            approverUserId: null,
             statusReason: `price moved from ${formatUsd(quoted)} to ${formatUsd(touch)}`,
           },
           stillOpen,
@@ -517,8 +630,13 @@ export class IntentService {
       const detail = firstFailure(checks)?.detail ?? 'a risk check failed';
       const rejected = await this.moveThrough(
         intent,
-        ['confirm', 'reject'],
-        { confirmedAt: now, statusReason: detail, riskChecks: checks as unknown as Prisma.InputJsonValue },
+        [decision, 'reject'],
+        {
+          confirmedAt: intent.confirmedAt ?? now,
+          approverUserId: approver ?? null,
+          statusReason: detail,
+          riskChecks: checks as unknown as Prisma.InputJsonValue,
+        },
         stillOpen,
       );
       if (rejected === undefined) return this.explainLostConfirmation(intent.id, now);
@@ -544,11 +662,16 @@ export class IntentService {
     // The decision, in one statement: only a proposed intent of this user, before its expiry, moves
     // to submitting (through confirmed), and its order row is created with it. Of concurrent
     // confirmations exactly one matches; the unique client order id backs this up.
-    const submitting = transition(transition('proposed', 'confirm'), 'submit');
+    const submitting = transition(transition(intent.status, decision), 'submit');
+    const confirmedAt = intent.confirmedAt ?? now;
     const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH moved AS (
-        UPDATE trade_intents SET status = ${submitting}::"IntentStatus", "confirmedAt" = ${now}, "updatedAt" = ${now}
-        WHERE id = ${intent.id}::uuid AND status = 'proposed' AND "userId" = ${actorUserId}::uuid AND "expiresAt" > ${now}
+        UPDATE trade_intents SET status = ${submitting}::"IntentStatus", "confirmedAt" = ${confirmedAt},
+          "approverUserId" = ${approver ?? null}::uuid, "approvedAt" = ${approver === undefined ? null : now},
+          "updatedAt" = ${now}
+        WHERE id = ${intent.id}::uuid AND status = ${intent.status}::"IntentStatus"
+          AND "userId" = ${intent.userId}::uuid AND "expiresAt" > ${now}
+          AND (${approver ?? null}::uuid IS NULL OR "userId" <> ${approver ?? null}::uuid)
         RETURNING *
       )
       INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
@@ -565,10 +688,10 @@ export class IntentService {
     // The audit rows do not gate the placement: write them alongside it.
     const audited = Promise.all([
       this.audit.record({
-        type: 'intent.confirmed',
+        type: decision === 'approve' ? 'intent.approved' : 'intent.confirmed',
         actorKind: 'user',
         actorId: actorUserId,
-        userId: actorUserId,
+        userId: intent.userId,
         intentId: intent.id,
       }),
       this.audit.record({
@@ -584,7 +707,13 @@ export class IntentService {
       return await this.placeAndApply(
         broker,
         request,
-        { ...intent, status: submitting, confirmedAt: now },
+        {
+          ...intent,
+          status: submitting,
+          confirmedAt,
+          approverUserId: approver ?? null,
+          approvedAt: approver === undefined ? null : now,
+        },
         orderId,
         account,
       );
@@ -712,7 +841,7 @@ export class IntentService {
   private async move(
     intent: IntentRow,
     event: IntentEvent,
-    data: Prisma.TradeIntentUpdateManyMutationInput,
+    data: Prisma.TradeIntentUncheckedUpdateManyInput,
     actorKind: 'user' | 'system' | 'broker',
     actorId?: string,
     orderId?: string,
@@ -745,7 +874,7 @@ export class IntentService {
   private async moveThrough(
     intent: IntentRow,
     events: readonly IntentEvent[],
-    data: Prisma.TradeIntentUpdateManyMutationInput,
+    data: Prisma.TradeIntentUncheckedUpdateManyInput,
     extraWhere: Prisma.TradeIntentWhereInput,
   ): Promise<IntentRow | undefined> {
     const steps: { from: IntentStatus; event: IntentEvent; to: IntentStatus }[] = [];
@@ -763,7 +892,7 @@ export class IntentService {
     for (const step of steps) {
       await this.audit.record({
         type: `intent.${step.to}`,
-        actorKind: step.event === 'confirm' ? 'user' : 'system',
+        actorKind: step.event === 'confirm' || step.event === 'approve' ? 'user' : 'system',
         userId: intent.userId,
         intentId: intent.id,
         data: { from: step.from, event: step.event },
@@ -774,7 +903,10 @@ export class IntentService {
 
   private async explainLostConfirmation(intentId: string, now: Date): Promise<IntentUpdate> {
     const current = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
-    if (current.status === 'proposed' && current.expiresAt <= now) {
+    if (
+      (current.status === 'proposed' || current.status === 'awaiting_approval') &&
+      current.expiresAt <= now
+    ) {
       const expired = await this.move(current, 'expire', { statusReason: 'not confirmed in time' }, 'system');
       return this.updated(
         expired ?? current,
@@ -782,6 +914,7 @@ export class IntentService {
       );
     }
     const words: Partial<Record<IntentStatus, string>> = {
+      awaiting_approval: 'is already confirmed and waiting for an admin',
       confirmed: 'is already confirmed',
       submitting: 'is already being placed',
       submitted: 'was already placed',
@@ -798,11 +931,16 @@ export class IntentService {
     };
   }
 
-  private updated(intent: IntentRow, text?: string): IntentUpdate {
+  private updated(intent: IntentRow, text?: string): IntentCardUpdate {
+    const now = this.clock();
     return {
       kind: 'updated',
       intentId: intent.id,
-      card: renderIntentCard(intent, { now: this.clock() }),
+      card: renderIntentCard(intent, { now }),
+      // Four-eyes: the approval card exists from the requester's Confirm on.
+      ...(intent.requiresApproval && intent.confirmedAt !== null
+        ? { approvalCard: renderApprovalCard(intent, { now }) }
+        : {}),
       text,
     };
   }

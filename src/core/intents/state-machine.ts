@@ -10,8 +10,12 @@ import type { IntentStatus } from '../db/generated/enums.js';
 export type { IntentStatus };
 
 export type IntentEvent =
-  /** The requester (or an approver) confirmed the card in time. */
+  /** The requester confirmed the card in time. */
   | 'confirm'
+  /** Four-eyes: the requester confirmed an order that needs a second person. */
+  | 'request_approval'
+  /** Four-eyes: an admin other than the requester approved it in time. */
+  | 'approve'
   /** The user pressed Cancel, or cancelled the working order. */
   | 'cancel'
   /** The card timed out (denied), or the broker expired the order. */
@@ -30,7 +34,14 @@ export type IntentEvent =
   | 'fail';
 
 const TABLE: Readonly<Record<IntentStatus, Partial<Record<IntentEvent, IntentStatus>>>> = {
-  proposed: { confirm: 'confirmed', cancel: 'cancelled', expire: 'expired', reject: 'rejected' },
+  proposed: {
+    confirm: 'confirmed',
+    request_approval: 'awaiting_approval',
+    cancel: 'cancelled',
+    expire: 'expired',
+    reject: 'rejected',
+  },
+  awaiting_approval: { approve: 'confirmed', cancel: 'cancelled', expire: 'expired', reject: 'rejected' },
   confirmed: { submit: 'submitting', requote: 'proposed', reject: 'rejected', fail: 'failed' },
   submitting: {
     accept: 'submitted',
