@@ -3,13 +3,13 @@
  * product's inbound queue and web server, and one platform driver (fake server + real adapter).
  */
 import { Writable } from 'node:stream';
-import { createWebServer } from '../../web-linking/server.js';
 import { InboundQueue } from '../../src/channels/inbound-queue.js';
 import { parseEnvironment } from '../../src/core/config/config.js';
 import { createLogger } from '../../src/core/logging/logger.js';
 import { SimulatedMarket } from '../../src/core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../../src/core/market-data/symbols/directory.js';
 import { type Arbion, createArbion } from '../../src/runtime/arbion.js';
+import { createWebServer } from '../../web-linking/server.js';
 import { MARKET_OPEN } from '../support/arbion-harness.js';
 import { type Backend, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import type { ContractDriver, DriverFactory } from './driver.js';
@@ -58,7 +58,13 @@ export async function createContractHarness(
       version: 'test',
       pid: process.pid,
       uptimeSeconds: 0,
-      database: { ok: true, kind: test.database.kind, description: 'test', detail: 'test', pendingMigrations: [] },
+      database: {
+        ok: true,
+        kind: test.database.kind,
+        description: 'test',
+        detail: 'test',
+        pendingMigrations: [],
+      },
     }),
   });
   let url: string | undefined;

@@ -21,17 +21,22 @@ export interface SeenCard {
   readonly actionIds: readonly string[];
 }
 
+/** What a platform's inbound path has; scenarios that need a missing one are not generated. */
+export interface DriverCapabilities {
+  /** Inbound requests are authenticated by a signature or secret that can be forged. */
+  readonly signedInbound: boolean;
+  /** Inbound arrives over HTTP, where a malformed body can be posted. */
+  readonly httpInbound: boolean;
+  /** The platform redelivers (same delivery id) and can rate-limit outbound calls. */
+  readonly platformProtocol: boolean;
+  /** Several people share the chat (false only for the console: one person's terminal). */
+  readonly multiplePeople?: boolean;
+}
+
 export interface ContractDriver {
   readonly platform: Platform;
-  /** What this platform's inbound path has; scenarios that need a missing one are not generated. */
-  readonly capabilities: {
-    /** Inbound requests are authenticated by a signature or secret that can be forged. */
-    readonly signedInbound: boolean;
-    /** Inbound arrives over HTTP, where a malformed body can be posted. */
-    readonly httpInbound: boolean;
-    /** The platform redelivers (same delivery id) and can rate-limit outbound calls. */
-    readonly platformProtocol: boolean;
-  };
+  /** The same as the factory's. */
+  readonly capabilities: DriverCapabilities;
   /**
    * Makes the person a member of the shared chat with this role, the platform's way. Platforms
    * with workspace roles (Slack: the first member is admin, an admin grants `role <@id> trader`;
@@ -75,6 +80,7 @@ export interface DriverContext {
 
 export interface DriverFactory {
   readonly platform: Platform;
+  readonly capabilities: DriverCapabilities;
   /** Starts the fake platform server and the adapter; mounts routes on `context.web`. */
   create(context: DriverContext): Promise<ContractDriver>;
 }

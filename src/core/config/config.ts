@@ -84,6 +84,8 @@ export interface Config {
           readonly applicationId: string;
           readonly publicKey: string | undefined;
           readonly apiUrl: string;
+          /** Server roles whose members may trade. */
+          readonly traderRoleIds: readonly string[];
         }
       | undefined;
   };
@@ -332,6 +334,7 @@ function buildConfig(
               applicationId: env.DISCORD_APPLICATION_ID,
               publicKey: env.DISCORD_PUBLIC_KEY,
               apiUrl: env.DISCORD_API_URL,
+              traderRoleIds: env.DISCORD_TRADER_ROLE_IDS ?? [],
             }
           : undefined,
     },

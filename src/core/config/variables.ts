@@ -394,6 +394,17 @@ export const variables = {
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')
       .optional(),
   }),
+  DISCORD_TRADER_ROLE_IDS: variable({
+    group: 'discord',
+    description:
+      'Comma-separated ids of the server roles that may trade. Members with Administrator or Manage Server are admins; everyone else is a viewer.',
+    secret: false,
+    schema: z
+      .string()
+      .regex(/^\s*\d{5,25}(\s*,\s*\d{5,25})*\s*$/, 'must be comma-separated numeric role ids')
+      .transform((value) => value.split(',').map((id) => id.trim()))
+      .optional(),
+  }),
   DISCORD_API_URL: variable({
     group: 'discord',
     description: 'Discord REST base.',
