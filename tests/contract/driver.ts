@@ -9,7 +9,7 @@ import type { Platform } from '../../src/core/messages.js';
 import type { Arbion } from '../../src/runtime/arbion.js';
 
 /** The two people of every scenario, in one shared chat (group, channel or guild channel). */
-export type Person = 'alice' | 'bob';
+export type Person = 'alice' | 'bob' | 'carol';
 
 /** A card as the platform shows it now (after every edit). */
 export interface SeenCard {
