@@ -1,0 +1,155 @@
+/**
+ * A bolt Receiver on the product's fastify server (bolt's custom-receiver pattern): the raw body
+ * is kept for the signature, verified with `verifySlackRequest` (v0 HMAC, 5-minute window), parsed
+ * and checked with zod, then handed to `app.processEvent`. The HTTP answer goes out as soon as
+ * bolt acks, which our listeners do before any real work.
+ */
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import { verifySlackRequest } from '@slack/bolt';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../core/logging/logger.js';
+import {
+  blockActionsSchema,
+  eventCallbackSchema,
+  interactivePayloadSchema,
+  slashCommandSchema,
+  urlVerificationSchema,
+} from './inbound.js';
+
+export interface FastifySlackReceiverOptions {
+  readonly signingSecret: string;
+  readonly logger: Logger;
+  /** One Request URL for events, interactivity and slash commands. */
+  readonly path: string;
+}
+
+type Parsed =
+  | { readonly kind: 'bolt'; readonly body: Record<string, unknown> }
+  | { readonly kind: 'answer'; readonly body: string | Record<string, unknown> }
+  | { readonly kind: 'malformed'; readonly reason: string };
+
+function malformed(reason: string): Parsed {
+  return { kind: 'malformed', reason };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns a verified raw body into what bolt expects, or says why it is not a Slack request we take. */
+export function parseSlackBody(contentType: string, rawBody: string): Parsed {
+  if (contentType.startsWith('application/json')) {
+    const body = parseJson(rawBody);
+    const challenge = urlVerificationSchema.safeParse(body);
+    if (challenge.success) return { kind: 'answer', body: { challenge: challenge.data.challenge } };
+    const envelope = eventCallbackSchema.safeParse(body);
+    if (envelope.success) return { kind: 'bolt', body: envelope.data };
+    return malformed('not an event callback');
+  }
+  if (contentType.startsWith('application/x-www-form-urlencoded')) {
+    const form = new URLSearchParams(rawBody);
+    const payloadField = form.get('payload');
+    if (payloadField !== null) {
+      const payload = interactivePayloadSchema.safeParse(parseJson(payloadField));
+      if (!payload.success) return malformed('unreadable interactivity payload');
+      if (payload.data.type === 'block_actions' && !blockActionsSchema.safeParse(payload.data).success) {
+        return malformed('incomplete block_actions payload');
+      }
+      return { kind: 'bolt', body: payload.data };
+    }
+    if (form.get('ssl_check') !== null) return { kind: 'answer', body: '' };
+    const command = slashCommandSchema.safeParse(Object.fromEntries(form));
+    if (command.success) return { kind: 'bolt', body: Object.fromEntries(form) };
+    return malformed('not a slash command');
+  }
+  return malformed(`unexpected content type ${contentType}`);
+}
+
+export class FastifySlackReceiver implements Receiver {
+  private app: App | undefined;
+
+  constructor(private readonly options: FastifySlackReceiverOptions) {}
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  /** The routes live on the shared server, which the product starts and stops. */
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
+
+  /** Registers the Request URL in its own plugin scope, so only it reads bodies raw. */
+  async mount(server: FastifyInstance): Promise<void> {
+    await server.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+      scope.post(this.options.path, (request, reply) => this.handle(request, reply));
+    });
+  }
+
+  private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const rawBody = typeof request.body === 'string' ? request.body : '';
+    const signature = request.headers['x-slack-signature'];
+    const timestamp = request.headers['x-slack-request-timestamp'];
+    if (typeof signature !== 'string' || typeof timestamp !== 'string') {
+      await reply.code(401).send({ error: 'missing signature' });
+      return;
+    }
+    try {
+      verifySlackRequest({
+        signingSecret: this.options.signingSecret,
+        body: rawBody,
+        headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': Number(timestamp) },
+      });
+    } catch (error) {
+      this.options.logger.warn({ reason: (error as Error).message }, 'rejected an unverified Slack request');
+      await reply.code(401).send({ error: 'invalid signature' });
+      return;
+    }
+    const parsed = parseSlackBody(String(request.headers['content-type'] ?? ''), rawBody);
+    if (parsed.kind === 'malformed') {
+      this.options.logger.warn({ reason: parsed.reason }, 'rejected a malformed Slack request');
+      await reply.code(400).send({ error: 'malformed request' });
+      return;
+    }
+    if (parsed.kind === 'answer') {
+      await reply.code(200).send(parsed.body);
+      return;
+    }
+    const response = await this.dispatch(parsed.body, request);
+    if (response === undefined || response === '') await reply.code(200).send();
+    else await reply.code(200).send(response);
+  }
+
+  /** Resolves with bolt's ack body as soon as a listener acks (or bolt finishes without one). */
+  private dispatch(body: Record<string, unknown>, request: FastifyRequest): Promise<unknown> {
+    const app = this.app;
+    if (app === undefined) throw new Error('the Slack receiver was mounted before bolt initialised it');
+    return new Promise((resolve) => {
+      let acked = false;
+      const retryNum = Number(request.headers['x-slack-retry-num']);
+      const retryReason = request.headers['x-slack-retry-reason'];
+      const event: ReceiverEvent = {
+        body,
+        ...(Number.isInteger(retryNum) ? { retryNum } : {}),
+        ...(typeof retryReason === 'string' ? { retryReason } : {}),
+        ack: async (response?: unknown) => {
+          if (acked) return; // Bolt may ack an unhandled event too; the first answer wins.
+          acked = true;
+          resolve(response);
+        },
+      };
+      app
+        .processEvent(event)
+        .catch((error: unknown) =>
+          this.options.logger.error({ err: error }, 'bolt failed on a Slack request'),
+        )
+        .finally(() => resolve(undefined));
+    });
+  }
+}
