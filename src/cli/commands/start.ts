@@ -5,7 +5,9 @@
  */
 
 import { createWebServer } from '../../../web-linking/server.js';
+import type { ChannelAdapter } from '../../channels/channel.js';
 import { ConsoleChannel } from '../../channels/console/console-channel.js';
+import { InboundQueue } from '../../channels/inbound-queue.js';
 import { type Database, openDatabase } from '../../core/db/database.js';
 import { Migrator } from '../../core/db/migrations/migrator.js';
 import { ArbionError } from '../../core/errors.js';
@@ -13,10 +15,13 @@ import { checkDatabase } from '../../core/health/checks.js';
 import { readiness } from '../../core/health/readiness.js';
 import { productVersion } from '../../core/paths.js';
 import { createArbion } from '../../runtime/arbion.js';
+import { createChannelAdapters } from '../../runtime/channels.js';
 import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
 
 /** How often expiries and resting paper orders are checked. */
 const BACKGROUND_INTERVAL_MS = 2000;
+/** How long shutdown waits for inbound messages already being handled. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 export async function startCommand(options: GlobalOptions): Promise<void> {
   const consoleWanted = (configValue: 'auto' | 'on' | 'off') =>
@@ -68,6 +73,15 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
     throw error instanceof CommandExit ? error : new CommandExit(EXIT_UNHEALTHY);
   }
 
+  const arbion = createArbion({ config, database, logger });
+  // Every channel hands its messages to one queue: per-chat order, off the platforms' request paths.
+  const inbound = new InboundQueue({
+    handle: (message) => arbion.conversation.handle(message),
+    logger: logger.child({ component: 'inbound' }),
+  });
+  const adapters = createChannelAdapters(config, { sink: inbound, logger, symbols: arbion.symbols });
+  for (const adapter of adapters) arbion.channels.register(adapter.platform, adapter);
+
   // The schema was checked above; /healthz re-checks only reachability.
   const web = await createWebServer({
     logger,
@@ -90,6 +104,7 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
       };
     },
   });
+  for (const adapter of adapters) await adapter.mount?.(web);
   let url: string;
   try {
     url = await web.listen({ host: config.web.host, port: config.web.port });
@@ -103,7 +118,22 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
   }
   database.lock?.advertise(url);
 
-  const arbion = createArbion({ config, database, logger });
+  // A channel that cannot start (a revoked token, the platform down) is reported; the others run.
+  const started: ChannelAdapter[] = [];
+  const failed: string[] = [];
+  for (const adapter of adapters) {
+    try {
+      await adapter.start();
+      started.push(adapter);
+    } catch (error) {
+      failed.push(adapter.platform);
+      logger.error(
+        { err: error, channel: adapter.platform },
+        `the ${adapter.platform} channel did not start: ${(error as Error).message}`,
+      );
+    }
+  }
+
   let backgroundBusy = false;
   const background = setInterval(() => {
     if (backgroundBusy) return;
@@ -123,17 +153,13 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
       input: process.stdin,
       output: process.stdout,
       prompt: process.stdin.isTTY ? '> ' : '',
-      onMessage: (message) =>
-        arbion.conversation.handle(message).catch((error: unknown) => {
-          logger.error({ err: error }, 'console message failed');
-        }),
+      onMessage: (message) => inbound.deliver(message),
     });
     arbion.channels.register('console', consoleChannel);
   }
 
-  const configured = readiness(config);
-  const channels = configured
-    .filter((item) => item.kind === 'channel' && item.configured)
+  const notConfigured = readiness(config)
+    .filter((item) => item.kind === 'channel' && !item.configured)
     .map((item) => item.name);
   logger.info(
     {
@@ -141,12 +167,14 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
       url,
       database: database.description,
       jobs: config.redis ? 'redis' : 'in-process',
-      channelsConfigured: channels,
+      channelsStarted: started.map((adapter) => adapter.description),
+      channelsFailed: failed,
+      channelsNotConfigured: notConfigured,
       console: useConsole,
       llm: config.llm ? config.llm.model : 'off (fast-path parser only)',
       startupMs: Date.now() - startedAt,
     },
-    `Arbion is running at ${url}`,
+    `Arbion is running at ${url}; channels: ${[...started.map((adapter) => adapter.description), ...(useConsole ? ['console'] : [])].join(', ') || 'none'}`,
   );
   if (consoleChannel) {
     process.stdout.write(
@@ -168,6 +196,12 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
         try {
           clearInterval(background);
           consoleChannel?.stop();
+          for (const adapter of started) await adapter.stop().catch(() => undefined);
+          // Let messages already being handled finish (bounded): a confirmed order is not cut off.
+          await Promise.race([
+            inbound.idle(),
+            new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS)),
+          ]);
           await web.close();
           await database.close();
         } catch (error) {
