@@ -82,7 +82,8 @@ export const consoleDriver: DriverFactory = {
         onlyAlice(person);
         // The console answers the newest open card: typing is pressing its button.
         const newest = [...cards.values()].filter((card) => card.actionIds.length > 0).at(-1);
-        if (newest?.messageId !== messageId) throw new Error(`card #${messageId} is not the newest open card`);
+        if (newest?.messageId !== messageId)
+          throw new Error(`card #${messageId} is not the newest open card`);
         await type(actionId.split(':')[0] ?? actionId);
       },
       redeliverLast: () => Promise.reject(new Error('the console has no redelivery')),
