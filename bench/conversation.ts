@@ -5,23 +5,21 @@
  * 2. Message -> confirmation card, and confirm -> order placed, on the paper broker with embedded
  *    PGlite and with the PostgreSQL server (LLM excluded), p50/p99.
  * 3. Database round trips per message on the server, counted at the pg client.
+ * 4. The Telegram webhook path end to end, beside a bare grammY echo bot (telegram-webhook.ts).
  *
  * Prints a table and writes bench-results/conversation.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { parseEnvironment } from '../src/core/config/config.js';
 import { parseMessage } from '../src/core/conversation/parser/parse.js';
-import { type Database, openDatabase } from '../src/core/db/database.js';
-import { Migrator } from '../src/core/db/migrations/migrator.js';
-import { createLogger } from '../src/core/logging/logger.js';
 import { SimulatedMarket } from '../src/core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../src/core/market-data/symbols/directory.js';
 import type { ChannelAddress, ChannelPort, OutboundMessage } from '../src/core/messages.js';
 import { createArbion } from '../src/runtime/arbion.js';
+import { MARKET_OPEN, openBenchDatabase, percentile, silentLogger } from './support.js';
+import { runTelegramWebhookBench } from './telegram-webhook.js';
 
 const CORPUS = [
   'buy 10 AAPL',
@@ -40,15 +38,6 @@ const CORPUS = [
   'cancel all orders',
   'what is the meaning of life',
 ];
-
-/** Tuesday 10:00 New York: markets open. */
-const MARKET_OPEN = new Date('2026-11-24T15:00:00Z');
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
 
 function stats(samplesMs: number[]) {
   const sorted = [...samplesMs].sort((a, b) => a - b);
@@ -104,48 +93,10 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
   };
   const parsed = parseEnvironment(env, { cwd: tmpdir() });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  let database: Database;
-  let cleanup: () => Promise<void>;
-  if (kind === 'embedded') {
-    const root = mkdtempSync(path.join(tmpdir(), 'arbion-bench-'));
-    database = await openDatabase({ kind: 'embedded', directory: path.join(root, 'postgres') });
-    cleanup = async () => {
-      await database.close();
-      rmSync(root, { recursive: true, force: true });
-    };
-  } else {
-    const admin =
-      process.env.BENCH_DATABASE_URL ??
-      process.env.DATABASE_URL ??
-      'postgresql://postgres@127.0.0.1:5432/test';
-    const name = `arbion_bench_${process.pid}`;
-    const adminClient = new pg.Client({ connectionString: admin });
-    await adminClient.connect();
-    await adminClient.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await adminClient.query(`CREATE DATABASE "${name}"`);
-    await adminClient.end();
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    database = await openDatabase({ kind: 'server', url: url.toString(), poolSize: 10 });
-    cleanup = async () => {
-      await database.close();
-      const again = new pg.Client({ connectionString: admin });
-      await again.connect();
-      await again.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await again.end();
-    };
-  }
-  const migrator = await Migrator.open(database.adapterFactory);
-  await migrator.apply();
-  migrator.dispose();
+  const { database, cleanup } = await openBenchDatabase(kind, { prefix: 'arbion-bench' });
 
   const market = new SimulatedMarket({ seed: 1, symbols: getSymbolDirectory(), clock: () => MARKET_OPEN });
-  const logger = createLogger({
-    level: 'silent',
-    format: 'json',
-    secretValues: [],
-    destination: new Writable({ write: (_c, _e, cb) => cb() }),
-  });
+  const logger = silentLogger();
   const arbion = createArbion({
     config: parsed.config,
     database,
@@ -243,6 +194,11 @@ async function main(): Promise<void> {
   const parse = benchParse();
   const embedded = await benchFlow('embedded', iterations);
   const server = await benchFlow('server', iterations);
+  const telegram = await runTelegramWebhookBench({
+    iterations,
+    database: 'server',
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16),
+  });
 
   const rows: [string, string, string, string][] = [
     [
@@ -291,6 +247,27 @@ async function main(): Promise<void> {
     '',
   ]);
 
+  for (const row of telegram.rows) {
+    rows.push([
+      `${row.name}, ${row.throughputPerSec.toFixed(0)} msg/s`,
+      `${format(row.p50Ms, 2)} ms`,
+      `${format(row.p99Ms, 2)} ms`,
+      '',
+    ]);
+  }
+  rows.push([
+    'telegram throughput, arbion / bare grammY',
+    format(telegram.throughputRatio, 2),
+    '',
+    '>= 0.50',
+  ]);
+  rows.push([
+    'telegram throughput, adapter only / bare grammY',
+    format(telegram.adapterThroughputRatio, 2),
+    '',
+    '',
+  ]);
+
   const widths = [0, 1, 2, 3].map((column) =>
     Math.max(
       ...rows.map((row) => row[column]?.length ?? 0),
@@ -305,7 +282,15 @@ async function main(): Promise<void> {
     `\n${iterations} iterations per backend after 20 warm-up; ${embedded.filled + server.filled} orders filled; node ${process.version}`,
   );
 
-  const report = { at: new Date().toISOString(), node: process.version, iterations, parse, embedded, server };
+  const report = {
+    at: new Date().toISOString(),
+    node: process.version,
+    iterations,
+    parse,
+    embedded,
+    server,
+    telegram,
+  };
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/conversation.json', `${JSON.stringify(report, null, 2)}\n`);
   console.log('report: bench-results/conversation.json');

@@ -1,0 +1,83 @@
+/**
+ * What the benchmarks share: a fresh migrated database on either backend, a silent logger,
+ * percentiles, and the fixed market-open instant the flows run at.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { type Database, openDatabase } from '../src/core/db/database.js';
+import { Migrator } from '../src/core/db/migrations/migrator.js';
+import { createLogger, type Logger } from '../src/core/logging/logger.js';
+
+/** Tuesday 10:00 New York: markets open. */
+export const MARKET_OPEN = new Date('2026-11-24T15:00:00Z');
+
+/** The p-th percentile of ascending samples (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+export function silentLogger(secretValues: readonly string[] = []): Logger {
+  return createLogger({
+    level: 'silent',
+    format: 'json',
+    secretValues: [...secretValues],
+    destination: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+  });
+}
+
+/**
+ * A migrated database for one bench run: a temporary PGlite directory, or a fresh database on the
+ * PostgreSQL server (BENCH_DATABASE_URL, DATABASE_URL or the local default), dropped by `cleanup`.
+ */
+export async function openBenchDatabase(
+  kind: 'server' | 'embedded',
+  options: { readonly prefix: string; readonly serverUrl?: string },
+): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+  let database: Database;
+  let cleanup: () => Promise<void>;
+  if (kind === 'embedded') {
+    const root = mkdtempSync(path.join(tmpdir(), `${options.prefix}-`));
+    database = await openDatabase({ kind: 'embedded', directory: path.join(root, 'postgres') });
+    cleanup = async () => {
+      await database.close();
+      rmSync(root, { recursive: true, force: true });
+    };
+  } else {
+    const admin =
+      options.serverUrl ??
+      process.env.BENCH_DATABASE_URL ??
+      process.env.DATABASE_URL ??
+      'postgresql://postgres@127.0.0.1:5432/test';
+    const name = `${options.prefix.replaceAll('-', '_')}_${process.pid}`;
+    const run = async (sql: string) => {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    };
+    await run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await run(`CREATE DATABASE "${name}"`);
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    database = await openDatabase({ kind: 'server', url: url.toString(), poolSize: 10 });
+    cleanup = async () => {
+      await database.close();
+      await run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    };
+  }
+  const migrator = await Migrator.open(database.adapterFactory);
+  try {
+    await migrator.apply();
+  } finally {
+    migrator.dispose();
+  }
+  return { database, cleanup };
+}
