@@ -15,13 +15,13 @@ import { LlmFallback } from '../core/conversation/llm-fallback.js';
 import { parseMessage } from '../core/conversation/parser/parse.js';
 import type { Database } from '../core/db/database.js';
 import type { BrokerProvider, Platform } from '../core/db/generated/enums.js';
-import { IntentService } from '../core/intents/intent-service.js';
+import { IntentService, type IntentUpdate } from '../core/intents/intent-service.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
-import type { ChannelAddress, ChannelPort } from '../core/messages.js';
+import type { ChannelAddress, ChannelPort, Sender } from '../core/messages.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
 
 /** Channel adapters by platform; answers go back through the channel a message came from. */
@@ -166,11 +166,41 @@ export function createArbion(options: ArbionOptions): Arbion {
     ...(intent.threadId ? { threadId: intent.threadId } : {}),
   });
 
-  async function runBackgroundPass(): Promise<void> {
-    for (const { intent, update } of await intents.expireDue()) {
-      if (!channels.has(intent.platform)) continue;
-      await conversation.deliverUpdate(addressOf(intent), update);
+  /** Background updates of an intent asked for in a shared chat go to its requester privately. */
+  const privateRecipient = async (intent: {
+    sharedChat: boolean;
+    requesterIdentityId: string | null;
+  }): Promise<Sender | undefined> => {
+    if (!intent.sharedChat || intent.requesterIdentityId === null) return undefined;
+    const identity = await prisma.channelIdentity.findUnique({
+      where: { id: intent.requesterIdentityId },
+      select: { platformUserId: true, displayName: true },
+    });
+    return identity === null
+      ? undefined
+      : { platformUserId: identity.platformUserId, displayName: identity.displayName ?? undefined };
+  };
+
+  /** One chat that cannot be reached (a deleted channel, a revoked token) must not stop the pass. */
+  const deliverInBackground = async (
+    intent: Parameters<typeof addressOf>[0] & Parameters<typeof privateRecipient>[0] & { id: string },
+    update: IntentUpdate,
+  ): Promise<void> => {
+    if (!channels.has(intent.platform)) return;
+    try {
+      await conversation.deliverUpdate(addressOf(intent), update, {
+        privateTo: await privateRecipient(intent),
+      });
+    } catch (error) {
+      logger.warn(
+        { err: error, intentId: intent.id, platform: intent.platform },
+        'could not deliver an update',
+      );
     }
+  };
+
+  async function runBackgroundPass(): Promise<void> {
+    for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
     for (const order of await paper.processRestingOrders()) {
       const known = await prisma.order.findUnique({
         where: { clientOrderId: order.clientOrderId },
@@ -178,8 +208,7 @@ export function createArbion(options: ArbionOptions): Arbion {
       });
       if (known === null) continue;
       const update = await intents.applyBrokerOrder(order);
-      if (channels.has(known.intent.platform))
-        await conversation.deliverUpdate(addressOf(known.intent), update);
+      await deliverInBackground(known.intent, update);
     }
   }
 

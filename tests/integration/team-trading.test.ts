@@ -242,6 +242,34 @@ describe.each(backends)('team trading on %s PostgreSQL', (backend: Backend) => {
       const card = cardOf(await say(group, 'gus', 'buy 1 AAPL'));
       expect(actionsOf(card)[0]).toMatch(/^confirm:/);
     });
+
+    it('tells the requester privately, not the group, when a resting order fills later', async () => {
+      const quote = await h.market.quote({ assetClass: 'equity', symbol: 'AMD' });
+      const limit = quote.ask.mul('0.99').toDecimalPlaces(2);
+      const card = cardOf(await say(group, 'gus', `buy 3 AMD limit ${limit.toFixed()}`));
+      const [confirm] = actionsOf(card);
+      await press(group, 'gus', confirm ?? '', card?.messageId ?? '');
+      const intentId = confirm?.split(':')[1] ?? '';
+      expect((await prisma().tradeIntent.findUniqueOrThrow({ where: { id: intentId } })).status).toBe(
+        'submitted',
+      );
+      h.market.override('AMD', { bid: limit.sub('0.02'), ask: limit.sub('0.01'), last: limit.sub('0.01') });
+      try {
+        const before = h.channel.log.length;
+        await h.arbion.runBackgroundPass();
+        const after = h.channel.log.slice(before);
+        const told = after.find((entry) => entry.kind === 'notify' && /Filled/.test(entry.text ?? ''));
+        expect(told?.recipient?.platformUserId).toBe('gus');
+        expect(told?.address.chatId).toBe(group.chatId);
+        expect(after.some((entry) => entry.kind === 'send' && entry.message?.kind === 'text')).toBe(false);
+        // The card itself is still updated in place.
+        expect(after.some((entry) => entry.kind === 'edit' && entry.messageId === card?.messageId)).toBe(
+          true,
+        );
+      } finally {
+        h.market.override('AMD', undefined);
+      }
+    });
   });
 
   describe('one person on several chat apps', () => {

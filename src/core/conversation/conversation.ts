@@ -21,6 +21,7 @@ import {
   type InboundMessage,
   type InboundText,
   parseActionId,
+  type Sender,
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import type { ActionCommand, Command, OrderCommand, QueryCommand } from './commands.js';
@@ -230,6 +231,7 @@ export class Conversation {
       trader,
       snapshot,
       approvalThreshold: member?.approvalThreshold,
+      sharedChat: message.chatType === 'group',
     });
     if (outcome.kind === 'refused') {
       await channel.send(message.address, { kind: 'text', text: outcome.text });
@@ -322,12 +324,21 @@ export class Conversation {
   async deliverUpdate(
     address: ChannelAddress,
     update: IntentUpdate,
-    options: { recipient?: InboundAction; cardMessageId?: string } = {},
+    options: {
+      recipient?: InboundAction;
+      cardMessageId?: string;
+      /** Tell this person privately instead of the chat (background updates in shared chats). */
+      privateTo?: Sender;
+    } = {},
   ): Promise<void> {
     const channel = this.deps.channelFor(address.platform);
+    const tell = (text: string) =>
+      options.privateTo !== undefined
+        ? channel.notify(address, options.privateTo, text)
+        : channel.send(address, { kind: 'text', text });
     if (update.kind === 'notice') {
       if (options.recipient) await channel.notify(address, options.recipient.sender, update.text);
-      else await channel.send(address, { kind: 'text', text: update.text });
+      else await tell(update.text);
       return;
     }
     // The pressed message is the requester's card, except on four-eyes intents (it may be the
@@ -357,7 +368,7 @@ export class Conversation {
         });
       }
     }
-    if (update.text) await channel.send(address, { kind: 'text', text: update.text });
+    if (update.text) await tell(update.text);
   }
 
   // ------------------------------------------------------------------ read-only answers

@@ -69,6 +69,8 @@ export interface ProposalContext {
   readonly snapshot?: Promise<AccountSnapshot>;
   /** Four-eyes: orders estimated above this need a workspace admin's approval after the Confirm. */
   readonly approvalThreshold?: Decimal;
+  /** Asked in a chat others can read (later updates then go to the requester privately). */
+  readonly sharedChat?: boolean;
 }
 
 export type ProposeOutcome =
@@ -302,6 +304,7 @@ export class IntentService {
       threadId: context.address.threadId ?? null,
       requestMessageId: context.requestMessageId ?? null,
       requesterIdentityId: context.identityId,
+      sharedChat: context.sharedChat ?? false,
       expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
     };
     const draft = { ...data, orderHash: '' } as unknown as IntentRow;
