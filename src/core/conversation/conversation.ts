@@ -457,7 +457,7 @@ export class Conversation {
       case 'cancel':
         return this.cancelOrders(action.target, userId, address);
       case 'link':
-        return 'Linking a broker needs the linking page, which this server does not offer yet. You are trading on your paper account.';
+        return 'Linking a broker needs the linking page, which this server does not offer yet. You are trading on your paper account.\nTo use Arbion from another chat app (Telegram, Slack, Discord) on this same account, say "link chat" in a private chat with me.';
       case 'mode':
         return action.mode === 'paper'
           ? 'You are on your paper account: orders use simulated money.'
