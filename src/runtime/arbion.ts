@@ -91,6 +91,7 @@ export function createArbion(options: ArbionOptions): Arbion {
   const market = options.market ?? createMarketData(config, symbols, options.clock);
   const paper = new PaperBroker({
     prisma,
+    sql: database.sql,
     market,
     slippageBps: config.trading.paperSlippageBps,
     clock: options.clock,
@@ -99,14 +100,19 @@ export function createArbion(options: ArbionOptions): Arbion {
     if (provider === 'paper') return paper;
     throw new Error(`the ${provider} broker is not available in this version`);
   };
-  const accounts = new Accounts(prisma, {
-    paperStartingCash: config.trading.paperStartingCash,
-    maxOrderNotional: config.trading.maxOrderNotional,
-    maxPositionFraction: config.trading.maxPositionFraction,
-    dailyLossLimit: config.trading.dailyLossLimit,
-  });
+  const accounts = new Accounts(
+    prisma,
+    {
+      paperStartingCash: config.trading.paperStartingCash,
+      maxOrderNotional: config.trading.maxOrderNotional,
+      maxPositionFraction: config.trading.maxPositionFraction,
+      dailyLossLimit: config.trading.dailyLossLimit,
+    },
+    database.sql,
+  );
   const intents = new IntentService({
     prisma,
+    sql: database.sql,
     market,
     accounts,
     brokerFor,
@@ -140,6 +146,7 @@ export function createArbion(options: ArbionOptions): Arbion {
 
   const conversation = new Conversation({
     prisma,
+    sql: database.sql,
     accounts,
     workspaces: new Workspaces(prisma),
     identityLinks: new IdentityLinks(prisma, options.clock),

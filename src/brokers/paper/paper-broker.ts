@@ -8,9 +8,10 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient } from '../../core/db/database.js';
+import type { PrismaClient, SqlExecutor } from '../../core/db/database.js';
 import { Prisma } from '../../core/db/database.js';
-import type { OrderStatus } from '../../core/db/generated/enums.js';
+import type { AssetClass, OrderStatus } from '../../core/db/generated/enums.js';
+import { prismaExecutor } from '../../core/db/sql.js';
 import { Decimal } from '../../core/domain/values.js';
 import type {
   MarketDataProvider,
@@ -18,6 +19,7 @@ import type {
   Quote,
   QuoteRequest,
 } from '../../core/market-data/market-data.js';
+import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
 import {
   type AccountSnapshot,
   type Balances,
@@ -41,10 +43,24 @@ const OPEN_STATUSES: OrderStatus[] = ['pending', 'accepted', 'partially_filled']
 
 export interface PaperBrokerOptions {
   readonly prisma: PrismaClient;
+  /** Plain SQL for the account snapshot, read on every order message; Prisma otherwise. */
+  readonly sql?: SqlExecutor;
   readonly market: MarketDataProvider;
   /** Extra price paid (buys) or given up (sells) by market orders, in basis points. Default 2. */
   readonly slippageBps?: number;
   readonly clock?: () => Date;
+}
+
+/** The account and one of its positions (all null without positions), as the snapshot reads them. */
+interface SnapshotRow {
+  cash: string;
+  dayRealizedPnl: string;
+  dayRealizedPnlDate: string | null;
+  symbol: string | null;
+  assetClass: AssetClass | null;
+  quantity: string | null;
+  averageCost: string | null;
+  realizedPnl: string | null;
 }
 
 /** Prisma's Decimal is another decimal.js copy: convert through strings, exactly. */
@@ -108,12 +124,14 @@ function quoteRequestFor(row: {
 export class PaperBroker implements Broker {
   readonly provider = 'paper' as const;
   private readonly prisma: PrismaClient;
+  private readonly sql: SqlExecutor;
   private readonly market: MarketDataProvider;
   private readonly slippageBps: number;
   private readonly clock: () => Date;
 
   constructor(options: PaperBrokerOptions) {
     this.prisma = options.prisma;
+    this.sql = options.sql ?? prismaExecutor(options.prisma);
     this.market = options.market;
     this.slippageBps = options.slippageBps ?? 2;
     this.clock = options.clock ?? (() => new Date());
@@ -249,29 +267,31 @@ export class PaperBroker implements Broker {
 
   /** One query for the account and its positions; marks come from market data, not the database. */
   async getAccountSnapshot(accountId: string): Promise<AccountSnapshot> {
-    const account = await this.prisma.paperAccount.findUnique({
-      relationLoadStrategy: 'join',
-      where: { id: accountId },
-      include: { positions: { orderBy: { symbol: 'asc' } } },
-    });
-    if (account === null) throw new BrokerRejectedError('paper', 'no such paper account');
+    // One row per position (or one row with null position columns), numerics as text.
+    const rows = await this.sql.query<SnapshotRow>(Prisma.sql`
+      SELECT a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl", a."dayRealizedPnlDate",
+        p.symbol, p."assetClass"::text AS "assetClass", p.quantity::text AS quantity,
+        p."averageCost"::text AS "averageCost", p."realizedPnl"::text AS "realizedPnl"
+      FROM paper_accounts a
+      LEFT JOIN paper_positions p ON p."paperAccountId" = a.id
+      WHERE a.id = ${accountId}::uuid
+      ORDER BY p.symbol`);
+    const account = rows[0];
+    if (account === undefined) throw new BrokerRejectedError('paper', 'no such paper account');
     const positions: Position[] = await Promise.all(
-      account.positions.map(async (row) => {
-        const quantity = dec(row.quantity);
-        const averageCost = dec(row.averageCost);
-        const mark = await this.markPrice(row.assetClass, row.symbol);
-        const multiplier = multiplierFor(row.assetClass);
-        return {
-          symbol: row.symbol,
-          assetClass: row.assetClass,
-          quantity,
-          averageCost,
-          marketPrice: mark,
-          marketValue: mark?.mul(quantity).mul(multiplier),
-          unrealizedPnl: mark?.sub(averageCost).mul(quantity).mul(multiplier),
-          realizedPnl: dec(row.realizedPnl),
-        };
-      }),
+      rows.flatMap((row) =>
+        row.symbol === null || row.assetClass === null || row.quantity === null || row.averageCost === null
+          ? []
+          : [
+              this.positionOf(
+                row.symbol,
+                row.assetClass,
+                row.quantity,
+                row.averageCost,
+                row.realizedPnl ?? '0',
+              ),
+            ],
+      ),
     );
     const cash = dec(account.cash);
     // Unpriced positions count at cost rather than vanishing from equity.
@@ -429,6 +449,29 @@ export class PaperBroker implements Broker {
     };
   }
 
+  private async positionOf(
+    symbol: string,
+    assetClass: AssetClass,
+    quantityText: string,
+    averageCostText: string,
+    realizedPnlText: string,
+  ): Promise<Position> {
+    const quantity = dec(quantityText);
+    const averageCost = dec(averageCostText);
+    const mark = await this.markPrice(assetClass, symbol);
+    const multiplier = multiplierFor(assetClass);
+    return {
+      symbol,
+      assetClass,
+      quantity,
+      averageCost,
+      marketPrice: mark,
+      marketValue: mark?.mul(quantity).mul(multiplier),
+      unrealizedPnl: mark?.sub(averageCost).mul(quantity).mul(multiplier),
+      realizedPnl: dec(realizedPnlText),
+    };
+  }
+
   private async markPrice(
     assetClass: 'equity' | 'option' | 'crypto',
     symbol: string,
@@ -507,14 +550,7 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-const NEW_YORK_DATE = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'America/New_York',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
 /** `at`'s date in New York, YYYY-MM-DD: the daily loss limit resets at New York midnight. */
 export function newYorkDate(at: Date): string {
-  return NEW_YORK_DATE.format(at);
+  return newYorkTime(at).date;
 }

@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PaperBroker } from '../../brokers/paper/paper-broker.js';
-import { Prisma, type PrismaClient } from '../db/database.js';
+import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { BrokerProvider, TradingMode } from '../db/generated/enums.js';
+import { prismaExecutor } from '../db/sql.js';
 import { type AssetClass, Decimal } from '../domain/values.js';
 import type { ChannelAddress, Sender } from '../messages.js';
 import type { RiskLimits } from '../risk/risk-checks.js';
@@ -69,10 +70,16 @@ export interface AccountDefaults {
 }
 
 export class Accounts {
+  private readonly sql: SqlExecutor;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly defaults: AccountDefaults,
-  ) {}
+    /** Plain SQL for the trader lookup on every message; Prisma's raw queries otherwise. */
+    sql?: SqlExecutor,
+  ) {
+    this.sql = sql ?? prismaExecutor(prisma);
+  }
 
   /**
    * The trader behind a platform account, with account, limits and kill switch, in one query.
@@ -83,14 +90,14 @@ export class Accounts {
     sender: Sender,
     options: { create: boolean },
   ): Promise<Trader | undefined> {
-    const rows = await this.prisma.$queryRaw<TraderRow[]>`
+    const rows = await this.sql.query<TraderRow>(Prisma.sql`
       SELECT ci.id::text AS "identityId", ${TRADER_COLUMNS}
       FROM channel_identities ci
       JOIN users u ON u.id = ci."userId"
       ${TRADER_JOINS}
       WHERE ci.platform = ${address.platform}::"Platform" AND ci."platformWorkspaceId" = ${address.workspaceId}
         AND ci."platformUserId" = ${sender.platformUserId}
-      ${TRADER_ORDER}`;
+      ${TRADER_ORDER}`);
     const row = rows[0];
     if (row !== undefined) return this.rowToTrader(row);
     if (!options.create) return undefined;
@@ -98,14 +105,42 @@ export class Accounts {
     return this.traderById(created.userId, created.identityId);
   }
 
+  /**
+   * `trader` (never creating one) in the same statement as other work, usually the delivery
+   * record of the message (`deliveryCtes`, which must define an `audit` CTE): one round trip for
+   * both. `first` is whether `audit` wrote its row (the delivery is new).
+   */
+  async traderAlong(
+    address: ChannelAddress,
+    sender: Sender,
+    ctes: Prisma.Sql,
+  ): Promise<{ trader: Trader | undefined; first: boolean }> {
+    const rows = await this.sql.query<TraderRow & { first: boolean }>(Prisma.sql`
+      WITH ${ctes}
+      SELECT EXISTS (SELECT 1 FROM audit) AS first, t.*
+      FROM (SELECT 1) AS one
+      LEFT JOIN LATERAL (
+        SELECT ci.id::text AS "identityId", ${TRADER_COLUMNS}
+        FROM channel_identities ci
+        JOIN users u ON u.id = ci."userId"
+        ${TRADER_JOINS}
+        WHERE ci.platform = ${address.platform}::"Platform" AND ci."platformWorkspaceId" = ${address.workspaceId}
+          AND ci."platformUserId" = ${sender.platformUserId}
+        ${TRADER_ORDER}
+      ) AS t ON true`);
+    const row = rows[0];
+    if (row === undefined) throw new Error('the trader lookup returned no row');
+    return { trader: row.userId === null ? undefined : this.rowToTrader(row), first: row.first };
+  }
+
   /** The trader by user id (confirmations, strategies). */
   async traderById(userId: string, identityId = ''): Promise<Trader> {
-    const rows = await this.prisma.$queryRaw<TraderRow[]>`
+    const rows = await this.sql.query<TraderRow>(Prisma.sql`
       SELECT ${identityId}::text AS "identityId", ${TRADER_COLUMNS}
       FROM users u
       ${TRADER_JOINS}
       WHERE u.id = ${userId}::uuid
-      ${TRADER_ORDER}`;
+      ${TRADER_ORDER}`);
     const row = rows[0];
     if (row === undefined) throw new Error(`no user ${userId}`);
     return this.rowToTrader(row);

@@ -5,7 +5,7 @@
 import type { AccountSnapshot, Broker } from '../../brokers/broker.js';
 import type { Accounts, Trader } from '../accounts/accounts.js';
 import type { IdentityLinks } from '../accounts/identity-links.js';
-import type { PrismaClient } from '../db/database.js';
+import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import type { BrokerProvider, Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
@@ -25,7 +25,7 @@ import {
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import type { ActionCommand, Command, OrderCommand, QueryCommand } from './commands.js';
-import { recordInboundOnce } from './inbound-log.js';
+import { deliveryCtes, recordInboundOnce } from './inbound-log.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
 import { parseTeamCommand } from './team-commands.js';
 
@@ -40,6 +40,8 @@ export interface FallbackInterpreter {
 
 export interface ConversationDependencies {
   readonly prisma: PrismaClient;
+  /** Plain SQL for the delivery record on every message. */
+  readonly sql: SqlExecutor;
   readonly accounts: Accounts;
   readonly workspaces: Workspaces;
   readonly identityLinks: IdentityLinks;
@@ -104,38 +106,48 @@ export class Conversation {
     const channel = this.deps.channelFor(message.address.platform);
     const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
     const team = parseTeamCommand(message.text);
-    // Groups without a workspace (Telegram) never create users: only people the bot already knows
-    // (from a private chat, or a link code) can act there. Workspaces have roles instead.
-    const create = message.chatType === 'direct' || message.address.workspaceId !== '';
-    const trader = await this.deps.accounts.trader(message.address, message.sender, { create });
+    // One round trip: the delivery recorded at most once (with its audit row) and the sender's
+    // trader row. Nothing is acted on before the delivery is known to be new.
+    const { trader: known, first } = await this.deps.accounts.traderAlong(
+      message.address,
+      message.sender,
+      deliveryCtes({
+        platform: message.address.platform,
+        deliveryId: message.deliveryId,
+        type: 'message.received',
+        actor: {
+          lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
+        },
+        data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
+        at: this.clock(),
+      }),
+    );
+    if (!first) return this.duplicate(message);
+    let trader = known;
     if (trader === undefined) {
-      const first = await this.recordText(message, {
-        lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
-      });
-      if (!first) return this.duplicate(message);
-      if (team?.kind === 'redeem-link-code') {
-        await reply(await this.team.redeemLinkCode(team.code, message));
+      // Groups without a workspace (Telegram) never create users: only people the bot already
+      // knows (from a private chat, or a link code) can act there. Workspaces have roles instead.
+      if (message.chatType === 'group' && message.address.workspaceId === '') {
+        if (team?.kind === 'redeem-link-code')
+          await reply(await this.team.redeemLinkCode(team.code, message));
+        else await reply(GROUP_STRANGER_TEXT);
         return;
       }
-      await reply(GROUP_STRANGER_TEXT);
-      return;
+      // First contact (its audit row above carries no user yet: there was none).
+      trader = await this.deps.accounts.trader(message.address, message.sender, { create: true });
+      if (trader === undefined) throw new Error('a trader is always created for a text message');
     }
-    const { userId, identityId } = trader;
-    // Parsing is pure; for an order, the account snapshot (read-only) loads while the delivery is
-    // recorded, and so does the workspace membership. Nothing is acted on before the delivery is
-    // known to be new.
+    const { userId } = trader;
+    // Parsing is pure; the account snapshot (orders) and the workspace membership load together.
     const command = team === undefined ? this.deps.parse(message.text, this.clock()) : undefined;
     const snapshot =
       command?.kind === 'order'
         ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
         : undefined;
-    snapshot?.catch(() => undefined); // A redelivery never reads it.
-    const membership = this.deps.workspaces.membership(message.address, userId, message.sender);
-    membership.catch(() => undefined);
-    const first = await this.recordText(message, { identityId, userId });
-    if (!first) return this.duplicate(message);
-    const logger = this.deps.logger.child({ userId, platform: message.address.platform });
-    const member = await membership;
+    snapshot?.catch(() => undefined); // Read only if the order gets that far.
+    const member = await this.deps.workspaces.membership(message.address, userId, message.sender);
+    // Bindings, not a child logger: a pino child costs ~30 us, and most messages never log.
+    const logged = { userId, platform: message.address.platform, deliveryId: message.deliveryId };
 
     if (team !== undefined) {
       await reply(await this.team.perform(team, message, trader, member));
@@ -155,24 +167,10 @@ export class Conversation {
         text: message.text,
       });
       if (answer.text) await reply(answer.text);
-      for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, member, logger);
+      for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, member, logged);
       return;
     }
-    await this.dispatch(command, message, trader, member, logger, snapshot);
-  }
-
-  private recordText(
-    message: InboundText,
-    actor: Parameters<typeof recordInboundOnce>[1]['actor'],
-  ): Promise<boolean> {
-    return recordInboundOnce(this.deps.prisma, {
-      platform: message.address.platform,
-      deliveryId: message.deliveryId,
-      type: 'message.received',
-      actor,
-      data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
-      at: this.clock(),
-    });
+    await this.dispatch(command, message, trader, member, logged, snapshot);
   }
 
   private async dispatch(
@@ -180,7 +178,7 @@ export class Conversation {
     message: InboundText,
     trader: Trader,
     member: Membership | undefined,
-    logger: Logger,
+    logged: Record<string, string>,
     snapshot?: Promise<AccountSnapshot>,
   ): Promise<void> {
     const { userId } = trader;
@@ -210,7 +208,7 @@ export class Conversation {
         await reply(`I don't know the symbol ${error.symbol}. Nothing was done.`);
         return;
       }
-      logger.error({ err: error }, 'could not handle the message');
+      this.deps.logger.error({ ...logged, err: error }, 'could not handle the message');
       await reply(userMessageFor(error));
     }
   }
@@ -255,7 +253,7 @@ export class Conversation {
     intentRead?.catch(() => undefined);
     const [trader, first] = await Promise.all([
       this.deps.accounts.trader(message.address, message.sender, { create: false }),
-      recordInboundOnce(this.deps.prisma, {
+      recordInboundOnce(this.deps.sql, {
         platform: message.address.platform,
         deliveryId: message.deliveryId,
         type: 'action.received',

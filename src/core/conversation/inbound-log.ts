@@ -2,7 +2,7 @@
  * Records an inbound delivery at most once, with its audit event, in one statement: the
  * de-duplication of redelivered webhooks and the audit trail cost a single round trip together.
  */
-import { Prisma, type PrismaClient } from '../db/database.js';
+import { Prisma, type SqlExecutor } from '../db/database.js';
 import type { Platform } from '../db/generated/enums.js';
 
 export interface InboundRecord {
@@ -21,31 +21,41 @@ export interface InboundRecord {
   readonly at: Date;
 }
 
-/** True the first time a (platform, delivery id) is seen; false for a redelivery (nothing written). */
-export async function recordInboundOnce(prisma: PrismaClient, record: InboundRecord): Promise<boolean> {
-  const delivery = Prisma.sql`
-    WITH delivery AS (
+/**
+ * Two CTEs, `delivery` and `audit`: the delivery recorded at most once and, only if it is new, its
+ * audit event. `audit` has one row (`inserted`) the first time, none for a redelivery. Other
+ * statements put them in front of their own query to save a round trip.
+ */
+export function deliveryCtes(record: InboundRecord): Prisma.Sql {
+  const data = JSON.stringify(record.data);
+  const audit =
+    'lookup' in record.actor
+      ? Prisma.sql`
+      INSERT INTO audit_events (at, type, "actorKind", "actorId", "userId", data)
+      SELECT ${record.at}::timestamp(3), ${record.type}, 'user'::"ActorKind", ci.id::text, ci."userId", ${data}::jsonb
+      FROM delivery
+      LEFT JOIN channel_identities ci ON ci.platform = ${record.platform}::"Platform"
+        AND ci."platformWorkspaceId" = ${record.actor.lookup.workspaceId} AND ci."platformUserId" = ${record.actor.lookup.platformUserId}
+      RETURNING 1 AS inserted`
+      : Prisma.sql`
+      INSERT INTO audit_events (at, type, "actorKind", "actorId", "userId", data)
+      SELECT ${record.at}::timestamp(3), ${record.type}, 'user'::"ActorKind", ${record.actor.identityId ?? null},
+        ${record.actor.userId ?? null}::uuid, ${data}::jsonb
+      FROM delivery
+      RETURNING 1 AS inserted`;
+  return Prisma.sql`
+    delivery AS (
       INSERT INTO processed_deliveries (platform, "deliveryId", "receivedAt")
       VALUES (${record.platform}::"Platform", ${record.deliveryId}, ${record.at})
       ON CONFLICT DO NOTHING
       RETURNING 1
-    )`;
-  const data = JSON.stringify(record.data);
-  const insert =
-    'lookup' in record.actor
-      ? Prisma.sql`
-    INSERT INTO audit_events (at, type, "actorKind", "actorId", "userId", data)
-    SELECT ${record.at}, ${record.type}, 'user'::"ActorKind", ci.id::text, ci."userId", ${data}::jsonb
-    FROM delivery
-    LEFT JOIN channel_identities ci ON ci.platform = ${record.platform}::"Platform"
-      AND ci."platformWorkspaceId" = ${record.actor.lookup.workspaceId} AND ci."platformUserId" = ${record.actor.lookup.platformUserId}
-    RETURNING 1 AS inserted`
-      : Prisma.sql`
-    INSERT INTO audit_events (at, type, "actorKind", "actorId", "userId", data)
-    SELECT ${record.at}, ${record.type}, 'user'::"ActorKind", ${record.actor.identityId ?? null}, ${record.actor.userId ?? null}::uuid,
-      ${data}::jsonb
-    FROM delivery
-    RETURNING 1 AS inserted`;
-  const rows = await prisma.$queryRaw<{ inserted: number }[]>(Prisma.sql`${delivery} ${insert}`);
+    ), audit AS (${audit})`;
+}
+
+/** True the first time a (platform, delivery id) is seen; false for a redelivery (nothing written). */
+export async function recordInboundOnce(sql: SqlExecutor, record: InboundRecord): Promise<boolean> {
+  const rows = await sql.query<{ inserted: number }>(
+    Prisma.sql`WITH ${deliveryCtes(record)} SELECT inserted FROM audit`,
+  );
   return rows.length === 1;
 }

@@ -15,12 +15,16 @@ import { DatabaseUnavailableError } from '../errors.js';
 import { DataDirectoryLock } from './data-directory-lock.js';
 import { PrismaClient } from './generated/client.js';
 import { reportCatalogCharAsText } from './pg-char-compat.js';
+import { poolExecutor, prismaExecutor, type SqlExecutor } from './sql.js';
 
 export { Prisma, PrismaClient } from './generated/client.js';
+export type { SqlExecutor } from './sql.js';
 
 export interface Database {
   readonly kind: 'server' | 'embedded';
   readonly prisma: PrismaClient;
+  /** Plain SQL for the statements on every message's path (see sql.ts). */
+  readonly sql: SqlExecutor;
   /** The same database for the schema engine (migrations, drift checks). */
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /** Where the data is, without credentials: "PostgreSQL server 127.0.0.1:5432/arbion". */
@@ -54,6 +58,7 @@ async function openServer(url: string, poolSize: number): Promise<Database> {
   const database: Database = {
     kind: 'server',
     prisma,
+    sql: poolExecutor(pool),
     adapterFactory,
     description,
     lock: undefined,
@@ -97,6 +102,7 @@ async function openEmbedded(directory: string): Promise<Database> {
   return {
     kind: 'embedded',
     prisma,
+    sql: prismaExecutor(prisma),
     adapterFactory,
     description,
     lock,

@@ -21,8 +21,9 @@ import {
 import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { OrderCommand } from '../conversation/commands.js';
-import type { Prisma, PrismaClient } from '../db/database.js';
+import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { BrokerProvider, IntentStatus, OrderStatus } from '../db/generated/enums.js';
+import { prismaExecutor } from '../db/sql.js';
 import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
 import type { Logger } from '../logging/logger.js';
 import type { MarketDataProvider, OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
@@ -36,6 +37,7 @@ import {
   runRiskChecks,
 } from '../risk/risk-checks.js';
 import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
+import { insertIntentWithAudit } from './intent-insert.js';
 import { clientOrderIdFor, orderHash } from './order-identity.js';
 import { type IntentEvent, nextStatus, transition } from './state-machine.js';
 
@@ -48,6 +50,8 @@ export interface IntentSettings {
 
 export interface IntentServiceDependencies {
   readonly prisma: PrismaClient;
+  /** Plain SQL for the writes of every order message; Prisma's raw queries otherwise. */
+  readonly sql?: SqlExecutor;
   readonly market: MarketDataProvider;
   readonly accounts: Accounts;
   readonly brokerFor: (provider: BrokerProvider) => Broker;
@@ -166,11 +170,13 @@ function eventFor(status: OrderStatus): IntentEvent | undefined {
 
 export class IntentService {
   private readonly prisma: PrismaClient;
+  private readonly sql: SqlExecutor;
   private readonly audit: AuditLog;
   private readonly clock: () => Date;
 
   constructor(private readonly deps: IntentServiceDependencies) {
     this.prisma = deps.prisma;
+    this.sql = deps.sql ?? prismaExecutor(deps.prisma);
     this.audit = new AuditLog(deps.prisma);
     this.clock = deps.clock ?? (() => new Date());
   }
@@ -270,53 +276,62 @@ export class IntentService {
     const estimatedCost = notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2);
     const requiresApproval =
       context.approvalThreshold !== undefined && estimatedCost.greaterThan(context.approvalThreshold);
-    const data = {
+    const dbDecimal = (value: string | undefined | null) =>
+      value === undefined || value === null ? null : new Prisma.Decimal(value);
+    const draft: IntentRow = {
       id,
       userId: context.userId,
       connectionId: account.connectionId,
       brokerAccountId: account.brokerAccountId,
       source: context.source ?? 'chat',
-      status: 'proposed' as const,
+      strategyId: null,
+      strategyRunId: null,
+      status: 'proposed',
       mode: account.mode,
       side: order.side,
       assetClass: order.assetClass,
       symbol: order.symbol,
-      quantity: quantity?.toFixed() ?? null,
-      notional: notional?.toFixed() ?? null,
-      fractionOfPosition: order.fractionOfPosition ?? null,
+      quantity: dbDecimal(quantity?.toFixed()),
+      notional: dbDecimal(notional?.toFixed()),
+      fractionOfPosition: dbDecimal(order.fractionOfPosition),
       orderType: order.orderType,
-      limitPrice: order.limitPrice ?? null,
-      stopPrice: order.stopPrice ?? null,
+      limitPrice: dbDecimal(order.limitPrice),
+      stopPrice: dbDecimal(order.stopPrice),
       timeInForce: order.timeInForce,
       optionUnderlying: contract?.underlying ?? null,
       optionExpiry: contract ? new Date(`${contract.expiry}T00:00:00Z`) : null,
       optionRight: contract?.right ?? null,
-      optionStrike: contract?.strike.toFixed() ?? null,
+      optionStrike: dbDecimal(contract?.strike.toFixed()),
       positionEffect: order.option?.positionEffect ?? null,
-      quotedPrice: (order.side === 'buy' ? quote.ask : quote.bid).toFixed(),
-      estimatedCost: estimatedCost.toFixed(),
-      requiresApproval,
-      riskChecks: checks as unknown as Prisma.InputJsonValue,
+      quotedPrice: dbDecimal((order.side === 'buy' ? quote.ask : quote.bid).toFixed()),
+      estimatedCost: dbDecimal(estimatedCost.toFixed()),
+      riskChecks: checks as unknown as Prisma.JsonValue,
+      orderHash: '',
       clientOrderId: clientOrderIdFor(id),
       platform: context.address.platform,
       workspaceExternalId: context.address.workspaceId,
       chatId: context.address.chatId,
       threadId: context.address.threadId ?? null,
       requestMessageId: context.requestMessageId ?? null,
+      cardMessageId: null,
+      approvalMessageId: null,
       requesterIdentityId: context.identityId,
       sharedChat: context.sharedChat ?? false,
+      requiresApproval,
+      approverUserId: null,
+      approvedAt: null,
       expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
+      confirmedAt: null,
+      statusReason: null,
+      createdAt: now,
+      updatedAt: now,
     };
-    const draft = { ...data, orderHash: '' } as unknown as IntentRow;
-    // The id is ours, so the intent and its audit row can be written together.
-    const [intent] = await Promise.all([
-      this.prisma.tradeIntent.create({ data: { ...data, orderHash: hashOf(draft) } }),
-      this.audit.record({
-        type: 'intent.proposed',
-        actorKind: 'user',
+    const intent: IntentRow = { ...draft, orderHash: hashOf(draft) };
+    // The id is ours: the intent and its audit row are one statement, in plain SQL (every order
+    // message writes it).
+    await this.sql.execute(
+      insertIntentWithAudit(intent, {
         actorId: context.identityId,
-        userId: context.userId,
-        intentId: id,
         data: {
           symbol: order.symbol,
           side: order.side,
@@ -324,13 +339,15 @@ export class IntentService {
           checks: checks.map((check) => check.check),
         },
       }),
-    ]);
+    );
     return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now, quoteSource: quote.source }) };
   }
 
   /** Records the platform id of the card, so later state changes can edit it. */
   async attachCard(intentId: string, cardMessageId: string): Promise<void> {
-    await this.prisma.tradeIntent.update({ where: { id: intentId }, data: { cardMessageId } });
+    await this.sql.execute(Prisma.sql`
+      UPDATE trade_intents SET "cardMessageId" = ${cardMessageId}, "updatedAt" = ${this.clock()}::timestamp(3)
+      WHERE id = ${intentId}::uuid`);
   }
 
   // ------------------------------------------------------------------ confirm / cancel / expire

@@ -80,32 +80,56 @@ export interface NewYorkTime {
   readonly date: string;
 }
 
-export function newYorkTime(at: Date): NewYorkTime {
+/** New York's offset in one UTC hour, read from the time zone database (Intl). */
+function offsetFromIntl(at: Date): number {
   const values: Record<string, number> = {};
   for (const part of newYorkFormat.formatToParts(at)) {
     if (part.type !== 'literal') values[part.type] = Number(part.value);
   }
-  const year = values['year'] ?? 0;
-  const month = values['month'] ?? 1;
-  const day = values['day'] ?? 1;
+  const asUtc = Date.UTC(
+    values['year'] ?? 0,
+    (values['month'] ?? 1) - 1,
+    values['day'] ?? 1,
+    values['hour'] ?? 0,
+    values['minute'] ?? 0,
+    values['second'] ?? 0,
+  );
+  const whole = Math.floor(at.getTime() / 1000) * 1000;
+  return Math.round((asUtc - whole) / 60_000);
+}
+
+const HOUR_MS = 3_600_000;
+// Intl is slow (every quote and risk check asks the session) and New York's offset only changes at
+// a whole UTC hour (2:00 local), so it is looked up once per UTC hour. Bounded: cleared when full.
+const offsetByHour = new Map<number, number>();
+
+/** Minutes New York is ahead of UTC at `at` (-300 in winter, -240 in summer). */
+export function newYorkOffsetMinutes(at: Date): number {
+  const hour = Math.floor(at.getTime() / HOUR_MS);
+  let offset = offsetByHour.get(hour);
+  if (offset === undefined) {
+    offset = offsetFromIntl(new Date(hour * HOUR_MS));
+    if (offsetByHour.size >= 10_000) offsetByHour.clear();
+    offsetByHour.set(hour, offset);
+  }
+  return offset;
+}
+
+export function newYorkTime(at: Date): NewYorkTime {
+  const local = new Date(at.getTime() + newYorkOffsetMinutes(at) * 60_000);
+  const year = local.getUTCFullYear();
+  const month = local.getUTCMonth() + 1;
+  const day = local.getUTCDate();
   return {
     year,
     month,
     day,
-    hour: values['hour'] ?? 0,
-    minute: values['minute'] ?? 0,
-    second: values['second'] ?? 0,
-    weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+    weekday: local.getUTCDay(),
     date: isoDate(year, month, day),
   };
-}
-
-/** Minutes New York is ahead of UTC at `at` (-300 in winter, -240 in summer). */
-export function newYorkOffsetMinutes(at: Date): number {
-  const ny = newYorkTime(at);
-  const asUtc = Date.UTC(ny.year, ny.month - 1, ny.day, ny.hour, ny.minute, ny.second);
-  const whole = Math.floor(at.getTime() / 1000) * 1000;
-  return Math.round((asUtc - whole) / 60_000);
 }
 
 /** The instant of a New York wall-clock time on a YYYY-MM-DD date. */

@@ -1,0 +1,37 @@
+/**
+ * The INSERT of a new trade intent and its `intent.proposed` audit row, as one statement. Every
+ * order message writes it, so it is plain SQL (see db/sql.ts) rather than two Prisma creates.
+ * Column names come from the row object we built, never from input; every value is a parameter
+ * whose type PostgreSQL takes from the column it goes into.
+ */
+import { Prisma } from '../db/database.js';
+
+type IntentRow = Prisma.TradeIntentGetPayload<object>;
+
+/** Columns with a database default that the insert leaves to it. */
+const DATABASE_DEFAULTS = new Set(['createdAt']);
+
+function parameter(value: unknown): unknown {
+  // Json columns take their text; everything else binds as is (sql.ts renders Dates and decimals).
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !('toFixed' in value))
+    return JSON.stringify(value);
+  return value;
+}
+
+export function insertIntentWithAudit(
+  intent: IntentRow,
+  audit: { readonly actorId: string; readonly data: Record<string, unknown> },
+): Prisma.Sql {
+  const entries = Object.entries(intent).filter(([column]) => !DATABASE_DEFAULTS.has(column));
+  const columns = Prisma.join(entries.map(([column]) => Prisma.raw(`"${column}"`)));
+  const values = Prisma.join(entries.map(([, value]) => parameter(value)));
+  return Prisma.sql`
+    WITH intent AS (
+      INSERT INTO trade_intents (${columns}) VALUES (${values})
+      RETURNING id, "userId"
+    )
+    INSERT INTO audit_events (type, "actorKind", "actorId", "userId", "intentId", data)
+    SELECT 'intent.proposed', 'user'::"ActorKind", ${audit.actorId}, intent."userId", intent.id,
+      ${JSON.stringify(audit.data)}::jsonb
+    FROM intent`;
+}
