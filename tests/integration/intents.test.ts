@@ -271,4 +271,18 @@ describe.each(backends)('trade intents on %s PostgreSQL', (backend: Backend) => 
       h.market.override('MSFT', undefined);
     }
   });
+  it('shows the decision on the card (buttons gone) before the final state, in that order', async () => {
+    const before = h.channel.log.length;
+    await h.say('uma', 'buy 2 AAPL');
+    const card = h.channel.lastCard();
+    const confirm = card?.message?.kind === 'card' ? card.message.card.actions[0]?.id : undefined;
+    expect(confirm).toMatch(/^confirm:/);
+    await h.press('uma', confirm ?? '', card?.messageId);
+    const edits = h.channel.log
+      .slice(before)
+      .filter((entry) => entry.kind === 'edit' && entry.messageId === card?.messageId)
+      .map((entry) => (entry.message?.kind === 'card' ? entry.message.card : undefined));
+    expect(edits.map((edited) => edited?.notice)).toEqual(['Placing the order...', 'Filled.']);
+    for (const edited of edits) expect(edited?.actions).toEqual([]);
+  });
 });

@@ -110,7 +110,12 @@ describe('Slack channel (bolt against the fake Slack)', () => {
     const updated = driver.fake.model.message(ALICE_DM, card.ts);
     expect(updated && blocksActionIds(updated.blocks)).toEqual([]);
     expect(updated && blocksText(updated.blocks)).toMatch(/Filled/);
-    expect(driver.fake.accepted('chat.update')).toHaveLength(1);
+    // Two edits: "placing the order" (buttons gone at once), then the fill.
+    const updates = driver.fake.accepted('chat.update');
+    expect(updates).toHaveLength(2);
+    expect(String(updates[0]?.params.text ?? '') + JSON.stringify(updates[0]?.params.blocks)).toMatch(
+      /Placing the order/,
+    );
     const texts = dmShown(driver)
       .filter((shown) => !isCard(shown))
       .map((shown) => displayed(shown.text));

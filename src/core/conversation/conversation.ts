@@ -9,7 +9,7 @@ import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import type { BrokerProvider, Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
-import type { IntentService, IntentUpdate } from '../intents/intent-service.js';
+import type { IntentCardUpdate, IntentService, IntentUpdate } from '../intents/intent-service.js';
 import { createScrubber, type Logger } from '../logging/logger.js';
 import type { SymbolResolver } from '../market-data/instruments.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
@@ -289,25 +289,47 @@ export class Conversation {
       parsed.verb === 'cancel'
         ? undefined
         : await this.deps.workspaces.membership(message.address, trader.userId, message.sender);
+    // Once the decision is made the card says so (buttons gone) while the broker works; the final
+    // update waits for that edit, so the two never arrive out of order.
+    let progress: Promise<void> = Promise.resolve();
+    const observer = {
+      onDecided: (decided: IntentCardUpdate) => {
+        progress = this.deliverUpdate(
+          message.address,
+          { ...decided, text: undefined },
+          {
+            cardMessageId: message.messageId,
+          },
+        ).catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, intentId: decided.intentId }, 'could not show the decision'),
+        );
+      },
+    };
     let update: IntentUpdate;
     switch (parsed.verb) {
       case 'confirm':
         update =
           member !== undefined && !ROLE_RIGHTS[member.role].trade
             ? { kind: 'notice', text: viewerRefusal(member, message.sender.platformUserId) }
-            : await this.deps.intents.confirm(parsed.intentId, trader.userId, trader, intentRead);
+            : await this.deps.intents.confirm(parsed.intentId, trader.userId, trader, intentRead, observer);
         break;
       case 'cancel':
         update = await this.deps.intents.cancel(parsed.intentId, trader.userId);
         break;
       case 'approve':
       case 'decline':
-        update = await this.deps.intents.approve(parsed.intentId, trader.userId, {
-          isAdmin: member !== undefined && ROLE_RIGHTS[member.role].manage,
-          decline: parsed.verb === 'decline',
-        });
+        update = await this.deps.intents.approve(
+          parsed.intentId,
+          trader.userId,
+          {
+            isAdmin: member !== undefined && ROLE_RIGHTS[member.role].manage,
+            decline: parsed.verb === 'decline',
+          },
+          observer,
+        );
         break;
     }
+    await progress;
     await this.deliverUpdate(message.address, update, {
       recipient: message,
       cardMessageId: message.messageId,

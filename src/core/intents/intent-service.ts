@@ -102,6 +102,15 @@ export interface IntentCardUpdate {
   readonly text?: string;
 }
 
+/** Hooks into an execution. */
+export interface ExecutionObserver {
+  /**
+   * Called once the decision is made (the intent is submitting and its order row exists), before
+   * the broker is called: channels show "placing the order" and remove the buttons at once.
+   */
+  readonly onDecided?: (update: IntentCardUpdate) => void;
+}
+
 const OPTION_MULTIPLIER = 100;
 
 function dec(value: { toString(): string }): Decimal {
@@ -367,6 +376,7 @@ export class IntentService {
     actorUserId: string,
     trader?: Trader,
     prefetched?: Promise<IntentRow | null>,
+    observer: ExecutionObserver = {},
   ): Promise<IntentUpdate> {
     const now = this.clock();
     // Read-only and needed for the risk re-check: load it alongside the intent.
@@ -391,7 +401,7 @@ export class IntentService {
     if (intent.status !== 'proposed' || intent.expiresAt <= now)
       return this.explainLostConfirmation(intentId, now);
     if (intent.requiresApproval) return this.requestApproval(intent, now);
-    return this.execute(intent, actorUserId, trader, snapshot);
+    return this.execute(intent, actorUserId, trader, snapshot, observer);
   }
 
   /**
@@ -442,6 +452,7 @@ export class IntentService {
     intentId: string,
     approverUserId: string,
     options: { readonly isAdmin: boolean; readonly decline: boolean },
+    observer: ExecutionObserver = {},
   ): Promise<IntentUpdate> {
     const now = this.clock();
     const intent = await this.read(intentId);
@@ -478,7 +489,7 @@ export class IntentService {
       if (declined === undefined) return this.explainLostConfirmation(intentId, now);
       return this.updated(declined, 'An admin declined the order. Nothing was sent.');
     }
-    return this.execute(intent, approverUserId);
+    return this.execute(intent, approverUserId, undefined, undefined, observer);
   }
 
   /** A Cancel press on a card. */
@@ -531,6 +542,7 @@ export class IntentService {
     actorUserId: string,
     loadedTrader?: Trader,
     loadedSnapshot?: Promise<AccountSnapshot>,
+    observer: ExecutionObserver = {},
   ): Promise<IntentUpdate> {
     const now = this.clock();
     // The requester's Confirm, or (four-eyes) an admin's Approve of a confirmed request.
@@ -723,20 +735,16 @@ export class IntentService {
         data: { clientOrderId: intent.clientOrderId },
       }),
     ]);
+    const decided: IntentRow = {
+      ...intent,
+      status: submitting,
+      confirmedAt,
+      approverUserId: approver ?? null,
+      approvedAt: approver === undefined ? null : now,
+    };
+    observer.onDecided?.(this.updated(decided));
     try {
-      return await this.placeAndApply(
-        broker,
-        request,
-        {
-          ...intent,
-          status: submitting,
-          confirmedAt,
-          approverUserId: approver ?? null,
-          approvedAt: approver === undefined ? null : now,
-        },
-        orderId,
-        account,
-      );
+      return await this.placeAndApply(broker, request, decided, orderId, account);
     } finally {
       await audited;
     }
