@@ -10,15 +10,11 @@
  * Prints a table and writes bench-results/conversation.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import pg from 'pg';
-import { parseEnvironment } from '../src/core/config/config.js';
 import { parseMessage } from '../src/core/conversation/parser/parse.js';
-import { SimulatedMarket } from '../src/core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../src/core/market-data/symbols/directory.js';
 import type { ChannelAddress, ChannelPort, OutboundMessage } from '../src/core/messages.js';
-import { createArbion } from '../src/runtime/arbion.js';
-import { MARKET_OPEN, openBenchDatabase, percentile, silentLogger } from './support.js';
+import { createBenchArbion, MARKET_OPEN, openBenchDatabase, percentile, silentLogger } from './support.js';
 import { runTelegramWebhookBench } from './telegram-webhook.js';
 
 const CORPUS = [
@@ -84,27 +80,8 @@ class NullChannel implements ChannelPort {
 }
 
 async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
-  const env = {
-    LOG_LEVEL: 'silent',
-    CONFIRMATION_TTL_SECONDS: '3600',
-    RISK_MAX_POSITION_FRACTION: '1',
-    RISK_MAX_ORDER_NOTIONAL: '1000000',
-    PAPER_STARTING_CASH: '100000000',
-  };
-  const parsed = parseEnvironment(env, { cwd: tmpdir() });
-  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const { database, cleanup } = await openBenchDatabase(kind, { prefix: 'arbion-bench' });
-
-  const market = new SimulatedMarket({ seed: 1, symbols: getSymbolDirectory(), clock: () => MARKET_OPEN });
-  const logger = silentLogger();
-  const arbion = createArbion({
-    config: parsed.config,
-    database,
-    logger,
-    market,
-    fallback: null,
-    clock: () => MARKET_OPEN,
-  });
+  const arbion = createBenchArbion(database, silentLogger());
   arbion.channels.register('console', new NullChannel());
   // "Placed" is when the broker has the order; "done" is when the user has been told.
   let placedAt = 0;

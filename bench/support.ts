@@ -7,9 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import { parseEnvironment } from '../src/core/config/config.js';
 import { type Database, openDatabase } from '../src/core/db/database.js';
 import { Migrator } from '../src/core/db/migrations/migrator.js';
 import { createLogger, type Logger } from '../src/core/logging/logger.js';
+import { SimulatedMarket } from '../src/core/market-data/providers/index.js';
+import { getSymbolDirectory } from '../src/core/market-data/symbols/directory.js';
+import { type Arbion, createArbion } from '../src/runtime/arbion.js';
 
 /** Tuesday 10:00 New York: markets open. */
 export const MARKET_OPEN = new Date('2026-11-24T15:00:00Z');
@@ -80,4 +84,30 @@ export async function openBenchDatabase(
     migrator.dispose();
   }
   return { database, cleanup };
+}
+
+/**
+ * An Arbion for benchmarks on `database`: the production wiring, a simulated market and a clock
+ * pinned to market open, and limits wide enough that thousands of orders all pass.
+ */
+export function createBenchArbion(database: Database, logger: Logger): Arbion {
+  const parsed = parseEnvironment(
+    {
+      LOG_LEVEL: 'silent',
+      CONFIRMATION_TTL_SECONDS: '3600',
+      RISK_MAX_POSITION_FRACTION: '1',
+      RISK_MAX_ORDER_NOTIONAL: '1000000',
+      PAPER_STARTING_CASH: '100000000',
+    },
+    { cwd: tmpdir() },
+  );
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  return createArbion({
+    config: parsed.config,
+    database,
+    logger,
+    market: new SimulatedMarket({ seed: 1, symbols: getSymbolDirectory(), clock: () => MARKET_OPEN }),
+    fallback: null,
+    clock: () => MARKET_OPEN,
+  });
 }

@@ -11,21 +11,16 @@
  * Standalone: `npm run build && node dist/bench/telegram-webhook.js`
  * (BENCH_ITERATIONS, BENCH_CONCURRENCY, BENCH_DATABASE=server|embedded, BENCH_DATABASE_URL).
  */
-import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { Bot, webhookCallback } from 'grammy';
 import { InboundQueue } from '../src/channels/inbound-queue.js';
 import { createTelegramChannel, TELEGRAM_WEBHOOK_PATH } from '../src/channels/telegram/index.js';
-import { parseEnvironment } from '../src/core/config/config.js';
-import { SimulatedMarket } from '../src/core/market-data/providers/index.js';
-import { getSymbolDirectory } from '../src/core/market-data/symbols/directory.js';
 import type { Card } from '../src/core/messages.js';
-import { createArbion } from '../src/runtime/arbion.js';
 import type { FakeChat, FakeUser } from '../tests/fakes/telegram/chat-model.js';
 import { FakeTelegramServer, type UpdateJson } from '../tests/fakes/telegram/fake-telegram-server.js';
 import { createWebServer } from '../web-linking/server.js';
-import { MARKET_OPEN, openBenchDatabase, percentile, silentLogger } from './support.js';
+import { createBenchArbion, openBenchDatabase, percentile, silentLogger } from './support.js';
 
 export interface TelegramWebhookBenchOptions {
   /** Measured messages per side (after the warm-up). */
@@ -160,26 +155,7 @@ export async function runTelegramWebhookBench(
   });
 
   // Arbion: the product's queue, web server and adapter, as `arbion start` assembles them.
-  const parsed = parseEnvironment(
-    {
-      LOG_LEVEL: 'silent',
-      CONFIRMATION_TTL_SECONDS: '3600',
-      RISK_MAX_POSITION_FRACTION: '1',
-      RISK_MAX_ORDER_NOTIONAL: '1000000',
-      PAPER_STARTING_CASH: '100000000',
-    },
-    { cwd: tmpdir() },
-  );
-  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  const market = new SimulatedMarket({ seed: 1, symbols: getSymbolDirectory(), clock: () => MARKET_OPEN });
-  const arbion = createArbion({
-    config: parsed.config,
-    database,
-    logger,
-    market,
-    fallback: null,
-    clock: () => MARKET_OPEN,
-  });
+  const arbion = createBenchArbion(database, logger);
   const inbound = new InboundQueue({ handle: (message) => arbion.conversation.handle(message), logger });
   const web = await createWebServer({
     logger,

@@ -62,6 +62,18 @@ const TRADER_JOINS = Prisma.sql`LEFT JOIN risk_profiles rp ON rp."userId" = u.id
   LEFT JOIN broker_accounts ba ON ba."connectionId" = bc.id AND ba."isDefault"`;
 const TRADER_ORDER = Prisma.sql`ORDER BY (ba.id IS NULL), ba."createdAt" LIMIT 1`;
 
+/** The trader row of a platform account. */
+function traderOfIdentity(address: ChannelAddress, sender: Sender): Prisma.Sql {
+  return Prisma.sql`
+    SELECT ci.id::text AS "identityId", ${TRADER_COLUMNS}
+    FROM channel_identities ci
+    JOIN users u ON u.id = ci."userId"
+    ${TRADER_JOINS}
+    WHERE ci.platform = ${address.platform}::"Platform" AND ci."platformWorkspaceId" = ${address.workspaceId}
+      AND ci."platformUserId" = ${sender.platformUserId}
+    ${TRADER_ORDER}`;
+}
+
 export interface AccountDefaults {
   readonly paperStartingCash: string;
   readonly maxOrderNotional: string;
@@ -90,14 +102,7 @@ export class Accounts {
     sender: Sender,
     options: { create: boolean },
   ): Promise<Trader | undefined> {
-    const rows = await this.sql.query<TraderRow>(Prisma.sql`
-      SELECT ci.id::text AS "identityId", ${TRADER_COLUMNS}
-      FROM channel_identities ci
-      JOIN users u ON u.id = ci."userId"
-      ${TRADER_JOINS}
-      WHERE ci.platform = ${address.platform}::"Platform" AND ci."platformWorkspaceId" = ${address.workspaceId}
-        AND ci."platformUserId" = ${sender.platformUserId}
-      ${TRADER_ORDER}`);
+    const rows = await this.sql.query<TraderRow>(traderOfIdentity(address, sender));
     const row = rows[0];
     if (row !== undefined) return this.rowToTrader(row);
     if (!options.create) return undefined;
@@ -119,15 +124,7 @@ export class Accounts {
       WITH ${ctes}
       SELECT EXISTS (SELECT 1 FROM audit) AS first, t.*
       FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (
-        SELECT ci.id::text AS "identityId", ${TRADER_COLUMNS}
-        FROM channel_identities ci
-        JOIN users u ON u.id = ci."userId"
-        ${TRADER_JOINS}
-        WHERE ci.platform = ${address.platform}::"Platform" AND ci."platformWorkspaceId" = ${address.workspaceId}
-          AND ci."platformUserId" = ${sender.platformUserId}
-        ${TRADER_ORDER}
-      ) AS t ON true`);
+      LEFT JOIN LATERAL (${traderOfIdentity(address, sender)}) AS t ON true`);
     const row = rows[0];
     if (row === undefined) throw new Error('the trader lookup returned no row');
     return { trader: row.userId === null ? undefined : this.rowToTrader(row), first: row.first };

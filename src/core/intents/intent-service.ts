@@ -410,21 +410,7 @@ export class IntentService {
    */
   private async requestApproval(intent: IntentRow, now: Date): Promise<IntentUpdate> {
     const stillOpen = { userId: intent.userId, expiresAt: { gt: now } };
-    if (hashOf(intent) !== intent.orderHash) {
-      const failed = await this.move(
-        intent,
-        'reject',
-        { statusReason: 'the order changed after it was shown' },
-        'system',
-        undefined,
-        undefined,
-        stillOpen,
-      );
-      return this.updated(
-        failed ?? intent,
-        'Refused: the order is not the one you confirmed. Nothing was sent.',
-      );
-    }
+    if (hashOf(intent) !== intent.orderHash) return this.rejectChangedOrder(intent, stillOpen);
     const waiting = await this.move(
       intent,
       'request_approval',
@@ -549,21 +535,7 @@ export class IntentService {
     const decision: IntentEvent = intent.status === 'awaiting_approval' ? 'approve' : 'confirm';
     const approver = decision === 'approve' ? actorUserId : undefined;
     const stillOpen = { userId: intent.userId, expiresAt: { gt: now } };
-    if (hashOf(intent) !== intent.orderHash) {
-      const failed = await this.move(
-        intent,
-        'reject',
-        { statusReason: 'the order changed after it was shown' },
-        'system',
-        undefined,
-        undefined,
-        stillOpen,
-      );
-      return this.updated(
-        failed ?? intent,
-        'Refused: the order is not the one you confirmed. Nothing was sent.',
-      );
-    }
+    if (hashOf(intent) !== intent.orderHash) return this.rejectChangedOrder(intent, stillOpen);
     const trader =
       loadedTrader?.userId === intent.userId
         ? loadedTrader
@@ -927,6 +899,26 @@ export class IntentService {
       });
     }
     return moved;
+  }
+
+  /** The stored order no longer matches the hash shown on the card: refuse it, send nothing. */
+  private async rejectChangedOrder(
+    intent: IntentRow,
+    stillOpen: Prisma.TradeIntentWhereInput,
+  ): Promise<IntentUpdate> {
+    const failed = await this.move(
+      intent,
+      'reject',
+      { statusReason: 'the order changed after it was shown' },
+      'system',
+      undefined,
+      undefined,
+      stillOpen,
+    );
+    return this.updated(
+      failed ?? intent,
+      'Refused: the order is not the one you confirmed. Nothing was sent.',
+    );
   }
 
   private async explainLostConfirmation(intentId: string, now: Date): Promise<IntentUpdate> {
