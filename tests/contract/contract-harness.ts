@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { InboundQueue } from '../../src/channels/inbound-queue.js';
 import { parseEnvironment } from '../../src/core/config/config.js';
-import { createLogger } from '../../src/core/logging/logger.js';
+import { createLogger, type Logger } from '../../src/core/logging/logger.js';
 import { SimulatedMarket } from '../../src/core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../../src/core/market-data/symbols/directory.js';
 import { type Arbion, createArbion } from '../../src/runtime/arbion.js';
@@ -13,6 +13,22 @@ import { createWebServer } from '../../web-linking/server.js';
 import { MARKET_OPEN } from '../support/arbion-harness.js';
 import { type Backend, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import type { ContractDriver, DriverFactory } from './driver.js';
+
+/**
+ * The logger of contract runs: silent, or everything on stderr with CONTRACT_LOG_LEVEL set.
+ * `secretValues` are scrubbed like the product scrubs its configured secrets.
+ */
+export function contractLogger(secretValues: readonly string[] = []): Logger {
+  const verbose = process.env.CONTRACT_LOG_LEVEL !== undefined;
+  return createLogger({
+    level: verbose ? 'debug' : 'silent',
+    format: 'json',
+    secretValues: [...secretValues],
+    destination: verbose
+      ? process.stderr
+      : new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+  });
+}
 
 export interface ContractHarness {
   readonly arbion: Arbion;
@@ -33,15 +49,7 @@ export async function createContractHarness(
   const test = await createTestDatabase(backend);
   const clock = { now: MARKET_OPEN };
   const market = new SimulatedMarket({ seed: 7, symbols: getSymbolDirectory(), clock: () => clock.now });
-  const logger = createLogger({
-    level: process.env.CONTRACT_LOG_LEVEL === undefined ? 'silent' : 'debug',
-    format: 'json',
-    secretValues: [],
-    destination:
-      process.env.CONTRACT_LOG_LEVEL === undefined
-        ? new Writable({ write: (_chunk, _encoding, callback) => callback() })
-        : process.stderr,
-  });
+  const logger = contractLogger();
   const arbion = createArbion({
     config: parsed.config,
     database: test.database,

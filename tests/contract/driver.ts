@@ -33,6 +33,14 @@ export interface DriverCapabilities {
   readonly multiplePeople?: boolean;
 }
 
+/** A chat platform with everything: signed HTTP inbound, redeliveries, rate limits, several people. */
+export const FULL_PLATFORM: DriverCapabilities = {
+  signedInbound: true,
+  httpInbound: true,
+  platformProtocol: true,
+  multiplePeople: true,
+};
+
 export interface ContractDriver {
   readonly platform: Platform;
   /** The same as the factory's. */

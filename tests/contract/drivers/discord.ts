@@ -5,19 +5,21 @@
  * forged and malformed deliveries go to the HTTP interactions endpoint. Cards and texts are read
  * from the fake's chat model, ephemerals included for the person who sees them.
  */
-import { Writable } from 'node:stream';
+
 import {
   createDiscordChannel,
   type DiscordChannel,
   INTERACTIONS_PATH,
 } from '../../../src/channels/discord/index.js';
-import { createLogger, type Logger } from '../../../src/core/logging/logger.js';
+import type { Logger } from '../../../src/core/logging/logger.js';
 import type { InboundMessage } from '../../../src/core/messages.js';
 import { buttonIds, type FakeMessage, messageText } from '../../fakes/discord/chat-model.js';
 import { FakeDiscord } from '../../fakes/discord/fake-discord.js';
 import { type FakeUser, PERMISSIONS } from '../../fakes/discord/payloads.js';
 import { generateInteractionKeys } from '../../fakes/discord/signing.js';
+import { contractLogger } from '../contract-harness.js';
 import type { ContractDriver, DriverFactory, Person, SeenCard } from '../driver.js';
+import { FULL_PLATFORM } from '../driver.js';
 
 export const DISCORD_TEST_TOKEN = 'MTAxNTk1.fake-discord.bot-token-for-tests';
 export const DISCORD_TEST_APPLICATION_ID = '1015950000000000001';
@@ -26,15 +28,7 @@ export const DISCORD_TEST_APPLICATION_ID = '1015950000000000001';
 const DELIVERY_WAIT_MS = 15_000;
 
 export function quietDiscordLogger(): Logger {
-  const verbose = process.env.CONTRACT_LOG_LEVEL !== undefined;
-  return createLogger({
-    level: verbose ? 'debug' : 'silent',
-    format: 'json',
-    secretValues: [DISCORD_TEST_TOKEN],
-    destination: verbose
-      ? process.stderr
-      : new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-  });
+  return contractLogger([DISCORD_TEST_TOKEN]);
 }
 
 /** What a Discord client displays for escaped markdown. */
@@ -104,7 +98,7 @@ function asCommand(text: string): { name: string; options: Record<string, string
 
 export const discordDriver: DriverFactory = {
   platform: 'discord',
-  capabilities: { signedInbound: true, httpInbound: true, platformProtocol: true, multiplePeople: true },
+  capabilities: FULL_PLATFORM,
   async create(context) {
     const fake = await FakeDiscord.start({
       token: DISCORD_TEST_TOKEN,

@@ -7,14 +7,14 @@
  * the core: the first person to speak becomes admin, later ones viewers until an admin says
  * `role <@id> trader`. Cards and texts are read from the fake's model (ephemerals included).
  */
-import { Writable } from 'node:stream';
+
 import type { InboundSink } from '../../../src/channels/channel.js';
 import {
   createSlackChannel,
   SLACK_EVENTS_PATH,
   type SlackChannel,
 } from '../../../src/channels/slack/slack-channel.js';
-import { createLogger } from '../../../src/core/logging/logger.js';
+import type { Logger } from '../../../src/core/logging/logger.js';
 import { blocksActionIds, blocksText } from '../../fakes/slack/block-kit.js';
 import type { FakeShown } from '../../fakes/slack/chat-model.js';
 import { FakeSlackServer } from '../../fakes/slack/fake-slack-server.js';
@@ -24,6 +24,7 @@ import {
   type SlackRequest,
   slashCommandRequest,
 } from '../../fakes/slack/signed-requests.js';
+import { contractLogger } from '../contract-harness.js';
 import type {
   ContractDriver,
   DriverCapabilities,
@@ -32,6 +33,7 @@ import type {
   Person,
   SeenCard,
 } from '../driver.js';
+import { FULL_PLATFORM } from '../driver.js';
 
 export const SLACK_TEST_BOT_TOKEN = 'xoxb-contract-0000000001-test-token-abcdef';
 export const SLACK_TEST_APP_TOKEN = 'xapp-1-A1-contract-test-token-abcdef';
@@ -46,16 +48,8 @@ export const SLACK_PEOPLE: Record<Person, { id: string; name: string }> = {
   carol: { id: 'UCAROL', name: 'carol' },
 };
 
-export function quietSlackLogger() {
-  const verbose = process.env.CONTRACT_LOG_LEVEL !== undefined;
-  return createLogger({
-    level: verbose ? 'debug' : 'silent',
-    format: 'json',
-    secretValues: [SLACK_TEST_BOT_TOKEN, SLACK_TEST_APP_TOKEN, SLACK_TEST_SIGNING_SECRET],
-    destination: verbose
-      ? process.stderr
-      : new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-  });
+export function quietSlackLogger(): Logger {
+  return contractLogger([SLACK_TEST_BOT_TOKEN, SLACK_TEST_APP_TOKEN, SLACK_TEST_SIGNING_SECRET]);
 }
 
 /** Our cards start with a header block; texts have no blocks. */
@@ -75,12 +69,7 @@ export function cardMessageId(shown: FakeShown): string {
   return header?.block_id?.startsWith('card:') ? header.block_id.slice('card:'.length) : shown.id;
 }
 
-const CAPABILITIES: DriverCapabilities = {
-  signedInbound: true,
-  httpInbound: true,
-  platformProtocol: true,
-  multiplePeople: true,
-};
+const CAPABILITIES: DriverCapabilities = FULL_PLATFORM;
 
 export class SlackContractDriver implements ContractDriver {
   readonly platform = 'slack' as const;

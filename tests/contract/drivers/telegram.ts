@@ -7,15 +7,16 @@
  * 'viewer' does nothing. In the group, people address the bot as `@arbion_test_bot <text>`.
  * Presses, texts and alerts are read from the fake's chat model, never from the adapter.
  */
-import { Writable } from 'node:stream';
+
 import {
   createTelegramChannel,
   TELEGRAM_WEBHOOK_PATH,
   type TelegramChannel,
 } from '../../../src/channels/telegram/index.js';
-import { createLogger } from '../../../src/core/logging/logger.js';
+import type { Logger } from '../../../src/core/logging/logger.js';
 import type { FakeChat, FakeMessage, FakeUser } from '../../fakes/telegram/chat-model.js';
 import { FakeTelegramServer, type UpdateJson } from '../../fakes/telegram/fake-telegram-server.js';
+import { contractLogger } from '../contract-harness.js';
 import type {
   ContractDriver,
   DriverCapabilities,
@@ -24,6 +25,7 @@ import type {
   Person,
   SeenCard,
 } from '../driver.js';
+import { FULL_PLATFORM } from '../driver.js';
 
 export const TELEGRAM_TEST_TOKEN = '7000001:AAHcontract-test-token_0123456789abcdef';
 export const TELEGRAM_TEST_SECRET = 'contract-webhook-secret_42';
@@ -45,24 +47,11 @@ export function isCard(message: FakeMessage): boolean {
   return first?.type === 'bold' && first.offset === 0 && /^(PAPER|LIVE) · /.test(message.text);
 }
 
-export function quietLogger() {
-  const verbose = process.env.CONTRACT_LOG_LEVEL !== undefined;
-  return createLogger({
-    level: verbose ? 'debug' : 'silent',
-    format: 'json',
-    secretValues: [TELEGRAM_TEST_TOKEN, TELEGRAM_TEST_SECRET],
-    destination: verbose
-      ? process.stderr
-      : new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-  });
+export function quietLogger(): Logger {
+  return contractLogger([TELEGRAM_TEST_TOKEN, TELEGRAM_TEST_SECRET]);
 }
 
-export const TELEGRAM_CAPABILITIES: DriverCapabilities = {
-  signedInbound: true,
-  httpInbound: true,
-  platformProtocol: true,
-  multiplePeople: true,
-};
+export const TELEGRAM_CAPABILITIES: DriverCapabilities = FULL_PLATFORM;
 
 export class TelegramContractDriver implements ContractDriver {
   readonly platform = 'telegram' as const;
