@@ -211,6 +211,33 @@ describe('readiness', () => {
     expect(items.paper?.configured).toBe(true);
     expect(items.openai?.note).toContain('only plain commands');
   });
+
+  it('names the webhook paths the channels really serve, and warns about Discord without trader roles', () => {
+    const items = Object.fromEntries(
+      readiness(
+        configOf({
+          PUBLIC_URL: 'https://arbion.example',
+          TELEGRAM_BOT_TOKEN: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678',
+          TELEGRAM_WEBHOOK_SECRET: 'webhook-secret-token-0123',
+          SLACK_BOT_TOKEN: 'xoxb-1',
+          SLACK_SIGNING_SECRET: 'abc',
+          DISCORD_BOT_TOKEN: 'discord-token',
+          DISCORD_APPLICATION_ID: '123456789012345678',
+        }),
+      ).map((item) => [item.name, item]),
+    );
+    expect(items.telegram?.note).toBe('webhook at https://arbion.example/webhooks/telegram');
+    expect(items.slack?.note).toContain('https://arbion.example/slack/events');
+    expect(items.discord?.note).toMatch(/^gateway; DISCORD_TRADER_ROLE_IDS unset/);
+    const withRoles = readiness(
+      configOf({
+        DISCORD_BOT_TOKEN: 'discord-token',
+        DISCORD_APPLICATION_ID: '123456789012345678',
+        DISCORD_TRADER_ROLE_IDS: '111111111111111111, 222222222222222222',
+      }),
+    ).find((item) => item.name === 'discord');
+    expect(withRoles?.note).toBe('gateway');
+  });
 });
 
 describe('loadConfig', () => {

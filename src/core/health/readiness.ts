@@ -42,13 +42,14 @@ export function readiness(config: Config): Readiness[] {
   const publicUrl = config.web.publicUrl;
   const slack = config.channels.slack;
   const telegram = config.channels.telegram;
+  const discord = config.channels.discord;
 
   return [
     entry(
       'telegram',
       'channel',
       unset('TELEGRAM_BOT_TOKEN'),
-      publicUrl && telegram ? `webhook at ${publicUrl}/telegram/webhook` : 'long polling',
+      publicUrl && telegram?.webhookSecret ? `webhook at ${publicUrl}/webhooks/telegram` : 'long polling',
     ),
     entry(
       'slack',
@@ -56,9 +57,23 @@ export function readiness(config: Config): Readiness[] {
       slack?.socketMode
         ? unset('SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN')
         : unset('SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'),
-      slack?.socketMode ? 'Socket Mode' : 'HTTP events on this server',
+      slack?.socketMode
+        ? 'Socket Mode'
+        : `HTTP events, interactivity and slash commands at ${publicUrl ?? 'this server'}/slack/events`,
     ),
-    entry('discord', 'channel', unset('DISCORD_BOT_TOKEN', 'DISCORD_APPLICATION_ID'), 'gateway'),
+    entry(
+      'discord',
+      'channel',
+      unset('DISCORD_BOT_TOKEN', 'DISCORD_APPLICATION_ID'),
+      [
+        discord?.publicKey ? 'gateway + HTTP interactions at /discord/interactions' : 'gateway',
+        discord && discord.traderRoleIds.length === 0
+          ? 'DISCORD_TRADER_ROLE_IDS unset: in servers only admins (Manage Server) can trade'
+          : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    ),
     entry('paper', 'broker', [], 'always available; the default for every user'),
     entry(
       'schwab',
