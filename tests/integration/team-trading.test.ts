@@ -306,6 +306,20 @@ describe.each(backends)('team trading on %s PostgreSQL', (backend: Backend) => {
       ).toBe(0);
     });
 
+    it('keeps a workspace admin an admin after linking their account to another chat app', async () => {
+      const team: ChannelAddress = { platform: 'slack', workspaceId: `T-keep-${backend}`, chatId: 'C7' };
+      const dm: ChannelAddress = { ...team, chatId: 'D7' };
+      await say(team, 'UFIRST', 'roles');
+      await say(team, 'USECOND', 'hello');
+      expect(textOf(await say(team, 'USECOND', 'buy 1 AAPL'))).toMatch(/not trade/);
+      const asked = textOf(await say(telegram, 'tg-77', 'link chat', { chatType: 'direct' }));
+      const code = /join ([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(asked)?.[1];
+      expect(textOf(await say(dm, 'UFIRST', `join ${code}`, { chatType: 'direct' }))).toMatch(/^Linked/);
+      // Still the admin: can grant roles and trade.
+      expect(textOf(await say(team, 'UFIRST', 'role <@USECOND> trader'))).toMatch(/is now a trader/);
+      expect(cardOf(await say(team, 'UFIRST', 'buy 1 AAPL'))).toBeDefined();
+    });
+
     it('refuses expired codes and never shows a code in a group', async () => {
       const asked = textOf(await say(telegram, 'tg-43', 'link chat', { chatType: 'direct' }));
       const code = /join ([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(asked)?.[1];

@@ -97,6 +97,17 @@ export class IdentityLinks {
         create: { ...key, userId: token.userId, displayName: sender.displayName },
         update: { userId: token.userId },
       });
+      // The person keeps their role in this account's workspace (an admin stays an admin).
+      if (existing !== null && address.workspaceId !== '') {
+        await tx.$executeRaw`
+          INSERT INTO workspace_members ("workspaceId", "userId", role, "createdAt", "updatedAt")
+          SELECT m."workspaceId", ${token.userId}::uuid, m.role, now(), now()
+          FROM workspace_members m
+          JOIN workspaces w ON w.id = m."workspaceId"
+          WHERE m."userId" = ${existing.userId}::uuid AND w.platform = ${address.platform}::"Platform"
+            AND w."externalId" = ${address.workspaceId}
+          ON CONFLICT ("workspaceId", "userId") DO UPDATE SET role = EXCLUDED.role, "updatedAt" = now()`;
+      }
       await tx.auditEvent.create({
         data: {
           type: 'identity.linked',
