@@ -320,6 +320,36 @@ describe.each(backends)('team trading on %s PostgreSQL', (backend: Backend) => {
       expect(cardOf(await say(team, 'UFIRST', 'buy 1 AAPL'))).toBeDefined();
     });
 
+    it('stops an account that keeps guessing codes, for the lifetime of a code', async () => {
+      const guesser: ChannelAddress = { platform: 'slack', workspaceId: 'T-guess', chatId: 'D9' };
+      for (let attempt = 0; attempt < 5; attempt++) {
+        expect(
+          textOf(await say(guesser, 'UGUESS', `join AAAA-AAA${attempt + 2}`, { chatType: 'direct' })),
+        ).toMatch(/not valid/);
+      }
+      const asked = textOf(await say(telegram, 'tg-90', 'link chat', { chatType: 'direct' }));
+      const code = /join ([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(asked)?.[1];
+      // Even the right code is refused now, and nothing is linked.
+      expect(textOf(await say(guesser, 'UGUESS', `join ${code}`, { chatType: 'direct' }))).toMatch(
+        /Too many wrong codes/,
+      );
+      const tg = await prisma().channelIdentity.findFirstOrThrow({ where: { platformUserId: 'tg-90' } });
+      expect(
+        await prisma().channelIdentity.count({ where: { platformUserId: 'UGUESS', userId: tg.userId } }),
+      ).toBe(0);
+      // Another account is not affected.
+      expect(textOf(await say(guesser, 'UOTHER', `join ${code}`, { chatType: 'direct' }))).toMatch(/^Linked/);
+      const saved = h.clock.now;
+      h.clock.now = new Date(saved.getTime() + 11 * 60_000);
+      try {
+        expect(textOf(await say(guesser, 'UGUESS', 'join AAAA-BBBB', { chatType: 'direct' }))).toMatch(
+          /not valid/,
+        );
+      } finally {
+        h.clock.now = saved;
+      }
+    });
+
     it('refuses expired codes and never shows a code in a group', async () => {
       const asked = textOf(await say(telegram, 'tg-43', 'link chat', { chatType: 'direct' }));
       const code = /join ([A-Z2-9]{4}-[A-Z2-9]{4})/.exec(asked)?.[1];

@@ -19,7 +19,12 @@ const CODE_PATTERN = /^[A-Z2-9]{4}-?[A-Z2-9]{4}$/;
 export type RedeemOutcome =
   | { readonly kind: 'linked'; readonly userId: string; readonly previousUserId: string | undefined }
   | { readonly kind: 'already-linked' }
-  | { readonly kind: 'invalid' };
+  | { readonly kind: 'invalid' }
+  /** Too many wrong codes from this account lately: it must wait before trying again. */
+  | { readonly kind: 'throttled' };
+
+/** Wrong codes one platform account may try per LINK_CODE_TTL_MS before it has to wait. */
+export const MAX_FAILED_REDEMPTIONS = 5;
 
 function hashCode(code: string): string {
   const normalized = code.toUpperCase().replace('-', '');
@@ -72,13 +77,52 @@ export class IdentityLinks {
    * this platform account).
    */
   async redeem(code: string, address: ChannelAddress, sender: Sender): Promise<RedeemOutcome> {
-    if (!isLinkCode(code)) return { kind: 'invalid' };
     const now = this.clock();
     const key = {
       platform: address.platform,
       platformWorkspaceId: address.workspaceId,
       platformUserId: sender.platformUserId,
     };
+    // Guessing codes: each platform account gets a few wrong tries per code lifetime.
+    const failures = await this.prisma.auditEvent.count({
+      where: {
+        type: 'identity.link_failed',
+        at: { gt: new Date(now.getTime() - LINK_CODE_TTL_MS) },
+        AND: [
+          { data: { path: ['platform'], equals: key.platform } },
+          { data: { path: ['workspaceId'], equals: key.platformWorkspaceId } },
+          { data: { path: ['platformUserId'], equals: key.platformUserId } },
+        ],
+      },
+    });
+    if (failures >= MAX_FAILED_REDEMPTIONS) return { kind: 'throttled' };
+    const outcome = isLinkCode(code)
+      ? await this.attach(code, key, address, sender, now)
+      : ({ kind: 'invalid' } as const);
+    if (outcome.kind === 'invalid') {
+      await this.prisma.auditEvent.create({
+        data: {
+          type: 'identity.link_failed',
+          actorKind: 'user',
+          at: now,
+          data: {
+            platform: key.platform,
+            workspaceId: key.platformWorkspaceId,
+            platformUserId: key.platformUserId,
+          },
+        },
+      });
+    }
+    return outcome;
+  }
+
+  private attach(
+    code: string,
+    key: { platform: ChannelAddress['platform']; platformWorkspaceId: string; platformUserId: string },
+    address: ChannelAddress,
+    sender: Sender,
+    now: Date,
+  ): Promise<RedeemOutcome> {
     return this.prisma.$transaction(async (tx) => {
       const token = await tx.linkToken.findUnique({ where: { tokenHash: hashCode(code) } });
       if (token === null || token.purpose !== 'identity_link') return { kind: 'invalid' } as const;

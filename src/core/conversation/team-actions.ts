@@ -71,6 +71,8 @@ export class TeamActions {
         return 'This chat app is already linked to that account. Nothing changed.';
       case 'invalid':
         return 'That code is not valid: it may be mistyped, used already or expired (codes last 10 minutes). Ask for a new one with "link chat".';
+      case 'throttled':
+        return 'Too many wrong codes from this account: wait 10 minutes, then try again with a fresh code from "link chat". Nothing was changed.';
     }
   }
 
