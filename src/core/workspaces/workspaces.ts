@@ -49,6 +49,24 @@ export class Workspaces {
    */
   async membership(address: ChannelAddress, userId: string, sender: Sender): Promise<Membership | undefined> {
     if (address.workspaceId === '') return undefined;
+    // Almost every message comes from a known member: read first, write only on first contact
+    // (an upsert would rewrite and lock the workspace row on every message).
+    const known = await this.prisma.$queryRaw<MembershipRow[]>`
+      SELECT w.id::text AS "workspaceId", m.role, w."approvalThreshold"::text AS "approvalThreshold"
+      FROM workspaces w
+      JOIN workspace_members m ON m."workspaceId" = w.id AND m."userId" = ${userId}::uuid
+      WHERE w.platform = ${address.platform}::"Platform" AND w."externalId" = ${address.workspaceId}`;
+    const row = known[0] ?? (await this.join(address, userId));
+    return {
+      workspaceId: row.workspaceId,
+      role: sender.platformRole ?? row.role,
+      roleSource: sender.platformRole === undefined ? 'stored' : 'platform',
+      approvalThreshold: row.approvalThreshold === null ? undefined : new Decimal(row.approvalThreshold),
+    };
+  }
+
+  /** First contact: the workspace and the membership, created in one statement. */
+  private async join(address: ChannelAddress, userId: string): Promise<MembershipRow> {
     // The first member of a workspace is its admin; everyone after starts as a viewer. The CTEs
     // see the table as it was before this statement, so the count is of earlier members.
     const rows = await this.prisma.$queryRaw<MembershipRow[]>`
@@ -71,12 +89,7 @@ export class Workspaces {
       FROM ws, member`;
     const row = rows[0];
     if (row === undefined) throw new Error('workspace membership was not recorded');
-    return {
-      workspaceId: row.workspaceId,
-      role: sender.platformRole ?? row.role,
-      roleSource: sender.platformRole === undefined ? 'stored' : 'platform',
-      approvalThreshold: row.approvalThreshold === null ? undefined : new Decimal(row.approvalThreshold),
-    };
+    return row;
   }
 
   /**
