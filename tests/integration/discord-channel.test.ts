@@ -73,6 +73,7 @@ describe('Discord channel against the fake Discord', () => {
       sink,
       logger,
       symbols: h.arbion.symbols,
+      clock: () => fake.now(),
     });
     h.arbion.channels.register('discord', adapter);
     web = Fastify();
@@ -211,6 +212,41 @@ describe('Discord channel against the fake Discord', () => {
       address: { workspaceId: guild.id, chatId: channelId, replyHandle: id },
       sender: { platformUserId: alice.id, platformRole: 'trader' },
     });
+  });
+
+  it('after the 15-minute token lifetime: every intent still expires, each card edit is refused, nothing crashes', async () => {
+    const trade = (text: string) =>
+      dispatch(fake.commandInteraction({ user: alice, guildId: guild.id, channelId }, 'trade', { text }));
+    await trade('buy 1 AAPL');
+    await trade('buy 1 MSFT');
+    const open = await h.test.database.prisma.tradeIntent.findMany({
+      where: { platform: 'discord', status: 'proposed', workspaceExternalId: guild.id },
+    });
+    expect(open.length).toBeGreaterThanOrEqual(2);
+    const callsBefore = fake.calls.length;
+    fake.advance(16 * 60_000);
+    const saved = h.clock.now;
+    h.clock.now = new Date(saved.getTime() + 16 * 60_000);
+    try {
+      // Neither card can be edited any more; the pass still expires every intent and returns.
+      await h.arbion.runBackgroundPass();
+      await adapter.idle();
+    } finally {
+      h.clock.now = saved;
+    }
+    for (const intent of open) {
+      const now = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+      expect(now.status).toBe('expired');
+    }
+    const attempts = fake.calls
+      .slice(callsBefore)
+      .filter(
+        (call) =>
+          call.method === 'PATCH' && open.some((intent) => call.path.includes(intent.cardMessageId ?? '-')),
+      );
+    // One attempt per card, each refused by Discord: no expired token was used successfully.
+    expect(attempts).toHaveLength(open.length);
+    for (const attempt of attempts) expect(attempt.status).toBeGreaterThanOrEqual(400);
   });
 
   it('maps guild roles: Administrator -> admin, no trader role -> viewer', async () => {

@@ -50,6 +50,8 @@ export interface DiscordChannelOptions {
   readonly logger: Logger;
   /** Ticker lookup for /quote autocomplete; without it autocomplete offers nothing. */
   readonly symbols?: SymbolResolver;
+  /** Milliseconds since the epoch; interaction tokens expire by it (tests move it). */
+  readonly clock?: () => number;
 }
 
 /** Status and code of a Discord error, without the URL (it can carry an interaction token). */
@@ -68,7 +70,7 @@ export class DiscordChannel implements ChannelAdapter {
   readonly platform = 'discord' as const;
   readonly description: string;
   private readonly client: Client;
-  private readonly contexts = new ReplyContexts();
+  private readonly contexts: ReplyContexts;
   private readonly publicKey: KeyObject | undefined;
   private readonly logger: Logger;
   /** Work not awaited by anyone else: interaction answers, deliveries, outbound calls. */
@@ -78,6 +80,7 @@ export class DiscordChannel implements ChannelAdapter {
 
   constructor(private readonly options: DiscordChannelOptions) {
     this.logger = options.logger;
+    this.contexts = new ReplyContexts(options.clock);
     this.publicKey = options.publicKey === undefined ? undefined : parsePublicKey(options.publicKey);
     this.description = `discord (gateway${this.publicKey ? ' + HTTP interactions endpoint' : ''})`;
     this.client = new Client({
@@ -332,7 +335,7 @@ export class DiscordChannel implements ChannelAdapter {
         // A redelivery we could not acknowledge has no placeholder of ours to fill.
         originalPending: reply.deferredReply && acknowledged,
         followUps: new Set(),
-        expiresAt: Date.now() + TOKEN_LIFETIME_MS,
+        expiresAt: (this.options.clock ?? Date.now)() + TOKEN_LIFETIME_MS,
       };
       this.contexts.add(handle, context);
       // A press's token may edit the pressed card: the freshest token keeps expiry edits possible.
