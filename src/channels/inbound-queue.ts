@@ -17,7 +17,10 @@ export interface InboundQueueOptions {
 
 interface ChatLane {
   readonly pending: { message: InboundMessage; done: () => void }[];
+  /** A message of this chat is being handled. */
   running: boolean;
+  /** The lane is in `ready`, waiting for a slot. */
+  scheduled: boolean;
 }
 
 export class InboundQueue implements InboundSink {
@@ -25,6 +28,8 @@ export class InboundQueue implements InboundSink {
   /** Chats with work waiting for a free slot, oldest first. */
   private readonly ready: string[] = [];
   private running = 0;
+  /** Delivered and not yet handled. */
+  private outstanding = 0;
   private readonly concurrency: number;
   private idleWaiters: (() => void)[] = [];
 
@@ -38,20 +43,19 @@ export class InboundQueue implements InboundSink {
     return new Promise<void>((done) => {
       let lane = this.lanes.get(key);
       if (lane === undefined) {
-        lane = { pending: [], running: false };
+        lane = { pending: [], running: false, scheduled: false };
         this.lanes.set(key, lane);
       }
       lane.pending.push({ message, done });
-      if (!lane.running && !this.ready.includes(key)) this.ready.push(key);
+      this.outstanding++;
+      this.schedule(key, lane);
       this.pump();
     });
   }
 
   /** Messages queued or being handled. */
   get size(): number {
-    let size = 0;
-    for (const lane of this.lanes.values()) size += lane.pending.length + (lane.running ? 1 : 0);
-    return size;
+    return this.outstanding;
   }
 
   /** Resolves once every message delivered so far has been handled (shutdown, tests). */
@@ -60,19 +64,27 @@ export class InboundQueue implements InboundSink {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private schedule(key: string, lane: ChatLane): void {
+    if (lane.running || lane.scheduled || lane.pending.length === 0) return;
+    lane.scheduled = true;
+    this.ready.push(key);
+  }
+
   private pump(): void {
     while (this.running < this.concurrency && this.ready.length > 0) {
       const key = this.ready.shift() as string;
       const lane = this.lanes.get(key);
       const next = lane?.pending.shift();
       if (lane === undefined || next === undefined) continue;
+      lane.scheduled = false;
       lane.running = true;
       this.running++;
       void this.run(next.message).then(() => {
         next.done();
         lane.running = false;
         this.running--;
-        if (lane.pending.length > 0) this.ready.push(key);
+        this.outstanding--;
+        if (lane.pending.length > 0) this.schedule(key, lane);
         else this.lanes.delete(key);
         this.pump();
         if (this.size === 0) {

@@ -148,7 +148,7 @@ export function createArbion(options: ArbionOptions): Arbion {
     prisma,
     sql: database.sql,
     accounts,
-    workspaces: new Workspaces(prisma),
+    workspaces: new Workspaces(prisma, database.sql),
     identityLinks: new IdentityLinks(prisma, options.clock),
     intents,
     market,

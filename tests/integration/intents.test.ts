@@ -44,6 +44,13 @@ describe.each(backends)('trade intents on %s PostgreSQL', (backend: Backend) => 
     const intent = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
     expect(intent.status).toBe('proposed');
     expect(intent.clientOrderId).toMatch(/^A[0-9A-F]{19}$/);
+    // Stored as JSON (an array of results), not as a JSON string.
+    expect(Array.isArray(intent.riskChecks)).toBe(true);
+    expect(intent.riskChecks).toContainEqual(expect.objectContaining({ passed: true }));
+    const proposed = await h.test.database.prisma.auditEvent.findFirstOrThrow({
+      where: { intentId, type: 'intent.proposed' },
+    });
+    expect(proposed.userId).toBe(userId);
     expect(await orderCount(intentId)).toBe(0);
     expect(await paperOrderCount(userId)).toBe(0);
   });

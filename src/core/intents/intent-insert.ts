@@ -11,12 +11,8 @@ type IntentRow = Prisma.TradeIntentGetPayload<object>;
 /** Columns with a database default that the insert leaves to it. */
 const DATABASE_DEFAULTS = new Set(['createdAt']);
 
-function parameter(value: unknown): unknown {
-  // Json columns take their text; everything else binds as is (sql.ts renders Dates and decimals).
-  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !('toFixed' in value))
-    return JSON.stringify(value);
-  return value;
-}
+/** The Json columns of trade_intents: bound as their JSON text (sql.ts renders Dates and decimals). */
+const JSON_COLUMNS = new Set(['riskChecks']);
 
 export function insertIntentWithAudit(
   intent: IntentRow,
@@ -24,7 +20,9 @@ export function insertIntentWithAudit(
 ): Prisma.Sql {
   const entries = Object.entries(intent).filter(([column]) => !DATABASE_DEFAULTS.has(column));
   const columns = Prisma.join(entries.map(([column]) => Prisma.raw(`"${column}"`)));
-  const values = Prisma.join(entries.map(([, value]) => parameter(value)));
+  const values = Prisma.join(
+    entries.map(([column, value]) => (JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)),
+  );
   return Prisma.sql`
     WITH intent AS (
       INSERT INTO trade_intents (${columns}) VALUES (${values})

@@ -9,8 +9,9 @@
  * viewers until an admin grants more. A role the platform itself vouches for (Discord guild roles,
  * mapped by configuration) takes precedence over the stored one.
  */
-import type { PrismaClient } from '../db/database.js';
+import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { Platform, WorkspaceRole } from '../db/generated/enums.js';
+import { prismaExecutor } from '../db/sql.js';
 import { Decimal } from '../domain/values.js';
 import type { ChannelAddress, Sender } from '../messages.js';
 
@@ -41,7 +42,15 @@ export const ROLE_RIGHTS = {
 } as const satisfies Record<WorkspaceRole, { trade: boolean; manage: boolean }>;
 
 export class Workspaces {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly sql: SqlExecutor;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** Plain SQL for the membership read on every workspace message; Prisma's raw queries otherwise. */
+    sql?: SqlExecutor,
+  ) {
+    this.sql = sql ?? prismaExecutor(prisma);
+  }
 
   /**
    * The sender's membership in the workspace the message came from, creating the workspace and the
@@ -51,11 +60,11 @@ export class Workspaces {
     if (address.workspaceId === '') return undefined;
     // Almost every message comes from a known member: read first, write only on first contact
     // (an upsert would rewrite and lock the workspace row on every message).
-    const known = await this.prisma.$queryRaw<MembershipRow[]>`
+    const known = await this.sql.query<MembershipRow>(Prisma.sql`
       SELECT w.id::text AS "workspaceId", m.role, w."approvalThreshold"::text AS "approvalThreshold"
       FROM workspaces w
       JOIN workspace_members m ON m."workspaceId" = w.id AND m."userId" = ${userId}::uuid
-      WHERE w.platform = ${address.platform}::"Platform" AND w."externalId" = ${address.workspaceId}`;
+      WHERE w.platform = ${address.platform}::"Platform" AND w."externalId" = ${address.workspaceId}`);
     const row = known[0] ?? (await this.join(address, userId));
     return {
       workspaceId: row.workspaceId,
@@ -69,7 +78,7 @@ export class Workspaces {
   private async join(address: ChannelAddress, userId: string): Promise<MembershipRow> {
     // The first member of a workspace is its admin; everyone after starts as a viewer. The CTEs
     // see the table as it was before this statement, so the count is of earlier members.
-    const rows = await this.prisma.$queryRaw<MembershipRow[]>`
+    const rows = await this.sql.query<MembershipRow>(Prisma.sql`
       WITH ws AS (
         INSERT INTO workspaces (id, platform, "externalId", "createdAt", "updatedAt")
         VALUES (gen_random_uuid(), ${address.platform}::"Platform", ${address.workspaceId}, now(), now())
@@ -86,7 +95,7 @@ export class Workspaces {
         RETURNING role
       )
       SELECT ws.id::text AS "workspaceId", member.role, ws."approvalThreshold"::text AS "approvalThreshold"
-      FROM ws, member`;
+      FROM ws, member`);
     const row = rows[0];
     if (row === undefined) throw new Error('workspace membership was not recorded');
     return row;
