@@ -3,7 +3,6 @@
  * built binary says which channels it started, trades over Telegram long polling end to end, and
  * stops cleanly. A channel whose platform refuses its token is reported; the others keep running.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { FakeDiscord } from '../fakes/discord/fake-discord.js';
 import { FakeSlackServer } from '../fakes/slack/fake-slack-server.js';
 import type { FakeUser } from '../fakes/telegram/chat-model.js';
 import { FakeTelegramServer } from '../fakes/telegram/fake-telegram-server.js';
-import { arbionBinary } from '../support/cli.js';
+import { startArbion } from '../support/cli.js';
 
 const TELEGRAM_TOKEN = '7000009:AAHe2e-token_0123456789abcdefghijklm';
 const SLACK_TOKEN = 'xoxb-e2e-0000000009-token-abcdef';
@@ -20,46 +19,13 @@ const DISCORD_TOKEN = 'e2e.discord.token-abcdefghijklmnopqrstuvwxyz';
 const DISCORD_APP = '123456789012345678';
 const TRADER: FakeUser = { id: 4242, is_bot: false, first_name: 'Dana', username: 'dana_trades' };
 
-interface Running {
-  readonly output: () => string;
-  waitFor(pattern: RegExp): Promise<void>;
-  stop(): Promise<number | null>;
-}
-
-function startArbion(cwd: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [arbionBinary, 'start'], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      ARBION_CONSOLE: 'off',
-      PORT: '0',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+/** `arbion start` without the console, logging JSON (the log is what these tests read). */
+function startQuietArbion(cwd: string, env: Record<string, string>) {
+  const arbion = startArbion(cwd, { ARBION_CONSOLE: 'off', PORT: '0', LOG_FORMAT: 'json', ...env });
   return {
-    output: () => output,
-    async waitFor(pattern) {
-      const deadline = Date.now() + 45_000;
-      while (!pattern.test(output)) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`never saw ${pattern}\noutput:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
+    output: () => arbion.stdout() + arbion.stderr(),
+    waitFor: (pattern: RegExp) => arbion.waitFor(pattern, 'both'),
+    stop: () => arbion.stop(),
   };
 }
 
@@ -85,7 +51,7 @@ describe('arbion start with chat channels', () => {
   });
 
   it('starts every configured channel, says which, and trades over Telegram', async () => {
-    const arbion = startArbion(cwd, {
+    const arbion = startQuietArbion(cwd, {
       TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
       TELEGRAM_API_ROOT: telegram.apiRoot,
       SLACK_BOT_TOKEN: SLACK_TOKEN,
@@ -129,7 +95,7 @@ describe('arbion start with chat channels', () => {
   });
 
   it('reports a channel whose token the platform refuses, and runs the others', async () => {
-    const arbion = startArbion(cwd, {
+    const arbion = startQuietArbion(cwd, {
       TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
       TELEGRAM_API_ROOT: telegram.apiRoot,
       DISCORD_BOT_TOKEN: 'a.revoked.token-0000000000000000000000000000',

@@ -42,3 +42,48 @@ export function runArbion(
     child.stdin.end(options.stdin ?? '');
   });
 }
+
+/** A running `arbion start`: its output so far, a way to wait for a line, and a clean stop. */
+export interface RunningArbion {
+  readonly stdin: NodeJS.WritableStream;
+  stdout(): string;
+  stderr(): string;
+  /** Waits (up to 45 s) until `pattern` appears on stdout (or on either stream with `both`). */
+  waitFor(pattern: RegExp, where?: 'stdout' | 'both'): Promise<void>;
+  /** Resolves with the exit code once the process ends. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `arbion start` in `cwd` with a clean environment plus `env`. */
+export function startArbion(cwd: string, env: Record<string, string>): RunningArbion {
+  const child = spawn(process.execPath, [arbionBinary, 'start'], { cwd, env: cleanEnv(env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return {
+    stdin: child.stdin,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async waitFor(pattern, where = 'stdout') {
+      const deadline = Date.now() + 45_000;
+      while (!pattern.test(where === 'both' ? stdout + stderr : stdout)) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`never saw ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

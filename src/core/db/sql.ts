@@ -33,13 +33,13 @@ const utcTypes = {
   },
 };
 
-/** Parameters as PostgreSQL text: Dates in UTC (no local offset), JSON for objects. */
+/** Parameters as PostgreSQL text: Dates in UTC (no local offset), decimals exactly, objects as JSON. */
 function toParameter(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (value === null || value === undefined) return null;
-  if (typeof value === 'object' && !Array.isArray(value) && !('toFixed' in value))
-    return JSON.stringify(value);
-  if (typeof value === 'object' && 'toFixed' in value) return String(value);
+  // Arrays stay arrays (pg binds them as PostgreSQL arrays).
+  if (typeof value === 'object' && !Array.isArray(value))
+    return 'toFixed' in value ? String(value) : JSON.stringify(value);
   return value;
 }
 
