@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../listen.js';
 
 export interface FakeCoin {
   readonly usd: number;
@@ -66,10 +67,7 @@ export class FakeCoinGecko {
       fake?.handle(request.method ?? 'GET', request.url ?? '/', request.headers, response);
     });
     fake = new FakeCoinGecko(server, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenOnLoopback(server);
     return fake;
   }
 

@@ -11,8 +11,8 @@
  * call. A chat model keeps each message's current state and who can see it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { listenOnLoopback } from '../listen.js';
 import { ChatModel, EPHEMERAL, type FakeMessage, LOADING } from './chat-model.js';
 import { FakeGateway } from './gateway.js';
 import {
@@ -163,11 +163,7 @@ export class FakeDiscord {
 
   static async start(options: FakeDiscordOptions): Promise<FakeDiscord> {
     const fake = new FakeDiscord(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    fake.port = (fake.server.address() as AddressInfo).port;
+    fake.port = await listenOnLoopback(fake.server);
     return fake;
   }
 

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../listen.js';
 import { findStrictSchemaProblems } from './strict-schema.js';
 
 export interface FakeUsage {
@@ -118,11 +118,7 @@ export class FakeOpenAIServer {
 
   static async start(options: FakeOpenAIOptions): Promise<FakeOpenAIServer> {
     const fake = new FakeOpenAIServer(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    fake.port = (fake.server.address() as AddressInfo).port;
+    fake.port = await listenOnLoopback(fake.server);
     return fake;
   }
 

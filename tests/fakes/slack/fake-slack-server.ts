@@ -12,9 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { listenOnLoopback } from '../listen.js';
 import { type FakeBlock, validateBlocks } from './block-kit.js';
 import { SlackChatModel } from './chat-model.js';
 
@@ -125,11 +125,7 @@ export class FakeSlackServer {
 
   static async start(options: FakeSlackOptions): Promise<FakeSlackServer> {
     const fake = new FakeSlackServer(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    fake.port = (fake.server.address() as AddressInfo).port;
+    fake.port = await listenOnLoopback(fake.server);
     return fake;
   }
 

@@ -11,8 +11,8 @@
  * next call with 429 + retry_after. It keeps a chat model (see chat-model.ts) and records every call.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { listenOnLoopback } from '../listen.js';
 import {
   type FakeButton,
   type FakeChat,
@@ -233,11 +233,7 @@ export class FakeTelegramServer {
 
   static async start(options: FakeTelegramOptions): Promise<FakeTelegramServer> {
     const fake = new FakeTelegramServer(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    fake.port = (fake.server.address() as AddressInfo).port;
+    fake.port = await listenOnLoopback(fake.server);
     return fake;
   }
 
