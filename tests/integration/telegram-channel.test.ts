@@ -2,10 +2,12 @@
  * The Telegram adapter with the real grammy against the fake Bot API, on a whole Arbion with a test
  * database: long polling and webhook, escaping, splitting, flood control, button answers.
  */
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textForCore } from '../../src/channels/telegram/inbound.js';
 import { createTelegramChannel, type TelegramChannel } from '../../src/channels/telegram/index.js';
 import { splitText } from '../../src/channels/telegram/render.js';
+import type { InboundMessage } from '../../src/core/messages.js';
 import type { ContractHarness } from '../contract/contract-harness.js';
 import { createContractHarness } from '../contract/contract-harness.js';
 import type { DriverFactory } from '../contract/driver.js';
@@ -500,3 +502,70 @@ async function proposeInGroup(
     );
   return card;
 }
+
+describe('telegram channel, request path and outbound order', () => {
+  let fake: FakeTelegramServer;
+  let adapter: TelegramChannel;
+  let web: FastifyInstance;
+  let url: string;
+  const held: InboundMessage[] = [];
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+
+  beforeAll(async () => {
+    fake = await FakeTelegramServer.start({ token: TELEGRAM_TEST_TOKEN });
+    adapter = createTelegramChannel({
+      token: TELEGRAM_TEST_TOKEN,
+      apiRoot: fake.apiRoot,
+      webhook: { publicUrl: 'https://arbion.example', secretToken: TELEGRAM_TEST_SECRET },
+      // A core that takes as long as the test wants.
+      sink: {
+        deliver: async (message) => {
+          held.push(message);
+          await released;
+        },
+      },
+      logger: quietLogger(),
+      botInfo: fake.botInfo,
+    });
+    web = Fastify();
+    await adapter.mount(web);
+    url = `${await web.listen({ host: '127.0.0.1', port: 0 })}/webhooks/telegram`;
+    await adapter.start();
+  });
+  afterAll(async () => {
+    release();
+    await adapter?.stop();
+    await web?.close();
+    await fake?.close();
+  });
+
+  it('answers the webhook 200 while the core is still working on the update', async () => {
+    const update = fake.textUpdate({ from: ALICE, chat: ALICE_CHAT, text: 'buy 1 AAPL' });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-telegram-bot-api-secret-token': TELEGRAM_TEST_SECRET,
+      },
+      body: JSON.stringify(update),
+    });
+    expect(response.status).toBe(200);
+    // The core has the message and has not finished with it.
+    expect(held.map((message) => message.deliveryId)).toEqual([String(update.update_id)]);
+  });
+
+  it('keeps one chat’s messages in order even when the first one is rate-limited', async () => {
+    const address = { platform: 'telegram' as const, workspaceId: '', chatId: String(ALICE_CHAT.id) };
+    fake.rateLimitNext({ retryAfter: 1, method: 'sendMessage' });
+    await Promise.all([
+      adapter.send(address, { kind: 'text', text: 'first' }),
+      adapter.send(address, { kind: 'text', text: 'second' }),
+    ]);
+    const accepted = fake.callsTo('sendMessage').filter((call) => call.status === 200);
+    expect(accepted.map((call) => call.params.text)).toEqual(['first', 'second']);
+    expect(fake.callsTo('sendMessage').filter((call) => call.status === 429)).toHaveLength(1);
+  });
+});

@@ -120,7 +120,9 @@ export class Accounts {
     sender: Sender,
     ctes: Prisma.Sql,
   ): Promise<{ trader: Trader | undefined; first: boolean }> {
-    const rows = await this.sql.query<TraderRow & { first: boolean }>(Prisma.sql`
+    // No identity yet: the lateral join leaves every trader column null.
+    type Row = { first: boolean } & (TraderRow | { [Column in keyof TraderRow]: null });
+    const rows = await this.sql.query<Row>(Prisma.sql`
       WITH ${ctes}
       SELECT EXISTS (SELECT 1 FROM audit) AS first, t.*
       FROM (SELECT 1) AS one
