@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { productVersion } from '../core/paths.js';
 import { doctorCommand } from './commands/doctor.js';
+import { KEYS_ROTATE_HELP, keysRotateCommand } from './commands/keys.js';
 import { migrateApplyCommand, migrateCreateCommand, migrateStatusCommand } from './commands/migrate.js';
 import { parseCommand } from './commands/parse.js';
 import { startCommand } from './commands/start.js';
@@ -41,6 +42,14 @@ function buildProgram(): Command {
     .description('show the effective configuration (secrets hidden) and check every dependency')
     .option('--json', 'print one JSON object')
     .action((options: { json?: boolean }) => doctorCommand(globals(), options));
+
+  program
+    .command('keys')
+    .description('manage the vault key ring (ARBION_ENCRYPTION_KEYS)')
+    .command('rotate')
+    .description('re-encrypt every stored secret with the first key of the ring')
+    .addHelpText('after', KEYS_ROTATE_HELP)
+    .action(() => keysRotateCommand(globals()));
 
   program
     .command('parse')
