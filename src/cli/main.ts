@@ -23,6 +23,11 @@ function buildProgram(): Command {
     .description('run everything in one process: database, web server, channels, jobs')
     .action(() => startCommand(globals()));
 
+  program
+    .command('web')
+    .description('run the web server with the broker linking site only (no console, channels or jobs)')
+    .action(() => startCommand(globals(), 'web'));
+
   const migrate = program
     .command('migrate')
     .description('apply pending database migrations')

@@ -22,7 +22,9 @@ import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
 import type { ChannelAddress, ChannelPort, Sender } from '../core/messages.js';
+import type { SecretVault } from '../core/vault/types.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
+import { createLinking, type Linking } from './linking.js';
 
 /** Channel adapters by platform; answers go back through the channel a message came from. */
 export class ChannelRegistry {
@@ -52,6 +54,8 @@ export interface ArbionOptions {
   /** Replaces the LLM (tests), or `null` to run without one whatever the configuration says. */
   readonly fallback?: FallbackInterpreter | null;
   readonly clock?: () => Date;
+  /** Broker linking (the vault and the site's address); absent: "link" says the page is not served. */
+  readonly linking?: { readonly vault: SecretVault; readonly publicBaseUrl: () => string };
 }
 
 export interface Arbion {
@@ -62,6 +66,8 @@ export interface Arbion {
   readonly symbols: SymbolResolver;
   readonly paper: PaperBroker;
   readonly channels: ChannelRegistry;
+  /** Broker linking, when a vault was given. */
+  readonly linking: Linking | undefined;
   /** One pass of the background work: expire cards, fill resting paper orders, tell the users. */
   runBackgroundPass(): Promise<void>;
 }
@@ -144,12 +150,35 @@ export function createArbion(options: ArbionOptions): Arbion {
     });
   }
 
+  const linking =
+    options.linking === undefined
+      ? undefined
+      : createLinking({
+          config,
+          prisma,
+          vault: options.linking.vault,
+          logger,
+          publicBaseUrl: options.linking.publicBaseUrl,
+          announce: async (origin, text) => {
+            if (!channels.has(origin.platform)) return;
+            await channels
+              .get(origin.platform)
+              .send(
+                { platform: origin.platform, workspaceId: origin.workspaceId, chatId: origin.chatId },
+                { kind: 'text', text },
+              );
+          },
+          clock: options.clock,
+        });
+
   const conversation = new Conversation({
     prisma,
     sql: database.sql,
     accounts,
     workspaces: new Workspaces(prisma, database.sql),
     identityLinks: new IdentityLinks(prisma, options.clock),
+    linkTokens: linking?.linkTokens,
+    connections: linking?.connections,
     intents,
     market,
     symbols,
@@ -206,7 +235,24 @@ export function createArbion(options: ArbionOptions): Arbion {
     }
   };
 
+  // Broker links about to die are checked once a minute, not on every pass.
+  let nextExpiryCheck = 0;
+  const warnAboutExpiringLinks = async (): Promise<void> => {
+    const now = options.clock?.() ?? new Date();
+    if (linking === undefined || now.getTime() < nextExpiryCheck) return;
+    nextExpiryCheck = now.getTime() + 60_000;
+    try {
+      for (const warning of await linking.expiryWarnings.due(now)) {
+        await linking.services.announce(warning.origin, warning.text);
+      }
+    } catch (error) {
+      // Expiry warnings must never hold up expiries and fills.
+      logger.warn({ err: error }, 'could not check broker links for expiry');
+    }
+  };
+
   async function runBackgroundPass(): Promise<void> {
+    await warnAboutExpiringLinks();
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
     for (const order of await paper.processRestingOrders()) {
       const known = await prisma.order.findUnique({
@@ -219,5 +265,5 @@ export function createArbion(options: ArbionOptions): Arbion {
     }
   }
 
-  return { conversation, intents, accounts, market, symbols, paper, channels, runBackgroundPass };
+  return { conversation, intents, accounts, market, symbols, paper, channels, linking, runBackgroundPass };
 }

@@ -3,7 +3,7 @@
  * directory and, for the server case, a fresh database on the PostgreSQL server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -195,7 +195,9 @@ describe('arbion on a PostgreSQL server', () => {
       running.child.kill('SIGINT');
       expect(await running.exited).toBe(0);
     }
-    expect(existsSync(path.join(cwd, 'data'))).toBe(false);
+    // A server database keeps no data here; only the development vault key file is generated.
+    expect(readdirSync(path.join(cwd, 'data'))).toEqual(['vault.key']);
+    expect(statSync(path.join(cwd, 'data', 'vault.key')).mode & 0o777).toBe(0o600);
   });
 
   it('doctor says so when Redis is configured but down', async () => {

@@ -16,7 +16,7 @@ import type {
   OutboundMessage,
   Sender,
 } from '../../src/core/messages.js';
-import { type Arbion, createArbion } from '../../src/runtime/arbion.js';
+import { type Arbion, type ArbionOptions, createArbion } from '../../src/runtime/arbion.js';
 import type { Backend, TestDatabase } from './databases.js';
 import { createTestDatabase } from './databases.js';
 
@@ -86,6 +86,8 @@ export async function createHarness(
     env?: Record<string, string>;
     /** A stand-in LLM; default none. `configured` builds the real one from `env` (OPENAI_*). */
     fallback?: FallbackInterpreter | null | 'configured';
+    /** Broker linking (a vault, and where the site is reached). */
+    linking?: ArbionOptions['linking'];
   } = {},
 ): Promise<Harness> {
   const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...options.env }, { cwd: '/tmp' });
@@ -106,6 +108,7 @@ export async function createHarness(
     market,
     fallback: options.fallback === 'configured' ? undefined : (options.fallback ?? null),
     clock: () => clock.now,
+    linking: options.linking,
   });
   const channel = new RecordingChannel();
   arbion.channels.register('console', channel);

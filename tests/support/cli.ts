@@ -56,9 +56,13 @@ export interface RunningArbion {
   stop(): Promise<number | null>;
 }
 
-/** Starts `arbion start` in `cwd` with a clean environment plus `env`. */
-export function startArbion(cwd: string, env: Record<string, string>): RunningArbion {
-  const child = spawn(process.execPath, [arbionBinary, 'start'], { cwd, env: cleanEnv(env) });
+/** Starts `arbion start` (or another serving command) in `cwd` with a clean environment plus `env`. */
+export function startArbion(
+  cwd: string,
+  env: Record<string, string>,
+  command: 'start' | 'web' = 'start',
+): RunningArbion {
+  const child = spawn(process.execPath, [arbionBinary, command], { cwd, env: cleanEnv(env) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

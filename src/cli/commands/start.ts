@@ -4,6 +4,7 @@
  * on an outdated schema and says to run `arbion migrate` (several processes may share a server).
  */
 
+import { linkingSitePlugin } from '../../../web-linking/linking-site.js';
 import { createWebServer } from '../../../web-linking/server.js';
 import type { ChannelAdapter } from '../../channels/channel.js';
 import { ConsoleChannel } from '../../channels/console/console-channel.js';
@@ -14,8 +15,10 @@ import { ArbionError } from '../../core/errors.js';
 import { checkDatabase } from '../../core/health/checks.js';
 import { readiness } from '../../core/health/readiness.js';
 import { productVersion } from '../../core/paths.js';
+import { loadKeyRing, Vault } from '../../core/vault/index.js';
 import { createArbion } from '../../runtime/arbion.js';
 import { createChannelAdapters } from '../../runtime/channels.js';
+import { configuredBaseUrl } from '../../runtime/linking.js';
 import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
 
 /** How often expiries and resting paper orders are checked. */
@@ -23,9 +26,16 @@ const BACKGROUND_INTERVAL_MS = 2000;
 /** How long shutdown waits for inbound messages already being handled. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export async function startCommand(options: GlobalOptions): Promise<void> {
+/**
+ * `all`: everything (`arbion start`). `web`: the web server with the linking site only (`arbion
+ * web`): no console, no background work, and channels only to announce linking outcomes in chat
+ * (their webhooks, polling and gateways stay with `arbion start`).
+ */
+export type ServeMode = 'all' | 'web';
+
+export async function startCommand(options: GlobalOptions, mode: ServeMode = 'all'): Promise<void> {
   const consoleWanted = (configValue: 'auto' | 'on' | 'off') =>
-    configValue === 'on' || (configValue === 'auto' && Boolean(process.stdin.isTTY));
+    mode === 'all' && (configValue === 'on' || (configValue === 'auto' && Boolean(process.stdin.isTTY)));
   const { config, logger } = loadContext(options, { logTo: 'stdout', consoleLogFile: true, consoleWanted });
   const useConsole = consoleWanted(config.console);
   const startedAt = Date.now();
@@ -73,7 +83,25 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
     throw error instanceof CommandExit ? error : new CommandExit(EXIT_UNHEALTHY);
   }
 
-  const arbion = createArbion({ config, database, logger });
+  let vault: Vault;
+  try {
+    vault = new Vault(loadKeyRing(config.vault, logger));
+  } catch (error) {
+    logger.fatal(
+      { err: error },
+      error instanceof ArbionError ? error.userMessage : 'cannot load the vault keys',
+    );
+    await database.close();
+    throw new CommandExit(EXIT_UNHEALTHY);
+  }
+  // Without PUBLIC_URL, links point at the address the server ends up listening on.
+  let listenUrl = configuredBaseUrl(config);
+  const arbion = createArbion({
+    config,
+    database,
+    logger,
+    linking: { vault, publicBaseUrl: () => config.web.publicUrl ?? listenUrl },
+  });
   // Every channel hands its messages to one queue: per-chat order, off the platforms' request paths.
   const inbound = new InboundQueue({
     handle: (message) => arbion.conversation.handle(message),
@@ -104,10 +132,18 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
       };
     },
   });
-  for (const adapter of adapters) await adapter.mount?.(web);
+  const serving = mode === 'all' ? adapters : [];
+  for (const adapter of serving) await adapter.mount?.(web);
+  if (arbion.linking !== undefined) {
+    await web.register(linkingSitePlugin, {
+      services: arbion.linking.services,
+      secure: config.web.publicUrl?.startsWith('https://') ?? false,
+    });
+  }
   let url: string;
   try {
     url = await web.listen({ host: config.web.host, port: config.web.port });
+    listenUrl = url;
   } catch (error) {
     logger.fatal(
       { err: error, host: config.web.host, port: config.web.port },
@@ -121,7 +157,7 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
   // A channel that cannot start (a revoked token, the platform down) is reported; the others run.
   const started: ChannelAdapter[] = [];
   const failed: string[] = [];
-  for (const adapter of adapters) {
+  for (const adapter of serving) {
     try {
       await adapter.start();
       started.push(adapter);
@@ -136,7 +172,7 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
 
   let backgroundBusy = false;
   const background = setInterval(() => {
-    if (backgroundBusy) return;
+    if (backgroundBusy || mode !== 'all') return;
     backgroundBusy = true;
     arbion
       .runBackgroundPass()
@@ -198,10 +234,15 @@ export async function startCommand(options: GlobalOptions): Promise<void> {
           consoleChannel?.stop();
           for (const adapter of started) await adapter.stop().catch(() => undefined);
           // Let messages already being handled finish (bounded): a confirmed order is not cut off.
+          let drainDeadline: NodeJS.Timeout | undefined;
           await Promise.race([
             inbound.idle(),
-            new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS)),
+            new Promise((resolve) => {
+              drainDeadline = setTimeout(resolve, DRAIN_TIMEOUT_MS);
+            }),
           ]);
+          // A pending deadline would keep the process alive for its full length after stopping.
+          clearTimeout(drainDeadline);
           await web.close();
           await database.close();
         } catch (error) {

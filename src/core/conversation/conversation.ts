@@ -10,6 +10,8 @@ import type { BrokerProvider, Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
 import type { IntentCardUpdate, IntentService, IntentUpdate } from '../intents/intent-service.js';
+import type { BrokerConnections } from '../linking/connections.js';
+import type { LinkTokens } from '../linking/link-tokens.js';
 import { createScrubber, type Logger } from '../logging/logger.js';
 import type { SymbolResolver } from '../market-data/instruments.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
@@ -45,6 +47,10 @@ export interface ConversationDependencies {
   readonly accounts: Accounts;
   readonly workspaces: Workspaces;
   readonly identityLinks: IdentityLinks;
+  /** One-time URLs to the broker linking page; absent when no web server runs. */
+  readonly linkTokens?: LinkTokens;
+  /** The user's broker connections, for "link" answers. */
+  readonly connections?: BrokerConnections;
   readonly intents: IntentService;
   readonly market: MarketDataProvider;
   readonly symbols: SymbolResolver;
@@ -197,7 +203,7 @@ export class Conversation {
           await reply(await this.answerQuery(command, userId));
           return;
         case 'action':
-          await reply(await this.performAction(command, userId, message.address));
+          await reply(await this.performAction(command, userId, message.address, message.chatType));
           return;
         case 'unknown':
           await reply(`I didn't understand that.\n\n${HELP_TEXT}`);
@@ -472,17 +478,62 @@ export class Conversation {
     action: ActionCommand,
     userId: string,
     address: ChannelAddress,
+    chatType: InboundMessage['chatType'],
   ): Promise<string> {
     switch (action.action) {
       case 'cancel':
         return this.cancelOrders(action.target, userId, address);
       case 'link':
-        return 'Linking a broker needs the linking page, which this server does not offer yet. You are trading on your paper account.\nTo use Arbion from another chat app (Telegram, Slack, Discord) on this same account, say "link chat" in a private chat with me.';
+        return this.linkBroker(userId, address, chatType);
       case 'mode':
-        return action.mode === 'paper'
-          ? 'You are on your paper account: orders use simulated money.'
-          : 'Live trading needs a linked broker, and none is linked yet. You are trading on your paper account.';
+        return this.tradingMode(action, userId);
     }
+  }
+
+  /** "go live on schwab": live trading needs the broker linked, and the broker's integration. */
+  private async tradingMode(
+    action: Extract<ActionCommand, { action: 'mode' }>,
+    userId: string,
+  ): Promise<string> {
+    if (action.mode === 'paper') return 'You are on your paper account: orders use simulated money.';
+    const linked = this.deps.connections === undefined ? [] : await this.deps.connections.list(userId);
+    const connection = linked.find(
+      (entry) => entry.provider === action.provider && entry.status === 'active',
+    );
+    if (connection === undefined) {
+      return `Live trading needs a linked ${action.provider ?? 'broker'} account, and none is linked yet: say "link" to link one. You are trading on your paper account.`;
+    }
+    return `Your ${action.provider} account is linked, but placing real orders through it is not available in this version yet. Orders stay on your paper account; nothing was changed.`;
+  }
+
+  /**
+   * A one-time URL to the linking page. Only in a private chat: whoever holds the URL can link
+   * brokers to this account for ten minutes, so it must not be posted where others read.
+   */
+  private async linkBroker(
+    userId: string,
+    address: ChannelAddress,
+    chatType: InboundMessage['chatType'],
+  ): Promise<string> {
+    const { linkTokens, connections } = this.deps;
+    if (linkTokens === undefined) {
+      return 'Linking a broker needs the linking page, and this process runs without the web server. You are trading on your paper account.';
+    }
+    if (chatType === 'group') {
+      return 'For your safety I only send linking pages in a private chat: message me directly and say "link". Nothing was changed.';
+    }
+    const { url } = await linkTokens.issue(userId, address);
+    const linked = connections === undefined ? [] : await connections.list(userId);
+    const current =
+      linked.length === 0
+        ? 'No broker is linked yet: you are trading on your paper account.'
+        : `Linked now: ${linked.map((connection) => `${connection.provider} (${connection.mode}${connection.status === 'active' ? '' : `, ${connection.status.replace('_', ' ')}`})`).join(', ')}.`;
+    return [
+      'Open this page to link or manage your brokers. It works once and for 10 minutes; do not share it:',
+      url,
+      current,
+      'To use Arbion from another chat app on this same account, say "link chat".',
+    ].join('\n');
   }
 
   private async cancelOrders(target: string, userId: string, address: ChannelAddress): Promise<string> {

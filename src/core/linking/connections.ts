@@ -1,0 +1,404 @@
+/**
+ * A user's broker connections: linking (API keys, or tokens from an OAuth sign-in), health tests,
+ * key rotation and unlinking. Credentials exist only as vault ciphertext bound to the connection.
+ *
+ * A user has at most one connection per broker that is not revoked: linking again replaces the
+ * credentials of the existing one (its paper/live mode is kept).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from '../db/database.js';
+import type { BrokerProvider, ConnectionStatus, HealthStatus, TradingMode } from '../db/generated/enums.js';
+import type { Logger } from '../logging/logger.js';
+import type { ConnectionTokens, OAuth1Flow, OAuth1Tokens, OAuth2Flow, OAuth2Tokens } from '../oauth/index.js';
+import type { SecretVault, VaultContext } from '../vault/types.js';
+import type { KeyCredentials, KeyTestResult, LinkableProvider, ProviderCatalog } from './providers.js';
+
+/** A connection as the linking page and the chat describe it. */
+export interface ConnectionSummary {
+  readonly id: string;
+  readonly provider: BrokerProvider;
+  readonly status: ConnectionStatus;
+  readonly mode: TradingMode;
+  readonly health: HealthStatus;
+  readonly healthDetail: string | undefined;
+  readonly lastHealthCheckAt: Date | undefined;
+  readonly accessTokenExpiresAt: Date | undefined;
+  readonly refreshTokenExpiresAt: Date | undefined;
+  /** What may be shown of the credentials, e.g. "PK••••3F9A". */
+  readonly maskedCredential: string | undefined;
+  readonly createdAt: Date;
+  readonly lastError: string | undefined;
+}
+
+export type SaveKeysOutcome =
+  | { readonly kind: 'saved'; readonly connection: ConnectionSummary; readonly rotated: boolean }
+  /** The form is wrong: one message per field, nothing stored. */
+  | { readonly kind: 'invalid'; readonly fieldErrors: Readonly<Record<string, string>> }
+  /** The broker refused the keys or could not be reached: nothing stored. */
+  | { readonly kind: 'refused'; readonly message: string };
+
+export interface TestOutcome {
+  readonly health: HealthStatus;
+  readonly detail: string;
+}
+
+/** The OAuth machinery for the providers that sign in with it. */
+export interface OAuthServices {
+  oauth2(provider: BrokerProvider): OAuth2Flow | undefined;
+  oauth1(provider: BrokerProvider): OAuth1Flow | undefined;
+  readonly tokens: ConnectionTokens;
+}
+
+/** A connection that does not exist for this user (or was unlinked). */
+export class ConnectionNotFoundError extends Error {
+  readonly userMessage = 'That connection does not exist or was already unlinked.';
+}
+
+type StoredCredentials =
+  | { readonly kind: 'keys'; readonly values: KeyCredentials }
+  | { readonly kind: 'oauth1'; readonly token: string; readonly tokenSecret: string };
+
+const CREDENTIALS_FIELD = 'credentials';
+
+export class BrokerConnections {
+  constructor(
+    private readonly deps: {
+      readonly prisma: PrismaClient;
+      readonly vault: SecretVault;
+      readonly catalog: ProviderCatalog;
+      readonly oauth: OAuthServices;
+      readonly logger: Logger;
+      readonly clock?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  private context(userId: string, connectionId: string): VaultContext {
+    return { userId, recordId: connectionId, field: CREDENTIALS_FIELD };
+  }
+
+  /** The user's linked brokers (not unlinked; the built-in paper account is not one), newest first. */
+  async list(userId: string): Promise<ConnectionSummary[]> {
+    const rows = await this.deps.prisma.brokerConnection.findMany({
+      where: { userId, status: { not: 'revoked' }, provider: { not: 'paper' } },
+      orderBy: { createdAt: 'desc' },
+    });
+    return rows.map(summarize);
+  }
+
+  /** Validates API keys, tries them at the broker, and only then stores them (new or rotated). */
+  async saveKeys(input: {
+    readonly userId: string;
+    readonly provider: string;
+    readonly values: Readonly<Record<string, string>>;
+    readonly rotateConnectionId?: string;
+  }): Promise<SaveKeysOutcome> {
+    const provider = this.deps.catalog.get(input.provider);
+    const linking = provider?.linking;
+    if (provider === undefined || linking?.kind !== 'keys') {
+      return { kind: 'refused', message: 'This broker is not linked with API keys on this server.' };
+    }
+    const parsed = linking.schema.safeParse(input.values);
+    if (!parsed.success) {
+      const fieldErrors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) {
+        const field = String(issue.path[0] ?? '_form');
+        fieldErrors[field] ??= issue.message;
+      }
+      return { kind: 'invalid', fieldErrors };
+    }
+    const credentials = parsed.data;
+    // Ownership first: someone else's connection id never costs a call to the broker.
+    const existing = await this.findLinked(input.userId, provider.id, input.rotateConnectionId);
+    if (input.rotateConnectionId !== undefined && existing === undefined) {
+      return { kind: 'refused', message: new ConnectionNotFoundError().userMessage };
+    }
+    let result: KeyTestResult;
+    try {
+      result = await linking.test(credentials);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, provider: provider.id, userId: input.userId }, 'key test failed');
+      result = {
+        ok: false,
+        reason: 'unreachable',
+        message: `${provider.name} could not be reached. Try again in a minute.`,
+      };
+    }
+    if (!result.ok) return { kind: 'refused', message: result.message };
+
+    const connectionId = existing?.id ?? randomUUID();
+    const sealed = this.deps.vault.seal(
+      JSON.stringify({ kind: 'keys', values: credentials } satisfies StoredCredentials),
+      this.context(input.userId, connectionId),
+    );
+    const now = this.now();
+    const data = {
+      status: 'active' as const,
+      label: linking.mask(credentials),
+      credentialCiphertext: sealed.ciphertext,
+      credentialKeyId: sealed.keyId,
+      healthStatus: 'healthy' as const,
+      healthDetail: result.detail ?? 'Keys accepted by the broker.',
+      lastHealthCheckAt: now,
+      lastError: null,
+    };
+    const row =
+      existing === undefined
+        ? await this.deps.prisma.brokerConnection.create({
+            data: { id: connectionId, userId: input.userId, provider: provider.id, ...data },
+          })
+        : await this.deps.prisma.brokerConnection.update({ where: { id: connectionId }, data });
+    await this.audit(
+      input.userId,
+      existing ? 'linking.keys_rotated' : 'linking.connected',
+      row.id,
+      provider.id,
+    );
+    return { kind: 'saved', connection: summarize(row), rotated: existing !== undefined };
+  }
+
+  /** Stores the tokens of a finished OAuth 2.0 sign-in (a new connection, or a reconnect). */
+  async storeOAuth2(
+    userId: string,
+    provider: LinkableProvider,
+    tokens: OAuth2Tokens,
+  ): Promise<ConnectionSummary> {
+    const existing = await this.findLinked(userId, provider.id);
+    const connectionId = existing?.id ?? randomUUID();
+    if (existing === undefined) {
+      await this.deps.prisma.brokerConnection.create({
+        data: { id: connectionId, userId, provider: provider.id, status: 'pending' },
+      });
+    }
+    await this.deps.oauth.tokens.store(connectionId, userId, tokens);
+    const row = await this.deps.prisma.brokerConnection.update({
+      where: { id: connectionId },
+      data: {
+        status: 'active',
+        label: null,
+        healthStatus: 'healthy',
+        healthDetail: 'Signed in.',
+        lastHealthCheckAt: this.now(),
+        lastError: null,
+      },
+    });
+    await this.audit(userId, existing ? 'linking.reconnected' : 'linking.connected', row.id, provider.id);
+    return summarize(row);
+  }
+
+  /** Stores the tokens of a finished OAuth 1.0a sign-in. E*TRADE tokens die at midnight US Eastern. */
+  async storeOAuth1(
+    userId: string,
+    provider: LinkableProvider,
+    tokens: OAuth1Tokens,
+    accessTokenExpiresAt: Date | undefined,
+  ): Promise<ConnectionSummary> {
+    const existing = await this.findLinked(userId, provider.id);
+    const connectionId = existing?.id ?? randomUUID();
+    const sealed = this.deps.vault.seal(
+      JSON.stringify({
+        kind: 'oauth1',
+        token: tokens.token,
+        tokenSecret: tokens.tokenSecret,
+      } satisfies StoredCredentials),
+      this.context(userId, connectionId),
+    );
+    const data = {
+      status: 'active' as const,
+      credentialCiphertext: sealed.ciphertext,
+      credentialKeyId: sealed.keyId,
+      accessTokenExpiresAt: accessTokenExpiresAt ?? null,
+      healthStatus: 'healthy' as const,
+      healthDetail: 'Signed in.',
+      lastHealthCheckAt: this.now(),
+      lastError: null,
+    };
+    const row =
+      existing === undefined
+        ? await this.deps.prisma.brokerConnection.create({
+            data: { id: connectionId, userId, provider: provider.id, ...data },
+          })
+        : await this.deps.prisma.brokerConnection.update({ where: { id: connectionId }, data });
+    await this.audit(userId, existing ? 'linking.reconnected' : 'linking.connected', row.id, provider.id);
+    return summarize(row);
+  }
+
+  /** Tries the connection at its broker now and records the result. */
+  async test(userId: string, connectionId: string): Promise<TestOutcome> {
+    const row = await this.deps.prisma.brokerConnection.findFirst({
+      where: { id: connectionId, userId, status: { not: 'revoked' }, provider: { not: 'paper' } },
+    });
+    if (row === null) throw new ConnectionNotFoundError();
+    const provider = this.deps.catalog.get(row.provider);
+    let outcome: TestOutcome;
+    try {
+      outcome = await this.probe(row, provider);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, connectionId, userId }, 'connection test failed');
+      outcome = {
+        health: 'down',
+        detail: safeMessage(error, `${provider?.name ?? row.provider} could not be reached.`),
+      };
+    }
+    await this.deps.prisma.brokerConnection.update({
+      where: { id: row.id },
+      data: {
+        healthStatus: outcome.health,
+        healthDetail: outcome.detail,
+        lastHealthCheckAt: this.now(),
+        lastError: outcome.health === 'healthy' ? null : outcome.detail,
+      },
+    });
+    return outcome;
+  }
+
+  /**
+   * Unlinks: revokes the tokens at the broker where it can (best effort: a broker that is down does
+   * not keep the credentials here), erases the ciphertext and marks the connection revoked.
+   */
+  async unlink(
+    userId: string,
+    connectionId: string,
+  ): Promise<{ provider: BrokerProvider; revokedAtBroker: boolean }> {
+    const row = await this.deps.prisma.brokerConnection.findFirst({
+      where: { id: connectionId, userId, status: { not: 'revoked' }, provider: { not: 'paper' } },
+    });
+    if (row === null) throw new ConnectionNotFoundError();
+    let revokedAtBroker = false;
+    try {
+      revokedAtBroker = await this.revokeAtBroker(row);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, connectionId, userId }, 'revocation at the broker failed');
+    }
+    const now = this.now();
+    await this.deps.prisma.brokerConnection.update({
+      where: { id: row.id },
+      data: {
+        status: 'revoked',
+        revokedAt: now,
+        credentialCiphertext: null,
+        credentialKeyId: null,
+        accessTokenExpiresAt: null,
+        refreshTokenExpiresAt: null,
+        liveEnabledAt: null,
+        mode: 'paper',
+      },
+    });
+    await this.audit(userId, 'linking.unlinked', row.id, row.provider);
+    return { provider: row.provider, revokedAtBroker };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async findLinked(userId: string, provider: BrokerProvider, connectionId?: string) {
+    const row = await this.deps.prisma.brokerConnection.findFirst({
+      where: {
+        userId,
+        provider,
+        status: { not: 'revoked' },
+        ...(connectionId !== undefined ? { id: connectionId } : {}),
+      },
+      orderBy: { createdAt: 'desc' },
+    });
+    return row ?? undefined;
+  }
+
+  private openCredentials(row: ConnectionRow): StoredCredentials | undefined {
+    if (row.credentialCiphertext === null) return undefined;
+    return JSON.parse(
+      this.deps.vault.open(row.credentialCiphertext, this.context(row.userId, row.id)),
+    ) as StoredCredentials;
+  }
+
+  private async probe(row: ConnectionRow, provider: LinkableProvider | undefined): Promise<TestOutcome> {
+    const linking = provider?.linking;
+    if (provider === undefined || linking === undefined) {
+      return { health: 'unknown', detail: 'This broker is not set up on this server.' };
+    }
+    if (linking.kind === 'oauth2') {
+      const accessToken = await this.deps.oauth.tokens.accessToken(row.id);
+      if (linking.probe === undefined) return { health: 'healthy', detail: 'Signed in; tokens are valid.' };
+      return fromKeyTest(await linking.probe(accessToken));
+    }
+    const credentials = this.openCredentials(row);
+    if (credentials === undefined)
+      return { health: 'down', detail: 'No credentials are stored: link again.' };
+    if (linking.kind === 'oauth1' && credentials.kind === 'oauth1') {
+      const flow = this.deps.oauth.oauth1(row.provider);
+      if (flow === undefined)
+        return { health: 'unknown', detail: 'This broker is not set up on this server.' };
+      await flow.renew({ token: credentials.token, tokenSecret: credentials.tokenSecret });
+      return { health: 'healthy', detail: 'Signed in; the session was renewed.' };
+    }
+    if (linking.kind === 'keys' && credentials.kind === 'keys')
+      return fromKeyTest(await linking.test(credentials.values));
+    return { health: 'down', detail: 'The stored credentials do not fit this broker: link again.' };
+  }
+
+  private async revokeAtBroker(row: ConnectionRow): Promise<boolean> {
+    const provider = this.deps.catalog.get(row.provider);
+    const linking = provider?.linking;
+    if (linking?.kind === 'oauth2') {
+      const flow = this.deps.oauth.oauth2(row.provider);
+      const tokens = await this.deps.oauth.tokens.read(row.id);
+      if (flow === undefined || tokens === undefined) return false;
+      if (tokens.refreshToken !== undefined) await flow.revoke(tokens.refreshToken, 'refresh_token');
+      await flow.revoke(tokens.accessToken, 'access_token');
+      return linking.spec.revocationEndpoint !== undefined;
+    }
+    if (linking?.kind === 'oauth1') {
+      const flow = this.deps.oauth.oauth1(row.provider);
+      const credentials = this.openCredentials(row);
+      if (flow === undefined || credentials?.kind !== 'oauth1') return false;
+      await flow.revoke({ token: credentials.token, tokenSecret: credentials.tokenSecret });
+      return true;
+    }
+    return false;
+  }
+
+  private async audit(
+    userId: string,
+    type: string,
+    connectionId: string,
+    provider: BrokerProvider,
+  ): Promise<void> {
+    await this.deps.prisma.auditEvent.create({
+      data: { type, actorKind: 'user', actorId: userId, userId, connectionId, data: { provider } },
+    });
+  }
+}
+
+type ConnectionRow = NonNullable<Awaited<ReturnType<PrismaClient['brokerConnection']['findFirst']>>>;
+
+function summarize(row: ConnectionRow): ConnectionSummary {
+  return {
+    id: row.id,
+    provider: row.provider,
+    status: row.status,
+    mode: row.mode,
+    health: row.healthStatus,
+    healthDetail: row.healthDetail ?? undefined,
+    lastHealthCheckAt: row.lastHealthCheckAt ?? undefined,
+    accessTokenExpiresAt: row.accessTokenExpiresAt ?? undefined,
+    refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined,
+    maskedCredential: row.label ?? undefined,
+    createdAt: row.createdAt,
+    lastError: row.lastError ?? undefined,
+  };
+}
+
+function fromKeyTest(result: KeyTestResult): TestOutcome {
+  if (result.ok)
+    return { health: 'healthy', detail: result.detail ?? 'The broker accepted the credentials.' };
+  return { health: result.reason === 'rejected' ? 'down' : 'degraded', detail: result.message };
+}
+
+/** ArbionErrors carry a message safe to show; anything else gets the fallback. */
+function safeMessage(error: unknown, fallback: string): string {
+  if (error instanceof Error && 'userMessage' in error && typeof error.userMessage === 'string')
+    return error.userMessage;
+  return fallback;
+}
