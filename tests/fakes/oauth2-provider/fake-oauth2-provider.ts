@@ -135,6 +135,17 @@ export class FakeOAuth2Provider {
     return [...this.accessTokens.keys(), ...this.refreshTokens.keys()];
   }
 
+  /**
+   * What a resource server (the fake Schwab API) learns about a bearer token: issued here and live,
+   * past its expiry, or anything else (never issued, revoked, or its grant revoked).
+   */
+  accessTokenStatus(token: string): 'valid' | 'expired' | 'unknown' {
+    const record = this.accessTokens.get(token);
+    const grant = record === undefined ? undefined : this.grants.get(record.grantId);
+    if (record === undefined || grant === undefined || record.revoked || grant.revoked) return 'unknown';
+    return this.now() < record.expiresAt ? 'valid' : 'expired';
+  }
+
   /** Token endpoint calls of one grant type, for counting refreshes. */
   tokenCalls(grantType: 'authorization_code' | 'refresh_token'): FakeOAuth2Call[] {
     return this.calls.filter((call) => call.path === '/token' && call.grantType === grantType);
