@@ -1,0 +1,902 @@
+/**
+ * Charles Schwab (Trader API v1 and Market Data API v1) behind our `Broker` interface, over the
+ * shared broker HTTP client.
+ *
+ * Exactly once WITHOUT a client order id: Schwab has none, and posting the same order twice places
+ * two orders. So the order POST is never repeated after an unknown outcome (timeout after sending,
+ * reset, 5xx, a 201 without its Location). Instead we look for the order among the account's recent
+ * orders (see ./reconcile.ts): found → that is the order; not found → look once more after a short
+ * wait (Schwab may list it late); still not found → a `BrokerUnreachableError` that says the order
+ * was NOT found and nothing was resent. The caller decides; we never place it again ourselves.
+ * A 429 is repeated by the plumbing (Schwab did not process it), and so is a 401 once, here, with
+ * a freshly asked-for token (Schwab did not process that either).
+ *
+ * `findOrderByClientOrderId` can only know orders this instance placed (an in-memory map). After a
+ * restart, an ambiguous placement is settled with `reconcilePlacement(request, sentAt)`, which runs
+ * the same recent-orders match. To keep two identical intents from claiming one order, pass the
+ * broker order ids already attributed to other intents: per call (`knownOrderIds`) or for every
+ * call through the constructor's `knownOrderIds(accountId)` callback (the order store's ids).
+ *
+ * Accounts: `accountId` is Schwab's account hash (`GET /accounts/accountNumbers` → hashValue); a
+ * plain account number is accepted too and resolved to its hash once.
+ */
+import { z } from 'zod';
+import type { OrderSide, OrderType } from '../../core/domain/values.js';
+import { Decimal } from '../../core/domain/values.js';
+import type { Logger } from '../../core/logging/logger.js';
+import {
+  type OptionContract,
+  type Quote,
+  UnknownInstrumentError,
+} from '../../core/market-data/market-data.js';
+import {
+  type AccountSnapshot,
+  type Balances,
+  type Broker,
+  type BrokerFill,
+  type BrokerOrder,
+  BrokerRejectedError,
+  BrokerUnreachableError,
+  type OrderStatus,
+  type PlaceOrderRequest,
+  type Position,
+} from '../broker.js';
+import {
+  type BreakerOptions,
+  BrokerHttpClient,
+  type BrokerHttpRequest,
+  type BrokerHttpResponse,
+  type RetryOptions,
+} from '../http/broker-http-client.js';
+import { BrokerAuthError, BrokerRequestRejectedError } from '../http/errors.js';
+import type { RateLimits } from '../http/rate-limiter.js';
+import {
+  type PositionEffect,
+  positionEffectFor,
+  type SchwabInstruction,
+  type SchwabOrderRequest,
+  schwabOptionSymbol,
+  schwabOrderJson,
+} from './order-json.js';
+import { findPlacement, fingerprintOf, type PlacementFingerprint, reconcileWindow } from './reconcile.js';
+import {
+  type SchwabAccount,
+  type SchwabAccountNumber,
+  type SchwabChainContract,
+  type SchwabOrder,
+  type SchwabPosition,
+  type SchwabQuoteEntry,
+  schwabAccountNumbersSchema,
+  schwabAccountSchema,
+  schwabChainSchema,
+  schwabMarketDataErrorSchema,
+  schwabOrderListSchema,
+  schwabOrderSchema,
+  schwabQuotesSchema,
+  schwabTraderErrorSchema,
+} from './schemas.js';
+
+/**
+ * Orders (place + cancel + replace): 120 per minute, Schwab's documented ceiling (set per app).
+ * Reads: Schwab documents no general quota; 240 per minute keeps us polite without getting in
+ * the way.
+ */
+export const SCHWAB_RATE_LIMITS: RateLimits = {
+  default: { limit: 240, intervalMs: 60_000 },
+  orders: { limit: 120, intervalMs: 60_000 },
+};
+
+/** Wait before the second look for an order that was not listed yet. */
+export const RECHECK_DELAY_MS = 3_000;
+/** How far back `listOpenOrders` looks (a GTC order lives at most about six months; 60 days suffices). */
+const OPEN_ORDERS_WINDOW_MS = 60 * 24 * 3_600_000;
+/** Schwab takes at most 500 symbols per quote request. */
+const QUOTE_BATCH = 500;
+
+const TRADER = '/trader/v1';
+const MARKET_DATA = '/marketdata/v1';
+
+const noContent = z.unknown();
+
+export interface SchwabBrokerOptions {
+  /** `https://api.schwabapi.com` (SCHWAB_API_BASE), or a fake in tests; `/trader/v1` etc. are appended. */
+  readonly apiBase: string;
+  /**
+   * A valid access token, asked for before every request, e.g.
+   * `() => connectionTokens.accessToken(connectionId)`, which refreshes it under a lock when near
+   * expiry; so a token that expires mid-session is replaced without the broker noticing.
+   */
+  readonly accessToken: () => Promise<string>;
+  /**
+   * Broker order ids on this account already attributed to intents (the order store's), so that
+   * reconciliation never claims another intent's order. Unset: only this instance's placements.
+   */
+  readonly knownOrderIds?: (accountId: string) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
+  readonly fetch?: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => Date;
+  readonly logger?: Logger;
+  /** Overrides of the client's defaults (tests use small values). */
+  readonly http?: {
+    readonly timeoutMs?: number;
+    readonly retry?: RetryOptions;
+    readonly breaker?: BreakerOptions;
+    readonly rateLimits?: RateLimits;
+  };
+}
+
+/** A quote with Schwab's mark and, for options, the greeks it provides. */
+export interface SchwabQuote extends Quote {
+  readonly mark: Decimal | undefined;
+  readonly greeks: OptionGreeks | undefined;
+}
+
+export interface OptionGreeks {
+  readonly delta: Decimal | undefined;
+  readonly gamma: Decimal | undefined;
+  readonly theta: Decimal | undefined;
+  readonly vega: Decimal | undefined;
+  readonly rho: Decimal | undefined;
+  /** Implied volatility as a fraction (0.253 = 25.3 %); Schwab sends percent. */
+  readonly impliedVolatility: Decimal | undefined;
+}
+
+export interface SchwabQuotes {
+  readonly quotes: readonly SchwabQuote[];
+  /** Symbols Schwab does not know (or quoted without any price). */
+  readonly invalidSymbols: readonly string[];
+}
+
+export interface SchwabChainQuery {
+  readonly contractType?: 'CALL' | 'PUT' | 'ALL';
+  /** Expirations from this day (YYYY-MM-DD). */
+  readonly fromDate?: string;
+  /** Expirations up to this day (YYYY-MM-DD). */
+  readonly toDate?: string;
+  /** Strikes around the money per expiration. */
+  readonly strikeCount?: number;
+}
+
+export interface SchwabChainEntry {
+  readonly contract: OptionContract;
+  /** Schwab's (padded OCC) option symbol, e.g. "AAPL  240517P00190000". */
+  readonly symbol: string;
+  readonly bid: Decimal | undefined;
+  readonly ask: Decimal | undefined;
+  readonly last: Decimal | undefined;
+  readonly mark: Decimal | undefined;
+  readonly daysToExpiry: number | undefined;
+  readonly openInterest: number | undefined;
+  readonly greeks: OptionGreeks;
+}
+
+export interface SchwabOptionChain {
+  readonly underlying: string;
+  readonly underlyingPrice: Decimal | undefined;
+  /** Every expiration in the chain, YYYY-MM-DD, ascending. */
+  readonly expirations: readonly string[];
+  /** Every contract, by expiration, then strike, then calls before puts. */
+  readonly contracts: readonly SchwabChainEntry[];
+  readonly at: Date;
+}
+
+export class SchwabBroker implements Broker {
+  readonly provider = 'schwab' as const;
+  /** The connection's HTTP client; `http.health()` is the connection's health. */
+  readonly http: BrokerHttpClient;
+  private readonly options: SchwabBrokerOptions;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => Date;
+  /** `${hash}|${clientOrderId}` → Schwab order id, for orders this instance placed or reconciled. */
+  private readonly placed = new Map<string, string>();
+  /** Schwab order id → our client order id (the reverse of `placed`). */
+  private readonly clientOrderIds = new Map<string, string>();
+  /** Account number → hash, read once. */
+  private hashes: Map<string, string> | undefined;
+
+  constructor(options: SchwabBrokerOptions) {
+    this.options = options;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? (() => new Date());
+    const { accessToken } = options;
+    this.http = new BrokerHttpClient({
+      provider: 'schwab',
+      baseUrl: options.apiBase,
+      rateLimits: options.http?.rateLimits ?? SCHWAB_RATE_LIMITS,
+      ...(options.http?.timeoutMs !== undefined && { timeoutMs: options.http.timeoutMs }),
+      ...(options.http?.retry && { retry: options.http.retry }),
+      ...(options.http?.breaker && { breaker: options.http.breaker }),
+      authorize: async () => ({ authorization: `Bearer ${await accessToken()}` }),
+      describeError: describeSchwabError,
+      ...(options.fetch && { fetch: options.fetch }),
+      ...(options.sleep && { sleep: options.sleep }),
+      ...(options.now && { now: options.now }),
+      ...(options.logger && { logger: options.logger }),
+    });
+  }
+
+  /** The linked accounts: plain number and the hash every other call takes as `accountId`. */
+  async listAccounts(): Promise<SchwabAccountNumber[]> {
+    const { data } = await this.send({
+      method: 'GET',
+      path: `${TRADER}/accounts/accountNumbers`,
+      schema: schwabAccountNumbersSchema,
+    });
+    this.hashes = new Map(data.map((account) => [account.accountNumber, account.hashValue]));
+    return data;
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder> {
+    const prepared = await notSentOnFailure(async () => {
+      const hash = await this.accountHash(request.accountId);
+      const earlier = this.placed.get(placedKey(hash, request.clientOrderId));
+      const order = earlier === undefined ? undefined : await this.getOrder(hash, earlier);
+      if (order !== undefined) return { hash, order };
+      const effect = request.assetClass === 'option' ? await this.positionEffect(hash, request) : 'open';
+      return { hash, body: schwabOrderJson(request, effect) };
+    });
+    if (prepared.order !== undefined) return { ...prepared.order, clientOrderId: request.clientOrderId };
+    const { hash, body } = prepared;
+    const sentAt = this.now();
+    let orderId: string | undefined;
+    try {
+      const response = await this.send({
+        method: 'POST',
+        path: `${TRADER}/accounts/${encodeURIComponent(hash)}/orders`,
+        body,
+        schema: noContent,
+        bucket: 'orders',
+        idempotent: false,
+      });
+      orderId = orderIdFromLocation(response.headers.get('location'));
+      if (orderId === undefined) {
+        throw new BrokerUnreachableError('schwab', 'Schwab accepted the order without saying its id');
+      }
+    } catch (error) {
+      if (!(error instanceof BrokerUnreachableError)) throw error;
+      return this.settleAmbiguous(request, hash, fingerprintOf(body), sentAt, error);
+    }
+    this.remember(hash, request.clientOrderId, orderId);
+    return this.placedOrder(request, hash, orderId);
+  }
+
+  /**
+   * Our order among the account's recent orders: for an order POST whose outcome is unknown, e.g.
+   * after a restart. `sentAt` is when the POST was sent (by our clock). Matches symbol, side
+   * (open or close alike), quantity, type, prices and duration, entered no earlier than `sentAt`
+   * less two minutes, and not among `knownOrderIds` (plus the constructor's callback and this
+   * instance's placements for other client order ids). Undefined when there is no such order.
+   * @throws BrokerUnreachableError when several orders match (we cannot tell which is ours)
+   */
+  async reconcilePlacement(
+    request: PlaceOrderRequest,
+    sentAt: Date,
+    options: { readonly knownOrderIds?: ReadonlySet<string> } = {},
+  ): Promise<BrokerOrder | undefined> {
+    const hash = await this.accountHash(request.accountId);
+    const earlier = this.placed.get(placedKey(hash, request.clientOrderId));
+    if (earlier !== undefined) return this.getOrder(hash, earlier);
+    const sent = schwabOrderJson(request, 'open');
+    const leg = sent.orderLegCollection[0];
+    const instructions: SchwabInstruction[] =
+      leg.instrument.assetType === 'OPTION'
+        ? request.side === 'buy'
+          ? ['BUY_TO_OPEN', 'BUY_TO_CLOSE']
+          : ['SELL_TO_OPEN', 'SELL_TO_CLOSE']
+        : [leg.instruction];
+    const found = await this.lookForPlacement(
+      request,
+      hash,
+      { sent, instructions },
+      sentAt,
+      options.knownOrderIds,
+    );
+    return found === undefined ? undefined : toBrokerOrder(found, request.clientOrderId);
+  }
+
+  /**
+   * Only orders this instance placed or reconciled (Schwab keeps no client order id); after a
+   * restart use `reconcilePlacement`.
+   */
+  async findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
+    const hash = await this.accountHash(accountId);
+    const orderId = this.placed.get(placedKey(hash, clientOrderId));
+    return orderId === undefined ? undefined : this.getOrder(hash, orderId);
+  }
+
+  async getOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder | undefined> {
+    if (!/^\d+$/.test(brokerOrderId)) return undefined;
+    const hash = await this.accountHash(accountId);
+    try {
+      const { data } = await this.send({
+        method: 'GET',
+        path: `${TRADER}/accounts/${encodeURIComponent(hash)}/orders/${brokerOrderId}`,
+        schema: schwabOrderSchema,
+      });
+      return toBrokerOrder(data, this.clientOrderIds.get(brokerOrderId));
+    } catch (error) {
+      if (error instanceof BrokerRequestRejectedError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * `DELETE .../orders/{id}` answers 200 with no body; the order's new state comes from a GET.
+   * A cancel with an unknown outcome is settled the same way: the order says whether it took.
+   */
+  async cancelOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder> {
+    if (!/^\d+$/.test(brokerOrderId)) throw new BrokerRejectedError('schwab', 'no such order');
+    const hash = await this.accountHash(accountId);
+    try {
+      await this.send({
+        method: 'DELETE',
+        path: `${TRADER}/accounts/${encodeURIComponent(hash)}/orders/${brokerOrderId}`,
+        schema: noContent,
+        bucket: 'orders',
+        idempotent: false,
+      });
+    } catch (error) {
+      if (!(error instanceof BrokerUnreachableError)) throw error;
+      const order = await this.getOrder(hash, brokerOrderId).catch(() => undefined);
+      if (order?.status === 'cancelled' || order?.status === 'cancel_requested') return order;
+      throw error;
+    }
+    const order = await this.getOrder(hash, brokerOrderId);
+    if (order === undefined) throw new BrokerRejectedError('schwab', 'no such order');
+    return order;
+  }
+
+  /** Orders still live (working, queued, awaiting a trigger, pending cancel) entered in the last 60 days. */
+  async listOpenOrders(accountId: string): Promise<BrokerOrder[]> {
+    const hash = await this.accountHash(accountId);
+    const now = this.now();
+    const orders = await this.recentOrders(hash, {
+      fromEnteredTime: new Date(now.getTime() - OPEN_ORDERS_WINDOW_MS).toISOString(),
+      toEnteredTime: new Date(now.getTime() + 60_000).toISOString(),
+    });
+    return orders
+      .map((order) => toBrokerOrder(order, this.clientOrderIds.get(String(order.orderId))))
+      .filter((order) => OPEN_STATUSES.has(order.status))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async getBalances(accountId: string): Promise<Balances> {
+    return (await this.getAccountSnapshot(accountId)).balances;
+  }
+
+  async getPositions(accountId: string): Promise<Position[]> {
+    return [...(await this.getAccountSnapshot(accountId)).positions];
+  }
+
+  /** One call: `GET /accounts/{hash}?fields=positions` carries balances and positions. */
+  async getAccountSnapshot(accountId: string): Promise<AccountSnapshot> {
+    const account = await this.account(await this.accountHash(accountId));
+    return {
+      balances: toBalances(account),
+      positions: account.securitiesAccount.positions.map(toPosition),
+    };
+  }
+
+  // ------------------------------------------------------------------ market data
+
+  /** Quotes for tickers and Schwab option symbols (`AAPL  240517P00190000`). */
+  async getQuotes(symbols: readonly string[]): Promise<SchwabQuotes> {
+    const unique = [...new Set(symbols.map((symbol) => symbol.trim().toUpperCase()))].filter(
+      (symbol) => symbol !== '',
+    );
+    const quotes: SchwabQuote[] = [];
+    const invalidSymbols: string[] = [];
+    for (let start = 0; start < unique.length; start += QUOTE_BATCH) {
+      const batch = unique.slice(start, start + QUOTE_BATCH);
+      const { data } = await this.send({
+        method: 'GET',
+        path: `${MARKET_DATA}/quotes`,
+        query: { symbols: batch.join(','), fields: 'quote' },
+        schema: schwabQuotesSchema,
+      });
+      invalidSymbols.push(...data.invalidSymbols);
+      for (const entry of data.quotes) {
+        const quote = toQuote(entry, this.now());
+        if (quote === undefined) invalidSymbols.push(entry.symbol);
+        else quotes.push(quote);
+      }
+    }
+    return { quotes, invalidSymbols };
+  }
+
+  /**
+   * The option chain of an underlying (single-leg contracts).
+   * @throws UnknownInstrumentError when Schwab has no chain for it
+   */
+  async getOptionChain(symbol: string, query: SchwabChainQuery = {}): Promise<SchwabOptionChain> {
+    const underlying = symbol.trim().toUpperCase();
+    const { data } = await this.send({
+      method: 'GET',
+      path: `${MARKET_DATA}/chains`,
+      query: {
+        symbol: underlying,
+        contractType: query.contractType ?? 'ALL',
+        fromDate: query.fromDate,
+        toDate: query.toDate,
+        strikeCount: query.strikeCount === undefined ? undefined : String(query.strikeCount),
+      },
+      schema: schwabChainSchema,
+    });
+    if (data.status !== 'SUCCESS') throw new UnknownInstrumentError(underlying);
+    const contracts: SchwabChainEntry[] = [];
+    for (const map of [data.callExpDateMap, data.putExpDateMap]) {
+      for (const [key, strikes] of Object.entries(map)) {
+        const expiry = key.split(':')[0] ?? key;
+        for (const entries of Object.values(strikes)) {
+          for (const entry of entries) contracts.push(toChainEntry(data.symbol, expiry, entry));
+        }
+      }
+    }
+    contracts.sort(
+      (a, b) =>
+        a.contract.expiry.localeCompare(b.contract.expiry) ||
+        a.contract.strike.comparedTo(b.contract.strike) ||
+        a.contract.right.localeCompare(b.contract.right),
+    );
+    return {
+      underlying: data.symbol,
+      underlyingPrice: data.underlyingPrice,
+      expirations: [...new Set(contracts.map((entry) => entry.contract.expiry))],
+      contracts,
+      at: this.now(),
+    };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /**
+   * One request; a 401 is answered by asking for the token once more and repeating the request
+   * once (a refresh may have raced ours; Schwab did not process a request it refused as
+   * unauthorized, so even an order POST may be repeated).
+   */
+  private async send<T>(request: BrokerHttpRequest<T>): Promise<BrokerHttpResponse<T>> {
+    try {
+      return await this.http.request(request);
+    } catch (error) {
+      if (!(error instanceof BrokerAuthError)) throw error;
+      this.options.logger?.info(
+        { provider: 'schwab', method: request.method, path: request.path },
+        'Schwab refused the access token; asking for it again',
+      );
+      return this.http.request(request);
+    }
+  }
+
+  /** After a placement failed ambiguously: look, wait, look again; never post again. */
+  private async settleAmbiguous(
+    request: PlaceOrderRequest,
+    hash: string,
+    fingerprint: PlacementFingerprint,
+    sentAt: Date,
+    placementError: BrokerUnreachableError,
+  ): Promise<BrokerOrder> {
+    for (let look = 1; look <= 2; look++) {
+      if (look === 2) await this.sleep(RECHECK_DELAY_MS);
+      let found: SchwabOrder | undefined;
+      try {
+        found = await this.lookForPlacement(request, hash, fingerprint, sentAt, undefined);
+      } catch (lookupError) {
+        if (lookupError instanceof BrokerUnreachableError && lookupError.cause === SEVERAL) throw lookupError;
+        throw new BrokerUnreachableError(
+          'schwab',
+          'Schwab did not confirm the order, and looking for it failed: it may or may not have been placed. Nothing was resent.',
+          { cause: new AggregateError([placementError, lookupError]) },
+        );
+      }
+      if (found !== undefined) {
+        this.options.logger?.info(
+          { provider: 'schwab', orderId: found.orderId, look },
+          'found the order after an ambiguous placement',
+        );
+        return toBrokerOrder(found, request.clientOrderId);
+      }
+    }
+    throw new BrokerUnreachableError(
+      'schwab',
+      "Schwab did not confirm the order, and it was NOT found among the account's recent orders (looked twice). Nothing was resent: check the account before placing it again.",
+      { cause: placementError },
+    );
+  }
+
+  /** The single unattributed recent order matching the placement; remembered as this intent's. */
+  private async lookForPlacement(
+    request: PlaceOrderRequest,
+    hash: string,
+    fingerprint: PlacementFingerprint,
+    sentAt: Date,
+    knownOrderIds: ReadonlySet<string> | undefined,
+  ): Promise<SchwabOrder | undefined> {
+    const attributed = new Set<string>(knownOrderIds ?? []);
+    for (const id of (await this.options.knownOrderIds?.(request.accountId)) ?? []) attributed.add(id);
+    for (const [orderId, clientOrderId] of this.clientOrderIds) {
+      if (clientOrderId !== request.clientOrderId) attributed.add(orderId);
+    }
+    const recent = await this.recentOrders(hash, reconcileWindow(sentAt, this.now()));
+    const outcome = findPlacement(recent, fingerprint, sentAt, attributed);
+    if (outcome.kind === 'none') return undefined;
+    if (outcome.kind === 'several') {
+      throw new BrokerUnreachableError(
+        'schwab',
+        `Schwab lists ${outcome.orderIds.length} orders (${outcome.orderIds.join(', ')}) that match this one; we cannot tell which is ours. Nothing was resent.`,
+        { cause: SEVERAL },
+      );
+    }
+    this.remember(hash, request.clientOrderId, String(outcome.order.orderId));
+    return outcome.order;
+  }
+
+  /** The order we just placed, read back for its state; the placement itself is certain. */
+  private async placedOrder(request: PlaceOrderRequest, hash: string, orderId: string): Promise<BrokerOrder> {
+    let order: BrokerOrder | undefined;
+    try {
+      order = await this.getOrder(hash, orderId);
+    } catch (error) {
+      throw new BrokerUnreachableError(
+        'schwab',
+        `Schwab placed the order as ${orderId}, but reading it back failed; findOrderByClientOrderId finds it`,
+        { cause: error },
+      );
+    }
+    if (order === undefined) {
+      throw new BrokerUnreachableError(
+        'schwab',
+        `Schwab placed the order as ${orderId} but does not show it yet; findOrderByClientOrderId finds it`,
+      );
+    }
+    return { ...order, clientOrderId: request.clientOrderId };
+  }
+
+  private async recentOrders(
+    hash: string,
+    window: { fromEnteredTime: string; toEnteredTime: string },
+  ): Promise<SchwabOrder[]> {
+    const { data } = await this.send({
+      method: 'GET',
+      path: `${TRADER}/accounts/${encodeURIComponent(hash)}/orders`,
+      query: window,
+      schema: schwabOrderListSchema,
+    });
+    return data;
+  }
+
+  private async account(hash: string): Promise<SchwabAccount> {
+    const { data } = await this.send({
+      method: 'GET',
+      path: `${TRADER}/accounts/${encodeURIComponent(hash)}`,
+      query: { fields: 'positions' },
+      schema: schwabAccountSchema,
+    });
+    return data;
+  }
+
+  /**
+   * Open or close for an option order, from the account's position in the contract: our
+   * `PlaceOrderRequest` does not say, and Schwab needs it in the instruction.
+   */
+  private async positionEffect(hash: string, request: PlaceOrderRequest): Promise<PositionEffect> {
+    const symbol = schwabOptionSymbol(request);
+    const account = await this.account(hash);
+    const held = account.securitiesAccount.positions
+      .filter((position) => position.instrument.symbol === symbol)
+      .reduce(
+        (sum, position) => sum.plus(position.longQuantity).minus(position.shortQuantity),
+        new Decimal(0),
+      );
+    return positionEffectFor(request.side, held);
+  }
+
+  /** The hash for an account id: hashes pass through; plain account numbers are looked up once. */
+  private async accountHash(accountId: string): Promise<string> {
+    if (!/^\d{1,12}$/.test(accountId)) return accountId;
+    const known = this.hashes?.get(accountId);
+    if (known !== undefined) return known;
+    await this.listAccounts();
+    const hash = this.hashes?.get(accountId);
+    if (hash === undefined) {
+      throw new BrokerRejectedError('schwab', 'this Schwab sign-in does not include that account');
+    }
+    return hash;
+  }
+
+  private remember(hash: string, clientOrderId: string, orderId: string): void {
+    this.placed.set(placedKey(hash, clientOrderId), orderId);
+    this.clientOrderIds.set(orderId, clientOrderId);
+  }
+}
+
+/**
+ * Runs the reads that come before an order POST. Their failures happen before anything was sent,
+ * so "unreachable" there means "nothing placed": a rejection the caller may simply retry later.
+ */
+async function notSentOnFailure<T>(prepare: () => Promise<T>): Promise<T> {
+  try {
+    return await prepare();
+  } catch (error) {
+    if (!(error instanceof BrokerUnreachableError)) throw error;
+    throw new BrokerRejectedError(
+      'schwab',
+      'Schwab could not be reached to prepare the order; nothing was placed. Try again in a minute.',
+      'not_sent',
+    );
+  }
+}
+
+/** Marks the "several matches" refusal so it is passed on as it is, not wrapped. */
+const SEVERAL = Symbol('several matching orders');
+
+function placedKey(hash: string, clientOrderId: string): string {
+  return `${hash}|${clientOrderId}`;
+}
+
+/** `.../accounts/{hash}/orders/{orderId}` → the order id (the last path segment, digits). */
+export function orderIdFromLocation(location: string | null): string | undefined {
+  if (location === null) return undefined;
+  let path: string;
+  try {
+    path = new URL(location, 'https://api.schwabapi.com').pathname;
+  } catch {
+    return undefined;
+  }
+  const last = path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .pop();
+  return last !== undefined && /^\d+$/.test(last) ? last : undefined;
+}
+
+// ------------------------------------------------------------------ mapping (pure)
+
+/** Schwab error body → a sentence for the chat. */
+export function describeSchwabError(status: number, body: unknown): string {
+  const trader = schwabTraderErrorSchema.safeParse(body);
+  if (trader.success) {
+    const details = (trader.data.errors ?? [])
+      .map((detail) => detail.trim())
+      .filter((detail) => detail !== '');
+    const message = trader.data.message.trim().replace(/\.$/, '');
+    if (details.length === 0) return `${message}.`;
+    return `${message}: ${details.map((detail) => detail.replace(/\.$/, '')).join('; ')}.`;
+  }
+  const marketData = schwabMarketDataErrorSchema.safeParse(body);
+  if (marketData.success) {
+    return marketData.data.errors.map((error) => error.detail ?? error.title ?? `HTTP ${status}`).join('; ');
+  }
+  if (status === 401) return 'Schwab no longer accepts this sign-in; link Schwab again.';
+  if (status === 403) return 'Schwab refused the request (forbidden).';
+  if (status === 404) return 'Schwab does not know it.';
+  return `Schwab answered HTTP ${status}.`;
+}
+
+/**
+ * Schwab's order status → ours. Live statuses report their fill progress; `REPLACED` counts as
+ * cancelled (another order took its place); statuses waiting on Schwab's own review or
+ * acknowledgement are `pending`.
+ */
+export function orderStatusFor(order: Pick<SchwabOrder, 'status' | 'filledQuantity'>): OrderStatus {
+  const progress: OrderStatus = order.filledQuantity.gt(0) ? 'partially_filled' : 'accepted';
+  switch (order.status) {
+    case 'NEW':
+    case 'PENDING_ACKNOWLEDGEMENT':
+    case 'AWAITING_MANUAL_REVIEW':
+      return 'pending';
+    case 'ACCEPTED':
+    case 'WORKING':
+    case 'QUEUED':
+    case 'PENDING_ACTIVATION':
+    case 'PENDING_REPLACE':
+    case 'AWAITING_PARENT_ORDER':
+    case 'AWAITING_CONDITION':
+    case 'AWAITING_STOP_CONDITION':
+    case 'AWAITING_UR_OUT':
+    case 'AWAITING_RELEASE_TIME':
+      return progress;
+    case 'PENDING_CANCEL':
+    case 'PENDING_RECALL':
+      return 'cancel_requested';
+    case 'FILLED':
+      return 'filled';
+    case 'CANCELED':
+    case 'REPLACED':
+      return 'cancelled';
+    case 'EXPIRED':
+      return 'expired';
+    case 'REJECTED':
+      return 'rejected';
+    default:
+      return 'unknown';
+  }
+}
+
+const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'pending',
+  'accepted',
+  'partially_filled',
+  'cancel_requested',
+]);
+
+/** Schwab's many order types → our four (on-close and net-priced orders are limits or markets). */
+function orderTypeFor(orderType: string): OrderType {
+  switch (orderType) {
+    case 'LIMIT':
+    case 'LIMIT_ON_CLOSE':
+    case 'NET_DEBIT':
+    case 'NET_CREDIT':
+    case 'NET_ZERO':
+      return 'limit';
+    case 'STOP':
+    case 'TRAILING_STOP':
+      return 'stop';
+    case 'STOP_LIMIT':
+    case 'TRAILING_STOP_LIMIT':
+      return 'stop_limit';
+    default:
+      return 'market';
+  }
+}
+
+function sideFor(instruction: string): OrderSide {
+  return instruction.startsWith('BUY') ? 'buy' : 'sell';
+}
+
+/**
+ * Each execution leg is one fill, under an id stable across polls (order, activity, leg), so a
+ * fill recorded by id is recorded once. Schwab reports commissions elsewhere: fee 0 here.
+ */
+function fillsFor(order: SchwabOrder): BrokerFill[] {
+  const fills: BrokerFill[] = [];
+  order.orderActivityCollection.forEach((activity, activityIndex) => {
+    if (activity.activityType !== undefined && activity.activityType !== 'EXECUTION') return;
+    activity.executionLegs.forEach((leg, legIndex) => {
+      fills.push({
+        id: `${order.orderId}:${activity.activityId ?? activityIndex}:${leg.legId ?? legIndex}`,
+        quantity: leg.quantity,
+        price: leg.price,
+        fee: new Decimal(0),
+        at: leg.time,
+      });
+    });
+  });
+  return fills;
+}
+
+export function toBrokerOrder(order: SchwabOrder, clientOrderId = ''): BrokerOrder {
+  const status = orderStatusFor(order);
+  const fills = fillsFor(order);
+  const filled = fills.reduce((sum, fill) => sum.plus(fill.quantity), new Decimal(0));
+  const cost = fills.reduce((sum, fill) => sum.plus(fill.quantity.mul(fill.price)), new Decimal(0));
+  const leg = order.orderLegCollection[0];
+  return {
+    brokerOrderId: String(order.orderId),
+    clientOrderId,
+    status,
+    symbol: leg?.instrument.symbol ?? '',
+    side: sideFor(leg?.instruction ?? ''),
+    orderType: orderTypeFor(order.orderType),
+    quantity: order.quantity,
+    notional: undefined,
+    limitPrice: order.price,
+    stopPrice: order.stopPrice,
+    filledQuantity: order.filledQuantity,
+    averageFillPrice: filled.gt(0) ? cost.div(filled) : undefined,
+    rejectReason:
+      status === 'rejected' ? (order.statusDescription ?? 'Schwab rejected the order') : undefined,
+    fills,
+    createdAt: order.enteredTime,
+  };
+}
+
+/**
+ * Cash, buying power and equity from the current balances (margin and cash accounts name them
+ * differently). Schwab reports no realized P&L for the day; like Alpaca we use today's change in
+ * liquidation value (now − start of day), which also counts unrealized moves: for the daily loss
+ * limit that errs on the careful side.
+ */
+export function toBalances(account: SchwabAccount): Balances {
+  const { currentBalances: current, initialBalances: initial } = account.securitiesAccount;
+  const zero = new Decimal(0);
+  const cash =
+    current?.cashBalance ?? current?.totalCash ?? initial?.cashBalance ?? initial?.totalCash ?? zero;
+  const equity =
+    current?.liquidationValue ??
+    account.aggregatedBalance?.currentLiquidationValue ??
+    account.aggregatedBalance?.liquidationValue ??
+    current?.equity ??
+    initial?.liquidationValue ??
+    cash;
+  const startOfDay = initial?.liquidationValue ?? initial?.accountValue ?? equity;
+  return {
+    cash,
+    buyingPower: current?.buyingPower ?? current?.cashAvailableForTrading ?? current?.availableFunds ?? cash,
+    equity,
+    realizedPnlToday: equity.minus(startOfDay),
+    currency: 'USD',
+  };
+}
+
+/** Short positions come back negative; Schwab reports no realized P&L per position (0 here). */
+export function toPosition(position: SchwabPosition): Position {
+  const option = position.instrument.assetType === 'OPTION';
+  const quantity = position.longQuantity.minus(position.shortQuantity);
+  const multiplier = option ? (position.instrument.optionMultiplier ?? new Decimal(100)) : new Decimal(1);
+  const marketPrice =
+    position.marketValue !== undefined && !quantity.isZero()
+      ? position.marketValue.div(quantity.mul(multiplier)).abs()
+      : undefined;
+  return {
+    symbol: position.instrument.symbol,
+    assetClass: option ? 'option' : 'equity',
+    quantity,
+    averageCost: position.averagePrice ?? new Decimal(0),
+    marketPrice,
+    marketValue: position.marketValue,
+    unrealizedPnl: quantity.gte(0)
+      ? (position.longOpenProfitLoss ?? position.shortOpenProfitLoss)
+      : (position.shortOpenProfitLoss ?? position.longOpenProfitLoss),
+    realizedPnl: new Decimal(0),
+  };
+}
+
+function greeksOf(values: {
+  delta: Decimal | undefined;
+  gamma: Decimal | undefined;
+  theta: Decimal | undefined;
+  vega: Decimal | undefined;
+  rho: Decimal | undefined;
+  volatility: Decimal | undefined;
+}): OptionGreeks {
+  return {
+    delta: values.delta,
+    gamma: values.gamma,
+    theta: values.theta,
+    vega: values.vega,
+    rho: values.rho,
+    impliedVolatility: values.volatility?.div(100),
+  };
+}
+
+/** A quote entry → our quote; undefined when Schwab gave no price at all. */
+function toQuote(entry: SchwabQuoteEntry, now: Date): SchwabQuote | undefined {
+  const quote = entry.quote;
+  const last = quote?.lastPrice ?? quote?.mark;
+  const bid = quote?.bidPrice ?? last;
+  const ask = quote?.askPrice ?? last;
+  if (quote === undefined || last === undefined || bid === undefined || ask === undefined) return undefined;
+  const option = entry.assetMainType === 'OPTION';
+  return {
+    symbol: entry.symbol,
+    assetClass: option ? 'option' : 'equity',
+    bid,
+    ask,
+    last,
+    mark: quote.mark,
+    at: quote.quoteTime === undefined ? now : new Date(quote.quoteTime),
+    source: 'schwab',
+    greeks: option ? greeksOf(quote) : undefined,
+  };
+}
+
+function toChainEntry(underlying: string, expiry: string, entry: SchwabChainContract): SchwabChainEntry {
+  return {
+    contract: {
+      underlying,
+      expiry,
+      right: entry.putCall === 'CALL' ? 'call' : 'put',
+      strike: entry.strikePrice,
+    },
+    symbol: entry.symbol,
+    bid: entry.bid ?? entry.bidPrice,
+    ask: entry.ask ?? entry.askPrice,
+    last: entry.last ?? entry.lastPrice,
+    mark: entry.mark ?? entry.markPrice,
+    daysToExpiry: entry.daysToExpiration,
+    openInterest: entry.openInterest,
+    greeks: greeksOf(entry),
+  };
+}
+
+export type { SchwabOrderRequest };
