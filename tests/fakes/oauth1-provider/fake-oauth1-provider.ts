@@ -1,16 +1,24 @@
 /**
- * A local stand-in for E*TRADE's OAuth 1.0a endpoints and one protected API call, strict the way
- * the real service is: HMAC-SHA1 signatures over the RFC 5849 base string (checked by our own
- * implementation in rfc5849.ts), timestamps within five minutes of the fake's clock, nonces never
- * reused per consumer, request tokens valid five minutes and exchanged once, access tokens that
- * die at midnight US Eastern and go inactive after two idle hours until renewed. Refusals are 401
- * with an `oauth_problem` body (400 for a missing or rejected parameter).
+ * A local stand-in for E*TRADE: its OAuth 1.0a endpoints and the API v1 calls a broker client
+ * makes, strict the way the real service is: HMAC-SHA1 signatures over the RFC 5849 base string
+ * (checked by our own implementation in rfc5849.ts), timestamps within five minutes of the fake's
+ * clock, nonces never reused per consumer, request tokens valid five minutes and exchanged once,
+ * access tokens that die at midnight US Eastern and go inactive after two idle hours until renewed.
+ * OAuth refusals are 401 with an `oauth_problem` body (400 for a missing or rejected parameter).
+ *
+ * API (signed with an access token; JSON with `Accept: application/json` or a `.json` suffix):
+ * accounts list, balance, portfolio, quotes (etrade-accounts.ts) and preview / place / list /
+ * cancel orders (etrade-orders.ts). Rate limits (off unless configured): too many requests per
+ * window answer HTTP 400 with an HTML page, as E*TRADE documents. Failure injection: `latencyMs`,
+ * `failNext`, `acceptThenTimeout`, `dropNext`, `down`/`up`, `rateLimitNext`.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listenOnLoopback } from '../listen.js';
 import { nextEasternMidnight } from './eastern-time.js';
+import { EtradeApiError, FakeEtradeAccount, FakeEtradeMarket, type FakeProduct } from './etrade-accounts.js';
+import { type FakeEtradeOrder, FakeEtradeOrders } from './etrade-orders.js';
 import {
   baseStringUri,
   hmacSha1Signature,
@@ -27,7 +35,22 @@ export interface FakeOAuth1Options {
   readonly consumerSecret: string;
   /** The fake's clock (timestamps, token lifetimes); defaults to the real one. */
   readonly now?: () => Date;
+  /**
+   * E*TRADE's quotas per bucket (`accounts`: accounts and orders, ~2/s; `market`: quotes, ~4/s),
+   * counted in real time. Unset: no limit.
+   */
+  readonly rateLimits?: Partial<Record<FakeRateBucket, FakeRateLimit>>;
 }
+
+export type FakeRateBucket = 'accounts' | 'market';
+
+export interface FakeRateLimit {
+  readonly limit: number;
+  readonly intervalMs: number;
+}
+
+/** The account every access token of the fake may use (E*TRADE's sandbox shape). */
+export const FAKE_ETRADE_ACCOUNT = { accountId: '84010429', accountIdKey: 'JIdOIAcSpwR1Jva7RQBraQ' } as const;
 
 export interface FakeOAuth1Call {
   readonly method: string;
@@ -73,12 +96,29 @@ export class FakeOAuth1Provider {
   private readonly usedNonces = new Set<string>();
   private readonly failures: { path: string; status: number }[] = [];
   private readonly now: () => Date;
+  /** Delay before each request is handled (real time). */
+  latencyMs = 0;
+  private readonly market = new FakeEtradeMarket();
+  private readonly desk = new FakeEtradeOrders(this.market);
+  private readonly accounts = new Map<string, FakeEtradeAccount>([
+    [
+      FAKE_ETRADE_ACCOUNT.accountIdKey,
+      new FakeEtradeAccount(FAKE_ETRADE_ACCOUNT.accountId, FAKE_ETRADE_ACCOUNT.accountIdKey),
+    ],
+  ]);
+  private readonly drops: string[] = [];
+  private acceptThenTimeoutMode: 'hang' | 'reset' | undefined;
+  private isDown = false;
+  private readonly rateLimits: Partial<Record<FakeRateBucket, FakeRateLimit>>;
+  private readonly rateWindows: Record<FakeRateBucket, number[]> = { accounts: [], market: [] };
+  private readonly rateLimitedNext: Record<FakeRateBucket, number> = { accounts: 0, market: 0 };
 
   private constructor(
     private readonly server: Server,
     private readonly options: FakeOAuth1Options,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.rateLimits = { ...options.rateLimits };
   }
 
   static async start(options: FakeOAuth1Options): Promise<FakeOAuth1Provider> {
@@ -135,14 +175,85 @@ export class FakeOAuth1Provider {
     return record.verifier;
   }
 
+  /**
+   * An access token as if the user had just linked (the sign-in itself is tested in oauth1.test.ts):
+   * broker tests start from here.
+   */
+  issueAccessToken(): { token: string; tokenSecret: string } {
+    const now = this.now();
+    const token = randomToken();
+    const tokenSecret = randomToken();
+    this.accessTokens.set(token, {
+      secret: tokenSecret,
+      expiresAt: nextEasternMidnight(now),
+      lastUsedAt: now,
+      revoked: false,
+    });
+    return { token, tokenSecret };
+  }
+
   /** When an access token dies (midnight US Eastern after it was issued), for assertions. */
   accessTokenExpiry(token: string): Date | undefined {
     return this.accessTokens.get(token)?.expiresAt;
   }
 
-  /** The next request to `path` fails with `status`. */
+  /** The next request to `path` fails with `status` (an HTML page), without being processed. */
   failNext(path: string, status: number): void {
     this.failures.push({ path, status });
+  }
+
+  /** The price market orders execute at, resting orders are checked against and quotes show. */
+  setPrice(product: FakeProduct | string, price: string): void {
+    this.market.set(product, price);
+  }
+
+  /** Executes every resting order whose price was reached; returns how many. */
+  fillRestingOrders(): number {
+    return this.desk.fillResting(this.accounts, this.now());
+  }
+
+  /** The orders of an account, oldest first (copies). */
+  orders(accountIdKey: string = FAKE_ETRADE_ACCOUNT.accountIdKey): FakeEtradeOrder[] {
+    return this.desk.list(accountIdKey);
+  }
+
+  /** The account's cash, as a decimal string. */
+  cash(accountIdKey: string = FAKE_ETRADE_ACCOUNT.accountIdKey): string {
+    return this.accounts.get(accountIdKey)?.cash.toFixed() ?? '0';
+  }
+
+  /**
+   * The next order place is processed (the order exists), then the answer never comes: `hang`
+   * keeps the connection open until the client gives up; `reset` destroys it.
+   */
+  acceptThenTimeout(mode: 'hang' | 'reset' = 'hang'): void {
+    this.acceptThenTimeoutMode = mode;
+  }
+
+  /** The next request whose path ends with `suffix` (any request by default) is reset unprocessed. */
+  dropNext(suffix = ''): void {
+    this.drops.push(suffix);
+  }
+
+  /** Every request answers 503 until `up()`. */
+  down(): void {
+    this.isDown = true;
+  }
+
+  up(): void {
+    this.isDown = false;
+  }
+
+  /** The next `count` API requests of `bucket` get E*TRADE's "too many requests" page. */
+  rateLimitNext(count: number, bucket: FakeRateBucket = 'accounts'): void {
+    this.rateLimitedNext[bucket] += count;
+  }
+
+  /** Sets (or with undefined, lifts) a bucket's quota. */
+  setRateLimit(bucket: FakeRateBucket, limit: FakeRateLimit | undefined): void {
+    if (limit === undefined) delete this.rateLimits[bucket];
+    else this.rateLimits[bucket] = limit;
+    this.rateWindows[bucket] = [];
   }
 
   async close(): Promise<void> {
@@ -170,6 +281,18 @@ export class FakeOAuth1Provider {
         refusal.problem,
       );
 
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    if (this.isDown) {
+      send(503, 'text/html', page('<h1>Service unavailable</h1>'));
+      return;
+    }
+    const drop = this.drops.findIndex((suffix) => path.endsWith(suffix));
+    if (drop !== -1) {
+      this.drops.splice(drop, 1);
+      this.calls.push({ method, path, status: 0 });
+      request.socket.destroy();
+      return;
+    }
     const failure = this.failures.findIndex((entry) => entry.path === path);
     if (failure !== -1) {
       const [entry] = this.failures.splice(failure, 1);
@@ -179,6 +302,16 @@ export class FakeOAuth1Provider {
 
     if (method === 'GET' && path === '/authorize') {
       this.authorizePage(query, send);
+      return;
+    }
+    const bucket = rateBucketOf(path);
+    if (bucket !== undefined && this.rateLimited(bucket)) {
+      // E*TRADE's documented answer to too many requests: HTTP 400 with an HTML page.
+      send(
+        400,
+        'text/html',
+        page('<h1>Request limit exceeded</h1><p>Too many requests. Try again later.</p>'),
+      );
       return;
     }
     const kind = tokenKindOf(path, method);
@@ -194,9 +327,41 @@ export class FakeOAuth1Provider {
       refuse(verified);
       return;
     }
-    const outcome = this.serve(path, verified, request.headers.accept ?? '');
-    if (outcome instanceof Refusal) refuse(outcome);
-    else send(200, outcome.contentType, outcome.body);
+    const outcome = this.serve(method, path, query, verified, request.headers.accept ?? '', {
+      contentType,
+      text: body,
+    });
+    if (outcome instanceof Refusal) {
+      refuse(outcome);
+      return;
+    }
+    if (outcome.status === 200 && method === 'POST' && /\/orders\/place(?:\.json)?$/.test(path)) {
+      const mode = this.acceptThenTimeoutMode;
+      if (mode !== undefined) {
+        this.acceptThenTimeoutMode = undefined;
+        this.calls.push({ method, path, status: 0 });
+        if (mode === 'reset') request.socket.destroy();
+        // 'hang': never answer; close() ends the connection if the client has not given up.
+        return;
+      }
+    }
+    send(outcome.status, outcome.contentType, outcome.body);
+  }
+
+  /** Whether a request in `bucket` is over the quota (and counts it when it is not). */
+  private rateLimited(bucket: FakeRateBucket): boolean {
+    if (this.rateLimitedNext[bucket] > 0) {
+      this.rateLimitedNext[bucket] -= 1;
+      return true;
+    }
+    const limit = this.rateLimits[bucket];
+    if (limit === undefined) return false;
+    const at = performance.now();
+    const window = this.rateWindows[bucket].filter((time) => at - time < limit.intervalMs);
+    this.rateWindows[bucket] = window;
+    if (window.length >= limit.limit) return true;
+    window.push(at);
+    return false;
   }
 
   /** Checks one signed request; returns its OAuth parameters (and token) or the refusal. */
@@ -272,12 +437,16 @@ export class FakeOAuth1Provider {
   }
 
   private serve(
+    method: string,
     path: string,
+    query: readonly Parameter[],
     request: { oauth: ReadonlyMap<string, string>; token: string | undefined },
     accept: string,
-  ): { contentType: string; body: string } | Refusal {
+    payload: { contentType: string; text: string },
+  ): Answer | Refusal {
     const now = this.now();
     const formAnswer = (fields: Record<string, string>) => ({
+      status: 200,
       contentType: 'application/x-www-form-urlencoded',
       body: formEncode(fields),
     });
@@ -324,19 +493,102 @@ export class FakeOAuth1Provider {
     if (now >= record.expiresAt) return new Refusal(401, 'token_expired');
     if (path === '/oauth/renew_access_token') {
       record.lastUsedAt = now;
-      return { contentType: 'text/plain', body: 'Access Token has been renewed' };
+      return { status: 200, contentType: 'text/plain', body: 'Access Token has been renewed' };
     }
     if (path === '/oauth/revoke_access_token') {
       record.revoked = true;
-      return { contentType: 'text/plain', body: 'Revoked Access Token' };
+      return { status: 200, contentType: 'text/plain', body: 'Revoked Access Token' };
     }
     if (now.getTime() - record.lastUsedAt.getTime() > IDLE_TIMEOUT_MS)
       return new Refusal(401, 'token_inactive');
     record.lastUsedAt = now;
     const wantsJson = path.endsWith('.json') || accept.includes('application/json');
+    const apiPath = path.replace(/\.json$/, '');
+    if (apiPath === '/v1/accounts/list') {
+      return wantsJson
+        ? { status: 200, contentType: 'application/json', body: JSON.stringify(this.accountList()) }
+        : { status: 200, contentType: 'application/xml', body: accountListXml(this.accountList()) };
+    }
+    let json: unknown;
+    try {
+      json = this.api(method, apiPath, new Map(query), payload);
+    } catch (error) {
+      if (!(error instanceof EtradeApiError)) throw error;
+      return { status: error.status, contentType: 'application/json', body: JSON.stringify(error.body) };
+    }
+    if (json === undefined) return { status: 204, contentType: 'application/json', body: '' };
     return wantsJson
-      ? { contentType: 'application/json', body: JSON.stringify(ACCOUNT_LIST) }
-      : { contentType: 'application/xml', body: accountListXml() };
+      ? { status: 200, contentType: 'application/json', body: JSON.stringify(json) }
+      : { status: 200, contentType: 'application/xml', body: toXml(json) };
+  }
+
+  private accountList() {
+    return {
+      AccountListResponse: {
+        Accounts: { Account: [...this.accounts.values()].map((account) => account.listJson()) },
+      },
+    };
+  }
+
+  /** The API calls beyond the account list; undefined is an answer without a body. */
+  private api(
+    method: string,
+    path: string,
+    query: ReadonlyMap<string, string>,
+    payload: { contentType: string; text: string },
+  ): unknown {
+    const now = this.now();
+    const quote = /^\/v1\/market\/quote\/([^/]+)$/.exec(path);
+    if (quote !== null && method === 'GET') {
+      if (query.get('detailFlag') !== undefined && query.get('detailFlag') !== 'ALL') {
+        throw new EtradeApiError(400, 1018, 'The fake supports detailFlag=ALL only.');
+      }
+      const symbols = decodeURIComponent(quote[1] ?? '')
+        .split(',')
+        .filter((symbol) => symbol !== '');
+      return this.market.quoteJson(symbols, now);
+    }
+    const match = /^\/v1\/accounts\/([^/]+)\/(balance|portfolio|orders)(?:\/(preview|place|cancel))?$/.exec(
+      path,
+    );
+    if (match === null) throw new EtradeApiError(404, 404, 'Not found');
+    const [, key = '', resource, action] = match;
+    const account = this.accounts.get(decodeURIComponent(key));
+    if (account === undefined) throw new EtradeApiError(400, 100, 'Invalid account key.');
+    const body = () => {
+      if (!payload.contentType.startsWith('application/json')) {
+        throw new EtradeApiError(
+          400,
+          1000,
+          'The request body must be JSON (Content-Type: application/json).',
+        );
+      }
+      try {
+        return JSON.parse(payload.text) as unknown;
+      } catch {
+        throw new EtradeApiError(400, 1000, 'The request body is not valid JSON.');
+      }
+    };
+    const route = `${method} ${resource}${action === undefined ? '' : `/${action}`}`;
+    switch (route) {
+      case 'GET balance':
+        if (query.get('instType') !== 'BROKERAGE') {
+          throw new EtradeApiError(400, 1001, 'instType is required and must be BROKERAGE.');
+        }
+        return account.balanceJson(this.market);
+      case 'GET portfolio':
+        return account.portfolioJson(this.market);
+      case 'GET orders':
+        return this.desk.listJson(account, query);
+      case 'POST orders/preview':
+        return this.desk.preview(account, body(), now);
+      case 'POST orders/place':
+        return this.desk.place(account, body(), now);
+      case 'PUT orders/cancel':
+        return this.desk.cancel(account, body(), now);
+      default:
+        throw new EtradeApiError(405, 405, `${method} is not allowed here.`);
+    }
   }
 
   private authorizePage(
@@ -367,7 +619,21 @@ export class FakeOAuth1Provider {
   }
 }
 
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Accounts and orders share one quota, market data has its own. */
+function rateBucketOf(path: string): FakeRateBucket | undefined {
+  if (path.startsWith('/v1/market/')) return 'market';
+  if (path.startsWith('/v1/accounts')) return 'accounts';
+  return undefined;
+}
+
 function tokenKindOf(path: string, method: string): TokenKind | undefined {
+  if (path.startsWith('/v1/') && (method === 'GET' || method === 'POST' || method === 'PUT')) return 'access';
   if (method !== 'GET') return undefined;
   switch (path) {
     case '/oauth/request_token':
@@ -376,8 +642,6 @@ function tokenKindOf(path: string, method: string): TokenKind | undefined {
       return 'request';
     case '/oauth/renew_access_token':
     case '/oauth/revoke_access_token':
-    case '/v1/accounts/list':
-    case '/v1/accounts/list.json':
       return 'access';
     default:
       return undefined;
@@ -410,30 +674,30 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const ACCOUNT_LIST = {
-  AccountListResponse: {
-    Accounts: {
-      Account: [
-        {
-          accountId: '84010429',
-          accountIdKey: 'JIdOIAcSpwR1Jva7RQBraQ',
-          accountMode: 'MARGIN',
-          accountDesc: 'Brokerage',
-          accountName: 'Individual Brokerage',
-          accountType: 'INDIVIDUAL',
-          institutionType: 'BROKERAGE',
-          accountStatus: 'ACTIVE',
-          closedDate: 0,
-        },
-      ],
-    },
-  },
-};
+function accountListXml(list: {
+  AccountListResponse: { Accounts: { Account: Record<string, unknown>[] } };
+}): string {
+  const accounts = list.AccountListResponse.Accounts.Account.map(
+    (account) =>
+      `<Account>${Object.entries(account)
+        .map(([name, value]) => `<${name}>${String(value)}</${name}>`)
+        .join('')}</Account>`,
+  ).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><AccountListResponse><Accounts>${accounts}</Accounts></AccountListResponse>`;
+}
 
-function accountListXml(): string {
-  const account = ACCOUNT_LIST.AccountListResponse.Accounts.Account[0];
-  const fields = Object.entries(account ?? {})
-    .map(([name, value]) => `<${name}>${String(value)}</${name}>`)
-    .join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><AccountListResponse><Accounts><Account>${fields}</Account></Accounts></AccountListResponse>`;
+/** E*TRADE's XML form of a JSON answer: objects become elements, arrays repeat their element. */
+function toXml(json: unknown): string {
+  const element = (name: string, value: unknown): string => {
+    if (Array.isArray(value)) return value.map((item) => element(name, item)).join('');
+    if (value !== null && typeof value === 'object') {
+      return `<${name}>${Object.entries(value)
+        .map(([child, inner]) => element(child, inner))
+        .join('')}</${name}>`;
+    }
+    const text = String(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;');
+    return `<${name}>${text}</${name}>`;
+  };
+  const [root, value] = Object.entries(json as Record<string, unknown>)[0] ?? ['Response', {}];
+  return `<?xml version="1.0" encoding="UTF-8"?>${element(root, value)}`;
 }
