@@ -235,19 +235,18 @@ export function createArbion(options: ArbionOptions): Arbion {
     }
   };
 
-  // Broker links about to die are checked once a minute, not on every pass.
+  // Broker links are looked after once a minute (tokens refreshed ahead, expiries warned), not on every pass.
   let nextExpiryCheck = 0;
   const warnAboutExpiringLinks = async (): Promise<void> => {
     const now = options.clock?.() ?? new Date();
     if (linking === undefined || now.getTime() < nextExpiryCheck) return;
     nextExpiryCheck = now.getTime() + 60_000;
     try {
-      for (const warning of await linking.expiryWarnings.due(now)) {
-        await linking.services.announce(warning.origin, warning.text);
-      }
+      const notices = [...(await linking.tokenKeeper.pass(now)), ...(await linking.expiryWarnings.due(now))];
+      for (const notice of notices) await linking.services.announce(notice.origin, notice.text);
     } catch (error) {
-      // Expiry warnings must never hold up expiries and fills.
-      logger.warn({ err: error }, 'could not check broker links for expiry');
+      // Link upkeep must never hold up expiries and fills.
+      logger.warn({ err: error }, 'could not look after broker links');
     }
   };
 

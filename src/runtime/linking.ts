@@ -16,6 +16,7 @@ import { BrokerConnections } from '../core/linking/connections.js';
 import { ExpiryWarnings } from '../core/linking/expiry-warnings.js';
 import { type LinkOrigin, LinkTokens } from '../core/linking/link-tokens.js';
 import { type LinkableProvider, ProviderCatalog } from '../core/linking/providers.js';
+import { TokenKeeper } from '../core/linking/token-keeper.js';
 import { WebSessions } from '../core/linking/web-sessions.js';
 import type { Logger } from '../core/logging/logger.js';
 import { ConnectionTokens } from '../core/oauth/connection-tokens.js';
@@ -40,6 +41,8 @@ export interface Linking {
   readonly services: LinkingServices;
   /** Links about to die on their own, to warn about in chat. */
   readonly expiryWarnings: ExpiryWarnings;
+  /** Refreshes OAuth 2.0 tokens ahead of time and reports links that stopped working. */
+  readonly tokenKeeper: TokenKeeper;
   readonly connections: BrokerConnections;
   readonly linkTokens: LinkTokens;
   readonly catalog: ProviderCatalog;
@@ -118,5 +121,6 @@ export function createLinking(options: LinkingOptions): Linking {
     linkTokens,
     catalog,
     expiryWarnings: new ExpiryWarnings({ prisma, catalog }),
+    tokenKeeper: new TokenKeeper({ prisma, tokens, catalog, logger: logger.child({ component: 'oauth' }) }),
   };
 }

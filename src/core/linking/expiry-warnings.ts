@@ -4,7 +4,7 @@
  * connection and sign-in, sent to the chat that last asked for the linking page.
  */
 import type { PrismaClient } from '../db/database.js';
-import type { LinkOrigin } from './link-tokens.js';
+import { type LinkOrigin, lastLinkOrigin } from './link-tokens.js';
 import type { ProviderCatalog } from './providers.js';
 
 /** How long before the end the warning goes out. */
@@ -43,10 +43,7 @@ export class ExpiryWarnings {
         },
       });
       if (already !== null) continue;
-      const lastLink = await prisma.linkToken.findFirst({
-        where: { userId: connection.userId, purpose: 'broker_link' },
-        orderBy: { createdAt: 'desc' },
-      });
+      const origin = await lastLinkOrigin(prisma, connection.userId);
       await prisma.auditEvent.create({
         data: {
           type: WARNED,
@@ -56,16 +53,12 @@ export class ExpiryWarnings {
           data: { expiresAt: expiresAt.toISOString() },
         },
       });
-      if (lastLink === null) continue;
+      if (origin === undefined) continue;
       const name = catalog.get(connection.provider)?.name ?? connection.provider;
       warnings.push({
         userId: connection.userId,
         connectionId: connection.id,
-        origin: {
-          platform: lastLink.platform,
-          workspaceId: lastLink.workspaceExternalId,
-          chatId: lastLink.chatId,
-        },
+        origin,
         text: `Your ${name} link ends ${formatUtc(expiresAt)}: ${name} asks you to sign in again every 7 days. Say "link" and press Reconnect before then to keep trading without a gap.`,
       });
     }

@@ -140,3 +140,14 @@ export class LinkTokens {
     };
   }
 }
+
+/** The chat that last asked for the linking page: where news about the user's links goes. */
+export async function lastLinkOrigin(prisma: PrismaClient, userId: string): Promise<LinkOrigin | undefined> {
+  const last = await prisma.linkToken.findFirst({
+    where: { userId, purpose: 'broker_link' },
+    orderBy: { createdAt: 'desc' },
+  });
+  return last === null
+    ? undefined
+    : { platform: last.platform, workspaceId: last.workspaceExternalId, chatId: last.chatId };
+}

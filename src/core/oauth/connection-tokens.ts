@@ -60,16 +60,25 @@ export class ConnectionTokens {
    * @throws OAuthReauthRequiredError when the connection must be linked again (and marks it so)
    * @throws OAuthUnavailableError when the provider cannot refresh right now
    */
-  async accessToken(connectionId: string): Promise<string> {
+  async accessToken(
+    connectionId: string,
+    options: {
+      /** Refresh when less than this is left (the background keeper refreshes well ahead). */
+      readonly minRemainingMs?: number;
+    } = {},
+  ): Promise<string> {
+    const minRemainingMs = options.minRemainingMs ?? ACCESS_TOKEN_MIN_REMAINING_MS;
     const pending = this.inFlight.get(connectionId);
     if (pending !== undefined) return pending;
     const row = await this.deps.prisma.brokerConnection.findUnique({ where: { id: connectionId } });
-    const fresh = this.usableToken(this.checked(row, connectionId));
+    const fresh = this.usableToken(this.checked(row, connectionId), minRemainingMs);
     if (fresh !== undefined) return fresh;
     // Another caller may have started the refresh while we read.
     const started = this.inFlight.get(connectionId);
     if (started !== undefined) return started;
-    const refresh = this.refreshUnderLock(connectionId).finally(() => this.inFlight.delete(connectionId));
+    const refresh = this.refreshUnderLock(connectionId, minRemainingMs).finally(() =>
+      this.inFlight.delete(connectionId),
+    );
     this.inFlight.set(connectionId, refresh);
     return refresh;
   }
@@ -109,7 +118,7 @@ export class ConnectionTokens {
     }
   }
 
-  private async refreshUnderLock(connectionId: string): Promise<string> {
+  private async refreshUnderLock(connectionId: string, minRemainingMs: number): Promise<string> {
     const outcome = await this.deps.prisma.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT id FROM broker_connections WHERE id = ${connectionId}::uuid FOR UPDATE`;
@@ -118,7 +127,7 @@ export class ConnectionTokens {
           connectionId,
         );
         // Whoever held the lock before us may have refreshed already.
-        const fresh = this.usableToken(row);
+        const fresh = this.usableToken(row, minRemainingMs);
         if (fresh !== undefined) return { kind: 'token' as const, token: fresh };
         return this.refreshRow(tx, row);
       },
@@ -197,9 +206,9 @@ export class ConnectionTokens {
     return row;
   }
 
-  private usableToken(row: ConnectionRow): string | undefined {
+  private usableToken(row: ConnectionRow, minRemainingMs: number): string | undefined {
     const expiresAt = row.accessTokenExpiresAt;
-    if (expiresAt === null || expiresAt.getTime() - this.now().getTime() <= ACCESS_TOKEN_MIN_REMAINING_MS) {
+    if (expiresAt === null || expiresAt.getTime() - this.now().getTime() <= minRemainingMs) {
       return undefined;
     }
     return this.open(row).accessToken;

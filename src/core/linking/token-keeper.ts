@@ -1,0 +1,77 @@
+/**
+ * Keeps OAuth 2.0 links alive between uses: access tokens that run out within five minutes are
+ * refreshed ahead of time (Schwab's last 30 minutes), so the first order after a quiet hour does not
+ * wait for a refresh. A link whose refresh is refused is marked `needs_reauth` by the token store;
+ * its user is told once, in the chat that last asked for the linking page, how to fix it.
+ */
+import type { PrismaClient } from '../db/database.js';
+import type { Logger } from '../logging/logger.js';
+import { OAuthReauthRequiredError } from '../oauth/errors.js';
+import { type LinkOrigin, lastLinkOrigin } from './link-tokens.js';
+import type { ProviderCatalog } from './providers.js';
+
+/** Access tokens with less than this left are refreshed by the keeper. */
+export const REFRESH_AHEAD_MS = 5 * 60 * 1000;
+
+export interface LinkNotice {
+  readonly userId: string;
+  readonly connectionId: string;
+  readonly origin: LinkOrigin;
+  readonly text: string;
+}
+
+export class TokenKeeper {
+  constructor(
+    private readonly deps: {
+      readonly prisma: PrismaClient;
+      /** Refreshes under the per-connection lock when the token is near its end. */
+      readonly tokens: {
+        accessToken(connectionId: string, options: { minRemainingMs: number }): Promise<string>;
+      };
+      readonly catalog: ProviderCatalog;
+      readonly logger: Logger;
+    },
+  ) {}
+
+  /** Refreshes what is due at `now`; returns what to tell users whose link stopped working. */
+  async pass(now: Date): Promise<LinkNotice[]> {
+    const { prisma, catalog } = this.deps;
+    const oauth2Providers = catalog.providers
+      .filter((provider) => provider.linking?.kind === 'oauth2')
+      .map((provider) => provider.id);
+    if (oauth2Providers.length === 0) return [];
+    const due = await prisma.brokerConnection.findMany({
+      where: {
+        status: 'active',
+        provider: { in: oauth2Providers },
+        accessTokenExpiresAt: { lte: new Date(now.getTime() + REFRESH_AHEAD_MS) },
+      },
+      select: { id: true, userId: true, provider: true },
+    });
+    const notices: LinkNotice[] = [];
+    for (const connection of due) {
+      try {
+        await this.deps.tokens.accessToken(connection.id, { minRemainingMs: REFRESH_AHEAD_MS });
+      } catch (error) {
+        if (!(error instanceof OAuthReauthRequiredError)) {
+          // The provider is down or slow: the next pass tries again; nothing to tell yet.
+          this.deps.logger.warn(
+            { err: error, connectionId: connection.id },
+            'token refresh ahead of time failed',
+          );
+          continue;
+        }
+        const origin = await lastLinkOrigin(prisma, connection.userId);
+        if (origin === undefined) continue;
+        const name = catalog.get(connection.provider)?.name ?? connection.provider;
+        notices.push({
+          userId: connection.userId,
+          connectionId: connection.id,
+          origin,
+          text: `Your ${name} link stopped working: ${name} no longer accepts it (the sign-in expired or was revoked). Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
+        });
+      }
+    }
+    return notices;
+  }
+}
