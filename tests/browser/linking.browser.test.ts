@@ -168,6 +168,21 @@ describe('linking site in Chromium', () => {
     expect(site.chat.channel.texts().at(-1)).toContain('Alpaca unlinked');
   });
 
+  it('unlinking an OAuth broker revokes its tokens at the broker and erases them here', async () => {
+    const etrade = await connectionStatus(site, 'etrade');
+    const revocations = () =>
+      site.etrade.calls.filter((call) => call.path === '/oauth/revoke_access_token' && call.status === 200);
+    expect(revocations()).toHaveLength(0);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator(`form[action="/connections/${etrade?.id}/unlink"] button[type=submit]`).click();
+    await page.waitForURL(`${site.siteUrl}/connections?done=unlinked&p=etrade`);
+    expect(revocations()).toHaveLength(1);
+    const row = await site.chat.test.database.prisma.brokerConnection.findUniqueOrThrow({
+      where: { id: etrade?.id ?? '' },
+    });
+    expect(row).toMatchObject({ status: 'revoked', credentialCiphertext: null });
+  });
+
   it('refuses an expired link and a reused link with a clear page', async () => {
     const fresh = await site.newPage('phone');
     const expired = await site.linkUrl();

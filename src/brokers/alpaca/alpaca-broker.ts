@@ -9,10 +9,10 @@
  *
  * One set of API keys opens exactly one Alpaca account, so the `accountId` arguments only name it.
  */
+
 import { z } from 'zod';
 import type { OrderType } from '../../core/domain/values.js';
 import { Decimal } from '../../core/domain/values.js';
-import type { Logger } from '../../core/logging/logger.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import {
   type AccountSnapshot,
@@ -26,7 +26,9 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../broker.js';
-import { type BreakerOptions, BrokerHttpClient, type RetryOptions } from '../http/broker-http-client.js';
+import { cancelAndRead } from '../cancel-order.js';
+import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
+import { BrokerHttpClient } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
 import type { RateLimits } from '../http/rate-limiter.js';
 import {
@@ -56,23 +58,12 @@ const MAX_PLACEMENT_ROUNDS = 3;
 /** Alpaca's list endpoint returns 50 orders unless asked; 500 is its maximum. */
 const LIST_LIMIT = '500';
 
-export interface AlpacaBrokerOptions {
+export interface AlpacaBrokerOptions extends BrokerClientOptions {
   readonly keyId: string;
   readonly secretKey: string;
   readonly environment: 'paper' | 'live';
   /** `https://paper-api.alpaca.markets` or `https://api.alpaca.markets` (or a fake in tests). */
   readonly baseUrl: string;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => Date;
-  readonly logger?: Logger;
-  /** Overrides of the client's defaults (tests use small values). */
-  readonly http?: {
-    readonly timeoutMs?: number;
-    readonly retry?: RetryOptions;
-    readonly breaker?: BreakerOptions;
-    readonly rateLimits?: RateLimits;
-  };
 }
 
 const noContent = z.unknown();
@@ -89,20 +80,13 @@ export class AlpacaBroker implements Broker {
     this.http = new BrokerHttpClient({
       provider: 'alpaca',
       baseUrl: options.baseUrl,
-      rateLimits: options.http?.rateLimits ?? ALPACA_RATE_LIMITS,
-      ...(options.http?.timeoutMs !== undefined && { timeoutMs: options.http.timeoutMs }),
-      ...(options.http?.retry && { retry: options.http.retry }),
-      ...(options.http?.breaker && { breaker: options.http.breaker }),
+      ...sharedHttpOptions(options, ALPACA_RATE_LIMITS),
       authorize: () => ({ 'APCA-API-KEY-ID': keyId, 'APCA-API-SECRET-KEY': secretKey }),
       describeError: describeAlpacaError,
       errorCode: (_status, body) => {
         const parsed = alpacaErrorSchema.safeParse(body);
         return parsed.success ? String(parsed.data.code) : undefined;
       },
-      ...(options.fetch && { fetch: options.fetch }),
-      ...(options.sleep && { sleep: options.sleep }),
-      ...(options.now && { now: options.now }),
-      ...(options.logger && { logger: options.logger }),
     });
   }
 
@@ -156,22 +140,17 @@ export class AlpacaBroker implements Broker {
    * A cancel with an unknown outcome is settled the same way: the order says whether it took.
    */
   async cancelOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder> {
-    try {
-      await this.http.request({
-        method: 'DELETE',
-        path: `/v2/orders/${encodeURIComponent(brokerOrderId)}`,
-        schema: noContent,
-        idempotent: false,
-      });
-    } catch (error) {
-      if (!(error instanceof BrokerUnreachableError)) throw error;
-      const order = await this.getOrder(accountId, brokerOrderId).catch(() => undefined);
-      if (order?.status === 'cancelled' || order?.status === 'cancel_requested') return order;
-      throw error;
-    }
-    const order = await this.getOrder(accountId, brokerOrderId);
-    if (order === undefined) throw new BrokerRejectedError('alpaca', 'no such order');
-    return order;
+    return cancelAndRead(
+      'alpaca',
+      () =>
+        this.http.request({
+          method: 'DELETE',
+          path: `/v2/orders/${encodeURIComponent(brokerOrderId)}`,
+          schema: noContent,
+          idempotent: false,
+        }),
+      () => this.getOrder(accountId, brokerOrderId),
+    );
   }
 
   async listOpenOrders(_accountId: string): Promise<BrokerOrder[]> {

@@ -20,9 +20,9 @@
  * `accountId` arguments are E*TRADE's `accountIdKey` (what the API paths take), not the account
  * number.
  */
+
 import { z } from 'zod';
 import { Decimal } from '../../core/domain/values.js';
-import type { Logger } from '../../core/logging/logger.js';
 import type { Quote } from '../../core/market-data/market-data.js';
 import { type OAuth1Consumer, OAuth1Signer, type OAuth1Tokens } from '../../core/oauth/oauth1-signer.js';
 import {
@@ -35,12 +35,16 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../broker.js';
+import { cancelAndRead } from '../cancel-order.js';
 import {
-  type BreakerOptions,
+  type BrokerClientOptions,
+  type HttpOverrides,
+  sharedHttpOptions,
+} from '../http/broker-client-options.js';
+import {
   BrokerHttpClient,
   type BrokerHttpRequest,
   type BrokerHttpResponse,
-  type RetryOptions,
 } from '../http/broker-http-client.js';
 import { BrokerAuthError, BrokerRequestRejectedError } from '../http/errors.js';
 import type { RateLimits } from '../http/rate-limiter.js';
@@ -91,23 +95,14 @@ const MAX_ORDER_PAGES = 20;
 /** The `oauth_problem`s of a token E*TRADE no longer accepts; one renewal may bring it back. */
 const RENEWABLE_PROBLEMS = new Set(['token_inactive', 'token_rejected', 'token_expired']);
 
-export interface EtradeBrokerOptions {
+export interface EtradeBrokerOptions extends BrokerClientOptions {
   /** `https://api.etrade.com` or `https://apisb.etrade.com` (or a fake in tests). */
   readonly apiBase: string;
   readonly consumerKey: string;
   readonly consumerSecret: string;
   /** The connection's access token and secret, read for every attempt (they live in the vault). */
   readonly tokens: () => Promise<OAuth1Tokens>;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => Date;
-  readonly logger?: Logger;
-  /** Overrides of the client's defaults (tests use small values). */
-  readonly http?: {
-    readonly timeoutMs?: number;
-    readonly retry?: RetryOptions;
-    readonly breaker?: BreakerOptions;
-    readonly rateLimits?: RateLimits;
+  readonly http?: HttpOverrides & {
     /** How long to wait after E*TRADE's "too many requests" page. Default 1 s (its window). */
     readonly rateLimitPauseSeconds?: number;
   };
@@ -142,10 +137,7 @@ export class EtradeBroker implements Broker {
     this.http = new BrokerHttpClient({
       provider: 'etrade',
       baseUrl: options.apiBase,
-      rateLimits: options.http?.rateLimits ?? ETRADE_RATE_LIMITS,
-      ...(options.http?.timeoutMs !== undefined && { timeoutMs: options.http.timeoutMs }),
-      ...(options.http?.retry && { retry: options.http.retry }),
-      ...(options.http?.breaker && { breaker: options.http.breaker }),
+      ...sharedHttpOptions(options, ETRADE_RATE_LIMITS),
       // JSON bodies are not part of an OAuth 1.0a signature; method, URL and query are.
       authorize: async ({ method, url }) => ({
         authorization: signer.authorization(method, url, await options.tokens()),
@@ -153,9 +145,6 @@ export class EtradeBroker implements Broker {
       describeError: describeEtradeError,
       errorCode: etradeErrorCode,
       fetch: recogniseRateLimitPage(options.fetch ?? fetch, options.http?.rateLimitPauseSeconds ?? 1),
-      ...(options.sleep && { sleep: options.sleep }),
-      ...(options.now && { now: options.now }),
-      ...(options.logger && { logger: options.logger }),
     });
   }
 
@@ -232,23 +221,18 @@ export class EtradeBroker implements Broker {
     if (!Number.isSafeInteger(orderId) || orderId <= 0) {
       throw new BrokerRejectedError('etrade', 'no such order');
     }
-    try {
-      await this.call({
-        method: 'PUT',
-        path: `${ordersPath(accountId)}/cancel`,
-        body: { CancelOrderRequest: { orderId } },
-        schema: cancelResponseSchema,
-        idempotent: false,
-      });
-    } catch (error) {
-      if (!(error instanceof BrokerUnreachableError)) throw error;
-      const order = await this.getOrder(accountId, brokerOrderId).catch(() => undefined);
-      if (order?.status === 'cancelled' || order?.status === 'cancel_requested') return order;
-      throw error;
-    }
-    const order = await this.getOrder(accountId, brokerOrderId);
-    if (order === undefined) throw new BrokerRejectedError('etrade', 'no such order');
-    return order;
+    return cancelAndRead(
+      'etrade',
+      () =>
+        this.call({
+          method: 'PUT',
+          path: `${ordersPath(accountId)}/cancel`,
+          body: { CancelOrderRequest: { orderId } },
+          schema: cancelResponseSchema,
+          idempotent: false,
+        }),
+      () => this.getOrder(accountId, brokerOrderId),
+    );
   }
 
   async listOpenOrders(accountId: string): Promise<BrokerOrder[]> {

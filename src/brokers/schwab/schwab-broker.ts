@@ -20,10 +20,10 @@
  * Accounts: `accountId` is Schwab's account hash (`GET /accounts/accountNumbers` → hashValue); a
  * plain account number is accepted too and resolved to its hash once.
  */
+
 import { z } from 'zod';
 import type { OrderSide, OrderType } from '../../core/domain/values.js';
 import { Decimal } from '../../core/domain/values.js';
-import type { Logger } from '../../core/logging/logger.js';
 import {
   type OptionContract,
   type Quote,
@@ -41,12 +41,12 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../broker.js';
+import { cancelAndRead } from '../cancel-order.js';
+import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import {
-  type BreakerOptions,
   BrokerHttpClient,
   type BrokerHttpRequest,
   type BrokerHttpResponse,
-  type RetryOptions,
 } from '../http/broker-http-client.js';
 import { BrokerAuthError, BrokerRequestRejectedError } from '../http/errors.js';
 import type { RateLimits } from '../http/rate-limiter.js';
@@ -98,7 +98,7 @@ const MARKET_DATA = '/marketdata/v1';
 
 const noContent = z.unknown();
 
-export interface SchwabBrokerOptions {
+export interface SchwabBrokerOptions extends BrokerClientOptions {
   /** `https://api.schwabapi.com` (SCHWAB_API_BASE), or a fake in tests; `/trader/v1` etc. are appended. */
   readonly apiBase: string;
   /**
@@ -112,17 +112,6 @@ export interface SchwabBrokerOptions {
    * reconciliation never claims another intent's order. Unset: only this instance's placements.
    */
   readonly knownOrderIds?: (accountId: string) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
-  readonly fetch?: typeof fetch;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => Date;
-  readonly logger?: Logger;
-  /** Overrides of the client's defaults (tests use small values). */
-  readonly http?: {
-    readonly timeoutMs?: number;
-    readonly retry?: RetryOptions;
-    readonly breaker?: BreakerOptions;
-    readonly rateLimits?: RateLimits;
-  };
 }
 
 /** A quote with Schwab's mark and, for options, the greeks it provides. */
@@ -202,16 +191,9 @@ export class SchwabBroker implements Broker {
     this.http = new BrokerHttpClient({
       provider: 'schwab',
       baseUrl: options.apiBase,
-      rateLimits: options.http?.rateLimits ?? SCHWAB_RATE_LIMITS,
-      ...(options.http?.timeoutMs !== undefined && { timeoutMs: options.http.timeoutMs }),
-      ...(options.http?.retry && { retry: options.http.retry }),
-      ...(options.http?.breaker && { breaker: options.http.breaker }),
+      ...sharedHttpOptions(options, SCHWAB_RATE_LIMITS),
       authorize: async () => ({ authorization: `Bearer ${await accessToken()}` }),
       describeError: describeSchwabError,
-      ...(options.fetch && { fetch: options.fetch }),
-      ...(options.sleep && { sleep: options.sleep }),
-      ...(options.now && { now: options.now }),
-      ...(options.logger && { logger: options.logger }),
     });
   }
 
@@ -327,23 +309,18 @@ export class SchwabBroker implements Broker {
   async cancelOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder> {
     if (!/^\d+$/.test(brokerOrderId)) throw new BrokerRejectedError('schwab', 'no such order');
     const hash = await this.accountHash(accountId);
-    try {
-      await this.send({
-        method: 'DELETE',
-        path: `${TRADER}/accounts/${encodeURIComponent(hash)}/orders/${brokerOrderId}`,
-        schema: noContent,
-        bucket: 'orders',
-        idempotent: false,
-      });
-    } catch (error) {
-      if (!(error instanceof BrokerUnreachableError)) throw error;
-      const order = await this.getOrder(hash, brokerOrderId).catch(() => undefined);
-      if (order?.status === 'cancelled' || order?.status === 'cancel_requested') return order;
-      throw error;
-    }
-    const order = await this.getOrder(hash, brokerOrderId);
-    if (order === undefined) throw new BrokerRejectedError('schwab', 'no such order');
-    return order;
+    return cancelAndRead(
+      'schwab',
+      () =>
+        this.send({
+          method: 'DELETE',
+          path: `${TRADER}/accounts/${encodeURIComponent(hash)}/orders/${brokerOrderId}`,
+          schema: noContent,
+          bucket: 'orders',
+          idempotent: false,
+        }),
+      () => this.getOrder(hash, brokerOrderId),
+    );
   }
 
   /** Orders still live (working, queued, awaiting a trigger, pending cancel) entered in the last 60 days. */
