@@ -7,7 +7,7 @@
  */
 import type { BrokerProvider, OrderStatus } from '../core/db/generated/enums.js';
 import type { AssetClass, Decimal, OrderSide, OrderType, TimeInForce } from '../core/domain/values.js';
-import type { OptionContract } from '../core/market-data/market-data.js';
+import type { OptionContract, Quote, QuoteRequest } from '../core/market-data/market-data.js';
 
 export type { BrokerProvider, OrderStatus };
 
@@ -79,6 +79,32 @@ export interface Position {
   readonly realizedPnl: Decimal;
 }
 
+const BROKER_NAMES: Record<BrokerProvider, string> = {
+  paper: 'the paper broker',
+  schwab: 'Charles Schwab',
+  etrade: 'E*TRADE',
+  alpaca: 'Alpaca',
+  coinbase: 'Coinbase',
+  cdp_wallet: 'the Coinbase smart wallet',
+};
+
+/** The broker's name as chat messages say it. */
+export function brokerName(provider: BrokerProvider): string {
+  return BROKER_NAMES[provider];
+}
+
+/**
+ * Which broker instance serves an account: the provider and, for linked brokers, the connection
+ * (its credentials, rate limits and circuit breaker). `TradingAccount`s and order rows are routes.
+ */
+export interface BrokerRoute {
+  readonly provider: BrokerProvider;
+  readonly connectionId: string | null;
+}
+
+/** The broker instance for a route; rejects when the connection cannot trade (unlinked, needs a sign-in). */
+export type BrokerLookup = (route: BrokerRoute) => Promise<Broker>;
+
 export interface Broker {
   readonly provider: BrokerProvider;
   /**
@@ -89,6 +115,12 @@ export interface Broker {
   placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder>;
   /** The order placed with this client order id, if any: how ambiguous failures are resolved. */
   findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined>;
+  /**
+   * The order a placement with an unknown outcome created, if any, from any process and after a
+   * restart: by client order id where the broker keeps one, by matching recent orders (entered
+   * from `sentAt` on) where it does not (Schwab). Never places anything.
+   */
+  reconcilePlacement(request: PlaceOrderRequest, sentAt: Date): Promise<BrokerOrder | undefined>;
   getOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder | undefined>;
   cancelOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder>;
   listOpenOrders(accountId: string): Promise<BrokerOrder[]>;
@@ -96,6 +128,13 @@ export interface Broker {
   getPositions(accountId: string): Promise<Position[]>;
   /** Balances and positions together, in as few calls as the broker allows (risk checks need both). */
   getAccountSnapshot(accountId: string): Promise<AccountSnapshot>;
+  /**
+   * The broker's own quote, where it has market data (Schwab, E*TRADE): cards and the price
+   * re-check then use the prices the order will meet. Undefined (or no method): the configured
+   * market data prices it instead.
+   * @throws UnknownInstrumentError when the broker does not know the symbol
+   */
+  quote?(request: QuoteRequest): Promise<Quote | undefined>;
 }
 
 export interface AccountSnapshot {

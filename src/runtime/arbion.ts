@@ -3,10 +3,13 @@
  * database. `arbion start`, the tests and the benchmarks all assemble Arbion through here, so they
  * exercise the same wiring.
  */
-import type { Broker } from '../brokers/broker.js';
+import type { BrokerLookup } from '../brokers/broker.js';
+import type { BrokerClientOptions } from '../brokers/http/broker-client-options.js';
 import { PaperBroker } from '../brokers/paper/paper-broker.js';
+import { BrokerRegistry } from '../brokers/registry.js';
 import { Accounts } from '../core/accounts/accounts.js';
 import { IdentityLinks } from '../core/accounts/identity-links.js';
+import { TradingModes } from '../core/accounts/trading-modes.js';
 import type { Config } from '../core/config/config.js';
 import type { Command } from '../core/conversation/commands.js';
 import { Conversation, type FallbackInterpreter } from '../core/conversation/conversation.js';
@@ -14,8 +17,9 @@ import { createOpenAIClient, LlmInterpreter } from '../core/conversation/llm/ind
 import { LlmFallback } from '../core/conversation/llm-fallback.js';
 import { parseMessage } from '../core/conversation/parser/parse.js';
 import type { Database } from '../core/db/database.js';
-import type { BrokerProvider, Platform } from '../core/db/generated/enums.js';
+import type { Platform } from '../core/db/generated/enums.js';
 import { IntentService, type IntentUpdate } from '../core/intents/intent-service.js';
+import { OrderTracker, type OrderTrackerSettings } from '../core/intents/order-tracker.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
@@ -56,6 +60,10 @@ export interface ArbionOptions {
   readonly clock?: () => Date;
   /** Broker linking (the vault and the site's address); absent: "link" says the page is not served. */
   readonly linking?: { readonly vault: SecretVault; readonly publicBaseUrl: () => string };
+  /** Test hooks and HTTP overrides for the linked brokers' clients (fakes, small timeouts). */
+  readonly brokerClientOptions?: BrokerClientOptions;
+  /** Overrides of how linked brokers' orders are followed (tests use short windows). */
+  readonly orderTracking?: Partial<OrderTrackerSettings>;
 }
 
 export interface Arbion {
@@ -65,6 +73,8 @@ export interface Arbion {
   readonly market: MarketDataProvider;
   readonly symbols: SymbolResolver;
   readonly paper: PaperBroker;
+  /** The broker client of every linked connection. */
+  readonly brokers: BrokerRegistry;
   readonly channels: ChannelRegistry;
   /** Broker linking, when a vault was given. */
   readonly linking: Linking | undefined;
@@ -102,10 +112,6 @@ export function createArbion(options: ArbionOptions): Arbion {
     slippageBps: config.trading.paperSlippageBps,
     clock: options.clock,
   });
-  const brokerFor = (provider: BrokerProvider): Broker => {
-    if (provider === 'paper') return paper;
-    throw new Error(`the ${provider} broker is not available in this version`);
-  };
   const accounts = new Accounts(
     prisma,
     {
@@ -116,6 +122,54 @@ export function createArbion(options: ArbionOptions): Arbion {
     },
     database.sql,
   );
+  const channels = new ChannelRegistry();
+  const linking =
+    options.linking === undefined
+      ? undefined
+      : createLinking({
+          config,
+          prisma,
+          vault: options.linking.vault,
+          logger,
+          publicBaseUrl: options.linking.publicBaseUrl,
+          announce: async (origin, text) => {
+            if (!channels.has(origin.platform)) return;
+            await channels
+              .get(origin.platform)
+              .send(
+                { platform: origin.platform, workspaceId: origin.workspaceId, chatId: origin.chatId },
+                { kind: 'text', text },
+              );
+          },
+          // A new link's accounts are read at once; the client of a changed link is rebuilt.
+          onConnectionChange: async (change) => {
+            registry.forget(change.connectionId);
+            if (change.kind === 'linked') await registry.syncAccounts(change.connectionId);
+          },
+          clock: options.clock,
+        });
+  const registry = new BrokerRegistry({
+    prisma,
+    brokers: config.brokers,
+    paper,
+    credentials:
+      linking?.connections === undefined ? undefined : (id) => linking.connections.credentialsFor(id),
+    tokens: linking?.tokens,
+    logger,
+    clientOptions: options.brokerClientOptions,
+  });
+  const brokerFor: BrokerLookup = registry.brokerFor;
+  const tradingModes =
+    linking === undefined
+      ? undefined
+      : new TradingModes({
+          prisma,
+          syncAccounts: (connectionId) => registry.syncAccounts(connectionId),
+          realMoney: (connectionId) => registry.realMoney(connectionId),
+          logger: logger.child({ component: 'trading-modes' }),
+          clock: options.clock,
+        });
+
   const intents = new IntentService({
     prisma,
     sql: database.sql,
@@ -129,7 +183,6 @@ export function createArbion(options: ArbionOptions): Arbion {
     logger,
     clock: options.clock,
   });
-  const channels = new ChannelRegistry();
 
   let fallback: FallbackInterpreter | undefined = options.fallback ?? undefined;
   if (options.fallback === undefined && config.llm !== undefined) {
@@ -150,27 +203,6 @@ export function createArbion(options: ArbionOptions): Arbion {
     });
   }
 
-  const linking =
-    options.linking === undefined
-      ? undefined
-      : createLinking({
-          config,
-          prisma,
-          vault: options.linking.vault,
-          logger,
-          publicBaseUrl: options.linking.publicBaseUrl,
-          announce: async (origin, text) => {
-            if (!channels.has(origin.platform)) return;
-            await channels
-              .get(origin.platform)
-              .send(
-                { platform: origin.platform, workspaceId: origin.workspaceId, chatId: origin.chatId },
-                { kind: 'text', text },
-              );
-          },
-          clock: options.clock,
-        });
-
   const conversation = new Conversation({
     prisma,
     sql: database.sql,
@@ -179,6 +211,7 @@ export function createArbion(options: ArbionOptions): Arbion {
     identityLinks: new IdentityLinks(prisma, options.clock),
     linkTokens: linking?.linkTokens,
     connections: linking?.connections,
+    tradingModes,
     intents,
     market,
     symbols,
@@ -250,9 +283,20 @@ export function createArbion(options: ArbionOptions): Arbion {
     }
   };
 
+  const orderTracker = new OrderTracker({
+    prisma,
+    brokerFor,
+    intents,
+    logger: logger.child({ component: 'orders' }),
+    settings: options.orderTracking,
+    clock: options.clock,
+  });
+
   async function runBackgroundPass(): Promise<void> {
     await warnAboutExpiringLinks();
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
+    for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
+    await registry.recordHealth(options.clock?.() ?? new Date());
     for (const order of await paper.processRestingOrders()) {
       const known = await prisma.order.findUnique({
         where: { clientOrderId: order.clientOrderId },
@@ -264,5 +308,16 @@ export function createArbion(options: ArbionOptions): Arbion {
     }
   }
 
-  return { conversation, intents, accounts, market, symbols, paper, channels, linking, runBackgroundPass };
+  return {
+    conversation,
+    intents,
+    accounts,
+    market,
+    symbols,
+    paper,
+    brokers: registry,
+    channels,
+    linking,
+    runBackgroundPass,
+  };
 }

@@ -12,7 +12,7 @@ import { schwabLinking } from '../brokers/schwab/linking.js';
 import type { Config } from '../core/config/config.js';
 import type { PrismaClient } from '../core/db/database.js';
 import type { BrokerProvider } from '../core/db/generated/enums.js';
-import { BrokerConnections } from '../core/linking/connections.js';
+import { BrokerConnections, type ConnectionChange } from '../core/linking/connections.js';
 import { ExpiryWarnings } from '../core/linking/expiry-warnings.js';
 import { type LinkOrigin, LinkTokens } from '../core/linking/link-tokens.js';
 import { type LinkableProvider, ProviderCatalog } from '../core/linking/providers.js';
@@ -34,6 +34,8 @@ export interface LinkingOptions {
   readonly publicBaseUrl: () => string;
   /** Posts a line in a chat (the chat that asked for the link). */
   readonly announce: (origin: LinkOrigin, text: string) => Promise<void>;
+  /** Told after every link and unlink (accounts to sync, broker clients to rebuild). */
+  readonly onConnectionChange?: (change: ConnectionChange) => Promise<void>;
   readonly clock?: () => Date;
 }
 
@@ -46,6 +48,8 @@ export interface Linking {
   readonly connections: BrokerConnections;
   readonly linkTokens: LinkTokens;
   readonly catalog: ProviderCatalog;
+  /** OAuth 2.0 access tokens per connection, refreshed when near expiry. */
+  readonly tokens: ConnectionTokens;
 }
 
 /** The base URL before the server listens: PUBLIC_URL, or the configured host and port. */
@@ -95,6 +99,7 @@ export function createLinking(options: LinkingOptions): Linking {
     oauth: { oauth2: (id) => oauth2.get(id), oauth1: (id) => oauth1.get(id), tokens },
     logger: logger.child({ component: 'linking' }),
     clock,
+    onChange: options.onConnectionChange,
   });
   const linkTokens = new LinkTokens({ prisma, baseUrl: options.publicBaseUrl, clock });
   const services: LinkingServices = {
@@ -120,6 +125,7 @@ export function createLinking(options: LinkingOptions): Linking {
     connections,
     linkTokens,
     catalog,
+    tokens,
     expiryWarnings: new ExpiryWarnings({ prisma, catalog }),
     tokenKeeper: new TokenKeeper({ prisma, tokens, catalog, logger: logger.child({ component: 'oauth' }) }),
   };

@@ -63,6 +63,6 @@ describe.each(backends)('linking from chat (%s)', (backend) => {
     await withoutSite.say('bob', 'link');
     expect(withoutSite.channel.texts().at(-1)).toContain('runs without the web server');
     await harness.say('alice', 'go live on schwab');
-    expect(harness.channel.texts().at(-1)).toContain('Live trading needs a linked schwab account');
+    expect(harness.channel.texts().at(-1)).toContain('Live trading needs a linked Charles Schwab account');
   });
 });

@@ -88,6 +88,8 @@ export async function createHarness(
     fallback?: FallbackInterpreter | null | 'configured';
     /** Broker linking (a vault, and where the site is reached). */
     linking?: ArbionOptions['linking'];
+    /** Linked brokers' client settings (short timeouts) and order following (short windows). */
+    brokers?: Pick<ArbionOptions, 'brokerClientOptions' | 'orderTracking'>;
   } = {},
 ): Promise<Harness> {
   const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...options.env }, { cwd: '/tmp' });
@@ -109,6 +111,7 @@ export async function createHarness(
     fallback: options.fallback === 'configured' ? undefined : (options.fallback ?? null),
     clock: () => clock.now,
     linking: options.linking,
+    ...options.brokers,
   });
   const channel = new RecordingChannel();
   arbion.channels.register('console', channel);

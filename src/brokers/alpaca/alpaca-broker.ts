@@ -121,6 +121,11 @@ export class AlpacaBroker implements Broker {
     }
   }
 
+  /** The client order id is the broker's own key: a lookup by it settles any placement. */
+  async reconcilePlacement(request: PlaceOrderRequest, _sentAt: Date): Promise<BrokerOrder | undefined> {
+    return this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+  }
+
   async findOrderByClientOrderId(
     _accountId: string,
     clientOrderId: string,
@@ -163,13 +168,18 @@ export class AlpacaBroker implements Broker {
     return data.map(toBrokerOrder);
   }
 
-  async getBalances(_accountId: string): Promise<Balances> {
+  /** The one account these keys open (`GET /v2/account`). */
+  async getAccount(): Promise<AlpacaAccount> {
     const { data } = await this.http.request({
       method: 'GET',
       path: '/v2/account',
       schema: alpacaAccountSchema,
     });
-    return toBalances(data);
+    return data;
+  }
+
+  async getBalances(_accountId: string): Promise<Balances> {
+    return toBalances(await this.getAccount());
   }
 
   async getPositions(_accountId: string): Promise<Position[]> {

@@ -23,7 +23,7 @@
 
 import { z } from 'zod';
 import { Decimal } from '../../core/domain/values.js';
-import type { Quote } from '../../core/market-data/market-data.js';
+import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
 import { type OAuth1Consumer, OAuth1Signer, type OAuth1Tokens } from '../../core/oauth/oauth1-signer.js';
 import {
   type AccountSnapshot,
@@ -201,6 +201,11 @@ export class EtradeBroker implements Broker {
     }
   }
 
+  /** The client order id is the broker's own key: a lookup by it settles any placement. */
+  async reconcilePlacement(request: PlaceOrderRequest, _sentAt: Date): Promise<BrokerOrder | undefined> {
+    return this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+  }
+
   async findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
     const wanted = etradeClientOrderId(clientOrderId);
     const found = await this.findListed(accountId, {}, (order) => order.clientOrderId === wanted);
@@ -255,6 +260,15 @@ export class EtradeBroker implements Broker {
   }
 
   /** Quotes for stock symbols, 25 per request (E*TRADE's maximum), in the `market` bucket. */
+  /** Equity quotes from E*TRADE; options are priced by the market data (their symbology differs). */
+  async quote(request: QuoteRequest): Promise<Quote | undefined> {
+    if (request.assetClass !== 'equity') return undefined;
+    const symbol = request.symbol.toUpperCase();
+    const found = (await this.getQuotes([symbol])).find((quote) => quote.symbol.toUpperCase() === symbol);
+    if (found === undefined) throw new UnknownInstrumentError(symbol);
+    return found;
+  }
+
   async getQuotes(symbols: readonly string[]): Promise<Quote[]> {
     const quotes: Quote[] = [];
     for (let start = 0; start < symbols.length; start += MAX_QUOTE_SYMBOLS) {

@@ -212,6 +212,11 @@ export class PaperBroker implements Broker {
     }
   }
 
+  /** The client order id is the broker's own key: a lookup by it settles any placement. */
+  async reconcilePlacement(request: PlaceOrderRequest, _sentAt: Date): Promise<BrokerOrder | undefined> {
+    return this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+  }
+
   async findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
     const row = await this.prisma.paperOrder.findUnique({
       where: { paperAccountId_clientOrderId: { paperAccountId: accountId, clientOrderId } },

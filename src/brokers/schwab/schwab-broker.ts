@@ -27,6 +27,7 @@ import { Decimal } from '../../core/domain/values.js';
 import {
   type OptionContract,
   type Quote,
+  type QuoteRequest,
   UnknownInstrumentError,
 } from '../../core/market-data/market-data.js';
 import {
@@ -355,6 +356,19 @@ export class SchwabBroker implements Broker {
   }
 
   // ------------------------------------------------------------------ market data
+
+  /** One quote for the card: a ticker, or an option contract by its Schwab symbol. */
+  async quote(request: QuoteRequest): Promise<Quote> {
+    const symbol =
+      request.assetClass === 'option'
+        ? schwabOptionSymbol({ symbol: '', option: request.contract })
+        : request.symbol.toUpperCase();
+    const { quotes } = await this.getQuotes([symbol]);
+    const found = quotes.find((quote) => quote.symbol.toUpperCase() === symbol);
+    if (found === undefined)
+      throw new UnknownInstrumentError(request.assetClass === 'option' ? symbol.replace(/\s+/g, '') : symbol);
+    return found;
+  }
 
   /** Quotes for tickers and Schwab option symbols (`AAPL  240517P00190000`). */
   async getQuotes(symbols: readonly string[]): Promise<SchwabQuotes> {

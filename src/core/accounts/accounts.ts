@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { PaperBroker } from '../../brokers/paper/paper-broker.js';
 import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
-import type { BrokerProvider, TradingMode } from '../db/generated/enums.js';
+import type { BrokerProvider, ConnectionStatus, TradingMode } from '../db/generated/enums.js';
 import { prismaExecutor } from '../db/sql.js';
 import { type AssetClass, Decimal } from '../domain/values.js';
 import type { ChannelAddress, Sender } from '../messages.js';
@@ -24,6 +24,8 @@ export interface TradingAccount {
   readonly externalId: string;
   readonly provider: BrokerProvider;
   readonly mode: TradingMode;
+  /** Whether the connection can trade now; a live link that needs a new sign-in is not `active`. */
+  readonly status: ConnectionStatus;
 }
 
 /** Everything a trade needs to know about the person: loaded in one query. */
@@ -34,7 +36,7 @@ export interface Trader extends Identity {
   readonly halt: { readonly reason: string } | undefined;
 }
 
-/** One flat row per trader: user, limits, and their default account on an active connection. */
+/** One flat row per trader: user, limits, and the account their orders go to. */
 interface TraderRow {
   identityId: string;
   userId: string;
@@ -47,6 +49,7 @@ interface TraderRow {
   connectionId: string | null;
   provider: BrokerProvider | null;
   mode: TradingMode | null;
+  status: ConnectionStatus | null;
   brokerAccountId: string | null;
   externalId: string | null;
 }
@@ -55,12 +58,22 @@ interface TraderRow {
 const TRADER_COLUMNS = Prisma.sql`u.id::text AS "userId", u."tradingHaltedAt", u."tradingHaltReason",
   rp."maxOrderNotional"::text AS "maxOrderNotional", rp."maxPositionFraction"::text AS "maxPositionFraction",
   rp."dailyLossLimit"::text AS "dailyLossLimit", rp."allowedAssetClasses"::text[] AS "allowedAssetClasses",
-  bc.id::text AS "connectionId", bc.provider::text AS provider, bc.mode::text AS mode,
-  ba.id::text AS "brokerAccountId", ba."externalId"`;
+  ta."connectionId", ta.provider, ta.mode, ta.status, ta."brokerAccountId", ta."externalId"`;
+/**
+ * The trading account: the one chosen by "go live on X" (users.tradingAccountId), else the
+ * built-in paper account. A chosen account whose link broke is still returned, with its status,
+ * so that orders are refused with the reason instead of landing silently on paper.
+ */
 const TRADER_JOINS = Prisma.sql`LEFT JOIN risk_profiles rp ON rp."userId" = u.id
-  LEFT JOIN broker_connections bc ON bc."userId" = u.id AND bc.status = 'active'
-  LEFT JOIN broker_accounts ba ON ba."connectionId" = bc.id AND ba."isDefault"`;
-const TRADER_ORDER = Prisma.sql`ORDER BY (ba.id IS NULL), ba."createdAt" LIMIT 1`;
+  LEFT JOIN LATERAL (
+    SELECT bc.id::text AS "connectionId", bc.provider::text AS provider, bc.mode::text AS mode,
+      bc.status::text AS status, ba.id::text AS "brokerAccountId", ba."externalId"
+    FROM broker_accounts ba JOIN broker_connections bc ON bc.id = ba."connectionId"
+    WHERE bc."userId" = u.id AND (ba.id = u."tradingAccountId"
+      OR (u."tradingAccountId" IS NULL AND bc.provider = 'paper' AND bc.status = 'active' AND ba."isDefault"))
+    ORDER BY ba."createdAt" LIMIT 1
+  ) ta ON true`;
+const TRADER_ORDER = Prisma.sql`LIMIT 1`;
 
 /** The trader row of a platform account. */
 function traderOfIdentity(address: ChannelAddress, sender: Sender): Prisma.Sql {
@@ -151,7 +164,8 @@ export class Accounts {
       row.brokerAccountId === null ||
       row.externalId === null ||
       row.provider === null ||
-      row.mode === null
+      row.mode === null ||
+      row.status === null
     ) {
       throw new Error(`user ${row.userId} has no active default account`);
     }
@@ -165,6 +179,7 @@ export class Accounts {
         externalId: row.externalId,
         provider: row.provider,
         mode: row.mode,
+        status: row.status,
       },
       limits: {
         maxOrderNotional: pick(row.maxOrderNotional, this.defaults.maxOrderNotional),

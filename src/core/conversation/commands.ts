@@ -117,6 +117,15 @@ export const actionCommandSchema = z.discriminatedUnion('action', [
     mode: z.enum(['paper', 'live']),
     provider: z.enum(['paper', 'schwab', 'etrade', 'alpaca', 'coinbase', 'cdp_wallet']).optional(),
   }),
+  /**
+   * "confirm live schwab": the typed answer to "go live on schwab". Only the fast path produces it
+   * (no LLM tool does): switching to real money is always the user's own words.
+   */
+  z.object({
+    kind: z.literal('action'),
+    action: z.literal('confirm_live'),
+    provider: z.enum(['schwab', 'etrade', 'alpaca', 'coinbase', 'cdp_wallet']),
+  }),
 ]);
 export type ActionCommand = z.infer<typeof actionCommandSchema>;
 

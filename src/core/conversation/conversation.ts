@@ -2,13 +2,15 @@
  * One inbound message, end to end: de-duplicate, identify, understand, answer.
  * Channel-agnostic: it speaks to chats only through `ChannelPort`s.
  */
-import type { AccountSnapshot, Broker } from '../../brokers/broker.js';
-import type { Accounts, Trader } from '../accounts/accounts.js';
+import { type AccountSnapshot, type BrokerLookup, brokerName } from '../../brokers/broker.js';
+import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import type { IdentityLinks } from '../accounts/identity-links.js';
+import type { TradingModes } from '../accounts/trading-modes.js';
 import type { PrismaClient, SqlExecutor } from '../db/database.js';
-import type { BrokerProvider, Platform } from '../db/generated/enums.js';
+import type { Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
+import { describeBrokerFailure, isBrokerFailure } from '../intents/broker-failures.js';
 import type { IntentCardUpdate, IntentService, IntentUpdate } from '../intents/intent-service.js';
 import type { BrokerConnections } from '../linking/connections.js';
 import type { LinkTokens } from '../linking/link-tokens.js';
@@ -51,10 +53,12 @@ export interface ConversationDependencies {
   readonly linkTokens?: LinkTokens;
   /** The user's broker connections, for "link" answers. */
   readonly connections?: BrokerConnections;
+  /** "go live on X" and "paper mode"; absent without linking (paper only). */
+  readonly tradingModes?: TradingModes;
   readonly intents: IntentService;
   readonly market: MarketDataProvider;
   readonly symbols: SymbolResolver;
-  readonly brokerFor: (provider: BrokerProvider) => Broker;
+  readonly brokerFor: BrokerLookup;
   /** The channel adapters, by platform: answers go back where the message came from. */
   readonly channelFor: (platform: Platform) => ChannelPort;
   /** The fast-path parser. */
@@ -73,12 +77,19 @@ export const HELP_TEXT = [
   '  quote NVDA             balance',
   '  positions              orders',
   '  cancel all             help',
+  '  link                   (link a broker)     go live on schwab / paper mode',
   '  link chat              (use Arbion from another chat app)',
 ].join('\n');
 
 /** What an unknown person in a group chat is told (groups never create users). */
 const GROUP_STRANGER_TEXT =
   'To trade in a group, first send me a private message (any text) so I can open your account, or use "join <code>" here with a code from "link chat" in a chat where I know you. Nothing was done.';
+
+/** "PAPER", "LIVE Charles Schwab", "Alpaca PAPER": which account an answer is about. */
+function accountTitle(account: TradingAccount): string {
+  if (account.provider === 'paper') return 'PAPER';
+  return `${account.mode === 'live' ? 'LIVE' : 'PAPER'} ${brokerName(account.provider)}`;
+}
 
 /** Scrubs token-shaped strings from message text before it is stored in the audit trail. */
 const scrubTokens = createScrubber([]);
@@ -148,7 +159,9 @@ export class Conversation {
     const command = team === undefined ? this.deps.parse(message.text, this.clock()) : undefined;
     const snapshot =
       command?.kind === 'order'
-        ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
+        ? this.deps
+            .brokerFor(trader.account)
+            .then((broker) => broker.getAccountSnapshot(trader.account.externalId))
         : undefined;
     snapshot?.catch(() => undefined); // Read only if the order gets that far.
     const member = await this.deps.workspaces.membership(message.address, userId, message.sender);
@@ -212,6 +225,11 @@ export class Conversation {
     } catch (error) {
       if (error instanceof UnknownInstrumentError) {
         await reply(`I don't know the symbol ${error.symbol}. Nothing was done.`);
+        return;
+      }
+      if (isBrokerFailure(error)) {
+        this.deps.logger.warn({ ...logged, err: error }, 'a broker call failed');
+        await reply(`${describeBrokerFailure(error, trader.account.provider)} Nothing was changed.`);
         return;
       }
       this.deps.logger.error({ ...logged, err: error }, 'could not handle the message');
@@ -428,9 +446,9 @@ export class Conversation {
 
   private async describeBalance(userId: string): Promise<string> {
     const account = await this.deps.accounts.tradingAccount(userId);
-    const balances = await this.deps.brokerFor(account.provider).getBalances(account.externalId);
+    const balances = await (await this.deps.brokerFor(account)).getBalances(account.externalId);
     return [
-      `${account.mode === 'live' ? 'LIVE' : 'PAPER'} account`,
+      `${accountTitle(account)} account`,
       `  Cash          ${formatUsd(balances.cash)}`,
       `  Buying power  ${formatUsd(balances.buyingPower)}`,
       `  Equity        ${formatUsd(balances.equity)}`,
@@ -440,15 +458,14 @@ export class Conversation {
 
   private async describePositions(userId: string): Promise<string> {
     const account = await this.deps.accounts.tradingAccount(userId);
-    const positions = await this.deps.brokerFor(account.provider).getPositions(account.externalId);
-    if (positions.length === 0)
-      return `No open positions (${account.mode === 'live' ? 'LIVE' : 'PAPER'} account).`;
+    const positions = await (await this.deps.brokerFor(account)).getPositions(account.externalId);
+    if (positions.length === 0) return `No open positions (${accountTitle(account)} account).`;
     const lines = positions.map((position) => {
       const value = position.marketValue ? `, value ${formatUsd(position.marketValue)}` : '';
       const pnl = position.unrealizedPnl ? `, unrealized ${formatUsd(position.unrealizedPnl)}` : '';
       return `  ${formatDecimal(position.quantity)} ${position.symbol} at ${formatUsd(position.averageCost)} avg${value}${pnl}`;
     });
-    return [`Positions (${account.mode === 'live' ? 'LIVE' : 'PAPER'}):`, ...lines].join('\n');
+    return [`Positions (${accountTitle(account)}):`, ...lines].join('\n');
   }
 
   private async describeOrders(userId: string): Promise<string> {
@@ -486,24 +503,28 @@ export class Conversation {
       case 'link':
         return this.linkBroker(userId, address, chatType);
       case 'mode':
+      case 'confirm_live':
         return this.tradingMode(action, userId);
     }
   }
 
-  /** "go live on schwab": live trading needs the broker linked, and the broker's integration. */
+  /** "go live on schwab", "confirm live schwab", "paper mode". */
   private async tradingMode(
-    action: Extract<ActionCommand, { action: 'mode' }>,
+    action: Extract<ActionCommand, { action: 'mode' | 'confirm_live' }>,
     userId: string,
   ): Promise<string> {
-    if (action.mode === 'paper') return 'You are on your paper account: orders use simulated money.';
-    const linked = this.deps.connections === undefined ? [] : await this.deps.connections.list(userId);
-    const connection = linked.find(
-      (entry) => entry.provider === action.provider && entry.status === 'active',
-    );
-    if (connection === undefined) {
-      return `Live trading needs a linked ${action.provider ?? 'broker'} account, and none is linked yet: say "link" to link one. You are trading on your paper account.`;
+    const modes = this.deps.tradingModes;
+    if (action.action === 'mode' && action.mode === 'paper') {
+      return modes === undefined
+        ? 'You are on your paper account: orders use simulated money.'
+        : modes.usePaper(userId);
     }
-    return `Your ${action.provider} account is linked, but placing real orders through it is not available in this version yet. Orders stay on your paper account; nothing was changed.`;
+    if (modes === undefined) {
+      return 'Live trading needs a linked broker, and this process runs without the linking page. You are trading on your paper account; nothing was changed.';
+    }
+    return action.action === 'confirm_live'
+      ? modes.confirmLive(userId, action.provider)
+      : modes.requestLive(userId, action.provider);
   }
 
   /**
@@ -550,17 +571,22 @@ export class Conversation {
     if (chosen.length === 0)
       return target === 'all' ? 'You have no open orders to cancel.' : `No open order matches "${target}".`;
     const results: string[] = [];
-    const account = await this.deps.accounts.tradingAccount(userId);
     for (const order of chosen) {
       try {
-        const cancelled = await this.deps
-          .brokerFor(order.provider)
-          .cancelOrder(account.externalId, order.brokerOrderId ?? '');
+        // Each order is cancelled where it was placed, whatever account orders go to now.
+        const broker = await this.deps.brokerFor(order);
+        const cancelled = await broker.cancelOrder(
+          order.brokerAccount?.externalId ?? '',
+          order.brokerOrderId ?? '',
+        );
         const update = await this.deps.intents.applyBrokerOrder(cancelled);
         if (update.kind === 'updated') await this.deliverUpdate(address, { ...update, text: undefined });
         results.push(`${order.intentId.slice(0, 8)} cancelled`);
       } catch (error) {
-        results.push(`${order.intentId.slice(0, 8)} not cancelled: ${(error as Error).message}`);
+        this.deps.logger.warn({ err: error, userId, orderId: order.id }, 'could not cancel an order');
+        results.push(
+          `${order.intentId.slice(0, 8)} not cancelled: ${describeBrokerFailure(error, order.provider)}`,
+        );
       }
     }
     return results.join('\n');

@@ -7,11 +7,10 @@
  * Per-user memory is the last turns of `conversation_turns`, bounded; token usage is stored per turn.
  * No secret ever reaches the prompt: the executor returns market and account data only.
  */
-import type { Broker } from '../../brokers/broker.js';
+import type { BrokerLookup } from '../../brokers/broker.js';
 import type { Accounts } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { PrismaClient } from '../db/database.js';
-import type { BrokerProvider } from '../db/generated/enums.js';
 import type { Logger } from '../logging/logger.js';
 import type { SymbolResolver } from '../market-data/instruments.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
@@ -26,7 +25,7 @@ export interface LlmFallbackDependencies {
   readonly accounts: Accounts;
   readonly market: MarketDataProvider;
   readonly symbols: SymbolResolver;
-  readonly brokerFor: (provider: BrokerProvider) => Broker;
+  readonly brokerFor: BrokerLookup;
   readonly logger: Logger;
   /** Turns of history sent to the model. */
   readonly memoryTurns?: number;
@@ -114,7 +113,7 @@ export class LlmFallback implements FallbackInterpreter {
       },
       async balance() {
         const current = await account();
-        const balances = await brokerFor(current.provider).getBalances(current.externalId);
+        const balances = await (await brokerFor(current)).getBalances(current.externalId);
         return {
           mode: current.mode,
           cash: balances.cash.toFixed(2),
@@ -125,7 +124,7 @@ export class LlmFallback implements FallbackInterpreter {
       },
       async positions() {
         const current = await account();
-        const positions = await brokerFor(current.provider).getPositions(current.externalId);
+        const positions = await (await brokerFor(current)).getPositions(current.externalId);
         return positions.map((position) => ({
           symbol: position.symbol,
           quantity: position.quantity.toFixed(),
@@ -135,7 +134,7 @@ export class LlmFallback implements FallbackInterpreter {
       },
       async openOrders() {
         const current = await account();
-        const orders = await brokerFor(current.provider).listOpenOrders(current.externalId);
+        const orders = await (await brokerFor(current)).listOpenOrders(current.externalId);
         return orders.map((order) => ({
           symbol: order.symbol,
           side: order.side,

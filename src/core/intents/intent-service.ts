@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type AccountSnapshot,
   type Broker,
+  type BrokerLookup,
   type BrokerOrder,
   BrokerRejectedError,
   type PlaceOrderRequest,
@@ -22,9 +23,10 @@ import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { OrderCommand } from '../conversation/commands.js';
 import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
-import type { BrokerProvider, IntentStatus, OrderStatus } from '../db/generated/enums.js';
+import type { IntentStatus, OrderStatus } from '../db/generated/enums.js';
 import { prismaExecutor } from '../db/sql.js';
 import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
+import { userMessageFor } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { MarketDataProvider, OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
 import { occSymbol } from '../market-data/providers/options.js';
@@ -34,14 +36,16 @@ import {
   firstFailure,
   notionalOf,
   type RiskCheckResult,
+  type RiskInput,
   runRiskChecks,
 } from '../risk/risk-checks.js';
+import { describeBrokerFailure } from './broker-failures.js';
 import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
 import { insertIntentWithAudit } from './intent-insert.js';
 import { clientOrderIdFor, orderHash } from './order-identity.js';
 import { type IntentEvent, nextStatus, transition } from './state-machine.js';
 
-type IntentRow = Prisma.TradeIntentGetPayload<object>;
+export type IntentRow = Prisma.TradeIntentGetPayload<object>;
 
 export interface IntentSettings {
   readonly confirmationTtlSeconds: number;
@@ -54,7 +58,7 @@ export interface IntentServiceDependencies {
   readonly sql?: SqlExecutor;
   readonly market: MarketDataProvider;
   readonly accounts: Accounts;
-  readonly brokerFor: (provider: BrokerProvider) => Broker;
+  readonly brokerFor: BrokerLookup;
   readonly settings: IntentSettings;
   readonly logger: Logger;
   readonly clock?: () => Date;
@@ -121,7 +125,8 @@ function optionalDec(value: { toString(): string } | null): Decimal | undefined 
   return value === null ? undefined : dec(value);
 }
 
-function contractOf(row: IntentRow): OptionContract | undefined {
+/** The option contract an intent names, if it is an option order. */
+export function contractOf(row: IntentRow): OptionContract | undefined {
   if (
     row.assetClass !== 'option' ||
     !row.optionUnderlying ||
@@ -155,6 +160,16 @@ function hashOf(row: IntentRow): string {
     timeInForce: row.timeInForce,
     option: contract ? occSymbol(contract) : null,
   });
+}
+
+/** What the risk checks need to know of an option order: the contract and the shares held. */
+function optionRisk(
+  contract: OptionContract | undefined,
+  positions: readonly { readonly symbol: string; readonly quantity: Decimal }[],
+): RiskInput['option'] {
+  if (contract === undefined) return undefined;
+  const held = positions.find((position) => position.symbol === contract.underlying)?.quantity;
+  return { right: contract.right, strike: contract.strike, underlyingQuantity: held ?? new Decimal(0) };
 }
 
 /** The broker status of an order, as the intent event it means. */
@@ -197,7 +212,6 @@ export class IntentService {
     const trader =
       context.trader ?? (await this.deps.accounts.traderById(context.userId, context.identityId));
     const account = trader.account;
-    const broker = this.deps.brokerFor(account.provider);
     const contract: OptionContract | undefined = order.option
       ? {
           underlying: order.option.underlying,
@@ -211,11 +225,13 @@ export class IntentService {
       : { assetClass: order.assetClass as 'equity' | 'crypto', symbol: order.symbol };
     const brokerSymbol = contract ? occSymbol(contract) : order.symbol;
 
+    const broker = this.deps.brokerFor(account);
+    broker.catch(() => undefined); // Awaited below, through one of the two reads.
     const [quote, snapshot] = await Promise.all([
-      this.deps.market.quote(quoteRequest),
+      this.quoteAt(broker, quoteRequest),
       context.snapshot !== undefined && context.trader !== undefined
         ? context.snapshot
-        : broker.getAccountSnapshot(account.externalId),
+        : broker.then((ready) => ready.getAccountSnapshot(account.externalId)),
     ]);
     const { balances, positions } = snapshot;
     const limits = trader.limits;
@@ -255,6 +271,7 @@ export class IntentService {
       quantity: sizedQuantity,
       price,
       multiplier,
+      option: optionRisk(contract, positions),
       account: {
         buyingPower: balances.buyingPower,
         equity: balances.equity,
@@ -382,7 +399,9 @@ export class IntentService {
     // Read-only and needed for the risk re-check: load it alongside the intent.
     const snapshot =
       trader?.userId === actorUserId
-        ? this.deps.brokerFor(trader.account.provider).getAccountSnapshot(trader.account.externalId)
+        ? this.deps
+            .brokerFor(trader.account)
+            .then((broker) => broker.getAccountSnapshot(trader.account.externalId))
         : undefined;
     snapshot?.catch(() => undefined); // A refused confirmation never reads it.
     // A prefetched row only saves time: every decision below is re-checked by the conditional write.
@@ -541,7 +560,22 @@ export class IntentService {
         ? loadedTrader
         : await this.deps.accounts.traderById(intent.userId);
     const account = trader.account;
-    const broker = this.deps.brokerFor(account.provider);
+    // The order goes to the account the card named, and only while it is still the one orders go
+    // to: "go live" or "paper mode" between the card and the press must not redirect it.
+    if (account.brokerAccountId !== intent.brokerAccountId || account.mode !== intent.mode) {
+      return this.refuseAtExecution(
+        intent,
+        decision,
+        stillOpen,
+        `your trading account changed after this card was shown (orders now go to your ${account.mode === 'live' ? 'LIVE' : 'PAPER'} ${account.provider} account)`,
+      );
+    }
+    let broker: Broker;
+    try {
+      broker = await this.deps.brokerFor(account);
+    } catch (error) {
+      return this.refuseAtExecution(intent, decision, stillOpen, userMessageFor(error), error);
+    }
     const contract = contractOf(intent);
     const quoteRequest: QuoteRequest = contract
       ? { assetClass: 'option', contract }
@@ -549,7 +583,7 @@ export class IntentService {
 
     let quote: Quote;
     try {
-      quote = await this.deps.market.quote(quoteRequest);
+      quote = await this.quoteAt(Promise.resolve(broker), quoteRequest);
     } catch (error) {
       const failed = await this.move(
         intent,
@@ -600,10 +634,21 @@ export class IntentService {
     }
 
     // Risk again, on the account as it is now (another order may have filled since the card).
-    const { balances, positions } =
-      loadedSnapshot !== undefined && loadedTrader?.userId === intent.userId
-        ? await loadedSnapshot
-        : await broker.getAccountSnapshot(account.externalId);
+    let snapshot: AccountSnapshot;
+    try {
+      snapshot =
+        loadedSnapshot !== undefined && loadedTrader?.userId === intent.userId
+          ? await loadedSnapshot
+          : await broker.getAccountSnapshot(account.externalId);
+    } catch (error) {
+      // Nothing moved: the card stays open and a later press tries again.
+      this.deps.logger.warn({ err: error, intentId: intent.id }, 'could not read the account at execution');
+      return {
+        kind: 'notice',
+        text: `${describeBrokerFailure(error, account.provider)} I could not re-check your account, so nothing was sent. Press Confirm again in a moment, or Cancel.`,
+      };
+    }
+    const { balances, positions } = snapshot;
     const limits = trader.limits;
     const halt = trader.halt;
     const brokerSymbol = contract ? occSymbol(contract) : intent.symbol;
@@ -619,6 +664,7 @@ export class IntentService {
       quantity,
       price: fresh,
       multiplier,
+      option: optionRisk(contract, positions),
       account: {
         buyingPower: balances.buyingPower,
         equity: balances.equity,
@@ -835,6 +881,28 @@ export class IntentService {
     return this.updated(current, this.describeOrder(current.status, brokerOrder, current));
   }
 
+  /**
+   * A placement whose outcome stayed unknown and that the broker does not show after looking for
+   * a while: the order row is closed as not placed, the intent fails, and the user is told.
+   */
+  async abandonPlacement(orderId: string, text: string): Promise<IntentUpdate | undefined> {
+    const [order] = await this.prisma.order.updateManyAndReturn({
+      where: { id: orderId, status: 'pending', brokerOrderId: null },
+      data: { status: 'rejected', rejectReason: 'not found at the broker', lastCheckedAt: this.clock() },
+    });
+    if (order === undefined) return undefined;
+    const intent = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: order.intentId } });
+    const failed = await this.move(
+      intent,
+      'fail',
+      { statusReason: 'not found at the broker after an unclear answer' },
+      'system',
+      undefined,
+      orderId,
+    );
+    return this.updated(failed ?? intent, text);
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /** Applies one state machine event as a conditional update; undefined when someone else moved it first. */
@@ -899,6 +967,30 @@ export class IntentService {
       });
     }
     return moved;
+  }
+
+  /** Confirmed, then refused before anything was sent (the account changed or cannot trade). */
+  private async refuseAtExecution(
+    intent: IntentRow,
+    decision: IntentEvent,
+    stillOpen: Prisma.TradeIntentWhereInput,
+    reason: string,
+    error?: unknown,
+  ): Promise<IntentUpdate> {
+    if (error !== undefined)
+      this.deps.logger.warn({ err: error, intentId: intent.id }, 'refused at execution: no broker');
+    const rejected = await this.moveThrough(
+      intent,
+      [decision, 'reject'],
+      { statusReason: reason },
+      stillOpen,
+    );
+    if (rejected === undefined) return this.explainLostConfirmation(intent.id, this.clock());
+    const sentence = reason.endsWith('.') ? reason : `Refused: ${reason}.`;
+    return this.updated(
+      rejected,
+      sentence.includes('Nothing was sent') ? sentence : `${sentence} Nothing was sent.`,
+    );
   }
 
   /** The stored order no longer matches the hash shown on the card: refuse it, send nothing. */
@@ -984,6 +1076,12 @@ export class IntentService {
       default:
         return `Order ${status.replace('_', ' ')}.`;
     }
+  }
+
+  /** The broker's own quote where it has one, else the market data's. */
+  private async quoteAt(broker: Promise<Broker>, request: QuoteRequest): Promise<Quote> {
+    const ready = await broker;
+    return (await ready.quote?.(request)) ?? this.deps.market.quote(request);
   }
 
   /** The price an order is expected to trade at: the touch for market orders, the limit otherwise. */

@@ -5,7 +5,7 @@
  * A user has at most one connection per broker that is not revoked: linking again replaces the
  * credentials of the existing one (its paper/live mode is kept).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, ConnectionStatus, HealthStatus, TradingMode } from '../db/generated/enums.js';
 import type { Logger } from '../logging/logger.js';
@@ -54,11 +54,33 @@ export class ConnectionNotFoundError extends Error {
   readonly userMessage = 'That connection does not exist or was already unlinked.';
 }
 
-type StoredCredentials =
+/** The secrets of a key or OAuth 1.0a link, as sealed in the vault. */
+export type StoredCredentials =
   | { readonly kind: 'keys'; readonly values: KeyCredentials }
   | { readonly kind: 'oauth1'; readonly token: string; readonly tokenSecret: string };
 
 const CREDENTIALS_FIELD = 'credentials';
+
+/** What a broker client needs of a connection: owner, whether it can trade, and its secrets. */
+export interface ConnectionCredentials {
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly provider: BrokerProvider;
+  readonly status: ConnectionStatus;
+  readonly mode: TradingMode;
+  /** Key and OAuth 1.0a links; undefined for OAuth 2.0 (its tokens come from `ConnectionTokens`). */
+  readonly credentials: StoredCredentials | undefined;
+  /** Changes whenever the stored secrets change (rotation, a new sign-in): clients built on the old ones are stale. */
+  readonly version: string;
+}
+
+/** A connection was linked (new, rotated, signed in again) or unlinked. */
+export interface ConnectionChange {
+  readonly kind: 'linked' | 'unlinked';
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly provider: BrokerProvider;
+}
 
 export class BrokerConnections {
   constructor(
@@ -69,8 +91,44 @@ export class BrokerConnections {
       readonly oauth: OAuthServices;
       readonly logger: Logger;
       readonly clock?: () => Date;
+      /** Told after every link and unlink (account sync, broker clients to rebuild); its failures are logged. */
+      readonly onChange?: (change: ConnectionChange) => Promise<void>;
     },
   ) {}
+
+  /**
+   * The connection's secrets, opened, for the broker clients. OAuth 2.0 links carry none here:
+   * their access tokens are asked for per request. Undefined when there is no such connection.
+   */
+  async credentialsFor(connectionId: string): Promise<ConnectionCredentials | undefined> {
+    const row = await this.deps.prisma.brokerConnection.findUnique({ where: { id: connectionId } });
+    if (row === null) return undefined;
+    const kind = this.deps.catalog.get(row.provider)?.linking?.kind;
+    const opened = kind === 'oauth2' ? undefined : this.openCredentials(row);
+    return {
+      connectionId: row.id,
+      userId: row.userId,
+      provider: row.provider,
+      status: row.status,
+      mode: row.mode,
+      credentials: opened,
+      version:
+        kind === 'oauth2' || row.credentialCiphertext === null
+          ? `${row.status}`
+          : `${row.status}:${createHash('sha256').update(row.credentialCiphertext).digest('hex')}`,
+    };
+  }
+
+  private async changed(change: ConnectionChange): Promise<void> {
+    try {
+      await this.deps.onChange?.(change);
+    } catch (error) {
+      this.deps.logger.warn(
+        { err: error, connectionId: change.connectionId, userId: change.userId, change: change.kind },
+        'could not finish after a connection change',
+      );
+    }
+  }
 
   private now(): Date {
     return this.deps.clock?.() ?? new Date();
@@ -157,7 +215,8 @@ export class BrokerConnections {
       row.id,
       provider.id,
     );
-    return { kind: 'saved', connection: summarize(row), rotated: existing !== undefined };
+    await this.changed({ kind: 'linked', connectionId: row.id, userId: input.userId, provider: provider.id });
+    return { kind: 'saved', connection: summarize(await this.reread(row)), rotated: existing !== undefined };
   }
 
   /** Stores the tokens of a finished OAuth 2.0 sign-in (a new connection, or a reconnect). */
@@ -186,7 +245,8 @@ export class BrokerConnections {
       },
     });
     await this.audit(userId, existing ? 'linking.reconnected' : 'linking.connected', row.id, provider.id);
-    return summarize(row);
+    await this.changed({ kind: 'linked', connectionId: row.id, userId, provider: provider.id });
+    return summarize(await this.reread(row));
   }
 
   /** Stores the tokens of a finished OAuth 1.0a sign-in. E*TRADE tokens die at midnight US Eastern. */
@@ -223,7 +283,8 @@ export class BrokerConnections {
           })
         : await this.deps.prisma.brokerConnection.update({ where: { id: connectionId }, data });
     await this.audit(userId, existing ? 'linking.reconnected' : 'linking.connected', row.id, provider.id);
-    return summarize(row);
+    await this.changed({ kind: 'linked', connectionId: row.id, userId, provider: provider.id });
+    return summarize(await this.reread(row));
   }
 
   /** Tries the connection at its broker now and records the result. */
@@ -274,6 +335,11 @@ export class BrokerConnections {
       this.deps.logger.warn({ err: error, connectionId, userId }, 'revocation at the broker failed');
     }
     const now = this.now();
+    // Orders must not follow an unlinked connection: the user is back on paper.
+    await this.deps.prisma.user.updateMany({
+      where: { id: userId, tradingAccount: { connectionId: row.id } },
+      data: { tradingAccountId: null },
+    });
     await this.deps.prisma.brokerConnection.update({
       where: { id: row.id },
       data: {
@@ -288,6 +354,7 @@ export class BrokerConnections {
       },
     });
     await this.audit(userId, 'linking.unlinked', row.id, row.provider);
+    await this.changed({ kind: 'unlinked', connectionId: row.id, userId, provider: row.provider });
     return { provider: row.provider, revokedAtBroker };
   }
 
@@ -304,6 +371,11 @@ export class BrokerConnections {
       orderBy: { createdAt: 'desc' },
     });
     return row ?? undefined;
+  }
+
+  /** The row as it is after the change hooks (they may have synced accounts or health). */
+  private async reread(row: ConnectionRow): Promise<ConnectionRow> {
+    return (await this.deps.prisma.brokerConnection.findUnique({ where: { id: row.id } })) ?? row;
   }
 
   private openCredentials(row: ConnectionRow): StoredCredentials | undefined {

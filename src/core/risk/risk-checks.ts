@@ -4,7 +4,7 @@
  *
  * "The model requests, risk disposes": nothing here trusts how an order was produced.
  */
-import { type AssetClass, type Decimal, formatUsd, type OrderSide } from '../domain/values.js';
+import { type AssetClass, Decimal, formatUsd, type OrderSide } from '../domain/values.js';
 import type { MarketSession } from '../market-data/market-data.js';
 
 export interface RiskLimits {
@@ -35,6 +35,16 @@ export interface RiskInput {
     /** Market value held of this symbol. */
     readonly positionValue: Decimal;
   };
+  /**
+   * For option orders: the contract's right and strike and the shares of the underlying held.
+   * Selling options beyond the contracts held opens a short position, allowed only when it is
+   * covered: puts by buying power for the strike (cash-secured), calls by the shares.
+   */
+  readonly option?: {
+    readonly right: 'call' | 'put';
+    readonly strike: Decimal;
+    readonly underlyingQuantity: Decimal;
+  };
   readonly limits: RiskLimits;
   readonly session: MarketSession;
   /** Set when the user pressed the kill switch. */
@@ -61,6 +71,34 @@ export interface RiskCheckResult {
 
 function result(check: RiskCheckName, passed: boolean, detail: string): RiskCheckResult {
   return { check, passed, detail };
+}
+
+/** Contracts sold to open: a cash-secured put or a covered call, never a naked one. */
+function coveredOptionSale(input: RiskInput, contracts: Decimal): RiskCheckResult {
+  const option = input.option;
+  if (option === undefined) return result('position_available', false, 'not an option order');
+  if (option.right === 'put') {
+    const collateral = option.strike.mul(input.multiplier).mul(contracts);
+    return collateral.lessThanOrEqualTo(input.account.buyingPower)
+      ? result(
+          'position_available',
+          true,
+          `cash-secured: ${formatUsd(collateral)} set aside of ${formatUsd(input.account.buyingPower)} buying power`,
+        )
+      : result(
+          'position_available',
+          false,
+          `a cash-secured put needs ${formatUsd(collateral)} of buying power, you have ${formatUsd(input.account.buyingPower)}`,
+        );
+  }
+  const shares = contracts.mul(input.multiplier);
+  return shares.lessThanOrEqualTo(option.underlyingQuantity)
+    ? result('position_available', true, `covered by ${option.underlyingQuantity.toFixed()} shares`)
+    : result(
+        'position_available',
+        false,
+        `a covered call needs ${shares.toFixed()} shares, you hold ${option.underlyingQuantity.toFixed()}; naked calls are not allowed`,
+      );
 }
 
 /** Runs every check; an exception inside one becomes a failure of that check. */
@@ -137,6 +175,8 @@ export function runRiskChecks(input: RiskInput): RiskCheckResult[] {
       'position_available',
       () => {
         if (input.side === 'buy') return result('position_available', true, 'buys need no position');
+        const opening = input.quantity.sub(Decimal.max(input.account.positionQuantity, 0));
+        if (input.option !== undefined && opening.greaterThan(0)) return coveredOptionSale(input, opening);
         return input.quantity.lessThanOrEqualTo(input.account.positionQuantity)
           ? result(
               'position_available',

@@ -218,6 +218,13 @@ function buildPhrases(): ReadonlyMap<string, FixedCommand> {
   }
   for (const [name, provider] of PROVIDER_NAMES) {
     add(`go live ${name}`, { kind: 'action', action: 'mode', mode: 'live', provider });
+    for (const phrase of [
+      `confirm live ${name}`,
+      `confirm live on ${name}`,
+      `confirm going live on ${name}`,
+    ]) {
+      add(phrase, { kind: 'action', action: 'confirm_live', provider });
+    }
   }
   return phrases;
 }

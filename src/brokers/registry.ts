@@ -1,0 +1,301 @@
+/**
+ * The broker client for each connection, built from its stored credentials and kept for the life
+ * of the process: one client per connection means one rate limiter and one circuit breaker per
+ * broker login, and Schwab's memory of the orders it placed survives between calls.
+ *
+ * A client is rebuilt when the connection's secrets change (key rotation, a new sign-in), which
+ * every lookup checks with one small read, so other processes' changes are seen too.
+ */
+import type { Config } from '../core/config/config.js';
+import type { PrismaClient } from '../core/db/database.js';
+import type { HealthStatus } from '../core/db/generated/enums.js';
+import { ArbionError } from '../core/errors.js';
+import type { ConnectionCredentials } from '../core/linking/connections.js';
+import type { Logger } from '../core/logging/logger.js';
+import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
+import { AlpacaBroker } from './alpaca/alpaca-broker.js';
+import { type Broker, type BrokerRoute, brokerName as providerName } from './broker.js';
+import { EtradeBroker } from './etrade/etrade-broker.js';
+import type { BrokerClientOptions } from './http/broker-client-options.js';
+import type { BrokerHttpClient, BrokerHttpHealth } from './http/broker-http-client.js';
+import type { PaperBroker } from './paper/paper-broker.js';
+import { SchwabBroker } from './schwab/schwab-broker.js';
+
+/** Shown in chat when an order or a question needs a connection that cannot be used now. */
+export class BrokerConnectionUnavailableError extends ArbionError {
+  readonly code = 'broker_connection_unavailable';
+}
+
+/** An account a broker login opens, as `broker_accounts` stores it. */
+export interface LinkedAccount {
+  /** The id the broker's API takes (Schwab's hash value, E*TRADE's accountIdKey, Alpaca's number). */
+  readonly externalId: string;
+  /** The last four characters of the account number, for display. */
+  readonly displayNumber: string;
+  readonly accountType: string | undefined;
+}
+
+/** A client of a linked broker: the `Broker` interface plus what linking and health need. */
+interface ConnectedBroker {
+  readonly broker: Broker;
+  readonly http: BrokerHttpClient;
+  /** The accounts these credentials open. */
+  listAccounts(): Promise<LinkedAccount[]>;
+  /** Whether orders here move real money (Alpaca paper keys do not). */
+  readonly realMoney: boolean;
+}
+
+export interface BrokerRegistryDependencies {
+  readonly prisma: PrismaClient;
+  readonly brokers: Config['brokers'];
+  readonly paper: PaperBroker;
+  /** Absent without a vault (no linking): then only the paper broker exists. */
+  readonly credentials?: (connectionId: string) => Promise<ConnectionCredentials | undefined>;
+  readonly tokens?: ConnectionTokens;
+  readonly logger: Logger;
+  /** Test hooks and HTTP overrides passed to every client. */
+  readonly clientOptions?: BrokerClientOptions;
+}
+
+export class BrokerRegistry {
+  private readonly clients = new Map<string, { version: string; client: Promise<ConnectedBroker> }>();
+  /** Clients once built, for synchronous health reads. */
+  private readonly settled = new WeakMap<Promise<ConnectedBroker>, ConnectedBroker>();
+
+  constructor(private readonly deps: BrokerRegistryDependencies) {}
+
+  /** The broker for an account or order; the paper broker needs no connection. */
+  readonly brokerFor = async (route: BrokerRoute): Promise<Broker> => {
+    if (route.provider === 'paper') return this.deps.paper;
+    if (route.connectionId === null) {
+      throw new BrokerConnectionUnavailableError(
+        `an order route for ${route.provider} without a connection`,
+        `That ${providerName(route.provider)} order has no linked connection any more. Nothing was sent.`,
+      );
+    }
+    return (await this.connected(route.connectionId)).broker;
+  };
+
+  /** The accounts a connection opens, read from the broker and stored; the first becomes the default. */
+  async syncAccounts(connectionId: string): Promise<LinkedAccount[]> {
+    const client = await this.connected(connectionId);
+    const accounts = await client.listAccounts();
+    const existing = await this.deps.prisma.brokerAccount.findMany({ where: { connectionId } });
+    const hasDefault = existing.some((account) => account.isDefault);
+    for (const [index, account] of accounts.entries()) {
+      await this.deps.prisma.brokerAccount.upsert({
+        where: { connectionId_externalId: { connectionId, externalId: account.externalId } },
+        create: {
+          connectionId,
+          externalId: account.externalId,
+          displayNumber: account.displayNumber,
+          accountType: account.accountType ?? null,
+          isDefault: !hasDefault && index === 0,
+        },
+        update: { displayNumber: account.displayNumber, accountType: account.accountType ?? null },
+      });
+    }
+    this.deps.logger.info(
+      { connectionId, provider: client.broker.provider, accounts: accounts.length },
+      'broker accounts synced',
+    );
+    return accounts;
+  }
+
+  /** Whether orders through this connection move real money. */
+  async realMoney(connectionId: string): Promise<boolean> {
+    return (await this.connected(connectionId)).realMoney;
+  }
+
+  /** The health of every client built in this process, by connection id. */
+  health(): Map<string, BrokerHttpHealth> {
+    const health = new Map<string, BrokerHttpHealth>();
+    for (const [connectionId, entry] of this.clients) {
+      const settled = this.settled.get(entry.client);
+      if (settled !== undefined) health.set(connectionId, settled.http.health());
+    }
+    return health;
+  }
+
+  /**
+   * Writes what this process's clients saw into their connections' health (the linking page and
+   * `arbion doctor` show it), only where it changed.
+   */
+  async recordHealth(now: Date): Promise<void> {
+    for (const [connectionId, health] of this.health()) {
+      if (health.lastSuccessAt === undefined && health.lastFailureAt === undefined) continue;
+      const { status, detail } = connectionHealth(health);
+      await this.deps.prisma.brokerConnection.updateMany({
+        where: {
+          id: connectionId,
+          status: 'active',
+          OR: [{ healthStatus: { not: status } }, { healthDetail: { not: detail } }, { healthDetail: null }],
+        },
+        data: {
+          healthStatus: status,
+          healthDetail: detail,
+          lastHealthCheckAt: now,
+          lastError: status === 'healthy' ? null : (health.lastError ?? null),
+        },
+      });
+    }
+  }
+
+  /** Drops a connection's client (after an unlink); the next lookup builds a fresh one. */
+  forget(connectionId: string): void {
+    this.clients.delete(connectionId);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async connected(connectionId: string): Promise<ConnectedBroker> {
+    const stored = await this.deps.credentials?.(connectionId);
+    if (stored === undefined) {
+      throw new BrokerConnectionUnavailableError(
+        `connection ${connectionId} is unknown`,
+        'That broker is not linked (any more). Say "link" to link it. Nothing was sent.',
+      );
+    }
+    const name = providerName(stored.provider);
+    if (stored.status === 'needs_reauth') {
+      throw new BrokerConnectionUnavailableError(
+        `connection ${connectionId} needs a new sign-in`,
+        `Your ${name} sign-in has expired. Say "link" and sign in to ${name} again, or "paper mode" to trade on paper meanwhile. Nothing was sent.`,
+      );
+    }
+    if (stored.status !== 'active') {
+      throw new BrokerConnectionUnavailableError(
+        `connection ${connectionId} is ${stored.status}`,
+        `Your ${name} link is not active (${stored.status}). Say "link" to fix it, or "paper mode" to trade on paper. Nothing was sent.`,
+      );
+    }
+    const cached = this.clients.get(connectionId);
+    if (cached !== undefined && cached.version === stored.version) return cached.client;
+    const client = Promise.resolve().then(() => this.build(stored));
+    client.then(
+      (built) => this.settled.set(client, built),
+      () => this.clients.delete(connectionId),
+    );
+    this.clients.set(connectionId, { version: stored.version, client });
+    return client;
+  }
+
+  private build(stored: ConnectionCredentials): ConnectedBroker {
+    const { brokers, tokens, prisma } = this.deps;
+    const options: BrokerClientOptions = {
+      logger: this.deps.logger.child({ component: 'broker', provider: stored.provider }),
+      ...this.deps.clientOptions,
+    };
+    const notSetUp = () =>
+      new BrokerConnectionUnavailableError(
+        `${stored.provider} is not configured`,
+        `${providerName(stored.provider)} is not set up on this server. Nothing was sent.`,
+      );
+    const credentials = stored.credentials;
+    switch (stored.provider) {
+      case 'schwab': {
+        if (brokers.schwab === undefined || tokens === undefined) throw notSetUp();
+        const broker = new SchwabBroker({
+          ...options,
+          apiBase: brokers.schwab.apiBase,
+          accessToken: () => tokens.accessToken(stored.connectionId),
+          // Orders already attributed to intents are never claimed by a reconciliation.
+          knownOrderIds: async (accountId) => {
+            const rows = await prisma.order.findMany({
+              where: {
+                provider: 'schwab',
+                brokerOrderId: { not: null },
+                brokerAccount: { externalId: accountId, connectionId: stored.connectionId },
+              },
+              select: { brokerOrderId: true },
+            });
+            return new Set(rows.flatMap((row) => (row.brokerOrderId === null ? [] : [row.brokerOrderId])));
+          },
+        });
+        return {
+          broker,
+          http: broker.http,
+          realMoney: true,
+          listAccounts: async () =>
+            (await broker.listAccounts()).map((account) => ({
+              externalId: account.hashValue,
+              displayNumber: account.accountNumber.slice(-4),
+              accountType: undefined,
+            })),
+        };
+      }
+      case 'etrade': {
+        if (brokers.etrade === undefined || credentials?.kind !== 'oauth1') throw notSetUp();
+        const broker = new EtradeBroker({
+          ...options,
+          apiBase: brokers.etrade.apiBase,
+          consumerKey: brokers.etrade.consumerKey,
+          consumerSecret: brokers.etrade.consumerSecret,
+          tokens: async () => ({ token: credentials.token, tokenSecret: credentials.tokenSecret }),
+        });
+        return {
+          broker,
+          http: broker.http,
+          realMoney: true,
+          listAccounts: async () =>
+            (await broker.listAccounts())
+              .filter((account) => account.accountStatus !== 'CLOSED')
+              .map((account) => ({
+                externalId: account.accountIdKey,
+                displayNumber: account.accountId.slice(-4),
+                accountType: account.accountType,
+              })),
+        };
+      }
+      case 'alpaca': {
+        if (credentials?.kind !== 'keys') throw notSetUp();
+        const environment = credentials.values.environment === 'live' ? 'live' : 'paper';
+        const broker = new AlpacaBroker({
+          ...options,
+          keyId: credentials.values.keyId ?? '',
+          secretKey: credentials.values.secretKey ?? '',
+          environment,
+          baseUrl: environment === 'live' ? brokers.alpaca.liveApiBase : brokers.alpaca.paperApiBase,
+        });
+        return {
+          broker,
+          http: broker.http,
+          realMoney: environment === 'live',
+          listAccounts: async () => {
+            const account = await broker.getAccount();
+            return [
+              {
+                externalId: account.account_number,
+                displayNumber: account.account_number.slice(-4),
+                accountType: environment,
+              },
+            ];
+          },
+        };
+      }
+      default:
+        throw new BrokerConnectionUnavailableError(
+          `no trading client for ${stored.provider}`,
+          `Trading through ${providerName(stored.provider)} is not available in this version. Nothing was sent.`,
+        );
+    }
+  }
+}
+
+/** The health status a client's HTTP health means for the connection row. */
+export function connectionHealth(health: BrokerHttpHealth): { status: HealthStatus; detail: string } {
+  switch (health.status) {
+    case 'down':
+      return {
+        status: 'down',
+        detail: `Not answering: requests are paused for a moment (${health.lastError ?? 'repeated failures'}).`,
+      };
+    case 'degraded':
+      return {
+        status: 'degraded',
+        detail: `Some requests failed recently (${health.lastError ?? `${health.consecutiveFailures} in a row`}).`,
+      };
+    default:
+      return { status: 'healthy', detail: 'Answering normally.' };
+  }
+}

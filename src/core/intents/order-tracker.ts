@@ -1,0 +1,211 @@
+/**
+ * Follows orders at the linked brokers after they were placed: working orders are asked about
+ * every few seconds and their fills reported back to the user; placements whose outcome stayed
+ * unknown are looked for (by client order id, or Schwab's matching) until found or given up.
+ *
+ * Runs in the background pass. Never places anything: a placement that cannot be found is
+ * reported as not placed, and the user decides whether to ask again.
+ */
+
+import {
+  type BrokerLookup,
+  type BrokerOrder,
+  brokerName,
+  type PlaceOrderRequest,
+} from '../../brokers/broker.js';
+import type { PrismaClient } from '../db/database.js';
+import { Decimal } from '../domain/values.js';
+import type { Logger } from '../logging/logger.js';
+import { occSymbol } from '../market-data/providers/options.js';
+import { contractOf, type IntentRow, type IntentService, type IntentUpdate } from './intent-service.js';
+
+export interface OrderTrackerSettings {
+  /** How often one working order is asked about. */
+  readonly pollIntervalMs: number;
+  /** How long after sending a placement with no answer is first looked for (an attempt may still be running). */
+  readonly reconcileAfterMs: number;
+  /** How long a placement with an unknown outcome is looked for before it is reported as not placed. */
+  readonly reconcileForMs: number;
+  /** Orders asked about per pass (the brokers' rate limits are per connection; this bounds the pass). */
+  readonly batchSize: number;
+}
+
+export const DEFAULT_ORDER_TRACKER_SETTINGS: OrderTrackerSettings = {
+  pollIntervalMs: 5_000,
+  reconcileAfterMs: 60_000,
+  reconcileForMs: 15 * 60_000,
+  batchSize: 100,
+};
+
+export interface OrderTrackerDependencies {
+  readonly prisma: PrismaClient;
+  readonly brokerFor: BrokerLookup;
+  readonly intents: IntentService;
+  readonly logger: Logger;
+  readonly settings?: Partial<OrderTrackerSettings>;
+  readonly clock?: () => Date;
+}
+
+/** Something to tell the user about an order: its intent (where to say it) and the update. */
+export interface TrackedUpdate {
+  readonly intent: IntentRow;
+  readonly update: IntentUpdate;
+}
+
+export class OrderTracker {
+  private readonly settings: OrderTrackerSettings;
+
+  constructor(private readonly deps: OrderTrackerDependencies) {
+    this.settings = { ...DEFAULT_ORDER_TRACKER_SETTINGS, ...deps.settings };
+  }
+
+  private now(): Date {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  /** One round: working orders polled, unknown placements looked for. Returns what changed. */
+  async pass(): Promise<TrackedUpdate[]> {
+    return [...(await this.pollWorkingOrders()), ...(await this.reconcilePlacements())];
+  }
+
+  /** Working orders at linked brokers (the paper broker reports its own fills). */
+  private async pollWorkingOrders(): Promise<TrackedUpdate[]> {
+    const now = this.now();
+    const due = await this.deps.prisma.order.findMany({
+      where: {
+        provider: { not: 'paper' },
+        status: { in: ['accepted', 'partially_filled'] },
+        brokerOrderId: { not: null },
+        OR: [
+          { lastCheckedAt: null },
+          { lastCheckedAt: { lt: new Date(now.getTime() - this.settings.pollIntervalMs) } },
+        ],
+      },
+      include: { brokerAccount: { select: { externalId: true } } },
+      orderBy: { lastCheckedAt: { sort: 'asc', nulls: 'first' } },
+      take: this.settings.batchSize,
+    });
+    const updates: TrackedUpdate[] = [];
+    for (const order of due) {
+      const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
+      try {
+        const broker = await this.deps.brokerFor(order);
+        const reported = await broker.getOrder(
+          order.brokerAccount?.externalId ?? '',
+          order.brokerOrderId ?? '',
+        );
+        if (reported === undefined) {
+          await this.touch(order.id);
+          continue;
+        }
+        const changed =
+          reported.status !== order.status ||
+          !reported.filledQuantity.equals(new Decimal(order.filledQuantity.toString()));
+        if (!changed) {
+          await this.touch(order.id);
+          continue;
+        }
+        const update = await this.deps.intents.applyBrokerOrder({
+          ...reported,
+          clientOrderId: order.clientOrderId,
+        });
+        updates.push({ intent: await this.intentOf(order.intentId), update });
+      } catch (error) {
+        // A broker that is down is asked again next interval; its circuit breaker keeps that cheap.
+        this.deps.logger.warn({ ...logged, err: error }, 'could not read an order at its broker');
+        await this.touch(order.id);
+      }
+    }
+    return updates;
+  }
+
+  /** Placements with no answer: found → applied; still missing after the window → not placed. */
+  private async reconcilePlacements(): Promise<TrackedUpdate[]> {
+    const now = this.now();
+    const due = await this.deps.prisma.order.findMany({
+      where: {
+        status: 'pending',
+        brokerOrderId: null,
+        intent: { status: 'submitting' },
+        submittedAt: { lt: new Date(now.getTime() - this.settings.reconcileAfterMs) },
+        OR: [
+          { lastCheckedAt: null },
+          { lastCheckedAt: { lt: new Date(now.getTime() - this.settings.pollIntervalMs) } },
+        ],
+      },
+      include: { intent: true, brokerAccount: { select: { externalId: true } } },
+      take: this.settings.batchSize,
+    });
+    const updates: TrackedUpdate[] = [];
+    for (const order of due) {
+      const sentAt = order.submittedAt ?? order.createdAt;
+      const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
+      let found: BrokerOrder | undefined;
+      try {
+        const broker = await this.deps.brokerFor(order);
+        found = await broker.reconcilePlacement(this.requestOf(order, order.intent), sentAt);
+      } catch (error) {
+        this.deps.logger.warn({ ...logged, err: error }, 'could not look for an unclear placement');
+        await this.touch(order.id);
+        continue;
+      }
+      if (found !== undefined) {
+        this.deps.logger.info({ ...logged, brokerOrderId: found.brokerOrderId }, 'unclear placement found');
+        const update = await this.deps.intents.applyBrokerOrder({
+          ...found,
+          clientOrderId: order.clientOrderId,
+        });
+        updates.push({ intent: order.intent, update });
+        continue;
+      }
+      if (now.getTime() - sentAt.getTime() < this.settings.reconcileForMs) {
+        await this.touch(order.id);
+        continue;
+      }
+      const name = brokerName(order.provider);
+      // Brokers with a client order id answer authoritatively; Schwab's matching is best effort.
+      const text =
+        order.provider === 'schwab'
+          ? `${name} never confirmed your order to ${order.side} ${order.symbol}, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your ${name} account before asking again.`
+          : `${name} never received your order to ${order.side} ${order.symbol}: nothing was placed and nothing was resent. Ask again if you still want it.`;
+      this.deps.logger.warn(logged, 'unclear placement not found; reported as not placed');
+      const update = await this.deps.intents.abandonPlacement(order.id, text);
+      if (update !== undefined) updates.push({ intent: await this.intentOf(order.intentId), update });
+    }
+    return updates;
+  }
+
+  /** The request as it was sent, rebuilt from the order row (what the matching compares). */
+  private requestOf(
+    order: Awaited<ReturnType<PrismaClient['order']['findFirstOrThrow']>> & {
+      brokerAccount: { externalId: string } | null;
+    },
+    intent: IntentRow,
+  ): PlaceOrderRequest {
+    const contract = contractOf(intent);
+    const decimal = (value: { toString(): string } | null) =>
+      value === null ? undefined : new Decimal(value.toString());
+    return {
+      accountId: order.brokerAccount?.externalId ?? '',
+      clientOrderId: order.clientOrderId,
+      side: order.side,
+      assetClass: order.assetClass,
+      symbol: contract ? occSymbol(contract) : order.symbol,
+      option: contract,
+      quantity: decimal(order.quantity),
+      notional: decimal(order.notional),
+      orderType: order.orderType,
+      limitPrice: decimal(order.limitPrice),
+      stopPrice: decimal(order.stopPrice),
+      timeInForce: order.timeInForce,
+    };
+  }
+
+  private async touch(orderId: string): Promise<void> {
+    await this.deps.prisma.order.update({ where: { id: orderId }, data: { lastCheckedAt: this.now() } });
+  }
+
+  private async intentOf(intentId: string): Promise<IntentRow> {
+    return this.deps.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
+  }
+}
