@@ -108,6 +108,11 @@ export type BrokerLookup = (route: BrokerRoute) => Promise<Broker>;
 export interface Broker {
   readonly provider: BrokerProvider;
   /**
+   * Whether options may be sold to open here (cash-secured puts, covered calls). Absent: selling
+   * an option needs the contracts held, like any other sale.
+   */
+  readonly sellsOptionsToOpen?: boolean;
+  /**
    * Places an order, idempotently on `clientOrderId`.
    * @throws BrokerRejectedError when the broker refused it (nothing placed)
    * @throws BrokerUnreachableError when the outcome is unknown

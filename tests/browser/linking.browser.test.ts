@@ -6,6 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALPACA_KEYS_SUBMIT, fillAlpacaKeys, linkEtrade, linkSchwab, openLink } from './broker-steps.js';
 import { ALPACA_KEY, createSiteHarness, type SiteHarness } from './site-harness.js';
 
 /** Every string column of every table, as text, to look for secrets stored in clear. */
@@ -26,14 +27,6 @@ async function databaseText(site: SiteHarness): Promise<string> {
     }
   }
   return text;
-}
-
-async function openLink(site: SiteHarness, page: Page, screenshot?: string): Promise<void> {
-  await page.goto(await site.linkUrl());
-  await expect(page.getByRole('heading', { level: 1 })).toBeDefined();
-  if (screenshot) await site.screenshot(page, screenshot);
-  await page.locator('form[action="/link"] button[type=submit]').click();
-  await page.waitForURL(`${site.siteUrl}/connections`);
 }
 
 async function connectionStatus(site: SiteHarness, provider: 'schwab' | 'etrade' | 'alpaca') {
@@ -57,17 +50,17 @@ describe('linking site in Chromium', () => {
   });
 
   it('opens from the chat link; the page is styled by the built stylesheet and lists every broker', async () => {
-    const url = await site.linkUrl();
+    const url = await openLink(site, page, {
+      onLinkPage: async (linkPage) => {
+        await site.screenshot(linkPage, '01-link-continue');
+        expect(await linkPage.textContent('body')).toContain('Continue');
+        // The dark theme is applied: the stylesheet loaded under the strict CSP.
+        const background = await linkPage.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+        expect(background).not.toBe('rgba(0, 0, 0, 0)');
+        expect(background).not.toBe('rgb(255, 255, 255)');
+      },
+    });
     secrets.push(url.split('/').pop() ?? '');
-    await page.goto(url);
-    await site.screenshot(page, '01-link-continue');
-    expect(await page.textContent('body')).toContain('Continue');
-    // The dark theme is applied: the stylesheet loaded under the strict CSP.
-    const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
-    expect(background).not.toBe('rgba(0, 0, 0, 0)');
-    expect(background).not.toBe('rgb(255, 255, 255)');
-    await page.locator('form[action="/link"] button[type=submit]').click();
-    await page.waitForURL(`${site.siteUrl}/connections`);
     const cookies = await page.context().cookies();
     const session = cookies.find((cookie) => cookie.name === 'arbion_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
@@ -78,10 +71,7 @@ describe('linking site in Chromium', () => {
   });
 
   it('links Schwab through OAuth 2.0: consent at the broker, back to "linked", the chat is told', async () => {
-    await page.locator('form[action="/connections/schwab/connect"] button[type=submit]').click();
-    await page.waitForURL(new RegExp(`^${site.schwab.baseUrl}/authorize`));
-    await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL(`${site.siteUrl}/connections?done=linked&p=schwab`);
+    await linkSchwab(site, page);
     expect(await page.textContent('body')).toContain('Charles Schwab linked');
     await site.screenshot(page, '03-connections-schwab-linked');
     const row = await connectionStatus(site, 'schwab');
@@ -93,21 +83,10 @@ describe('linking site in Chromium', () => {
   });
 
   it('links E*TRADE through OAuth 1.0a: authorize at the broker, type the code, linked', async () => {
-    await page.locator('form[action="/connections/etrade/connect"] button[type=submit]').click();
-    await page.waitForURL(`${site.siteUrl}/connections/etrade/connect`);
-    await site.screenshot(page, '04-etrade-verifier');
-    const authorizeUrl = await page
-      .locator(`a[href^="${site.etrade.baseUrl}/authorize"]`)
-      .getAttribute('href');
-    expect(authorizeUrl).not.toBeNull();
-    const brokerPage = await page.context().newPage();
-    await brokerPage.goto(authorizeUrl ?? '');
-    const code = (await brokerPage.locator('#verifier').textContent()) ?? '';
+    const { code } = await linkEtrade(site, page, {
+      onVerifierPage: (verifierPage) => site.screenshot(verifierPage, '04-etrade-verifier'),
+    });
     expect(code).toMatch(/^[A-Z0-9]{5}$/);
-    await brokerPage.close();
-    await page.fill('input[name="verifier"]', code);
-    await page.locator('form[action="/oauth/etrade/verify"] button[type=submit]').click();
-    await page.waitForURL(`${site.siteUrl}/connections?done=linked&p=etrade`);
     expect(await connectionStatus(site, 'etrade')).toMatchObject({ status: 'active' });
     expect(site.chat.channel.texts().at(-1)).toContain('E*TRADE linked, paper mode');
   });
@@ -115,10 +94,11 @@ describe('linking site in Chromium', () => {
   it('links Alpaca with API keys: tried at the broker first; a wrong key is refused and never echoed', async () => {
     await page.goto(`${site.siteUrl}/connections/alpaca/keys`);
     await site.screenshot(page, '05-alpaca-keys-form');
-    await page.selectOption('select[name="environment"]', 'paper');
-    await page.fill('input[name="keyId"]', ALPACA_KEY.keyId);
-    await page.fill('input[name="secretKey"]', 'wrongSecret0123456789abcdefghijklmnopqrs');
-    await page.locator('form[action="/connections/alpaca/keys"] button[type=submit]').click();
+    await fillAlpacaKeys(page, {
+      keyId: ALPACA_KEY.keyId,
+      secretKey: 'wrongSecret0123456789abcdefghijklmnopqrs',
+    });
+    await page.locator(ALPACA_KEYS_SUBMIT).click();
     await page.waitForLoadState();
     expect(await page.textContent('body')).toContain('Alpaca did not accept these keys');
     expect(await page.content()).not.toContain('wrongSecret0123456789abcdefghijklmnopqrs');
@@ -126,8 +106,8 @@ describe('linking site in Chromium', () => {
     await site.screenshot(page, '06-alpaca-keys-refused');
     expect(await connectionStatus(site, 'alpaca')).toBeNull();
 
-    await page.fill('input[name="secretKey"]', ALPACA_KEY.secretKey);
-    await page.locator('form[action="/connections/alpaca/keys"] button[type=submit]').click();
+    await fillAlpacaKeys(page, ALPACA_KEY);
+    await page.locator(ALPACA_KEYS_SUBMIT).click();
     await page.waitForURL(`${site.siteUrl}/connections?done=linked&p=alpaca`);
     expect(await page.textContent('body')).toContain('PK••••890A');
     expect(await page.content()).not.toContain(ALPACA_KEY.secretKey);
@@ -234,13 +214,11 @@ describe('linking site in Chromium', () => {
     await page.evaluate(
       `for (const input of document.querySelectorAll('input[name="_csrf"]')) input.remove()`,
     );
-    await page.selectOption('select[name="environment"]', 'paper');
-    await page.fill('input[name="keyId"]', ALPACA_KEY.keyId);
-    await page.fill('input[name="secretKey"]', ALPACA_KEY.secretKey);
+    await fillAlpacaKeys(page, ALPACA_KEY);
     const requests = site.alpaca.requests.length;
     const [response] = await Promise.all([
       page.waitForResponse(`${site.siteUrl}/connections/alpaca/keys`),
-      page.locator('form[action="/connections/alpaca/keys"] button[type=submit]').click(),
+      page.locator(ALPACA_KEYS_SUBMIT).click(),
     ]);
     expect(response.status()).toBe(403);
     expect(await page.textContent('body')).toContain('This form has expired');
@@ -252,10 +230,8 @@ describe('linking site in Chromium', () => {
   it('renders an XSS attempt in a form field as text, never as markup', async () => {
     const payload = '"><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
     await page.goto(`${site.siteUrl}/connections/alpaca/keys`);
-    await page.selectOption('select[name="environment"]', 'paper');
-    await page.fill('input[name="keyId"]', payload);
-    await page.fill('input[name="secretKey"]', ALPACA_KEY.secretKey);
-    await page.locator('form[action="/connections/alpaca/keys"] button[type=submit]').click();
+    await fillAlpacaKeys(page, { keyId: payload, secretKey: ALPACA_KEY.secretKey });
+    await page.locator(ALPACA_KEYS_SUBMIT).click();
     await page.waitForLoadState();
     expect(await page.inputValue('input[name="keyId"]')).toBe(payload);
     expect(await page.evaluate<unknown>('window.__xss')).toBeUndefined();

@@ -1,7 +1,11 @@
 /**
  * The linking site as a user meets it: Arbion (real database, vault, conversation) serving the site
- * on 127.0.0.1, local fakes standing in for Schwab (OAuth 2.0), E*TRADE (OAuth 1.0a) and Alpaca
- * (API keys), and a real Chromium driven by playwright-core.
+ * on 127.0.0.1, local fakes standing in for Schwab (OAuth 2.0 sign-in, and its Trader and Market
+ * Data APIs), E*TRADE (OAuth 1.0a and its accounts, market and orders API) and Alpaca (API keys,
+ * paper trading API), and a real Chromium driven by playwright-core.
+ *
+ * AAPL trades at $190.00 everywhere (each broker's fake and Arbion's built-in paper market), so
+ * cards and fills can be checked to the cent.
  *
  * Screenshots of every page go to test-results/screenshots/ at a phone and a desktop width.
  */
@@ -12,6 +16,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { Decimal } from '../../src/core/domain/values.js';
 import { projectRoot } from '../../src/core/paths.js';
 import { Vault } from '../../src/core/vault/index.js';
 import { linkingSitePlugin } from '../../web-linking/linking-site.js';
@@ -20,6 +25,7 @@ import { contractLogger } from '../contract/contract-harness.js';
 import { FakeAlpaca, type FakeAlpacaKey } from '../fakes/alpaca/fake-alpaca.js';
 import { FakeOAuth1Provider } from '../fakes/oauth1-provider/fake-oauth1-provider.js';
 import { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provider.js';
+import { FakeSchwab } from '../fakes/schwab/fake-schwab.js';
 import { createHarness, type Harness } from '../support/arbion-harness.js';
 import type { Backend } from '../support/databases.js';
 
@@ -33,6 +39,10 @@ export const ALPACA_KEY: FakeAlpacaKey = {
   secretKey: 'browserSecret0123456789abcdefghijklmnopq',
   accountNumber: 'PA9BROWSER01',
 };
+/** The one account the Schwab sign-in opens (Schwab's API addresses it by `schwabApi.hashOf`). */
+export const SCHWAB_ACCOUNT = { accountNumber: '31415926', cash: '250000' } as const;
+/** AAPL's price at every broker and in the built-in paper market. */
+export const AAPL_PRICE = '190.00';
 
 export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
@@ -42,7 +52,10 @@ export const VIEWPORTS = {
 export interface SiteHarness {
   readonly chat: Harness;
   readonly siteUrl: string;
+  /** Schwab's OAuth server (the sign-in the browser goes through). */
   readonly schwab: FakeOAuth2Provider;
+  /** Schwab's Trader and Market Data APIs; they accept the tokens `schwab` issued. */
+  readonly schwabApi: FakeSchwab;
   readonly etrade: FakeOAuth1Provider;
   readonly alpaca: FakeAlpaca;
   readonly browser: Browser;
@@ -92,11 +105,22 @@ export async function createSiteHarness(backend: Backend): Promise<SiteHarness> 
     accessTokenTtlSeconds: 1800,
     refreshTokenTtlSeconds: 7 * 24 * 3600,
   });
+  // Schwab's market (order times, option expiries and prices) runs on the chat's clock, like
+  // Arbion's risk checks: a test that moves one moves both. The clock exists once Arbion does.
+  let chatClock: { readonly now: Date } | undefined;
+  const schwabApi = await FakeSchwab.start({
+    oauth: schwab,
+    accounts: [SCHWAB_ACCOUNT],
+    now: () => chatClock?.now ?? new Date(),
+  });
   const etrade = await FakeOAuth1Provider.start({
     consumerKey: ETRADE_CONSUMER.key,
     consumerSecret: ETRADE_CONSUMER.secret,
   });
   const alpaca = await FakeAlpaca.start([ALPACA_KEY]);
+  schwabApi.setPrice('AAPL', AAPL_PRICE);
+  etrade.setPrice('AAPL', AAPL_PRICE);
+  alpaca.setPrice('AAPL', AAPL_PRICE);
   const vault = new Vault([{ id: 'browser', key: randomBytes(32) }]);
   const chat = await createHarness(backend, {
     env: {
@@ -104,6 +128,7 @@ export async function createSiteHarness(backend: Backend): Promise<SiteHarness> 
       SCHWAB_CLIENT_ID: SCHWAB_CLIENT.id,
       SCHWAB_CLIENT_SECRET: SCHWAB_CLIENT.secret,
       SCHWAB_AUTH_BASE: schwab.baseUrl,
+      SCHWAB_API_BASE: schwabApi.baseUrl,
       ETRADE_CONSUMER_KEY: ETRADE_CONSUMER.key,
       ETRADE_CONSUMER_SECRET: ETRADE_CONSUMER.secret,
       ETRADE_API_BASE: etrade.baseUrl,
@@ -114,6 +139,12 @@ export async function createSiteHarness(backend: Backend): Promise<SiteHarness> 
   });
   // Cookies and the fakes live in real time; so does Arbion here.
   chat.clock.now = new Date();
+  chatClock = chat.clock;
+  chat.market.override('AAPL', {
+    bid: new Decimal(AAPL_PRICE).minus('0.01').toFixed(2),
+    ask: new Decimal(AAPL_PRICE).plus('0.01').toFixed(2),
+    last: AAPL_PRICE,
+  });
   const linking = chat.arbion.linking;
   if (linking === undefined) throw new Error('linking is not wired');
   const web: FastifyInstance = await createWebServer({
@@ -153,6 +184,7 @@ export async function createSiteHarness(backend: Backend): Promise<SiteHarness> 
     chat,
     siteUrl,
     schwab,
+    schwabApi,
     etrade,
     alpaca,
     browser,
@@ -179,6 +211,7 @@ export async function createSiteHarness(backend: Backend): Promise<SiteHarness> 
     async close() {
       await browser.close();
       await web.close();
+      await schwabApi.close();
       await schwab.close();
       await etrade.close();
       await alpaca.close();

@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { etradeLinking } from '../../src/brokers/etrade/linking.js';
+import { parseEnvironment } from '../../src/core/config/config.js';
 import { ProviderCatalog } from '../../src/core/linking/providers.js';
 import { TokenKeeper } from '../../src/core/linking/token-keeper.js';
 import {
@@ -138,5 +140,37 @@ describe.each(backends)('token keeper (%s)', (backend) => {
     });
     expect(row.status).toBe('needs_reauth');
     expect(await keeper.pass(now)).toEqual([]);
+  });
+
+  it('ends an E*TRADE sign-in at its midnight expiry: marked once, its user told how to reconnect', async () => {
+    const parsed = parseEnvironment(
+      {
+        ETRADE_CONSUMER_KEY: 'key',
+        ETRADE_CONSUMER_SECRET: 'secret',
+        ETRADE_API_BASE: 'http://127.0.0.1:9',
+      },
+      { cwd: '/tmp' },
+    );
+    if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+    const withEtrade = new TokenKeeper({
+      prisma: test.database.prisma,
+      tokens,
+      catalog: new ProviderCatalog([etradeLinking(parsed.config)]),
+      logger: contractLogger(),
+    });
+    const midnight = new Date(now.getTime() + 3600_000);
+    const connection = await test.database.prisma.brokerConnection.create({
+      data: { userId, provider: 'etrade', status: 'active', accessTokenExpiresAt: midnight },
+    });
+    expect(await withEtrade.pass(new Date(midnight.getTime() - 1))).toEqual([]);
+    const notices = await withEtrade.pass(midnight);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ connectionId: connection.id, origin: { chatId: '777' } });
+    expect(notices[0]?.text).toContain('Your E*TRADE sign-in ended at midnight US Eastern');
+    const row = await test.database.prisma.brokerConnection.findUniqueOrThrow({
+      where: { id: connection.id },
+    });
+    expect(row).toMatchObject({ status: 'needs_reauth', healthStatus: 'down' });
+    expect(await withEtrade.pass(new Date(midnight.getTime() + 60_000))).toEqual([]);
   });
 });

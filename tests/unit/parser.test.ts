@@ -417,6 +417,8 @@ const cases: readonly (readonly [string, Command])[] = [
   ['paper mode', { kind: 'action', action: 'mode', mode: 'paper' }],
   ['switch to paper', { kind: 'action', action: 'mode', mode: 'paper' }],
   ['go live on schwab', { kind: 'action', action: 'mode', mode: 'live', provider: 'schwab' }],
+  ['confirm live schwab', { kind: 'action', action: 'confirm_live', provider: 'schwab' }],
+  ['Confirm live on E*TRADE', { kind: 'action', action: 'confirm_live', provider: 'etrade' }],
   ['switch to live', { kind: 'action', action: 'mode', mode: 'live' }],
   [
     'switch to live trading with alpaca',

@@ -88,4 +88,64 @@ describe('risk checks', () => {
     expect(failure?.check).toBe('max_position_share');
     expect(failure?.detail).toContain('refused to be safe');
   });
+
+  describe('options sold to open', () => {
+    const put: RiskInput = {
+      ...base,
+      side: 'sell',
+      assetClass: 'option',
+      symbol: 'AAPL',
+      quantity: new Decimal(2),
+      price: new Decimal('1.00'),
+      multiplier: 100,
+      option: { right: 'put', strike: new Decimal(190), underlyingQuantity: new Decimal(0) },
+    };
+
+    it('allows a cash-secured put when buying power covers the strike', () => {
+      const checks = runRiskChecks(put);
+      expect(allPassed(checks)).toBe(true);
+      expect(checks.find((check) => check.check === 'position_available')?.detail).toContain(
+        'cash-secured: $38,000.00',
+      );
+    });
+
+    it('refuses a put the buying power cannot secure', () => {
+      const short = { ...put, account: { ...put.account, buyingPower: new Decimal(37_999) } };
+      expect(failing(short)).toEqual(['position_available']);
+      expect(firstFailure(runRiskChecks(short))?.detail).toContain('needs $38,000.00');
+    });
+
+    it('allows a call covered by shares and refuses a naked one', () => {
+      const call: RiskInput = {
+        ...put,
+        option: { right: 'call', strike: new Decimal(210), underlyingQuantity: new Decimal(200) },
+      };
+      expect(allPassed(runRiskChecks(call))).toBe(true);
+      const naked = {
+        ...call,
+        option: { ...call.option, underlyingQuantity: new Decimal(199) },
+      } as RiskInput;
+      expect(failing(naked)).toEqual(['position_available']);
+      expect(firstFailure(runRiskChecks(naked))?.detail).toContain('naked calls are not allowed');
+    });
+
+    it('closes held contracts without collateral, and secures only the contracts beyond them', () => {
+      const closing = {
+        ...put,
+        account: { ...put.account, positionQuantity: new Decimal(2), buyingPower: new Decimal(0) },
+      };
+      expect(allPassed(runRiskChecks(closing))).toBe(true);
+      const beyond = {
+        ...put,
+        quantity: new Decimal(3),
+        account: { ...put.account, positionQuantity: new Decimal(2), buyingPower: new Decimal(18_999) },
+      };
+      expect(failing(beyond)).toEqual(['position_available']);
+    });
+
+    it('without option details (brokers that cannot sell to open) a sale needs the contracts held', () => {
+      const { option: _option, ...plain } = put;
+      expect(failing(plain)).toEqual(['position_available']);
+    });
+  });
 });

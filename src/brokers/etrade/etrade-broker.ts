@@ -122,6 +122,7 @@ const anything = z.unknown();
 
 export class EtradeBroker implements Broker {
   readonly provider = 'etrade' as const;
+  readonly sellsOptionsToOpen = true;
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
   private readonly now: () => Date;

@@ -172,6 +172,7 @@ export interface SchwabOptionChain {
 
 export class SchwabBroker implements Broker {
   readonly provider = 'schwab' as const;
+  readonly sellsOptionsToOpen = true;
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
   private readonly options: SchwabBrokerOptions;

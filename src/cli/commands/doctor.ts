@@ -13,10 +13,12 @@ import { readLock } from '../../core/db/data-directory-lock.js';
 import { openDatabase } from '../../core/db/database.js';
 import { ArbionError } from '../../core/errors.js';
 import {
+  type BrokerConnectionHealth,
   type CheckResult,
   checkDatabase,
   checkRedis,
   type DatabaseHealth,
+  summarizeBrokerConnections,
 } from '../../core/health/checks.js';
 import { type Readiness, readiness } from '../../core/health/readiness.js';
 import { productVersion } from '../../core/paths.js';
@@ -34,9 +36,15 @@ export interface DoctorReport {
   };
   readonly redis: CheckResult & { readonly configured: boolean };
   readonly readiness: readonly Readiness[];
+  /** Linked brokers' health as last seen; undefined when the database could not be read. */
+  readonly brokerConnections: readonly BrokerConnectionHealth[] | undefined;
 }
 
-async function databaseCheck(config: Config): Promise<DoctorReport['database']> {
+type DatabaseCheck = DoctorReport['database'] & {
+  readonly brokers?: readonly BrokerConnectionHealth[];
+};
+
+async function databaseCheck(config: Config): Promise<DatabaseCheck> {
   if (config.database.kind === 'embedded') {
     const directory = config.database.directory;
     const holder = readLock(`${directory}.lock`);
@@ -58,6 +66,7 @@ async function databaseCheck(config: Config): Promise<DoctorReport['database']> 
           source: 'running instance',
           description,
           detail: `${report.database.detail} (asked the running Arbion, pid ${holder.pid}, at ${holder.url})`,
+          ...(report.brokers && { brokers: report.brokers }),
         };
       } catch (error) {
         return {
@@ -79,10 +88,14 @@ async function databaseCheck(config: Config): Promise<DoctorReport['database']> 
   }
 
   let health: DatabaseHealth;
+  let brokers: BrokerConnectionHealth[] | undefined;
   try {
     const database = await openDatabase(config.database);
     try {
       health = await checkDatabase(database);
+      // A schema not migrated yet has no connections table to read.
+      if (health.ok && health.pendingMigrations.length === 0)
+        brokers = await summarizeBrokerConnections(database.prisma).catch(() => undefined);
     } finally {
       await database.close();
     }
@@ -104,7 +117,7 @@ async function databaseCheck(config: Config): Promise<DoctorReport['database']> 
     config.database.kind === 'server' && health.pendingMigrations.length > 0
       ? `${health.detail}; run \`arbion migrate\``
       : health.detail;
-  return { ok, source: 'direct', description: health.description, detail };
+  return { ok, source: 'direct', description: health.description, detail, ...(brokers && { brokers }) };
 }
 
 export async function buildDoctorReport(config: Config): Promise<DoctorReport> {
@@ -118,15 +131,17 @@ export async function buildDoctorReport(config: Config): Promise<DoctorReport> {
           detail: 'not configured: background jobs run in-process (set REDIS_URL to scale out)',
         }),
   ]);
+  const { brokers, ...databaseResult } = database;
   return {
     version: productVersion,
     healthy: database.ok && redis.ok,
     setup: config.database.kind,
     configuration: describeConfiguration(config),
     warnings: config.warnings,
-    database,
+    database: databaseResult,
     redis,
     readiness: readiness(config),
+    brokerConnections: brokers,
   };
 }
 
@@ -155,6 +170,16 @@ function formatReport(report: DoctorReport): string {
     for (const item of report.readiness.filter((entry) => entry.kind === kind)) {
       lines.push(`  ${item.configured ? '✓' : '-'} ${item.name.padEnd(11)}${item.note}`);
     }
+  }
+  lines.push('', 'Linked broker connections (health as last seen):');
+  if (report.brokerConnections === undefined) lines.push('  - not read (the database could not be read)');
+  else if (report.brokerConnections.length === 0) lines.push('  - none linked yet');
+  for (const group of report.brokerConnections ?? []) {
+    const sign = group.status === 'active' && group.health === 'healthy' ? '✓' : '!';
+    const seen = group.lastCheckedAt === undefined ? 'never checked' : `last checked ${group.lastCheckedAt}`;
+    lines.push(
+      `  ${sign} ${group.provider.padEnd(11)}${group.connections} ${group.status.replace('_', ' ')}, ${group.health} (${seen})`,
+    );
   }
   lines.push(
     '',

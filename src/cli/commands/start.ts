@@ -12,7 +12,7 @@ import { InboundQueue } from '../../channels/inbound-queue.js';
 import { type Database, openDatabase } from '../../core/db/database.js';
 import { Migrator } from '../../core/db/migrations/migrator.js';
 import { ArbionError } from '../../core/errors.js';
-import { checkDatabase } from '../../core/health/checks.js';
+import { checkDatabase, summarizeBrokerConnections } from '../../core/health/checks.js';
 import { readiness } from '../../core/health/readiness.js';
 import { productVersion } from '../../core/paths.js';
 import { loadKeyRing, Vault } from '../../core/vault/index.js';
@@ -113,7 +113,7 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
   // The schema was checked above; /healthz re-checks only reachability.
   const web = await createWebServer({
     logger,
-    health: async () => {
+    health: async ({ local }) => {
       let reachable = true;
       let detail = initialHealth.detail;
       try {
@@ -129,6 +129,7 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
         pid: process.pid,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         database: { ...initialHealth, ok, detail },
+        ...(local && reachable && { brokers: await summarizeBrokerConnections(database.prisma) }),
       };
     },
   });

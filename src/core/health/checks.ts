@@ -2,7 +2,8 @@
  * Live checks of the services Arbion depends on. Each answers within a few seconds and never throws.
  */
 import { Redis } from 'ioredis';
-import type { Database } from '../db/database.js';
+import type { Database, PrismaClient } from '../db/database.js';
+import type { BrokerProvider, ConnectionStatus, HealthStatus } from '../db/generated/enums.js';
 import { Migrator } from '../db/migrations/migrator.js';
 
 export interface CheckResult {
@@ -76,4 +77,35 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<CheckRe
   } finally {
     client.disconnect();
   }
+}
+
+/** The linked brokers' connections by broker, status and health (no user is named). */
+export interface BrokerConnectionHealth {
+  readonly provider: BrokerProvider;
+  readonly status: ConnectionStatus;
+  readonly health: HealthStatus;
+  readonly connections: number;
+  /** The latest health observation among them. */
+  readonly lastCheckedAt: string | undefined;
+}
+
+/**
+ * Linked brokers as the background work and the linking page last saw them. A broker that is
+ * down is reported, not counted as our own ill health: users are told in chat when it matters.
+ */
+export async function summarizeBrokerConnections(prisma: PrismaClient): Promise<BrokerConnectionHealth[]> {
+  const groups = await prisma.brokerConnection.groupBy({
+    by: ['provider', 'status', 'healthStatus'],
+    where: { provider: { not: 'paper' }, status: { not: 'revoked' } },
+    _count: { _all: true },
+    _max: { lastHealthCheckAt: true },
+    orderBy: [{ provider: 'asc' }, { status: 'asc' }, { healthStatus: 'asc' }],
+  });
+  return groups.map((group) => ({
+    provider: group.provider,
+    status: group.status,
+    health: group.healthStatus,
+    connections: group._count._all,
+    lastCheckedAt: group._max.lastHealthCheckAt?.toISOString(),
+  }));
 }

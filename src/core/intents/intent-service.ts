@@ -166,8 +166,9 @@ function hashOf(row: IntentRow): string {
 function optionRisk(
   contract: OptionContract | undefined,
   positions: readonly { readonly symbol: string; readonly quantity: Decimal }[],
+  broker: Broker,
 ): RiskInput['option'] {
-  if (contract === undefined) return undefined;
+  if (contract === undefined || broker.sellsOptionsToOpen !== true) return undefined;
   const held = positions.find((position) => position.symbol === contract.underlying)?.quantity;
   return { right: contract.right, strike: contract.strike, underlyingQuantity: held ?? new Decimal(0) };
 }
@@ -271,7 +272,7 @@ export class IntentService {
       quantity: sizedQuantity,
       price,
       multiplier,
-      option: optionRisk(contract, positions),
+      option: optionRisk(contract, positions, await broker),
       account: {
         buyingPower: balances.buyingPower,
         equity: balances.equity,
@@ -664,7 +665,7 @@ export class IntentService {
       quantity,
       price: fresh,
       multiplier,
-      option: optionRisk(contract, positions),
+      option: optionRisk(contract, positions, broker),
       account: {
         buyingPower: balances.buyingPower,
         equity: balances.equity,

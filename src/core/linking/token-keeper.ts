@@ -36,10 +36,11 @@ export class TokenKeeper {
   /** Refreshes what is due at `now`; returns what to tell users whose link stopped working. */
   async pass(now: Date): Promise<LinkNotice[]> {
     const { prisma, catalog } = this.deps;
+    const notices = await this.endExpiredOAuth1(now);
     const oauth2Providers = catalog.providers
       .filter((provider) => provider.linking?.kind === 'oauth2')
       .map((provider) => provider.id);
-    if (oauth2Providers.length === 0) return [];
+    if (oauth2Providers.length === 0) return notices;
     const due = await prisma.brokerConnection.findMany({
       where: {
         status: 'active',
@@ -48,7 +49,6 @@ export class TokenKeeper {
       },
       select: { id: true, userId: true, provider: true },
     });
-    const notices: LinkNotice[] = [];
     for (const connection of due) {
       try {
         await this.deps.tokens.accessToken(connection.id, { minRemainingMs: REFRESH_AHEAD_MS });
@@ -71,6 +71,45 @@ export class TokenKeeper {
           text: `Your ${name} link stopped working: ${name} no longer accepts it (the sign-in expired or was revoked). Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
         });
       }
+    }
+    return notices;
+  }
+
+  /**
+   * OAuth 1.0a sign-ins that ended on their own (E*TRADE's at midnight US Eastern cannot be
+   * renewed): marked `needs_reauth` once, and their users told how to sign in again.
+   */
+  private async endExpiredOAuth1(now: Date): Promise<LinkNotice[]> {
+    const { prisma, catalog } = this.deps;
+    const oauth1Providers = catalog.providers
+      .filter((provider) => provider.linking?.kind === 'oauth1')
+      .map((provider) => provider.id);
+    if (oauth1Providers.length === 0) return [];
+    const expired = await prisma.brokerConnection.updateManyAndReturn({
+      where: { status: 'active', provider: { in: oauth1Providers }, accessTokenExpiresAt: { lte: now } },
+      data: {
+        status: 'needs_reauth',
+        healthStatus: 'down',
+        healthDetail: 'The sign-in ended on its own: sign in again from the linking page.',
+        lastHealthCheckAt: now,
+      },
+      select: { id: true, userId: true, provider: true },
+    });
+    const notices: LinkNotice[] = [];
+    for (const connection of expired) {
+      this.deps.logger.info(
+        { connectionId: connection.id, userId: connection.userId },
+        'OAuth 1.0a sign-in ended',
+      );
+      const origin = await lastLinkOrigin(prisma, connection.userId);
+      if (origin === undefined) continue;
+      const name = catalog.get(connection.provider)?.name ?? connection.provider;
+      notices.push({
+        userId: connection.userId,
+        connectionId: connection.id,
+        origin,
+        text: `Your ${name} sign-in ended at midnight US Eastern, as ${name}'s do every day. Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
+      });
     }
     return notices;
   }
