@@ -18,6 +18,7 @@ import { type Broker, type BrokerRoute, brokerName as providerName } from './bro
 import { EtradeBroker } from './etrade/etrade-broker.js';
 import type { BrokerClientOptions } from './http/broker-client-options.js';
 import type { BrokerHttpClient, BrokerHttpHealth } from './http/broker-http-client.js';
+import { BrokerAuthError } from './http/errors.js';
 import type { PaperBroker } from './paper/paper-broker.js';
 import { SchwabBroker } from './schwab/schwab-broker.js';
 
@@ -171,13 +172,57 @@ export class BrokerRegistry {
     }
     const cached = this.clients.get(connectionId);
     if (cached !== undefined && cached.version === stored.version) return cached.client;
-    const client = Promise.resolve().then(() => this.build(stored));
+    const client = Promise.resolve().then(() => {
+      const built = this.build(stored);
+      return { ...built, broker: this.watchAuth(built.broker, stored.connectionId) };
+    });
     client.then(
       (built) => this.settled.set(client, built),
       () => this.clients.delete(connectionId),
     );
     this.clients.set(connectionId, { version: stored.version, client });
     return client;
+  }
+
+  /**
+   * The broker with one addition on every call: a refused sign-in (401 after the client's own
+   * renewal or refresh) marks the connection `needs_reauth`, so orders stop going there and the
+   * linking page says "reconnect"; the caller still gets the error and tells the user.
+   */
+  private watchAuth(broker: Broker, connectionId: string): Broker {
+    const markRefused = async (error: BrokerAuthError): Promise<void> => {
+      const marked = await this.deps.prisma.brokerConnection.updateMany({
+        where: { id: connectionId, status: 'active' },
+        data: {
+          status: 'needs_reauth',
+          healthStatus: 'down',
+          healthDetail: 'The broker no longer accepts the sign-in or keys: link it again.',
+          lastError: error.reason.slice(0, 500),
+          lastHealthCheckAt: new Date(),
+        },
+      });
+      if (marked.count > 0) {
+        this.forget(connectionId);
+        this.deps.logger.warn(
+          { connectionId, provider: broker.provider },
+          'broker refused the sign-in; link marked',
+        );
+      }
+    };
+    return new Proxy(broker, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          try {
+            return await (value as (...parameters: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (error) {
+            if (error instanceof BrokerAuthError) await markRefused(error).catch(() => undefined);
+            throw error;
+          }
+        };
+      },
+    });
   }
 
   private build(stored: ConnectionCredentials): ConnectedBroker {

@@ -438,6 +438,25 @@ describe('live trading through linked brokers', () => {
     expect((await ordersOf(userId))[0]).toMatchObject({ provider: 'schwab', status: 'filled' });
   });
 
+  it('marks a link whose keys the broker stopped accepting, and says how to fix it', async () => {
+    const key = await linkAlpaca('kim');
+    const userId = await userIdOf('kim');
+    await goLive('kim', 'alpaca');
+    alpaca.revokeKey(key.keyId);
+    await h.say('kim', 'buy 1 AAPL');
+    expect(h.channel.texts().at(-1)).toContain(
+      'Alpaca did not accept our sign-in. Say "link" to sign in again.',
+    );
+    const connection = await h.test.database.prisma.brokerConnection.findFirstOrThrow({
+      where: { userId, provider: 'alpaca' },
+    });
+    expect(connection).toMatchObject({ status: 'needs_reauth', healthStatus: 'down' });
+    await h.say('kim', 'buy 1 AAPL');
+    expect(h.channel.texts().at(-1)).toContain('Your Alpaca sign-in has expired. Say "link"');
+    expect(alpaca.orders(key.accountNumber)).toHaveLength(0);
+    expect(await ordersOf(userId)).toHaveLength(0);
+  });
+
   it('unlinking the live broker puts the user back on paper', async () => {
     await linkSchwab('una');
     const userId = await userIdOf('una');
