@@ -140,6 +140,28 @@ export interface Broker {
    * @throws UnknownInstrumentError when the broker does not know the symbol
    */
   quote?(request: QuoteRequest): Promise<Quote | undefined>;
+  /**
+   * The order as the broker will take it (sizes rounded to its increments, prices to its tick),
+   * checked against its minimum and maximum sizes, before the card is shown: the card then shows
+   * exactly what will be placed. Absent: the order is placed as asked.
+   * @throws BrokerRejectedError with a chat-ready reason when no size of it can be placed
+   */
+  sizeOrder?(order: SizingRequest): Promise<OrderSize>;
+}
+
+/** The parts of an order a broker's increments and limits apply to. */
+export interface OrderSize {
+  readonly quantity?: Decimal | undefined;
+  readonly notional?: Decimal | undefined;
+  readonly limitPrice?: Decimal | undefined;
+  readonly stopPrice?: Decimal | undefined;
+}
+
+export interface SizingRequest extends OrderSize {
+  readonly symbol: string;
+  readonly assetClass: AssetClass;
+  readonly side: OrderSide;
+  readonly orderType: OrderType;
 }
 
 export interface AccountSnapshot {

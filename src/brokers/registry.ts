@@ -15,6 +15,7 @@ import type { Logger } from '../core/logging/logger.js';
 import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
 import { AlpacaBroker } from './alpaca/alpaca-broker.js';
 import { type Broker, type BrokerRoute, brokerName as providerName } from './broker.js';
+import { CoinbaseBroker } from './coinbase/coinbase-broker.js';
 import { EtradeBroker } from './etrade/etrade-broker.js';
 import type { BrokerClientOptions } from './http/broker-client-options.js';
 import type { BrokerHttpClient, BrokerHttpHealth } from './http/broker-http-client.js';
@@ -315,6 +316,25 @@ export class BrokerRegistry {
                 accountType: environment,
               },
             ];
+          },
+        };
+      }
+      case 'coinbase': {
+        if (credentials?.kind !== 'keys') throw notSetUp();
+        const keyName = credentials.values.keyName ?? '';
+        const broker = new CoinbaseBroker({
+          ...options,
+          apiBase: brokers.coinbase.apiBase,
+          credentials: { keyName, privateKey: credentials.values.privateKey ?? '' },
+        });
+        return {
+          broker,
+          http: broker.http,
+          realMoney: true,
+          // A CDP key opens one portfolio: the key stands for it.
+          listAccounts: async () => {
+            await broker.getBalances('portfolio');
+            return [{ externalId: 'portfolio', displayNumber: keyName.slice(-4), accountType: 'crypto' }];
           },
         };
       }

@@ -4,11 +4,12 @@
  * account's broker, fills reported, cards that cannot follow an account switch, broker failures
  * told plainly, and unclear placements settled in the background without a second order.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OAuth2Linking } from '../../src/core/linking/providers.js';
 import { Vault } from '../../src/core/vault/index.js';
 import { FakeAlpaca, type FakeAlpacaKey } from '../fakes/alpaca/fake-alpaca.js';
+import { FakeCoinbase } from '../fakes/coinbase/fake-coinbase.js';
 import { FAKE_ETRADE_ACCOUNT, FakeOAuth1Provider } from '../fakes/oauth1-provider/fake-oauth1-provider.js';
 import { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provider.js';
 import { FakeSchwab } from '../fakes/schwab/fake-schwab.js';
@@ -23,7 +24,11 @@ let oauth: FakeOAuth2Provider;
 let schwab: FakeSchwab;
 let etrade: FakeOAuth1Provider;
 let alpaca: FakeAlpaca;
+let coinbase: FakeCoinbase;
 let h: Harness;
+const cdpKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const CDP_KEY_NAME =
+  'organizations/3f1c7a52-2d2e-4c43-9a55-0d6f5b1c9e01/apiKeys/9b2f8a0e-6f5c-4d3b-8a1e-7c2d4e5f6a7b';
 let alpacaKeys = 0;
 
 /** Arbion's test clock, shared with the fakes so signatures, token lifetimes and order times agree. */
@@ -54,6 +59,10 @@ beforeAll(async () => {
     consumerSecret: ETRADE_CONSUMER.secret,
   });
   alpaca = await FakeAlpaca.start([]);
+  coinbase = await FakeCoinbase.start();
+  coinbase.addKey(CDP_KEY_NAME, cdpKey.privateKey);
+  coinbase.setBalance('USD', '10000');
+  coinbase.setBestBidAsk('BTC-USD', '64999.99', '65000.01');
   for (const fake of [schwab, etrade, alpaca]) fake.setPrice('AAPL', '190.00');
   h = await createHarness('server', {
     env: {
@@ -67,6 +76,7 @@ beforeAll(async () => {
       ETRADE_API_BASE: etrade.baseUrl,
       ETRADE_AUTHORIZE_URL: `${etrade.baseUrl}/authorize`,
       ALPACA_PAPER_API_BASE: alpaca.baseUrl,
+      COINBASE_API_BASE: coinbase.baseUrl,
     },
     linking: { vault: new Vault([{ id: 'k1', key: randomBytes(32) }]), publicBaseUrl: () => SITE },
     brokers: {
@@ -88,7 +98,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.destroy();
-  await Promise.all([schwab?.close(), oauth?.close(), etrade?.close(), alpaca?.close()]);
+  await Promise.all([schwab?.close(), oauth?.close(), etrade?.close(), alpaca?.close(), coinbase?.close()]);
 });
 
 // ------------------------------------------------------------------ helpers
@@ -455,6 +465,45 @@ describe('live trading through linked brokers', () => {
     expect(h.channel.texts().at(-1)).toContain('Your Alpaca sign-in has expired. Say "link"');
     expect(alpaca.orders(key.accountNumber)).toHaveLength(0);
     expect(await ordersOf(userId)).toHaveLength(0);
+  });
+
+  it('buys $50 of BTC on Coinbase: sized before the card, one order on a double confirm', async () => {
+    const userId = await userIdOf('cory');
+    const saved = await services().connections.saveKeys({
+      userId,
+      provider: 'coinbase',
+      values: {
+        keyName: CDP_KEY_NAME,
+        privateKey: cdpKey.privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
+      },
+    });
+    expect(saved.kind).toBe('saved');
+    // The key test on the linking page signs with the wall clock; the trading client with Arbion's.
+    coinbase.now = now;
+    const said = await goLive('cory', 'coinbase');
+    expect(said[0]).toContain('REAL money');
+    expect(said[1]).toMatch(/^LIVE: your orders now go to Coinbase/);
+
+    // Below Coinbase's minimum: refused before any card, nothing sent.
+    const before = coinbase.orders().length;
+    await h.say('cory', 'buy $0.50 of BTC');
+    expect(h.channel.texts().at(-1)).toMatch(/^I can't place that\. .*Coinbase/);
+    expect(coinbase.orders()).toHaveLength(before);
+
+    await h.say('cory', 'buy $50 of BTC');
+    const card = h.channel.lastCard();
+    const confirm = card?.message?.kind === 'card' ? card.message.card.actions[0]?.id : undefined;
+    expect(confirm).toMatch(/^confirm:/);
+    const beforePress = h.channel.texts().length;
+    await Promise.all([
+      h.press('cory', confirm ?? '', card?.messageId),
+      h.press('cory', confirm ?? '', card?.messageId),
+    ]);
+    expect(h.channel.texts().slice(beforePress).join('\n')).toMatch(/Filled \(LIVE\): bought 0\.000\d+ BTC/);
+    expect(coinbase.orders()).toHaveLength(before + 1);
+    const orders = await ordersOf(userId);
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({ provider: 'coinbase', status: 'filled', symbol: 'BTC' });
   });
 
   it('unlinking the live broker puts the user back on paper', async () => {

@@ -25,8 +25,10 @@ import {
   type BrokerOrder,
   BrokerRejectedError,
   BrokerUnreachableError,
+  type OrderSize,
   type PlaceOrderRequest,
   type Position,
+  type SizingRequest,
 } from '../broker.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
@@ -305,6 +307,25 @@ export class CoinbaseBroker implements Broker {
    * A product's increments, limits and trading state (`GET /products/{id}`).
    * @throws BrokerRejectedError when Coinbase does not list it
    */
+  /** Rounded to the product's increments and checked against its sizes (see `sizeOrder`). */
+  async sizeOrder(order: SizingRequest): Promise<OrderSize> {
+    if (order.assetClass !== 'crypto') {
+      throw new BrokerRejectedError(
+        'coinbase',
+        `Coinbase trades crypto only, not ${order.symbol}.`,
+        'not_crypto',
+      );
+    }
+    const product = await this.getProduct(productIdFor(order.symbol));
+    const sized = sizeOrder(product, order);
+    return {
+      quantity: sized.quantity,
+      notional: sized.notional,
+      limitPrice: sized.limitPrice,
+      stopPrice: sized.stopPrice,
+    };
+  }
+
   async getProduct(productId: string): Promise<CoinbaseProduct> {
     try {
       const { data } = await this.http.request({

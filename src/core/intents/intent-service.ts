@@ -263,6 +263,37 @@ export class IntentService {
         );
       }
     }
+    // The broker's increments and minimums, before the card: the card shows what will be placed.
+    const ready = await broker;
+    let limitPrice = order.limitPrice === undefined ? undefined : new Decimal(order.limitPrice);
+    let stopPrice = order.stopPrice === undefined ? undefined : new Decimal(order.stopPrice);
+    if (ready.sizeOrder !== undefined) {
+      try {
+        const sized = await ready.sizeOrder({
+          symbol: order.symbol,
+          assetClass: order.assetClass,
+          side: order.side,
+          orderType: order.orderType,
+          quantity,
+          notional,
+          limitPrice,
+          stopPrice,
+        });
+        ({ quantity, notional, limitPrice, stopPrice } = sized);
+      } catch (error) {
+        if (!(error instanceof BrokerRejectedError)) throw error;
+        return this.refuse(
+          order,
+          context,
+          account,
+          quote,
+          [],
+          `I can't place that. ${error.reason}`,
+          quantity,
+          notional,
+        );
+      }
+    }
     const sizedQuantity = quantity ?? (notional ?? new Decimal(0)).div(price.mul(multiplier));
 
     const checks = runRiskChecks({
@@ -272,7 +303,7 @@ export class IntentService {
       quantity: sizedQuantity,
       price,
       multiplier,
-      option: optionRisk(contract, positions, await broker),
+      option: optionRisk(contract, positions, ready),
       account: {
         buyingPower: balances.buyingPower,
         equity: balances.equity,
@@ -322,8 +353,8 @@ export class IntentService {
       notional: dbDecimal(notional?.toFixed()),
       fractionOfPosition: dbDecimal(order.fractionOfPosition),
       orderType: order.orderType,
-      limitPrice: dbDecimal(order.limitPrice),
-      stopPrice: dbDecimal(order.stopPrice),
+      limitPrice: dbDecimal(limitPrice?.toFixed()),
+      stopPrice: dbDecimal(stopPrice?.toFixed()),
       timeInForce: order.timeInForce,
       optionUnderlying: contract?.underlying ?? null,
       optionExpiry: contract ? new Date(`${contract.expiry}T00:00:00Z`) : null,
