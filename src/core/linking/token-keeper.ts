@@ -5,6 +5,7 @@
  * its user is told once, in the chat that last asked for the linking page, how to fix it.
  */
 import type { PrismaClient } from '../db/database.js';
+import type { BrokerProvider } from '../db/generated/enums.js';
 import type { Logger } from '../logging/logger.js';
 import { OAuthReauthRequiredError } from '../oauth/errors.js';
 import { type LinkOrigin, lastLinkOrigin } from './link-tokens.js';
@@ -61,15 +62,12 @@ export class TokenKeeper {
           );
           continue;
         }
-        const origin = await lastLinkOrigin(prisma, connection.userId);
-        if (origin === undefined) continue;
-        const name = catalog.get(connection.provider)?.name ?? connection.provider;
-        notices.push({
-          userId: connection.userId,
-          connectionId: connection.id,
-          origin,
-          text: `Your ${name} link stopped working: ${name} no longer accepts it (the sign-in expired or was revoked). Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
-        });
+        const notice = await this.notice(
+          connection,
+          (name) =>
+            `Your ${name} link stopped working: ${name} no longer accepts it (the sign-in expired or was revoked). Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
+        );
+        if (notice !== undefined) notices.push(notice);
       }
     }
     return notices;
@@ -101,16 +99,24 @@ export class TokenKeeper {
         { connectionId: connection.id, userId: connection.userId },
         'OAuth 1.0a sign-in ended',
       );
-      const origin = await lastLinkOrigin(prisma, connection.userId);
-      if (origin === undefined) continue;
-      const name = catalog.get(connection.provider)?.name ?? connection.provider;
-      notices.push({
-        userId: connection.userId,
-        connectionId: connection.id,
-        origin,
-        text: `Your ${name} sign-in ended at midnight US Eastern, as ${name}'s do every day. Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
-      });
+      const notice = await this.notice(
+        connection,
+        (name) =>
+          `Your ${name} sign-in ended at midnight US Eastern, as ${name}'s do every day. Say "link" and press Reconnect on ${name} to trade through it again. Nothing was placed.`,
+      );
+      if (notice !== undefined) notices.push(notice);
     }
     return notices;
+  }
+
+  /** A notice for the chat that last asked for the linking page; none when there is no such chat. */
+  private async notice(
+    connection: { readonly id: string; readonly userId: string; readonly provider: BrokerProvider },
+    text: (brokerName: string) => string,
+  ): Promise<LinkNotice | undefined> {
+    const origin = await lastLinkOrigin(this.deps.prisma, connection.userId);
+    if (origin === undefined) return undefined;
+    const name = this.deps.catalog.get(connection.provider)?.name ?? connection.provider;
+    return { userId: connection.userId, connectionId: connection.id, origin, text: text(name) };
   }
 }
