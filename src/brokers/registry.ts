@@ -60,9 +60,12 @@ export interface BrokerRegistryDependencies {
 }
 
 export class BrokerRegistry {
-  private readonly clients = new Map<string, { version: string; client: Promise<ConnectedBroker> }>();
-  /** Clients once built, for synchronous health reads. */
-  private readonly settled = new WeakMap<Promise<ConnectedBroker>, ConnectedBroker>();
+  private readonly clients = new Map<
+    string,
+    { readonly version: string; readonly client: ConnectedBroker }
+  >();
+  /** The health last written per connection, so an unchanged one costs no query. */
+  private readonly recorded = new Map<string, string>();
 
   constructor(private readonly deps: BrokerRegistryDependencies) {}
 
@@ -111,28 +114,23 @@ export class BrokerRegistry {
 
   /** The health of every client built in this process, by connection id. */
   health(): Map<string, BrokerHttpHealth> {
-    const health = new Map<string, BrokerHttpHealth>();
-    for (const [connectionId, entry] of this.clients) {
-      const settled = this.settled.get(entry.client);
-      if (settled !== undefined) health.set(connectionId, settled.http.health());
-    }
-    return health;
+    return new Map(
+      [...this.clients].map(([connectionId, entry]) => [connectionId, entry.client.http.health()]),
+    );
   }
 
   /**
    * Writes what this process's clients saw into their connections' health (the linking page and
-   * `arbion doctor` show it), only where it changed.
+   * `arbion doctor` show it), only when it changed since this process last wrote it.
    */
   async recordHealth(now: Date): Promise<void> {
     for (const [connectionId, health] of this.health()) {
       if (health.lastSuccessAt === undefined && health.lastFailureAt === undefined) continue;
       const { status, detail } = connectionHealth(health);
+      if (this.recorded.get(connectionId) === `${status}:${detail}`) continue;
+      this.recorded.set(connectionId, `${status}:${detail}`);
       await this.deps.prisma.brokerConnection.updateMany({
-        where: {
-          id: connectionId,
-          status: 'active',
-          OR: [{ healthStatus: { not: status } }, { healthDetail: { not: detail } }, { healthDetail: null }],
-        },
+        where: { id: connectionId, status: 'active' },
         data: {
           healthStatus: status,
           healthDetail: detail,
@@ -146,6 +144,7 @@ export class BrokerRegistry {
   /** Drops a connection's client (after an unlink); the next lookup builds a fresh one. */
   forget(connectionId: string): void {
     this.clients.delete(connectionId);
+    this.recorded.delete(connectionId);
   }
 
   // ------------------------------------------------------------------ internals
@@ -173,15 +172,10 @@ export class BrokerRegistry {
     }
     const cached = this.clients.get(connectionId);
     if (cached !== undefined && cached.version === stored.version) return cached.client;
-    const client = Promise.resolve().then(() => {
-      const built = this.build(stored);
-      return { ...built, broker: this.watchAuth(built.broker, stored.connectionId) };
-    });
-    client.then(
-      (built) => this.settled.set(client, built),
-      () => this.clients.delete(connectionId),
-    );
+    const built = this.build(stored);
+    const client = { ...built, broker: this.watchAuth(built.broker, stored.connectionId) };
     this.clients.set(connectionId, { version: stored.version, client });
+    this.recorded.delete(connectionId);
     return client;
   }
 
@@ -237,7 +231,8 @@ export class BrokerRegistry {
         `${stored.provider} is not configured`,
         `${providerName(stored.provider)} is not set up on this server. Nothing was sent.`,
       );
-    const credentials = stored.credentials;
+    // The secrets are opened only here, when a client is (re)built.
+    const credentials = stored.open();
     switch (stored.provider) {
       case 'schwab': {
         if (brokers.schwab === undefined || tokens === undefined) throw notSetUp();

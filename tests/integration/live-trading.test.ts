@@ -6,8 +6,10 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerConnections } from '../../src/core/linking/connections.js';
 import type { OAuth2Linking } from '../../src/core/linking/providers.js';
 import { Vault } from '../../src/core/vault/index.js';
+import { contractLogger } from '../contract/contract-harness.js';
 import { FakeAlpaca, type FakeAlpacaKey } from '../fakes/alpaca/fake-alpaca.js';
 import { FakeCoinbase } from '../fakes/coinbase/fake-coinbase.js';
 import { FAKE_ETRADE_ACCOUNT, FakeOAuth1Provider } from '../fakes/oauth1-provider/fake-oauth1-provider.js';
@@ -30,6 +32,7 @@ const cdpKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const CDP_KEY_NAME =
   'organizations/3f1c7a52-2d2e-4c43-9a55-0d6f5b1c9e01/apiKeys/9b2f8a0e-6f5c-4d3b-8a1e-7c2d4e5f6a7b';
 let alpacaKeys = 0;
+const vault = new Vault([{ id: 'k1', key: randomBytes(32) }]);
 
 /** Arbion's test clock, shared with the fakes so signatures, token lifetimes and order times agree. */
 const now = () => h?.clock.now ?? MARKET_OPEN;
@@ -78,7 +81,7 @@ beforeAll(async () => {
       ALPACA_PAPER_API_BASE: alpaca.baseUrl,
       COINBASE_API_BASE: coinbase.baseUrl,
     },
-    linking: { vault: new Vault([{ id: 'k1', key: randomBytes(32) }]), publicBaseUrl: () => SITE },
+    linking: { vault, publicBaseUrl: () => SITE },
     brokers: {
       brokerClientOptions: {
         now,
@@ -103,10 +106,14 @@ afterAll(async () => {
 
 // ------------------------------------------------------------------ helpers
 
-function services() {
+function linkingOf() {
   const linking = h.arbion.linking;
   if (linking === undefined) throw new Error('linking is not wired');
-  return linking.services;
+  return linking;
+}
+
+function services() {
+  return linkingOf().services;
 }
 
 async function userIdOf(user: string): Promise<string> {
@@ -504,6 +511,53 @@ describe('live trading through linked brokers', () => {
     const orders = await ordersOf(userId);
     expect(orders).toHaveLength(1);
     expect(orders[0]).toMatchObject({ provider: 'coinbase', status: 'filled', symbol: 'BTC' });
+  });
+
+  it('uses keys rotated by another process at the next order (the client is rebuilt, not stale)', async () => {
+    const old = await linkAlpaca('rita');
+    const userId = await userIdOf('rita');
+    await goLive('rita', 'alpaca');
+    await buyAndConfirm('rita', 'buy 1 AAPL');
+    expect(alpaca.orders(old.accountNumber)).toHaveLength(1);
+    // Another process (its own BrokerConnections, no hook into this one) rotates the keys.
+    const fresh: FakeAlpacaKey = {
+      ...old,
+      keyId: `${old.keyId.slice(0, -1)}Z`,
+      secretKey: `${old.secretKey}Z`,
+    };
+    alpaca.addKey(fresh);
+    alpaca.revokeKey(old.keyId);
+    const elsewhere = new BrokerConnections({
+      prisma: h.test.database.prisma,
+      vault,
+      catalog: services().catalog,
+      oauth: { oauth2: () => undefined, oauth1: () => undefined, tokens: linkingOf().tokens },
+      logger: contractLogger(),
+    });
+    const connection = await h.test.database.prisma.brokerConnection.findFirstOrThrow({
+      where: { userId, provider: 'alpaca' },
+    });
+    const rotated = await elsewhere.saveKeys({
+      userId,
+      provider: 'alpaca',
+      values: { environment: 'paper', keyId: fresh.keyId, secretKey: fresh.secretKey },
+      rotateConnectionId: connection.id,
+    });
+    expect(rotated.kind).toBe('saved');
+    const { said } = await buyAndConfirm('rita', 'buy 1 AAPL');
+    expect(said.join('\n')).toMatch(/Filled \(PAPER\): bought 1 AAPL/);
+    expect(alpaca.orders(old.accountNumber)).toHaveLength(2);
+  });
+
+  it('asks which broker when "go live" names none and several are linked', async () => {
+    await linkSchwab('wes');
+    await linkAlpaca('wes');
+    await h.say('wes', 'go live');
+    expect(h.channel.texts().at(-1)).toMatch(
+      /^Which broker\? Say "go live on (alpaca|schwab)" or "go live on (alpaca|schwab)"\. Nothing was changed\.$/,
+    );
+    const userId = await userIdOf('wes');
+    expect((await h.arbion.accounts.traderById(userId)).account.provider).toBe('paper');
   });
 
   it('unlinking the live broker puts the user back on paper', async () => {

@@ -246,6 +246,16 @@ describe('parseToolCall: validated into the commands.ts shapes, failing closed',
     });
   });
 
+  it('never lets the model confirm going live: that takes the user\'s own "confirm live X"', () => {
+    expect(toolNames.some((name) => name.includes('confirm'))).toBe(false);
+    const sneaky = parseToolCall(
+      'switch_mode',
+      '{"mode":"live","provider":"schwab","action":"confirm_live"}',
+    );
+    if (sneaky.ok) expect(sneaky.command).toMatchObject({ action: 'mode' });
+    else expect(sneaky.ok).toBe(false);
+  });
+
   it('nullsToAbsent drops nulls at every depth', () => {
     expect(nullsToAbsent({ a: null, b: { c: null, d: 1 }, e: [{ f: null }] })).toEqual({
       b: { d: 1 },

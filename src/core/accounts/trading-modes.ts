@@ -40,11 +40,11 @@ export class TradingModes {
 
   /** "go live on X": checks the link and its account, and says what confirming would do. */
   async requestLive(userId: string, provider: BrokerProvider | undefined): Promise<string> {
+    if (provider === 'paper') return this.usePaper(userId);
     const linked = await this.deps.prisma.brokerConnection.findMany({
       where: { userId, provider: { not: 'paper' }, status: { not: 'revoked' } },
       orderBy: { createdAt: 'desc' },
     });
-    if (provider === 'paper') return this.usePaper(userId);
     const candidates = provider === undefined ? linked : linked.filter((row) => row.provider === provider);
     if (candidates.length === 0) {
       const which = provider === undefined ? 'broker' : brokerName(provider);

@@ -229,7 +229,7 @@ export class IntentService {
     const broker = this.deps.brokerFor(account);
     broker.catch(() => undefined); // Awaited below, through one of the two reads.
     const [quote, snapshot] = await Promise.all([
-      this.quoteAt(broker, quoteRequest),
+      broker.then((ready) => this.quoteAt(ready, quoteRequest)),
       context.snapshot !== undefined && context.trader !== undefined
         ? context.snapshot
         : broker.then((ready) => ready.getAccountSnapshot(account.externalId)),
@@ -615,7 +615,7 @@ export class IntentService {
 
     let quote: Quote;
     try {
-      quote = await this.quoteAt(Promise.resolve(broker), quoteRequest);
+      quote = await this.quoteAt(broker, quoteRequest);
     } catch (error) {
       const failed = await this.move(
         intent,
@@ -1111,9 +1111,8 @@ export class IntentService {
   }
 
   /** The broker's own quote where it has one, else the market data's. */
-  private async quoteAt(broker: Promise<Broker>, request: QuoteRequest): Promise<Quote> {
-    const ready = await broker;
-    return (await ready.quote?.(request)) ?? this.deps.market.quote(request);
+  private async quoteAt(broker: Broker, request: QuoteRequest): Promise<Quote> {
+    return (await broker.quote?.(request)) ?? this.deps.market.quote(request);
   }
 
   /** The price an order is expected to trade at: the touch for market orders, the limit otherwise. */

@@ -68,8 +68,11 @@ export interface ConnectionCredentials {
   readonly provider: BrokerProvider;
   readonly status: ConnectionStatus;
   readonly mode: TradingMode;
-  /** Key and OAuth 1.0a links; undefined for OAuth 2.0 (its tokens come from `ConnectionTokens`). */
-  readonly credentials: StoredCredentials | undefined;
+  /**
+   * Opens the secrets of key and OAuth 1.0a links from the vault (undefined for OAuth 2.0: its
+   * tokens come from `ConnectionTokens`). Called only when a client is built, not per lookup.
+   */
+  open(): StoredCredentials | undefined;
   /** Changes whenever the stored secrets change (rotation, a new sign-in): clients built on the old ones are stale. */
   readonly version: string;
 }
@@ -104,14 +107,13 @@ export class BrokerConnections {
     const row = await this.deps.prisma.brokerConnection.findUnique({ where: { id: connectionId } });
     if (row === null) return undefined;
     const kind = this.deps.catalog.get(row.provider)?.linking?.kind;
-    const opened = kind === 'oauth2' ? undefined : this.openCredentials(row);
     return {
       connectionId: row.id,
       userId: row.userId,
       provider: row.provider,
       status: row.status,
       mode: row.mode,
-      credentials: opened,
+      open: () => (kind === 'oauth2' ? undefined : this.openCredentials(row)),
       version:
         kind === 'oauth2' || row.credentialCiphertext === null
           ? `${row.status}`
