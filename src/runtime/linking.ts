@@ -15,7 +15,7 @@ import type { BrokerProvider } from '../core/db/generated/enums.js';
 import { BrokerConnections, type ConnectionChange } from '../core/linking/connections.js';
 import { ExpiryWarnings } from '../core/linking/expiry-warnings.js';
 import { type LinkOrigin, LinkTokens } from '../core/linking/link-tokens.js';
-import { type LinkableProvider, ProviderCatalog } from '../core/linking/providers.js';
+import { type LinkableProvider, linkMethods, ProviderCatalog } from '../core/linking/providers.js';
 import { TokenKeeper } from '../core/linking/token-keeper.js';
 import { WebSessions } from '../core/linking/web-sessions.js';
 import type { Logger } from '../core/logging/logger.js';
@@ -63,7 +63,7 @@ export function createLinking(options: LinkingOptions): Linking {
     schwabLinking(config, configuredBaseUrl(config)),
     etradeLinking(config),
     alpacaLinking(config),
-    coinbaseLinking(config),
+    coinbaseLinking(config, { publicBaseUrl: configuredBaseUrl(config) }),
     {
       id: 'cdp_wallet',
       name: 'Coinbase smart wallet',
@@ -78,12 +78,14 @@ export function createLinking(options: LinkingOptions): Linking {
   const states = new OAuthStates({ prisma, vault, now: clock });
   const oauth2 = new Map<BrokerProvider, OAuth2Flow>();
   const oauth1 = new Map<BrokerProvider, OAuth1Flow>();
+  // Every way a broker offers, not only its preferred one (Coinbase: a sign-in beside its keys).
   for (const provider of providers) {
-    const linking = provider.linking;
-    if (linking?.kind === 'oauth2')
-      oauth2.set(provider.id, new OAuth2Flow(linking.spec, { states, now: clock, allowInsecureLoopback }));
-    if (linking?.kind === 'oauth1')
-      oauth1.set(provider.id, new OAuth1Flow(linking.spec, { states, now: clock, allowInsecureLoopback }));
+    for (const linking of linkMethods(provider)) {
+      if (linking.kind === 'oauth2')
+        oauth2.set(provider.id, new OAuth2Flow(linking.spec, { states, now: clock, allowInsecureLoopback }));
+      if (linking.kind === 'oauth1')
+        oauth1.set(provider.id, new OAuth1Flow(linking.spec, { states, now: clock, allowInsecureLoopback }));
+    }
   }
   const tokens = new ConnectionTokens({
     prisma,

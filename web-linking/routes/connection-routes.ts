@@ -9,7 +9,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConnectionNotFoundError, type ConnectionSummary } from '../../src/core/linking/connections.js';
-import type { KeyLinking, LinkableProvider } from '../../src/core/linking/providers.js';
+import {
+  type KeyLinking,
+  type LinkableProvider,
+  linkMethod,
+  linkMethods,
+} from '../../src/core/linking/providers.js';
 import type { LinkingServices } from '../linking-services.js';
 import { strictRateLimit } from '../plugins/security.js';
 import { renderPage } from '../plugins/views.js';
@@ -62,6 +67,7 @@ function connectionView(connection: ConnectionSummary): ConnectionView {
     accessTokenExpiresAt: connection.accessTokenExpiresAt?.toISOString(),
     refreshTokenExpiresAt: connection.refreshTokenExpiresAt?.toISOString(),
     maskedCredential: connection.maskedCredential,
+    linkedWith: connection.linkedWith,
     createdAt: connection.createdAt.toISOString(),
     lastError: connection.lastError,
   };
@@ -73,6 +79,9 @@ function providerView(provider: LinkableProvider, connection: ConnectionSummary 
     name: provider.name,
     description: provider.description,
     method: provider.linking?.kind ?? 'keys',
+    otherMethods: linkMethods(provider)
+      .slice(1)
+      .map((method) => method.kind),
     available: provider.linking !== undefined,
     unavailableReason: provider.unavailableReason,
     connection: connection === undefined ? undefined : connectionView(connection),
@@ -124,7 +133,8 @@ export const connectionRoutes: FastifyPluginAsync<ConnectionRoutesOptions> = asy
   ): { provider: LinkableProvider; linking: KeyLinking } | undefined => {
     const { provider: id } = providerParams.parse(request.params);
     const provider = catalog.get(id);
-    return provider?.linking?.kind === 'keys' ? { provider, linking: provider.linking } : undefined;
+    const linking = linkMethod(provider, 'keys');
+    return provider === undefined || linking === undefined ? undefined : { provider, linking };
   };
 
   const notFound = (request: FastifyRequest, reply: FastifyReply) =>

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ArbionError } from '../../src/core/errors.js';
 import type { ConnectionSummary } from '../../src/core/linking/connections.js';
-import type { LinkableProvider } from '../../src/core/linking/providers.js';
+import { type LinkableProvider, linkMethod } from '../../src/core/linking/providers.js';
 import {
   addDays,
   newYorkInstant,
@@ -96,11 +96,15 @@ export const oauthRoutes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, {
           reference: request.id,
         });
       }
+      // Connect means sign in wherever the broker offers a sign-in, even beside a key form.
+      const oauth2 = linkMethod(provider, 'oauth2');
+      const oauth1 = linkMethod(provider, 'oauth1');
       try {
-        if (linking.kind === 'keys') return reply.redirect(`/connections/${provider.id}/keys`, 303);
-        if (linking.kind === 'oauth2') {
+        if (oauth2 === undefined && oauth1 === undefined)
+          return reply.redirect(`/connections/${provider.id}/keys`, 303);
+        if (oauth2 !== undefined) {
           const flow = services.oauth2(provider.id);
-          const redirectUri = linking.spec.redirectUris[0];
+          const redirectUri = oauth2.spec.redirectUris[0];
           if (flow === undefined || redirectUri === undefined)
             throw new Error(`no OAuth 2.0 flow for ${provider.id}`);
           const url = await flow.start({ userId: session.userId, webSessionId: session.id, redirectUri });
@@ -128,9 +132,8 @@ export const oauthRoutes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, {
 
   app.get('/oauth/:provider/callback', { preHandler: guard, config: limited }, async (request, reply) => {
     const provider = providerOf(request);
-    const linking = provider?.linking;
     const flow = provider === undefined ? undefined : services.oauth2(provider.id);
-    const redirectUri = linking?.kind === 'oauth2' ? linking.spec.redirectUris[0] : undefined;
+    const redirectUri = linkMethod(provider, 'oauth2')?.spec.redirectUris[0];
     if (provider === undefined || flow === undefined || redirectUri === undefined) {
       return renderPage(reply.code(404), 'error', {
         status: 404,

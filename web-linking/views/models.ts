@@ -38,6 +38,8 @@ export interface ConnectionView {
   label?: string;
   /** e.g. "PK••••••3F9A"; never the secret itself. */
   maskedCredential?: string;
+  /** How this connection was linked, when the broker offers more than one way; else the provider's `method`. */
+  linkedWith?: 'oauth2' | 'oauth1' | 'keys';
   /** ISO */
   createdAt: string;
   lastError?: string;
@@ -48,7 +50,10 @@ export interface ProviderView {
   id: 'schwab' | 'etrade' | 'alpaca' | 'coinbase' | 'cdp_wallet';
   name: string;
   description: string;
+  /** The preferred way to link. */
   method: 'oauth2' | 'oauth1' | 'keys';
+  /** Ways offered beside `method` (Coinbase: API keys beside its sign-in). */
+  otherMethods?: ('oauth2' | 'oauth1' | 'keys')[];
   available: boolean;
   /** e.g. "Not set up on this server" */
   unavailableReason?: string;
@@ -57,9 +62,10 @@ export interface ProviderView {
 
 /**
  * GET /connections. Per provider card: Connect (POST /connections/:provider/connect for OAuth,
- * GET /connections/:provider/keys for keys); with a connection: Test (POST /connections/:id/test),
- * Rotate keys (GET /connections/:provider/keys?rotate=<id>) or Reconnect (POST
- * /connections/:provider/connect), Unlink (POST /connections/:id/unlink).
+ * GET /connections/:provider/keys for keys; both when the broker offers both); with a connection:
+ * Test (POST /connections/:id/test), Rotate keys (GET /connections/:provider/keys?rotate=<id>) or
+ * Reconnect (POST /connections/:provider/connect) as it was linked, Unlink (POST
+ * /connections/:id/unlink).
  */
 export interface ConnectionsPage {
   viewer: Viewer;

@@ -4,14 +4,28 @@
  *
  * A user has at most one connection per broker that is not revoked: linking again replaces the
  * credentials of the existing one (its paper/live mode is kept).
+ *
+ * A broker may offer two ways to link (Coinbase: a sign-in or a CDP key), so each connection keeps
+ * the way it was linked: its sealed credentials name it (`kind`), and its row mirrors it where no
+ * secret may be opened (pages, per-request client lookups): a sign-in always stores when its access
+ * token expires, API keys never do. The configuration only says what may be linked from now on.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, ConnectionStatus, HealthStatus, TradingMode } from '../db/generated/enums.js';
 import type { Logger } from '../logging/logger.js';
 import type { ConnectionTokens, OAuth1Flow, OAuth1Tokens, OAuth2Flow, OAuth2Tokens } from '../oauth/index.js';
 import type { SecretVault, VaultContext } from '../vault/types.js';
-import type { KeyCredentials, KeyTestResult, LinkableProvider, ProviderCatalog } from './providers.js';
+import {
+  type KeyCredentials,
+  type KeyTestResult,
+  type LinkableProvider,
+  type LinkMethodKind,
+  linkMethod,
+  linkMethods,
+  type ProviderCatalog,
+} from './providers.js';
 
 /** A connection as the linking page and the chat describe it. */
 export interface ConnectionSummary {
@@ -26,6 +40,8 @@ export interface ConnectionSummary {
   readonly refreshTokenExpiresAt: Date | undefined;
   /** What may be shown of the credentials, e.g. "PK••••3F9A". */
   readonly maskedCredential: string | undefined;
+  /** How it was linked (undefined before a sign-in finished, or when this server no longer offers that sign-in). */
+  readonly linkedWith: LinkMethodKind | undefined;
   readonly createdAt: Date;
   readonly lastError: string | undefined;
 }
@@ -54,10 +70,21 @@ export class ConnectionNotFoundError extends Error {
   readonly userMessage = 'That connection does not exist or was already unlinked.';
 }
 
-/** The secrets of a key or OAuth 1.0a link, as sealed in the vault. */
+/**
+ * A connection's sealed credentials as they are opened here: the secrets of a key or OAuth 1.0a
+ * link; of an OAuth 2.0 link only its kind (its tokens are `ConnectionTokens`' to hand out).
+ */
 export type StoredCredentials =
   | { readonly kind: 'keys'; readonly values: KeyCredentials }
-  | { readonly kind: 'oauth1'; readonly token: string; readonly tokenSecret: string };
+  | { readonly kind: 'oauth1'; readonly token: string; readonly tokenSecret: string }
+  | { readonly kind: 'oauth2' };
+
+const storedCredentialsSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('keys'), values: z.record(z.string(), z.string()) }),
+  z.object({ kind: z.literal('oauth1'), token: z.string(), tokenSecret: z.string() }),
+  // Unknown keys are dropped: the OAuth 2.0 tokens never leave the vault through here.
+  z.object({ kind: z.literal('oauth2') }),
+]);
 
 const CREDENTIALS_FIELD = 'credentials';
 
@@ -69,8 +96,9 @@ export interface ConnectionCredentials {
   readonly status: ConnectionStatus;
   readonly mode: TradingMode;
   /**
-   * Opens the secrets of key and OAuth 1.0a links from the vault (undefined for OAuth 2.0: its
-   * tokens come from `ConnectionTokens`). Called only when a client is built, not per lookup.
+   * Opens the sealed credentials: how the connection was linked, with the secrets of key and OAuth
+   * 1.0a links (OAuth 2.0 tokens come from `ConnectionTokens`). Called only when a client is
+   * built, not per lookup; undefined when nothing usable is stored.
    */
   open(): StoredCredentials | undefined;
   /** Changes whenever the stored secrets change (rotation, a new sign-in): clients built on the old ones are stale. */
@@ -106,16 +134,17 @@ export class BrokerConnections {
   async credentialsFor(connectionId: string): Promise<ConnectionCredentials | undefined> {
     const row = await this.deps.prisma.brokerConnection.findUnique({ where: { id: connectionId } });
     if (row === null) return undefined;
-    const kind = this.deps.catalog.get(row.provider)?.linking?.kind;
+    // OAuth 2.0 clients ask for the token per request: a refresh must not make them stale.
+    const oauth2 = linkedWith(row, this.deps.catalog.get(row.provider)) === 'oauth2';
     return {
       connectionId: row.id,
       userId: row.userId,
       provider: row.provider,
       status: row.status,
       mode: row.mode,
-      open: () => (kind === 'oauth2' ? undefined : this.openCredentials(row)),
+      open: () => this.openCredentials(row),
       version:
-        kind === 'oauth2' || row.credentialCiphertext === null
+        oauth2 || row.credentialCiphertext === null
           ? `${row.status}`
           : `${row.status}:${createHash('sha256').update(row.credentialCiphertext).digest('hex')}`,
     };
@@ -146,7 +175,7 @@ export class BrokerConnections {
       where: { userId, status: { not: 'revoked' }, provider: { not: 'paper' } },
       orderBy: { createdAt: 'desc' },
     });
-    return rows.map(summarize);
+    return rows.map((row) => summarize(row, this.deps.catalog.get(row.provider)));
   }
 
   /** Validates API keys, tries them at the broker, and only then stores them (new or rotated). */
@@ -157,8 +186,8 @@ export class BrokerConnections {
     readonly rotateConnectionId?: string;
   }): Promise<SaveKeysOutcome> {
     const provider = this.deps.catalog.get(input.provider);
-    const linking = provider?.linking;
-    if (provider === undefined || linking?.kind !== 'keys') {
+    const linking = linkMethod(provider, 'keys');
+    if (provider === undefined || linking === undefined) {
       return { kind: 'refused', message: 'This broker is not linked with API keys on this server.' };
     }
     const parsed = linking.schema.safeParse(input.values);
@@ -175,6 +204,13 @@ export class BrokerConnections {
     const existing = await this.findLinked(input.userId, provider.id, input.rotateConnectionId);
     if (input.rotateConnectionId !== undefined && existing === undefined) {
       return { kind: 'refused', message: new ConnectionNotFoundError().userMessage };
+    }
+    // Keys written over a sign-in would leave its grant alive at the broker, out of our reach.
+    if (existing !== undefined && this.storedKind(existing) === 'oauth2') {
+      return {
+        kind: 'refused',
+        message: `This ${provider.name} link is signed in at ${provider.name}. Unlink it first to use an API key instead.`,
+      };
     }
     let result: KeyTestResult;
     try {
@@ -200,6 +236,9 @@ export class BrokerConnections {
       label: linking.mask(credentials),
       credentialCiphertext: sealed.ciphertext,
       credentialKeyId: sealed.keyId,
+      // Keys do not expire; no token times also mark the row as a key link (see the top).
+      accessTokenExpiresAt: null,
+      refreshTokenExpiresAt: null,
       healthStatus: 'healthy' as const,
       healthDetail: result.detail ?? 'Keys accepted by the broker.',
       lastHealthCheckAt: now,
@@ -218,10 +257,17 @@ export class BrokerConnections {
       provider.id,
     );
     await this.changed({ kind: 'linked', connectionId: row.id, userId: input.userId, provider: provider.id });
-    return { kind: 'saved', connection: summarize(await this.reread(row)), rotated: existing !== undefined };
+    return {
+      kind: 'saved',
+      connection: summarize(await this.reread(row), provider),
+      rotated: existing !== undefined,
+    };
   }
 
-  /** Stores the tokens of a finished OAuth 2.0 sign-in (a new connection, or a reconnect). */
+  /**
+   * Stores the tokens of a finished OAuth 2.0 sign-in: a new connection, a reconnect, or a key link
+   * of the same broker that now signs in instead (its keys are overwritten).
+   */
   async storeOAuth2(
     userId: string,
     provider: LinkableProvider,
@@ -248,7 +294,7 @@ export class BrokerConnections {
     });
     await this.audit(userId, existing ? 'linking.reconnected' : 'linking.connected', row.id, provider.id);
     await this.changed({ kind: 'linked', connectionId: row.id, userId, provider: provider.id });
-    return summarize(await this.reread(row));
+    return summarize(await this.reread(row), provider);
   }
 
   /** Stores the tokens of a finished OAuth 1.0a sign-in. E*TRADE tokens die at midnight US Eastern. */
@@ -286,7 +332,7 @@ export class BrokerConnections {
         : await this.deps.prisma.brokerConnection.update({ where: { id: connectionId }, data });
     await this.audit(userId, existing ? 'linking.reconnected' : 'linking.connected', row.id, provider.id);
     await this.changed({ kind: 'linked', connectionId: row.id, userId, provider: provider.id });
-    return summarize(await this.reread(row));
+    return summarize(await this.reread(row), provider);
   }
 
   /** Tries the connection at its broker now and records the result. */
@@ -380,53 +426,71 @@ export class BrokerConnections {
     return (await this.deps.prisma.brokerConnection.findUnique({ where: { id: row.id } })) ?? row;
   }
 
+  /** The sealed credentials, opened; undefined when none are stored or they are not ours to read. */
   private openCredentials(row: ConnectionRow): StoredCredentials | undefined {
     if (row.credentialCiphertext === null) return undefined;
-    return JSON.parse(
-      this.deps.vault.open(row.credentialCiphertext, this.context(row.userId, row.id)),
-    ) as StoredCredentials;
+    const plaintext = this.deps.vault.open(row.credentialCiphertext, this.context(row.userId, row.id));
+    const parsed = storedCredentialsSchema.safeParse(parseJson(plaintext));
+    return parsed.success ? parsed.data : undefined;
   }
 
-  private async probe(row: ConnectionRow, provider: LinkableProvider | undefined): Promise<TestOutcome> {
-    const linking = provider?.linking;
-    if (provider === undefined || linking === undefined) {
-      return { health: 'unknown', detail: 'This broker is not set up on this server.' };
+  /** How the connection was linked, per its sealed credentials; undefined when they cannot be read. */
+  private storedKind(row: ConnectionRow): LinkMethodKind | undefined {
+    try {
+      return this.openCredentials(row)?.kind;
+    } catch {
+      // A ciphertext the vault no longer opens (its key dropped) is replaced like any other.
+      return undefined;
     }
-    if (linking.kind === 'oauth2') {
-      const accessToken = await this.deps.oauth.tokens.accessToken(row.id);
-      if (linking.probe === undefined) return { health: 'healthy', detail: 'Signed in; tokens are valid.' };
-      return fromKeyTest(await linking.probe(accessToken));
+  }
+
+  /** Tries the connection the way it was linked, if this server still offers that way. */
+  private async probe(row: ConnectionRow, provider: LinkableProvider | undefined): Promise<TestOutcome> {
+    if (provider === undefined || provider.linking === undefined) {
+      return { health: 'unknown', detail: 'This broker is not set up on this server.' };
     }
     const credentials = this.openCredentials(row);
     if (credentials === undefined)
       return { health: 'down', detail: 'No credentials are stored: link again.' };
-    if (linking.kind === 'oauth1' && credentials.kind === 'oauth1') {
-      const flow = this.deps.oauth.oauth1(row.provider);
-      if (flow === undefined)
-        return { health: 'unknown', detail: 'This broker is not set up on this server.' };
-      await flow.renew({ token: credentials.token, tokenSecret: credentials.tokenSecret });
-      return { health: 'healthy', detail: 'Signed in; the session was renewed.' };
+    const notOffered = {
+      health: 'unknown' as const,
+      detail: `${provider.name} is no longer set up on this server for this kind of link: unlink it and link again.`,
+    };
+    switch (credentials.kind) {
+      case 'oauth2': {
+        const linking = linkMethod(provider, 'oauth2');
+        if (linking === undefined) return notOffered;
+        const accessToken = await this.deps.oauth.tokens.accessToken(row.id);
+        if (linking.probe === undefined) return { health: 'healthy', detail: 'Signed in; tokens are valid.' };
+        return fromKeyTest(await linking.probe(accessToken));
+      }
+      case 'oauth1': {
+        const flow = this.deps.oauth.oauth1(row.provider);
+        if (linkMethod(provider, 'oauth1') === undefined || flow === undefined) return notOffered;
+        await flow.renew({ token: credentials.token, tokenSecret: credentials.tokenSecret });
+        return { health: 'healthy', detail: 'Signed in; the session was renewed.' };
+      }
+      case 'keys': {
+        const linking = linkMethod(provider, 'keys');
+        if (linking === undefined) return notOffered;
+        return fromKeyTest(await linking.test(credentials.values));
+      }
     }
-    if (linking.kind === 'keys' && credentials.kind === 'keys')
-      return fromKeyTest(await linking.test(credentials.values));
-    return { health: 'down', detail: 'The stored credentials do not fit this broker: link again.' };
   }
 
   private async revokeAtBroker(row: ConnectionRow): Promise<boolean> {
-    const provider = this.deps.catalog.get(row.provider);
-    const linking = provider?.linking;
-    if (linking?.kind === 'oauth2') {
+    const credentials = this.openCredentials(row);
+    if (credentials?.kind === 'oauth2') {
       const flow = this.deps.oauth.oauth2(row.provider);
       const tokens = await this.deps.oauth.tokens.read(row.id);
       if (flow === undefined || tokens === undefined) return false;
       if (tokens.refreshToken !== undefined) await flow.revoke(tokens.refreshToken, 'refresh_token');
       await flow.revoke(tokens.accessToken, 'access_token');
-      return linking.spec.revocationEndpoint !== undefined;
+      return flow.spec.revocationEndpoint !== undefined;
     }
-    if (linking?.kind === 'oauth1') {
+    if (credentials?.kind === 'oauth1') {
       const flow = this.deps.oauth.oauth1(row.provider);
-      const credentials = this.openCredentials(row);
-      if (flow === undefined || credentials?.kind !== 'oauth1') return false;
+      if (flow === undefined) return false;
       await flow.revoke({ token: credentials.token, tokenSecret: credentials.tokenSecret });
       return true;
     }
@@ -447,7 +511,19 @@ export class BrokerConnections {
 
 type ConnectionRow = NonNullable<Awaited<ReturnType<PrismaClient['brokerConnection']['findFirst']>>>;
 
-function summarize(row: ConnectionRow): ConnectionSummary {
+/**
+ * How a connection was linked, from its row alone (see the top): no token times mean keys, where
+ * the broker takes keys; otherwise it signed in, the broker's way (none offers both OAuth 1.0a and
+ * 2.0). Undefined before anything was stored, or for a way this server no longer offers.
+ */
+function linkedWith(row: ConnectionRow, provider: LinkableProvider | undefined): LinkMethodKind | undefined {
+  if (row.credentialCiphertext === null) return undefined;
+  const kinds = linkMethods(provider).map((method) => method.kind);
+  if (row.accessTokenExpiresAt === null && kinds.includes('keys')) return 'keys';
+  return kinds.find((kind) => kind !== 'keys');
+}
+
+function summarize(row: ConnectionRow, provider: LinkableProvider | undefined): ConnectionSummary {
   return {
     id: row.id,
     provider: row.provider,
@@ -459,6 +535,7 @@ function summarize(row: ConnectionRow): ConnectionSummary {
     accessTokenExpiresAt: row.accessTokenExpiresAt ?? undefined,
     refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined,
     maskedCredential: row.label ?? undefined,
+    linkedWith: linkedWith(row, provider),
     createdAt: row.createdAt,
     lastError: row.lastError ?? undefined,
   };
@@ -468,6 +545,14 @@ function fromKeyTest(result: KeyTestResult): TestOutcome {
   if (result.ok)
     return { health: 'healthy', detail: result.detail ?? 'The broker accepted the credentials.' };
   return { health: result.reason === 'rejected' ? 'down' : 'degraded', detail: result.message };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** ArbionErrors carry a message safe to show; anything else gets the fallback. */

@@ -1,7 +1,8 @@
 /**
  * The brokers a user can link, and how: an OAuth 2.0 sign-in, an OAuth 1.0a sign-in with a
- * verification code, or API keys typed into a form. Each broker describes itself in
- * src/brokers/<name>/linking.ts; the runtime collects them into a {@link ProviderCatalog}.
+ * verification code, or API keys typed into a form (a broker may offer a sign-in and keys side by
+ * side). Each broker describes itself in src/brokers/<name>/linking.ts; the runtime collects them
+ * into a {@link ProviderCatalog}.
  */
 import type { z } from 'zod';
 import type { BrokerProvider } from '../db/generated/enums.js';
@@ -51,13 +52,20 @@ export interface OAuth1Linking {
 
 export type LinkMethod = KeyLinking | OAuth2Linking | OAuth1Linking;
 
+export type LinkMethodKind = LinkMethod['kind'];
+
 export interface LinkableProvider {
   readonly id: Exclude<BrokerProvider, 'paper'>;
   readonly name: string;
   /** One line for the linking page. */
   readonly description: string;
-  /** Undefined when this server is not set up for the broker (no client id, say). */
+  /** The preferred way to link; undefined when this server is not set up for the broker (no client id, say). */
   readonly linking: LinkMethod | undefined;
+  /**
+   * Other ways offered beside `linking` (Coinbase: its CDP key form beside "Sign in with Coinbase").
+   * A connection keeps the way it was linked, so these may come and go with the configuration.
+   */
+  readonly alternatives?: readonly LinkMethod[];
   /** Why linking is unavailable, for the page. */
   readonly unavailableReason?: string;
 }
@@ -74,14 +82,36 @@ export class ProviderCatalog {
     return this.byId.get(id);
   }
 
+  /** The providers this server lets link one way (the token keeper's OAuth brokers). */
+  offering(kind: LinkMethodKind): LinkableProvider['id'][] {
+    return this.providers
+      .filter((provider) => linkMethod(provider, kind) !== undefined)
+      .map((provider) => provider.id);
+  }
+
   /** The authorization origins of the OAuth providers (the page's CSP must allow redirects there). */
   authorizationOrigins(): string[] {
     const origins = new Set<string>();
-    for (const provider of this.providers) {
-      const linking = provider.linking;
-      if (linking?.kind === 'oauth2') origins.add(new URL(linking.spec.authorizationEndpoint).origin);
-      if (linking?.kind === 'oauth1') origins.add(new URL(linking.spec.authorizeUrl).origin);
+    for (const method of this.providers.flatMap(linkMethods)) {
+      if (method.kind === 'oauth2') origins.add(new URL(method.spec.authorizationEndpoint).origin);
+      if (method.kind === 'oauth1') origins.add(new URL(method.spec.authorizeUrl).origin);
     }
     return [...origins];
   }
+}
+
+/** Every way this server lets the provider be linked, the preferred first. */
+export function linkMethods(provider: LinkableProvider | undefined): LinkMethod[] {
+  if (provider?.linking === undefined) return [];
+  return [provider.linking, ...(provider.alternatives ?? [])];
+}
+
+/** The provider's way of linking of one kind, when this server offers it. */
+export function linkMethod<K extends LinkMethodKind>(
+  provider: LinkableProvider | undefined,
+  kind: K,
+): Extract<LinkMethod, { kind: K }> | undefined {
+  return linkMethods(provider).find(
+    (method): method is Extract<LinkMethod, { kind: K }> => method.kind === kind,
+  );
 }

@@ -38,10 +38,9 @@ export class TokenKeeper {
   async pass(now: Date): Promise<LinkNotice[]> {
     const { prisma, catalog } = this.deps;
     const notices = await this.endExpiredOAuth1(now);
-    const oauth2Providers = catalog.providers
-      .filter((provider) => provider.linking?.kind === 'oauth2')
-      .map((provider) => provider.id);
+    const oauth2Providers = catalog.offering('oauth2');
     if (oauth2Providers.length === 0) return notices;
+    // A broker's key links (Coinbase's) store no token expiry, so only its sign-ins are due here.
     const due = await prisma.brokerConnection.findMany({
       where: {
         status: 'active',
@@ -79,9 +78,7 @@ export class TokenKeeper {
    */
   private async endExpiredOAuth1(now: Date): Promise<LinkNotice[]> {
     const { prisma, catalog } = this.deps;
-    const oauth1Providers = catalog.providers
-      .filter((provider) => provider.linking?.kind === 'oauth1')
-      .map((provider) => provider.id);
+    const oauth1Providers = catalog.offering('oauth1');
     if (oauth1Providers.length === 0) return [];
     const expired = await prisma.brokerConnection.updateManyAndReturn({
       where: { status: 'active', provider: { in: oauth1Providers }, accessTokenExpiresAt: { lte: now } },

@@ -2,7 +2,9 @@
  * How the Coinbase fake checks a bearer: a CDP key JWT, verified the way Coinbase documents it
  * (signature by the registered key named in `kid`, a `nonce` header, `iss: cdp`, `sub` = the key
  * name, `nbf`/`exp` at most 120 s apart around the fake's clock, `uri` = "METHOD host/path" of this
- * very request), or an opaque OAuth access token the fake issued.
+ * very request), an opaque OAuth access token the fake issued, or one issued by a trusted
+ * authorization server (the fake OAuth 2.0 provider standing in for login.coinbase.com), which must
+ * be live and whose grant must hold the scope Coinbase lists for the endpoint.
  */
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
@@ -14,11 +16,43 @@ const CLOCK_ALLOWANCE_S = 5;
 
 export type AuthOutcome =
   | { readonly ok: true; readonly portfolio: string; readonly kid: string | undefined }
-  | { readonly ok: false; readonly kid: string | undefined; readonly problem: string };
+  | {
+      readonly ok: false;
+      readonly kid: string | undefined;
+      readonly problem: string;
+      /** 403 when the token is good but its grant lacks the scope; 401 otherwise. */
+      readonly status?: 403;
+    };
+
+/** What the fake asks a trusted authorization server about a bearer token. */
+export interface TrustedAuthorizationServer {
+  introspect(token: string): {
+    readonly status: 'valid' | 'expired' | 'unknown';
+    readonly scope: string | undefined;
+  };
+}
+
+/**
+ * The OAuth scope Coinbase's "Advanced Trade Scope & Permissions" table lists per endpoint (`path`
+ * below `/api/v3/brokerage`); undefined for endpoints the fake does not serve.
+ */
+export function requiredScope(method: string, path: string): string | undefined {
+  if (method === 'GET' && /^\/accounts(\/[^/]+)?$/.test(path)) return 'wallet:accounts:read';
+  if (
+    method === 'POST' &&
+    ['/orders', '/orders/preview', '/orders/batch_cancel', '/orders/edit'].includes(path)
+  )
+    return 'wallet:buys:create';
+  if (method === 'GET' && path.startsWith('/orders/historical/')) return 'wallet:transactions:read';
+  if (method === 'GET' && (path === '/best_bid_ask' || path.startsWith('/products')))
+    return 'wallet:user:read';
+  return undefined;
+}
 
 export class CdpAuth {
   private readonly keys = new Map<string, { key: KeyObject; portfolio: string }>();
   private readonly tokens = new Map<string, string>();
+  private trusted: { server: TrustedAuthorizationServer; portfolio: string } | undefined;
 
   addKey(name: string, privateKey: KeyObject, portfolio: string): void {
     this.keys.set(name, { key: createPublicKey(privateKey), portfolio });
@@ -40,6 +74,11 @@ export class CdpAuth {
     this.tokens.delete(token);
   }
 
+  /** Accepts the access tokens `server` issues, each opening `portfolio` (the user's default one). */
+  trust(server: TrustedAuthorizationServer, portfolio: string): void {
+    this.trusted = { server, portfolio };
+  }
+
   /**
    * Checks the `Authorization` header of one request.
    * @param host the Host the request was sent to, as the JWT's `uri` must name it
@@ -55,6 +94,17 @@ export class CdpAuth {
     const token = header.slice('Bearer '.length);
     const portfolio = this.tokens.get(token);
     if (portfolio !== undefined) return { ok: true, portfolio, kid: undefined };
+    const introspected = this.trusted?.server.introspect(token);
+    if (this.trusted !== undefined && introspected !== undefined && introspected.status !== 'unknown') {
+      if (introspected.status === 'expired') return { ok: false, kid: undefined, problem: 'expired token' };
+      // Coinbase separates scopes with commas.
+      const granted = new Set((introspected.scope ?? '').split(',').map((scope) => scope.trim()));
+      const needed = requiredScope(request.method, request.path.replace(/^\/api\/v3\/brokerage/, ''));
+      if (needed !== undefined && !granted.has(needed)) {
+        return { ok: false, kid: undefined, problem: `missing scope ${needed}`, status: 403 };
+      }
+      return { ok: true, portfolio: this.trusted.portfolio, kid: undefined };
+    }
     let kid: string | undefined;
     let nonce: unknown;
     try {

@@ -1,8 +1,9 @@
 /**
  * A local stand-in for Coinbase Advanced Trade (`/api/v3/brokerage`), faithful to its documented
  * shapes. Every request is authenticated (cdp-auth.ts): a CDP key JWT checked for signature, kid,
- * nonce, iss, sub, lifetime and the `uri` of this very request, or an OAuth access token the fake
- * issued. The trading model (exchange.ts) serves accounts, products, best bid/ask, orders with
+ * nonce, iss, sub, lifetime and the `uri` of this very request, an OAuth access token the fake
+ * issued, or one from a trusted authorization server (`trustAuthorizationServer`), checked for
+ * expiry, revocation and the endpoint's scope. The trading model (exchange.ts) serves accounts, products, best bid/ask, orders with
  * client_order_id de-duplication, preview, cancel and fills.
  *
  * Each key or token opens one portfolio ('default' unless named), as a CDP key is scoped to one.
@@ -15,7 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Decimal } from 'decimal.js';
 import { listenOnLoopback } from '../listen.js';
-import { CdpAuth } from './cdp-auth.js';
+import { CdpAuth, type TrustedAuthorizationServer } from './cdp-auth.js';
 import { CoinbaseHttpError, FakeExchange, type FakeProduct } from './exchange.js';
 
 export const API_PREFIX = '/api/v3/brokerage';
@@ -106,6 +107,14 @@ export class FakeCoinbase {
 
   revokeAccessToken(token: string): void {
     this.auth.revokeAccessToken(token);
+  }
+
+  /**
+   * Accepts the access tokens an authorization server issues (the fake OAuth 2.0 provider as
+   * login.coinbase.com), as Coinbase accepts its own: each opens the user's default portfolio.
+   */
+  trustAuthorizationServer(server: TrustedAuthorizationServer, portfolio = 'default'): void {
+    this.auth.trust(server, portfolio);
   }
 
   // ------------------------------------------------------------------ market and accounts
@@ -226,6 +235,10 @@ export class FakeCoinbase {
     const auth = await this.auth.verify(request.headers.authorization, { method, host, path }, this.now());
     kid = auth.kid;
     if (!auth.ok) {
+      if (auth.status === 403) {
+        send(403, { error: 'PERMISSION_DENIED', message: 'Missing required scopes' }, {}, auth.problem);
+        return;
+      }
       send(401, { error: 'UNAUTHENTICATED', message: 'Unauthorized' }, {}, auth.problem);
       return;
     }

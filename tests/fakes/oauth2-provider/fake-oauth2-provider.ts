@@ -5,6 +5,9 @@
  * codes used twice, late, or with another redirect URI or a wrong PKCE verifier, and, when refresh
  * tokens rotate, a reused refresh token, which also revokes the whole grant. A consent page with
  * Allow/Deny buttons for browser tests, `approve()` for the rest; an injectable clock; a call log.
+ * Endpoint paths are Schwab-like by default (`/authorize`, `/token`, `/revoke`) or set per provider
+ * (Coinbase: `/oauth2/auth`, `/oauth2/token`, `/oauth2/revoke`). Resource servers (the fake Schwab
+ * and Coinbase APIs) ask `introspect()` what a bearer token is worth.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,6 +36,16 @@ export interface FakeOAuth2Options {
   /** `sub` of the signed-in user, as /resource reports it. */
   readonly subject?: string;
   readonly now?: () => Date;
+  /** Where the endpoints live; each defaults to the Schwab-like path. */
+  readonly paths?: { readonly authorize?: string; readonly token?: string; readonly revoke?: string };
+}
+
+/** What a resource server learns about a bearer token (RFC 7662 in spirit). */
+export interface TokenIntrospection {
+  /** Issued here and live, past its expiry, or anything else (never issued, revoked, grant revoked). */
+  readonly status: 'valid' | 'expired' | 'unknown';
+  /** The scope the grant was given, as the client asked for it (unknown tokens have none). */
+  readonly scope: string | undefined;
 }
 
 export interface FakeOAuth2Call {
@@ -93,12 +106,18 @@ export class FakeOAuth2Provider {
   private readonly refreshTokens = new Map<string, TokenRecord>();
   private readonly failures: { path: string; status: number; body: string }[] = [];
   private readonly now: () => Date;
+  private readonly paths: { readonly authorize: string; readonly token: string; readonly revoke: string };
 
   private constructor(
     private readonly server: Server,
     private readonly options: FakeOAuth2Options,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.paths = {
+      authorize: options.paths?.authorize ?? '/authorize',
+      token: options.paths?.token ?? '/token',
+      revoke: options.paths?.revoke ?? '/revoke',
+    };
   }
 
   static async start(options: FakeOAuth2Options): Promise<FakeOAuth2Provider> {
@@ -118,13 +137,13 @@ export class FakeOAuth2Provider {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
   get authorizationEndpoint(): string {
-    return `${this.baseUrl}/authorize`;
+    return `${this.baseUrl}${this.paths.authorize}`;
   }
   get tokenEndpoint(): string {
-    return `${this.baseUrl}/token`;
+    return `${this.baseUrl}${this.paths.token}`;
   }
   get revocationEndpoint(): string {
-    return `${this.baseUrl}/revoke`;
+    return `${this.baseUrl}${this.paths.revoke}`;
   }
   get resourceUrl(): string {
     return `${this.baseUrl}/resource`;
@@ -140,15 +159,33 @@ export class FakeOAuth2Provider {
    * past its expiry, or anything else (never issued, revoked, or its grant revoked).
    */
   accessTokenStatus(token: string): 'valid' | 'expired' | 'unknown' {
+    return this.introspect(token).status;
+  }
+
+  /** The status of a bearer token and the scope of its grant. */
+  introspect(token: string): TokenIntrospection {
     const record = this.accessTokens.get(token);
     const grant = record === undefined ? undefined : this.grants.get(record.grantId);
-    if (record === undefined || grant === undefined || record.revoked || grant.revoked) return 'unknown';
-    return this.now() < record.expiresAt ? 'valid' : 'expired';
+    if (record === undefined || grant === undefined || record.revoked || grant.revoked) {
+      return { status: 'unknown', scope: undefined };
+    }
+    return { status: this.now() < record.expiresAt ? 'valid' : 'expired', scope: grant.scope };
+  }
+
+  /**
+   * The user removes the app in their account settings: every token of the grant the access token
+   * belongs to stops working, refresh tokens included. False for a token never issued here.
+   */
+  revokeGrantOf(accessToken: string): boolean {
+    const record = this.accessTokens.get(accessToken);
+    if (record === undefined) return false;
+    this.revokeGrant(record.grantId);
+    return true;
   }
 
   /** Token endpoint calls of one grant type, for counting refreshes. */
   tokenCalls(grantType: 'authorization_code' | 'refresh_token'): FakeOAuth2Call[] {
-    return this.calls.filter((call) => call.path === '/token' && call.grantType === grantType);
+    return this.calls.filter((call) => call.path === this.paths.token && call.grantType === grantType);
   }
 
   /** The next request to `path` fails with `status` (a gateway-style HTML page by default). */
@@ -211,7 +248,7 @@ export class FakeOAuth2Provider {
       return;
     }
 
-    if (method === 'GET' && path === '/authorize') {
+    if (method === 'GET' && path === this.paths.authorize) {
       const outcome = this.authorize(url.searchParams);
       log(outcome.status, outcome.error === undefined ? {} : { error: outcome.error });
       sendPage(response, outcome);
@@ -223,15 +260,14 @@ export class FakeOAuth2Provider {
       sendPage(response, outcome);
       return;
     }
-    if (method === 'POST' && (path === '/token' || path === '/revoke')) {
+    if (method === 'POST' && (path === this.paths.token || path === this.paths.revoke)) {
+      const isToken = path === this.paths.token;
       const form = parseStrictForm(request.headers['content-type'], body);
       const grantType =
-        path === '/token' && !(form instanceof TokenError)
-          ? (form.get('grant_type') ?? undefined)
-          : undefined;
+        isToken && !(form instanceof TokenError) ? (form.get('grant_type') ?? undefined) : undefined;
       let outcome: Record<string, unknown> | TokenError;
       if (form instanceof TokenError) outcome = form;
-      else if (path === '/token') outcome = this.token(request.headers.authorization, form);
+      else if (isToken) outcome = this.token(request.headers.authorization, form);
       else outcome = this.revoke(request.headers.authorization, form);
       if (outcome instanceof TokenError) {
         log(outcome.status, { ...(grantType === undefined ? {} : { grantType }), error: outcome.error });
@@ -249,7 +285,7 @@ export class FakeOAuth2Provider {
         'cache-control': 'no-store',
         pragma: 'no-cache',
       });
-      response.end(path === '/token' ? JSON.stringify(outcome) : '');
+      response.end(isToken ? JSON.stringify(outcome) : '');
       return;
     }
     if (method === 'GET' && path === '/resource') {
