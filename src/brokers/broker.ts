@@ -29,6 +29,44 @@ export interface PlaceOrderRequest {
   readonly limitPrice?: Decimal;
   readonly stopPrice?: Decimal;
   readonly timeInForce: TimeInForce;
+  /**
+   * A token swap (wallets only): `symbol`/`quantity` are what is given up, this says what is
+   * received and the least the user accepted on the card.
+   */
+  readonly swap?: SwapOrder;
+}
+
+/** What a swap receives, as confirmed on its card. */
+export interface SwapOrder {
+  readonly network: string;
+  readonly toToken: string;
+  readonly slippageBps: number;
+  /** The card's "minimum received": a fresh quote below it is refused, nothing sent. */
+  readonly minToAmount: Decimal;
+}
+
+export interface SwapQuoteRequest {
+  readonly accountId: string;
+  /** Absent: the wallet's default network. */
+  readonly network?: string;
+  readonly fromToken: string;
+  readonly toToken: string;
+  readonly fromAmount: Decimal;
+  readonly slippageBps: number;
+}
+
+/** A swap priced for a card. Amounts are in whole tokens. */
+export interface SwapQuote {
+  /** Where the swap runs (the wallet's default when the request named none). */
+  readonly network: string;
+  readonly fromAmount: Decimal;
+  readonly toAmount: Decimal;
+  /** What the user receives at worst, after slippage. */
+  readonly minToAmount: Decimal;
+  /** The wallet's balance of the token given up, on that network. */
+  readonly fromBalance: Decimal;
+  /** True when a paymaster sponsors the gas; false when the wallet pays it in the native token. */
+  readonly gasSponsored: boolean;
 }
 
 export interface BrokerFill {
@@ -147,6 +185,11 @@ export interface Broker {
    * @throws BrokerRejectedError with a chat-ready reason when no size of it can be placed
    */
   sizeOrder?(order: SizingRequest): Promise<OrderSize>;
+  /**
+   * Prices a token swap (wallets). Never sends anything.
+   * @throws BrokerRejectedError with a chat-ready reason (unknown token, no liquidity)
+   */
+  quoteSwap?(request: SwapQuoteRequest): Promise<SwapQuote>;
 }
 
 /** The parts of an order a broker's increments and limits apply to. */

@@ -15,10 +15,12 @@ import type { Logger } from '../core/logging/logger.js';
 import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
 import { AlpacaBroker } from './alpaca/alpaca-broker.js';
 import { type Broker, type BrokerRoute, brokerName as providerName } from './broker.js';
+import { CdpWalletBroker } from './cdp-wallet/cdp-wallet-broker.js';
+import { CdpWallets } from './cdp-wallet/cdp-wallets.js';
 import { CoinbaseBroker } from './coinbase/coinbase-broker.js';
 import { EtradeBroker } from './etrade/etrade-broker.js';
 import type { BrokerClientOptions } from './http/broker-client-options.js';
-import type { BrokerHttpClient, BrokerHttpHealth } from './http/broker-http-client.js';
+import type { BrokerHttpHealth } from './http/broker-http-client.js';
 import { BrokerAuthError } from './http/errors.js';
 import type { PaperBroker } from './paper/paper-broker.js';
 import { SchwabBroker } from './schwab/schwab-broker.js';
@@ -40,7 +42,8 @@ export interface LinkedAccount {
 /** A client of a linked broker: the `Broker` interface plus what linking and health need. */
 interface ConnectedBroker {
   readonly broker: Broker;
-  readonly http: BrokerHttpClient;
+  /** Its HTTP health (circuit, recent failures), for the connection row and `arbion doctor`. */
+  readonly http: { health(): BrokerHttpHealth };
   /** The accounts these credentials open. */
   listAccounts(): Promise<LinkedAccount[]>;
   /** Whether orders here move real money (Alpaca paper keys do not). */
@@ -66,6 +69,8 @@ export class BrokerRegistry {
   >();
   /** The health last written per connection, so an unchanged one costs no query. */
   private readonly recorded = new Map<string, string>();
+  /** Arbion's CDP project, built on first use of any wallet (the SDK allows one per process). */
+  private wallets: CdpWallets | undefined;
 
   constructor(private readonly deps: BrokerRegistryDependencies) {}
 
@@ -351,6 +356,27 @@ export class BrokerRegistry {
           listAccounts: async () => {
             await broker.getBalances('portfolio');
             return [{ externalId: 'portfolio', displayNumber: keyName.slice(-4), accountType: 'crypto' }];
+          },
+        };
+      }
+      case 'cdp_wallet': {
+        const cdp = brokers.cdp;
+        if (cdp === undefined || credentials?.kind !== 'keys') throw notSetUp();
+        this.wallets ??= new CdpWallets(cdp);
+        const broker = new CdpWalletBroker({
+          wallets: this.wallets,
+          userId: stored.userId,
+          defaultNetwork: credentials.values.network ?? 'base',
+          logger: options.logger ?? this.deps.logger,
+        });
+        return {
+          broker,
+          http: broker,
+          realMoney: true,
+          // Linking creates the smart account at Coinbase (or finds it again after a re-link).
+          listAccounts: async () => {
+            const address = await broker.accountAddress();
+            return [{ externalId: address, displayNumber: address.slice(-4), accountType: 'smart_wallet' }];
           },
         };
       }

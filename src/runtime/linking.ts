@@ -6,6 +6,7 @@
 
 import type { LinkingServices } from '../../web-linking/linking-services.js';
 import { alpacaLinking } from '../brokers/alpaca/linking.js';
+import { cdpWalletLinking } from '../brokers/cdp-wallet/linking.js';
 import { coinbaseLinking } from '../brokers/coinbase/linking.js';
 import { etradeLinking } from '../brokers/etrade/linking.js';
 import { schwabLinking } from '../brokers/schwab/linking.js';
@@ -64,13 +65,7 @@ export function createLinking(options: LinkingOptions): Linking {
     etradeLinking(config),
     alpacaLinking(config),
     coinbaseLinking(config, { publicBaseUrl: configuredBaseUrl(config) }),
-    {
-      id: 'cdp_wallet',
-      name: 'Coinbase smart wallet',
-      description: 'An on-chain smart account held by Coinbase, for token swaps from chat.',
-      linking: undefined,
-      unavailableReason: 'Not available in this version yet.',
-    },
+    cdpWalletLinking(config),
   ];
   const catalog = new ProviderCatalog(providers);
   // Plain http is allowed only to loopback endpoints, and never in production.

@@ -34,18 +34,19 @@ const validOrderArgs = { ...PROPOSE_ORDER_ARGUMENTS, limitPrice: '189.5' };
 describe('LLM tools: strict schemas', () => {
   const tools = buildTools();
 
-  it('offers exactly the eight tools, all strict', () => {
+  it('offers exactly the nine tools, all strict', () => {
     expect(tools.map((tool) => tool.function.name)).toEqual([
       'get_quote',
       'get_balance',
       'get_positions',
       'get_open_orders',
       'propose_order',
+      'propose_swap',
       'cancel_order',
       'link_broker',
       'switch_mode',
     ]);
-    expect(toolNames).toHaveLength(8);
+    expect(toolNames).toHaveLength(9);
     for (const tool of tools) {
       expect(tool.type).toBe('function');
       expect(tool.function.strict).toBe(true);
@@ -155,6 +156,19 @@ describe('parseToolCall: validated into the commands.ts shapes, failing closed',
       expect(Object.keys(parsed.command)).not.toContain('notional');
       expect(orderCommandSchema.parse(parsed.command)).toEqual(parsed.command);
     }
+  });
+
+  it('turns a propose_swap call into a swap command; the same token twice or a zero amount fails closed', () => {
+    const args = { fromToken: 'ETH', toToken: 'USDC', amount: '0.1', network: 'base', slippageBps: null };
+    expect(parseToolCall('propose_swap', JSON.stringify(args))).toEqual({
+      ok: true,
+      tool: 'propose_swap',
+      kind: 'proposal',
+      command: { kind: 'swap', fromToken: 'ETH', toToken: 'USDC', amount: '0.1', network: 'base' },
+    });
+    expect(parseToolCall('propose_swap', JSON.stringify({ ...args, toToken: 'ETH' })).ok).toBe(false);
+    expect(parseToolCall('propose_swap', JSON.stringify({ ...args, amount: '0' })).ok).toBe(false);
+    expect(parseToolCall('propose_swap', JSON.stringify({ ...args, network: 'solana' })).ok).toBe(false);
   });
 
   it('accepts an option order with its contract', () => {

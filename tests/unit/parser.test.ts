@@ -424,6 +424,31 @@ const cases: readonly (readonly [string, Command])[] = [
     'switch to live trading with alpaca',
     { kind: 'action', action: 'mode', mode: 'live', provider: 'alpaca' },
   ],
+  ['link wallet', { kind: 'action', action: 'link', provider: 'cdp_wallet' }],
+  [
+    'swap 0.1 ETH to USDC on base',
+    { kind: 'swap', fromToken: 'ETH', toToken: 'USDC', amount: '0.1', network: 'base' },
+  ],
+  ['swap 0.1 eth for usdc', { kind: 'swap', fromToken: 'ETH', toToken: 'USDC', amount: '0.1' }],
+  [
+    'convert 50 USDC into ETH on arbitrum with 0.5% slippage',
+    { kind: 'swap', fromToken: 'USDC', toToken: 'ETH', amount: '50', network: 'arbitrum', slippageBps: 50 },
+  ],
+  [
+    'please swap 1,000 USDC to WETH on ethereum slippage 2%',
+    {
+      kind: 'swap',
+      fromToken: 'USDC',
+      toToken: 'WETH',
+      amount: '1000',
+      network: 'ethereum',
+      slippageBps: 200,
+    },
+  ],
+  [
+    'swap 0.01 ETH to USDC on base-sepolia',
+    { kind: 'swap', fromToken: 'ETH', toToken: 'USDC', amount: '0.01', network: 'base-sepolia' },
+  ],
 ];
 
 /** Messages that must not become orders (or anything else), with a word the reason must contain. */
@@ -489,6 +514,13 @@ const notCommands: readonly (readonly [string, string])[] = [
   ['   ', 'empty'],
   ['🚀🚀🚀', 'not a command'],
   ['buy 10 AAPL 🚀', 'unexpected'],
+  ['swap ETH to USDC', 'how much'],
+  ['swap 0 ETH to USDC', 'more than zero'],
+  ['swap 0.1 ETH to ETH', 'two different'],
+  ['swap 0.1 ETH', 'into which'],
+  ['swap 0.1 ETH to USDC on solana', 'unknown network'],
+  ['swap 0.1 ETH to USDC with 9% slippage', 'between'],
+  ['swap 0.1 ETH to USDC now', 'did not understand'],
 ];
 
 describe('parseMessage', () => {

@@ -256,4 +256,27 @@ export class Accounts {
   async tradingAccount(userId: string): Promise<TradingAccount> {
     return (await this.traderById(userId)).account;
   }
+
+  /**
+   * The user's Coinbase smart wallet, where swaps go whatever account orders go to; undefined
+   * when no wallet is linked. Swaps move real tokens, so the mode is always live.
+   */
+  async walletAccount(userId: string): Promise<TradingAccount | undefined> {
+    const account = await this.prisma.brokerAccount.findFirst({
+      where: {
+        connection: { userId, provider: 'cdp_wallet', status: { in: ['active', 'needs_reauth', 'error'] } },
+      },
+      orderBy: [{ isDefault: 'desc' }, { createdAt: 'asc' }],
+      select: { id: true, externalId: true, connection: { select: { id: true, status: true } } },
+    });
+    if (account === null) return undefined;
+    return {
+      connectionId: account.connection.id,
+      brokerAccountId: account.id,
+      externalId: account.externalId,
+      provider: 'cdp_wallet',
+      mode: 'live',
+      status: account.connection.status,
+    };
+  }
 }

@@ -84,6 +84,31 @@ export const orderCommandSchema = z
   });
 export type OrderCommand = z.infer<typeof orderCommandSchema>;
 
+/** The networks swaps run on (the CDP swap API's list, plus base-sepolia for testing). */
+export const SWAP_NETWORKS = ['base', 'ethereum', 'arbitrum', 'optimism', 'polygon', 'base-sepolia'] as const;
+export const swapNetworkSchema = z.enum(SWAP_NETWORKS);
+export type SwapNetwork = z.infer<typeof swapNetworkSchema>;
+
+/**
+ * "swap 0.1 ETH to USDC on base": a token swap on the user's smart wallet. Like an order, only a
+ * request: it is quoted, risk-checked and confirmed on a card before anything is sent.
+ */
+export const swapCommandSchema = z
+  .object({
+    kind: z.literal('swap'),
+    /** Token symbols as the wallet lists them ("ETH", "USDC"). */
+    fromToken: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/),
+    toToken: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/),
+    /** How much of fromToken to give up. */
+    amount: positiveDecimalString,
+    /** Absent: the network chosen when the wallet was linked. */
+    network: swapNetworkSchema.optional(),
+    /** Most the received amount may fall below the quote, in basis points (absent: the default, 1%). */
+    slippageBps: z.number().int().min(1).max(500).optional(),
+  })
+  .refine((swap) => swap.fromToken !== swap.toToken, { message: 'a swap needs two different tokens' });
+export type SwapCommand = z.infer<typeof swapCommandSchema>;
+
 export const querySchema = z.enum(['quote', 'balance', 'positions', 'orders', 'help']);
 export const queryCommandSchema = z.object({
   kind: z.literal('query'),
@@ -138,8 +163,9 @@ export type UnknownCommand = z.infer<typeof unknownCommandSchema>;
 
 export const commandSchema = z.union([
   orderCommandSchema,
+  swapCommandSchema,
   queryCommandSchema,
   actionCommandSchema,
   unknownCommandSchema,
 ]);
-export type Command = OrderCommand | QueryCommand | ActionCommand | UnknownCommand;
+export type Command = OrderCommand | SwapCommand | QueryCommand | ActionCommand | UnknownCommand;

@@ -28,7 +28,7 @@ import {
   type Sender,
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
-import type { ActionCommand, Command, OrderCommand, QueryCommand } from './commands.js';
+import type { ActionCommand, Command, OrderCommand, QueryCommand, SwapCommand } from './commands.js';
 import { deliveryCtes, recordInboundOnce } from './inbound-log.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
 import { parseTeamCommand } from './team-commands.js';
@@ -212,6 +212,13 @@ export class Conversation {
           }
           await this.proposeOrder(command, message, trader, member, snapshot);
           return;
+        case 'swap':
+          if (member !== undefined && !ROLE_RIGHTS[member.role].trade) {
+            await reply(viewerRefusal(member, message.sender.platformUserId));
+            return;
+          }
+          await this.proposeSwap(command, message, trader, member);
+          return;
         case 'query':
           await reply(await this.answerQuery(command, userId));
           return;
@@ -252,6 +259,34 @@ export class Conversation {
       requestMessageId: message.messageId,
       trader,
       snapshot,
+      approvalThreshold: member?.approvalThreshold,
+      sharedChat: message.chatType === 'group',
+    });
+    if (outcome.kind === 'refused') {
+      await channel.send(message.address, { kind: 'text', text: outcome.text });
+      return;
+    }
+    const sent = await channel.send(message.address, {
+      kind: 'card',
+      card: outcome.card,
+      audience: 'requester',
+    });
+    await this.deps.intents.attachCard(outcome.intentId, sent.messageId);
+  }
+
+  private async proposeSwap(
+    swap: SwapCommand,
+    message: InboundText,
+    trader: Trader,
+    member: Membership | undefined,
+  ): Promise<void> {
+    const channel = this.deps.channelFor(message.address.platform);
+    const outcome = await this.deps.intents.proposeSwap(swap, {
+      userId: trader.userId,
+      identityId: trader.identityId,
+      address: message.address,
+      requestMessageId: message.messageId,
+      trader,
       approvalThreshold: member?.approvalThreshold,
       sharedChat: message.chatType === 'group',
     });

@@ -13,6 +13,7 @@ import {
   type Card,
   type CardField,
 } from '../messages.js';
+import { swapCardFields, swapOf } from './swaps.js';
 
 type IntentRow = Prisma.TradeIntentGetPayload<object>;
 
@@ -61,6 +62,8 @@ function describeSize(intent: IntentRow): string {
 }
 
 function orderFields(intent: IntentRow, quoteSource?: string): CardField[] {
+  const swap = swapOf(intent);
+  if (swap !== undefined) return swapCardFields(intent, swap);
   const type = ORDER_TYPE_LABEL[intent.orderType];
   const prices = [
     intent.stopPrice !== null ? `stop ${formatUsd(intent.stopPrice.toString())}` : '',
@@ -93,8 +96,19 @@ function secondsLeft(intent: IntentRow, now: Date): number {
   return Math.max(0, Math.round((intent.expiresAt.getTime() - now.getTime()) / 1000));
 }
 
+/** Where a swap's words differ from an order's. */
+const SWAP_NOTICE: Partial<Record<IntentRow['status'], string>> = {
+  confirmed: 'Confirmed. Sending the swap...',
+  submitting: 'Sending the swap...',
+  submitted: 'Sent: waiting for the network to complete it.',
+  filled: 'Swap complete.',
+  rejected: 'The swap did not happen.',
+};
+
 function closedNotice(intent: IntentRow): string {
-  return `${STATUS_NOTICE[intent.status]}${intent.statusReason && !['filled', 'submitted'].includes(intent.status) ? ` (${intent.statusReason})` : ''}`;
+  const notice =
+    (intent.swap !== null ? SWAP_NOTICE[intent.status] : undefined) ?? STATUS_NOTICE[intent.status];
+  return `${notice}${intent.statusReason && !['filled', 'submitted'].includes(intent.status) ? ` (${intent.statusReason})` : ''}`;
 }
 
 /** The requester's card. */
@@ -111,7 +125,7 @@ export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteS
       ? `Waiting for an admin to approve (within ${seconds} s). You can still cancel.`
       : closedNotice(intent);
   return {
-    title: `${intent.side === 'buy' ? 'Buy' : 'Sell'} ${intent.symbol}?`,
+    title: titleOf(intent),
     badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
     fields: orderFields(intent, options.quoteSource),
     notice,
@@ -132,7 +146,7 @@ export function renderApprovalCard(intent: IntentRow, options: { now: Date }): C
   const decided =
     intent.approverUserId !== null && intent.status !== 'rejected' ? 'Approved by an admin. ' : '';
   return {
-    title: `Approve: ${intent.side === 'buy' ? 'buy' : 'sell'} ${intent.symbol}?`,
+    title: `Approve: ${titleOf(intent).replace(/^./, (first) => first.toLowerCase())}`,
     badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
     fields: orderFields(intent),
     notice: waiting
@@ -145,6 +159,12 @@ export function renderApprovalCard(intent: IntentRow, options: { now: Date }): C
         ]
       : [],
   };
+}
+
+function titleOf(intent: IntentRow): string {
+  const swap = swapOf(intent);
+  if (swap !== undefined) return `Swap ${intent.symbol} → ${swap.toToken}?`;
+  return `${intent.side === 'buy' ? 'Buy' : 'Sell'} ${intent.symbol}?`;
 }
 
 /** A warning when a limit sits more than 20% away from the market: usually a typo. */

@@ -12,7 +12,7 @@ type IntentRow = Prisma.TradeIntentGetPayload<object>;
 const DATABASE_DEFAULTS = new Set(['createdAt']);
 
 /** The Json columns of trade_intents: bound as their JSON text (sql.ts renders Dates and decimals). */
-const JSON_COLUMNS = new Set(['riskChecks']);
+const JSON_COLUMNS = new Set(['riskChecks', 'swap']);
 
 export function insertIntentWithAudit(
   intent: IntentRow,
@@ -21,7 +21,9 @@ export function insertIntentWithAudit(
   const entries = Object.entries(intent).filter(([column]) => !DATABASE_DEFAULTS.has(column));
   const columns = Prisma.join(entries.map(([column]) => Prisma.raw(`"${column}"`)));
   const values = Prisma.join(
-    entries.map(([column, value]) => (JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)),
+    entries.map(([column, value]) =>
+      JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value,
+    ),
   );
   return Prisma.sql`
     WITH intent AS (

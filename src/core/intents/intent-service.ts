@@ -18,10 +18,11 @@ import {
   type BrokerOrder,
   BrokerRejectedError,
   type PlaceOrderRequest,
+  type SwapQuote,
 } from '../../brokers/broker.js';
 import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
-import type { OrderCommand } from '../conversation/commands.js';
+import type { OrderCommand, SwapCommand } from '../conversation/commands.js';
 import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { IntentStatus, OrderStatus } from '../db/generated/enums.js';
 import { prismaExecutor } from '../db/sql.js';
@@ -44,6 +45,14 @@ import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
 import { insertIntentWithAudit } from './intent-insert.js';
 import { clientOrderIdFor, orderHash } from './order-identity.js';
 import { type IntentEvent, nextStatus, transition } from './state-machine.js';
+import {
+  DEFAULT_SLIPPAGE_BPS,
+  describeSwap,
+  networkLabel,
+  type SwapDetails,
+  swapHashPart,
+  swapOf,
+} from './swaps.js';
 
 export type IntentRow = Prisma.TradeIntentGetPayload<object>;
 
@@ -159,6 +168,7 @@ function hashOf(row: IntentRow): string {
     stopPrice: row.stopPrice === null ? null : dec(row.stopPrice).toFixed(),
     timeInForce: row.timeInForce,
     option: contract ? occSymbol(contract) : null,
+    swap: swapHashPart(swapOf(row)),
   });
 }
 
@@ -361,6 +371,7 @@ export class IntentService {
       optionRight: contract?.right ?? null,
       optionStrike: dbDecimal(contract?.strike.toFixed()),
       positionEffect: order.option?.positionEffect ?? null,
+      swap: null,
       quotedPrice: dbDecimal((order.side === 'buy' ? quote.ask : quote.bid).toFixed()),
       estimatedCost: dbDecimal(estimatedCost.toFixed()),
       riskChecks: checks as unknown as Prisma.JsonValue,
@@ -399,6 +410,165 @@ export class IntentService {
       }),
     );
     return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now, quoteSource: quote.source }) };
+  }
+
+  /**
+   * Prices a token swap on the user's smart wallet and risk-checks it as the sale of what is given
+   * up; returns the card (rate, minimum received, slippage, who pays gas) or why not.
+   */
+  async proposeSwap(command: SwapCommand, context: ProposalContext): Promise<ProposeOutcome> {
+    const refused = async (text: string, checks: readonly RiskCheckResult[] = []) => {
+      await this.audit.record({
+        type: 'intent.refused',
+        actorKind: 'system',
+        userId: context.userId,
+        data: { swap: `${command.amount} ${command.fromToken} -> ${command.toToken}`, reason: text },
+      });
+      return { kind: 'refused', text, checks } as const;
+    };
+    const [trader, wallet] = await Promise.all([
+      context.trader ?? this.deps.accounts.traderById(context.userId, context.identityId),
+      this.deps.accounts.walletAccount(context.userId),
+    ]);
+    if (wallet === undefined) {
+      return refused(
+        'You have no smart wallet yet. Say "link wallet" and create it on the page; then fund it and swap.',
+      );
+    }
+    const slippageBps = command.slippageBps ?? DEFAULT_SLIPPAGE_BPS;
+    const amount = new Decimal(command.amount);
+    const broker = await this.deps.brokerFor(wallet);
+    if (broker.quoteSwap === undefined) throw new Error('the wallet broker cannot quote swaps');
+    let quote: SwapQuote;
+    try {
+      quote = await broker.quoteSwap({
+        accountId: wallet.externalId,
+        ...(command.network === undefined ? {} : { network: command.network }),
+        fromToken: command.fromToken,
+        toToken: command.toToken,
+        fromAmount: amount,
+        slippageBps,
+      });
+    } catch (error) {
+      if (error instanceof BrokerRejectedError) {
+        return refused(`I can't swap that: ${error.reason}. Nothing was sent.`);
+      }
+      throw error;
+    }
+    // The dollar value, for the limits: the market data's price of what is given up.
+    const price = await this.deps.market
+      .quote({ assetClass: 'crypto', symbol: command.fromToken })
+      .then((usd) => usd.bid)
+      .catch(() => undefined);
+    if (price === undefined) {
+      return refused(
+        `I have no dollar price for ${command.fromToken}, so I can't check the swap against your limits. Nothing was sent.`,
+      );
+    }
+    const checks = runRiskChecks({
+      side: 'sell',
+      assetClass: 'crypto',
+      symbol: command.fromToken,
+      quantity: quote.fromAmount,
+      price,
+      multiplier: 1,
+      account: {
+        // A swap spends no cash: what it needs is the tokens, checked as the position.
+        buyingPower: new Decimal(0),
+        equity: quote.fromBalance.mul(price),
+        realizedPnlToday: new Decimal(0),
+        positionQuantity: quote.fromBalance,
+        positionValue: quote.fromBalance.mul(price),
+      },
+      limits: trader.limits,
+      session: this.deps.market.session('crypto', this.clock()),
+      tradingHalted: trader.halt,
+    });
+    if (!allPassed(checks)) {
+      const failure = firstFailure(checks);
+      const short = quote.fromBalance.lessThan(quote.fromAmount)
+        ? ` Your wallet holds ${formatDecimal(quote.fromBalance)} ${command.fromToken} on ${networkLabel(quote.network)}.`
+        : '';
+      return refused(
+        `I can't swap that: ${failure?.detail ?? 'a risk check failed'}.${short} Nothing was sent.`,
+        checks,
+      );
+    }
+    const network = quote.network;
+    const details: SwapDetails = {
+      network,
+      toToken: command.toToken,
+      slippageBps,
+      quotedToAmount: quote.toAmount.toFixed(),
+      minToAmount: quote.minToAmount.toFixed(),
+      gasSponsored: quote.gasSponsored,
+    };
+    const id = randomUUID();
+    const now = this.clock();
+    const draft: IntentRow = {
+      id,
+      userId: context.userId,
+      connectionId: wallet.connectionId,
+      brokerAccountId: wallet.brokerAccountId,
+      source: context.source ?? 'chat',
+      strategyId: null,
+      strategyRunId: null,
+      status: 'proposed',
+      mode: wallet.mode,
+      side: 'sell',
+      assetClass: 'crypto',
+      symbol: command.fromToken,
+      quantity: new Prisma.Decimal(quote.fromAmount.toFixed()),
+      notional: null,
+      fractionOfPosition: null,
+      orderType: 'market',
+      limitPrice: null,
+      stopPrice: null,
+      timeInForce: 'ioc',
+      optionUnderlying: null,
+      optionExpiry: null,
+      optionRight: null,
+      optionStrike: null,
+      positionEffect: null,
+      swap: details,
+      quotedPrice: new Prisma.Decimal(price.toFixed()),
+      estimatedCost: new Prisma.Decimal(quote.fromAmount.mul(price).toDecimalPlaces(2).toFixed()),
+      riskChecks: checks as unknown as Prisma.JsonValue,
+      orderHash: '',
+      clientOrderId: clientOrderIdFor(id),
+      platform: context.address.platform,
+      workspaceExternalId: context.address.workspaceId,
+      chatId: context.address.chatId,
+      threadId: context.address.threadId ?? null,
+      requestMessageId: context.requestMessageId ?? null,
+      cardMessageId: null,
+      approvalMessageId: null,
+      requesterIdentityId: context.identityId,
+      sharedChat: context.sharedChat ?? false,
+      requiresApproval:
+        context.approvalThreshold !== undefined &&
+        quote.fromAmount.mul(price).greaterThan(context.approvalThreshold),
+      approverUserId: null,
+      approvedAt: null,
+      expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
+      confirmedAt: null,
+      statusReason: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const intent: IntentRow = { ...draft, orderHash: hashOf(draft) };
+    await this.sql.execute(
+      insertIntentWithAudit(intent, {
+        actorId: context.identityId,
+        data: {
+          swap: `${quote.fromAmount.toFixed()} ${command.fromToken} -> ${command.toToken}`,
+          network,
+          minToAmount: details.minToAmount,
+          checks: checks.map((check) => check.check),
+        },
+      }),
+    );
+    return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now }) };
   }
 
   /** Records the platform id of the card, so later state changes can edit it. */
@@ -591,7 +761,13 @@ export class IntentService {
       loadedTrader?.userId === intent.userId
         ? loadedTrader
         : await this.deps.accounts.traderById(intent.userId);
-    const account = trader.account;
+    const swap = swapOf(intent);
+    // Swaps go to the smart wallet whatever account orders go to.
+    const account =
+      swap === undefined ? trader.account : await this.deps.accounts.walletAccount(intent.userId);
+    if (account === undefined) {
+      return this.refuseAtExecution(intent, decision, stillOpen, 'your smart wallet was unlinked');
+    }
     // The order goes to the account the card named, and only while it is still the one orders go
     // to: "go live" or "paper mode" between the card and the press must not redirect it.
     if (account.brokerAccountId !== intent.brokerAccountId || account.mode !== intent.mode) {
@@ -635,7 +811,8 @@ export class IntentService {
     const quoted = optionalDec(intent.quotedPrice);
     const fresh = this.estimatePriceForRow(intent, quote);
     const touch = intent.side === 'buy' ? quote.ask : quote.bid;
-    const capped = intent.orderType === 'limit' || intent.orderType === 'stop_limit';
+    // A swap's minimum received caps it: the wallet refuses a fresh quote below the card's.
+    const capped = intent.orderType === 'limit' || intent.orderType === 'stop_limit' || swap !== undefined;
     if (!capped && quoted !== undefined && !quoted.isZero()) {
       const movedBps = touch.sub(quoted).abs().div(quoted).mul(10_000);
       if (movedBps.greaterThan(this.deps.settings.priceToleranceBps)) {
@@ -669,7 +846,8 @@ export class IntentService {
     let snapshot: AccountSnapshot;
     try {
       snapshot =
-        loadedSnapshot !== undefined && loadedTrader?.userId === intent.userId
+        // The caller's early read is of the trading account; a swap's account is the wallet.
+        loadedSnapshot !== undefined && loadedTrader?.userId === intent.userId && swap === undefined
           ? await loadedSnapshot
           : await broker.getAccountSnapshot(account.externalId);
     } catch (error) {
@@ -740,6 +918,16 @@ export class IntentService {
       limitPrice: optionalDec(intent.limitPrice),
       stopPrice: optionalDec(intent.stopPrice),
       timeInForce: intent.timeInForce,
+      ...(swap === undefined
+        ? {}
+        : {
+            swap: {
+              network: swap.network,
+              toToken: swap.toToken,
+              slippageBps: swap.slippageBps,
+              minToAmount: new Decimal(swap.minToAmount),
+            },
+          }),
     };
     // The decision, in one statement: only a proposed intent of this user, before its expiry, moves
     // to submitting (through confirmed), and its order row is created with it. Of concurrent
@@ -1090,6 +1278,15 @@ export class IntentService {
   }
 
   private describeOrder(status: IntentStatus, order: BrokerOrder, intent: IntentRow): string {
+    const swap = swapOf(intent);
+    if (swap !== undefined) {
+      return describeSwap(status, intent, swap, {
+        // A wallet reports what a completed swap received as its fill's quantity x price.
+        received:
+          order.fills[0] === undefined ? undefined : order.fills[0].quantity.mul(order.fills[0].price),
+        reason: order.rejectReason,
+      });
+    }
     const what = `${intent.side === 'buy' ? 'bought' : 'sold'} ${formatDecimal(order.filledQuantity)} ${intent.symbol}`;
     const mode = intent.mode === 'live' ? 'LIVE' : 'PAPER';
     switch (status) {

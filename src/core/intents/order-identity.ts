@@ -24,6 +24,8 @@ export interface HashedOrder {
   readonly stopPrice: string | null;
   readonly timeInForce: string;
   readonly option: string | null;
+  /** A swap's network, token received, slippage and minimum received; absent for orders. */
+  readonly swap?: string | null;
 }
 
 /** SHA-256 over the order's fields in a fixed order. */
@@ -41,6 +43,8 @@ export function orderHash(order: HashedOrder): string {
     order.stopPrice,
     order.timeInForce,
     order.option,
+    // Appended only for swaps, so the hashes of orders stay what they were.
+    ...(order.swap ? [order.swap] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

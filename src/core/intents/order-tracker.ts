@@ -165,9 +165,11 @@ export class OrderTracker {
       const name = brokerName(order.provider);
       // Brokers with a client order id answer authoritatively; Schwab's matching is best effort.
       const text =
-        order.provider === 'schwab'
-          ? `${name} never confirmed your order to ${order.side} ${order.symbol}, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your ${name} account before asking again.`
-          : `${name} never received your order to ${order.side} ${order.symbol}: nothing was placed and nothing was resent. Ask again if you still want it.`;
+        order.provider === 'cdp_wallet'
+          ? `I could not confirm that your swap of ${order.symbol} reached the network, and this server has no record of sending it: it was most likely not sent. Nothing was resent; check your wallet's activity before asking again.`
+          : order.provider === 'schwab'
+            ? `${name} never confirmed your order to ${order.side} ${order.symbol}, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your ${name} account before asking again.`
+            : `${name} never received your order to ${order.side} ${order.symbol}: nothing was placed and nothing was resent. Ask again if you still want it.`;
       this.deps.logger.warn(logged, 'unclear placement not found; reported as not placed');
       const update = await this.deps.intents.abandonPlacement(order.id, text);
       if (update !== undefined) updates.push({ intent: await this.intentOf(order.intentId), update });

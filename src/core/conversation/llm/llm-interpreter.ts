@@ -11,7 +11,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import type { ActionCommand, OrderCommand, QueryCommand } from '../commands.js';
+import type { ActionCommand, OrderCommand, QueryCommand, SwapCommand } from '../commands.js';
 import { buildSystemPrompt, wrapToolError, wrapToolResult } from './prompt.js';
 import type { ToolExecutor } from './tool-executor.js';
 import { buildTools, parseToolCall } from './tools.js';
@@ -79,7 +79,7 @@ export interface LlmFailure {
 }
 
 /** A proposal the core turns into a confirmation card. Never executed by this layer. */
-export type LlmCommand = OrderCommand | ActionCommand;
+export type LlmCommand = OrderCommand | SwapCommand | ActionCommand;
 
 export interface LlmResult {
   text: string;

@@ -23,6 +23,9 @@ import {
   orderCommandSchema,
   type QueryCommand,
   queryCommandSchema,
+  type SwapCommand,
+  swapCommandSchema,
+  swapNetworkSchema,
 } from '../commands.js';
 
 /** Same ticker rule as commands.ts, so strict mode already steers the model to uppercase tickers. */
@@ -68,6 +71,17 @@ export const toolParameterSchemas = {
     timeInForce: timeInForceSchema,
     option: optionParamsSchema.nullable().describe('The option contract; only for assetClass "option".'),
   }),
+  propose_swap: z.strictObject({
+    fromToken: tickerSchema.describe('Token given up, e.g. "ETH".'),
+    toToken: tickerSchema.describe('Token received, e.g. "USDC".'),
+    amount: decimal('Amount of fromToken to swap'),
+    network: swapNetworkSchema.nullable().describe('Network of the smart wallet; null means base.'),
+    slippageBps: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Most the received amount may fall below the quote, in basis points; null means 100 (1%).'),
+  }),
   cancel_order: z.strictObject({
     target: z.string().describe('The id of an open order, or "all" for every open order.'),
   }),
@@ -86,6 +100,8 @@ const toolDescriptions: Record<ToolName, string> = {
   propose_order:
     'Propose an order. Nothing is placed: the user sees a confirmation card and must confirm it. ' +
     'Give exactly one of quantity, notional, fractionOfPosition (the others null).',
+  propose_swap:
+    "Propose a token swap on the user's Coinbase smart wallet. Nothing is sent: the user sees a card with the rate and minimum received and must confirm it.",
   cancel_order: 'Propose cancelling an open order (or all of them). The user confirms it.',
   link_broker: 'Offer the user a one-time link to connect a broker account.',
   switch_mode: 'Propose switching between paper and live trading. Live needs its own confirmation.',
@@ -123,7 +139,7 @@ export function buildTools(): ChatCompletionFunctionTool[] {
 /** What a valid tool call means. Read tools become query commands, the rest proposals/actions. */
 export type ParsedToolCall =
   | { ok: true; tool: ToolName; kind: 'query'; command: QueryCommand }
-  | { ok: true; tool: ToolName; kind: 'proposal'; command: OrderCommand | ActionCommand }
+  | { ok: true; tool: ToolName; kind: 'proposal'; command: OrderCommand | SwapCommand | ActionCommand }
   | { ok: false; tool: string; error: string };
 
 /** Strict-mode nulls mean "not given": drop them so the command schemas see absent keys. */
@@ -175,7 +191,10 @@ export function parseToolCall(name: string, rawArguments: string): ParsedToolCal
       : { ok: false, tool: name, error: `invalid arguments: ${describeIssues(parsed.error)}` };
   };
   const asProposal = (
-    parsed: z.ZodSafeParseResult<OrderCommand> | z.ZodSafeParseResult<ActionCommand>,
+    parsed:
+      | z.ZodSafeParseResult<OrderCommand>
+      | z.ZodSafeParseResult<SwapCommand>
+      | z.ZodSafeParseResult<ActionCommand>,
   ): ParsedToolCall =>
     parsed.success
       ? { ok: true, tool: name, kind: 'proposal', command: parsed.data }
@@ -192,6 +211,8 @@ export function parseToolCall(name: string, rawArguments: string): ParsedToolCal
       return asQuery({ kind: 'query', query: 'orders' });
     case 'propose_order':
       return asProposal(orderCommandSchema.safeParse({ kind: 'order', ...fields }));
+    case 'propose_swap':
+      return asProposal(swapCommandSchema.safeParse({ kind: 'swap', ...fields }));
     case 'cancel_order':
       return asProposal(actionCommandSchema.safeParse({ kind: 'action', action: 'cancel', ...fields }));
     case 'link_broker':

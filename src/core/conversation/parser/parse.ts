@@ -6,6 +6,7 @@
 import type { Command, UnknownCommand } from '../commands.js';
 import { Fail, ORDER_VERBS, type ParseContext, parseOrder } from './orders.js';
 import { FIXED_PHRASES, QUOTE_TEMPLATES } from './phrases.js';
+import { parseSwap, SWAP_VERBS } from './swaps.js';
 import { ENGLISH_TICKER_WORDS, resolveSymbolAt } from './symbols.js';
 import { type Token, tokenize } from './tokens.js';
 
@@ -116,6 +117,11 @@ function parse(text: string, context: ParseContext): Command {
     const order = parseOrder(tokens, start, end, context);
     if (!(order instanceof Fail)) return order;
     return unknown(explain(tokens, start, end) ?? order.reason);
+  }
+  if (first !== undefined && first.kind === 'word' && SWAP_VERBS.has(first.low)) {
+    const swap = parseSwap(tokens, start, end);
+    if (!(swap instanceof Fail)) return swap;
+    return unknown(swap.reason);
   }
   const understood = parseQueryOrAction(text, tokens, start, end, context);
   if (understood !== undefined && understood.kind !== 'unknown') return understood;

@@ -20,6 +20,9 @@ const PROVIDER_NAMES: readonly (readonly [string, Provider])[] = [
   ['coinbase', 'coinbase'],
   ['cdp', 'cdp_wallet'],
   ['cdp wallet', 'cdp_wallet'],
+  ['wallet', 'cdp_wallet'],
+  ['smart wallet', 'cdp_wallet'],
+  ['coinbase wallet', 'cdp_wallet'],
 ];
 
 /** Ways to ask to see something: "show my ...", "what's my ...". */

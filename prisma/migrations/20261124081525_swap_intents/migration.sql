@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "trade_intents" ADD COLUMN     "swap" JSONB;

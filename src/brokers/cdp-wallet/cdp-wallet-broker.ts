@@ -1,0 +1,523 @@
+/**
+ * One user's Coinbase smart wallet behind the `Broker` interface: it swaps tokens, nothing else.
+ *
+ * A swap is one user operation: the swap transaction from a fresh CDP swap quote, preceded in the
+ * same operation by an ERC-20 approval of Permit2 when the quote says the allowance is short (the
+ * SDK's own `swap` refuses then), with the Permit2 signature appended as the SDK's smart-account
+ * swap does. The fresh quote must still give at least the card's minimum received, or nothing is
+ * sent. The user operation's hash is the order id; the order tracker follows it to complete or
+ * failed.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type Address,
+  concat,
+  encodeAbiParameters,
+  encodeFunctionData,
+  erc20Abi,
+  formatUnits,
+  type Hex,
+  hashTypedData,
+  numberToHex,
+  parseUnits,
+  size,
+  type TypedDataDefinition,
+} from 'viem';
+import { z } from 'zod';
+import { Decimal } from '../../core/domain/values.js';
+import type { Logger } from '../../core/logging/logger.js';
+import {
+  type AccountSnapshot,
+  type Balances,
+  type Broker,
+  type BrokerOrder,
+  BrokerRejectedError,
+  BrokerUnreachableError,
+  type PlaceOrderRequest,
+  type Position,
+  type SwapQuote,
+  type SwapQuoteRequest,
+} from '../broker.js';
+import type { BrokerHttpHealth } from '../http/broker-http-client.js';
+import { BrokerRequestRejectedError } from '../http/errors.js';
+import { CdpWallets, type UserWallet } from './cdp-wallets.js';
+import {
+  isWalletNetwork,
+  tokenAt,
+  tokenOn,
+  tokenSymbols,
+  type WalletNetwork,
+  type WalletToken,
+} from './tokens.js';
+
+/** Networks the CDP swap API serves (base-sepolia has user operations but no swaps). */
+const SWAP_NETWORKS = new Set<WalletNetwork>(['base', 'ethereum', 'arbitrum', 'optimism', 'polygon']);
+/** Networks the CDP balance API serves. */
+const BALANCE_NETWORKS = ['base', 'ethereum', 'base-sepolia'] as const;
+const STABLECOINS = new Set(['USDC', 'USDT', 'DAI']);
+
+/** The error shape the SDK throws for an API answer (its APIError is not exported). */
+const apiErrorSchema = z.object({
+  statusCode: z.number(),
+  errorType: z.string(),
+  errorMessage: z.string(),
+});
+
+export interface CdpWalletBrokerOptions {
+  readonly wallets: CdpWallets;
+  /** Whose wallet this is: the accounts are derived from the user id. */
+  readonly userId: string;
+  /** Where swaps run when a request names no network (chosen when linking). */
+  readonly defaultNetwork: string;
+  readonly logger: Logger;
+}
+
+export class CdpWalletBroker implements Broker {
+  readonly provider = 'cdp_wallet' as const;
+  /** User operations sent by this process, by client order id: how an unclear send is looked up. */
+  private readonly sent = new Map<string, Hex>();
+  private health_: {
+    consecutiveFailures: number;
+    lastSuccessAt?: Date;
+    lastFailureAt?: Date;
+    lastError?: string;
+  } = { consecutiveFailures: 0 };
+
+  constructor(private readonly options: CdpWalletBrokerOptions) {}
+
+  /** The smart account's address: the wallet's only account. */
+  async accountAddress(): Promise<string> {
+    return (await this.wallet()).smart.address;
+  }
+
+  health(): BrokerHttpHealth {
+    const failing = this.health_.consecutiveFailures;
+    return {
+      status: failing >= 3 ? 'down' : failing > 0 ? 'degraded' : 'healthy',
+      circuit: 'closed',
+      consecutiveFailures: failing,
+      ...(this.health_.lastSuccessAt ? { lastSuccessAt: this.health_.lastSuccessAt } : {}),
+      ...(this.health_.lastFailureAt ? { lastFailureAt: this.health_.lastFailureAt } : {}),
+      ...(this.health_.lastError ? { lastError: this.health_.lastError } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ swaps
+
+  async quoteSwap(request: SwapQuoteRequest): Promise<SwapQuote> {
+    const { network, from, to, fromAmount } = this.resolve(request);
+    const wallet = await this.wallet();
+    const price = await this.call('swap price', () =>
+      this.options.wallets.client.evm.getSwapPrice({
+        network: network as 'base',
+        fromToken: from.address,
+        toToken: to.address,
+        fromAmount,
+        taker: wallet.smart.address,
+        signerAddress: wallet.owner.address,
+        slippageBps: request.slippageBps,
+      }),
+    );
+    if (!price.liquidityAvailable) {
+      throw new BrokerRejectedError(
+        this.provider,
+        `there is not enough liquidity to swap ${from.symbol} to ${to.symbol} on ${network} right now`,
+      );
+    }
+    const shortBalance = price.issues.balance?.currentBalance;
+    const fromBalance =
+      shortBalance !== undefined
+        ? units(shortBalance, from.decimals)
+        : ((await this.balanceOf(wallet, network, from)) ?? request.fromAmount);
+    return {
+      network,
+      fromAmount: units(price.fromAmount, from.decimals),
+      toAmount: units(price.toAmount, to.decimals),
+      minToAmount: units(price.minToAmount, to.decimals),
+      fromBalance,
+      gasSponsored: this.options.wallets.gasFor(network).sponsored,
+    };
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder> {
+    const swap = request.swap;
+    if (swap === undefined || request.quantity === undefined) {
+      throw new BrokerRejectedError(
+        this.provider,
+        'the smart wallet only swaps tokens; orders go to your trading account',
+      );
+    }
+    const { network, from, to, fromAmount } = this.resolve({
+      accountId: request.accountId,
+      network: swap.network,
+      fromToken: request.symbol,
+      toToken: swap.toToken,
+      fromAmount: request.quantity,
+      slippageBps: swap.slippageBps,
+    });
+    const wallet = await this.wallet();
+    const { client } = this.options.wallets;
+    // Before sending anything, nothing is placed: every failure up to the send is a refusal.
+    const quote = await this.call('swap quote', () =>
+      client.evm.createSwapQuote({
+        network: network as 'base',
+        fromToken: from.address,
+        toToken: to.address,
+        fromAmount,
+        taker: wallet.smart.address,
+        signerAddress: wallet.owner.address,
+        slippageBps: swap.slippageBps,
+        idempotencyKey: idempotencyKey(request.clientOrderId, 'quote'),
+      }),
+    );
+    if (!quote.liquidityAvailable) {
+      throw new BrokerRejectedError(
+        this.provider,
+        `there is no liquidity for ${from.symbol} to ${to.symbol} now`,
+      );
+    }
+    if (quote.issues.balance !== undefined) {
+      const held = units(quote.issues.balance.currentBalance, from.decimals);
+      throw new BrokerRejectedError(
+        this.provider,
+        `your wallet holds only ${held.toFixed()} ${from.symbol} on ${network}`,
+      );
+    }
+    const minimum = units(quote.minToAmount, to.decimals);
+    if (minimum.lessThan(swap.minToAmount)) {
+      throw new BrokerRejectedError(
+        this.provider,
+        `the rate moved: you would now receive at least ${minimum.toFixed()} ${to.symbol}, below the ${swap.minToAmount.toFixed()} the card promised`,
+      );
+    }
+    if (quote.transaction === undefined) {
+      throw new BrokerRejectedError(this.provider, 'Coinbase returned no swap transaction');
+    }
+    let swapData = quote.transaction.data;
+    if (quote.permit2?.eip712 !== undefined) {
+      const signature = await this.call('permit2 signature', () =>
+        this.signForSmartAccount(wallet, quote.permit2?.eip712 as TypedDataDefinition, request.clientOrderId),
+      );
+      // Permit2 swaps carry the signature's length and the signature after the calldata.
+      swapData = concat([swapData, numberToHex(size(signature), { signed: false, size: 32 }), signature]);
+    }
+    const calls: { to: Address; data: Hex; value: bigint }[] = [];
+    if (quote.issues.allowance !== undefined) {
+      calls.push({
+        to: from.address,
+        data: encodeFunctionData({
+          abi: erc20Abi,
+          functionName: 'approve',
+          args: [quote.issues.allowance.spender, fromAmount],
+        }),
+        value: 0n,
+      });
+    }
+    calls.push({ to: quote.transaction.to, data: swapData, value: quote.transaction.value });
+    const gas = this.options.wallets.gasFor(network);
+    let sent: { userOpHash: Hex };
+    try {
+      sent = await client.evm.sendUserOperation({
+        smartAccount: wallet.smart,
+        network: network as 'base',
+        calls,
+        ...(gas.paymasterUrl === undefined ? {} : { paymasterUrl: gas.paymasterUrl }),
+        idempotencyKey: idempotencyKey(request.clientOrderId, 'send'),
+      });
+      this.succeeded();
+    } catch (error) {
+      // A refusal (4xx) sent nothing; anything else may have reached the network.
+      this.failed(error);
+      const refusal = refusalOf(error);
+      if (refusal !== undefined)
+        throw new BrokerRequestRejectedError(this.provider, refusal.reason, refusal.status);
+      throw new BrokerUnreachableError(this.provider, 'the wallet service gave no clear answer to the swap', {
+        cause: error,
+      });
+    }
+    this.sent.set(request.clientOrderId, sent.userOpHash);
+    this.options.logger.info(
+      { clientOrderId: request.clientOrderId, userOpHash: sent.userOpHash, network, calls: calls.length },
+      'swap sent as a user operation',
+    );
+    return this.orderOf(request.clientOrderId, request, sent.userOpHash, 'broadcast');
+  }
+
+  async getOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder | undefined> {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(brokerOrderId)) return undefined;
+    const operation = await this.call('user operation', () =>
+      this.options.wallets.client.evm.getUserOperation({
+        smartAccount: CdpWallets.address(accountId),
+        userOpHash: brokerOrderId as Hex,
+      }),
+    );
+    const clientOrderId = [...this.sent].find(([, hash]) => hash === brokerOrderId)?.[0] ?? '';
+    return this.orderOf(clientOrderId, undefined, brokerOrderId as Hex, operation.status);
+  }
+
+  async findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
+    const hash = this.sent.get(clientOrderId);
+    if (hash === undefined) return undefined;
+    const order = await this.getOrder(accountId, hash);
+    return order === undefined ? undefined : { ...order, clientOrderId };
+  }
+
+  /** Only user operations this process sent can be found: CDP has no lookup by our key. */
+  reconcilePlacement(request: PlaceOrderRequest): Promise<BrokerOrder | undefined> {
+    return this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+  }
+
+  async cancelOrder(): Promise<BrokerOrder> {
+    throw new BrokerRejectedError(this.provider, 'a swap sent to the network cannot be cancelled');
+  }
+
+  async listOpenOrders(): Promise<BrokerOrder[]> {
+    return [];
+  }
+
+  // ------------------------------------------------------------------ holdings
+
+  async getPositions(): Promise<Position[]> {
+    const wallet = await this.wallet();
+    const held = new Map<string, Decimal>();
+    const lists = await Promise.all(
+      BALANCE_NETWORKS.map((network) =>
+        this.call('balances', () =>
+          this.options.wallets.client.evm.listTokenBalances({ address: wallet.smart.address, network }),
+        ).then((result) => ({ network, balances: result.balances })),
+      ),
+    );
+    for (const { network, balances } of lists) {
+      // Testnet tokens are not holdings.
+      if (network === 'base-sepolia') continue;
+      for (const balance of balances) {
+        const token = tokenAt(network, balance.token.contractAddress);
+        if (token === undefined) continue;
+        const amount = units(balance.amount.amount, balance.amount.decimals);
+        held.set(token.symbol, (held.get(token.symbol) ?? new Decimal(0)).add(amount));
+      }
+    }
+    return [...held]
+      .filter(([, quantity]) => quantity.greaterThan(0))
+      .map(([symbol, quantity]) => ({
+        symbol,
+        assetClass: 'crypto' as const,
+        quantity,
+        averageCost: new Decimal(0),
+        marketPrice: STABLECOINS.has(symbol) ? new Decimal(1) : undefined,
+        marketValue: STABLECOINS.has(symbol) ? quantity : undefined,
+        unrealizedPnl: undefined,
+        realizedPnl: new Decimal(0),
+      }));
+  }
+
+  async getBalances(): Promise<Balances> {
+    return balancesOf(await this.getPositions());
+  }
+
+  async getAccountSnapshot(): Promise<AccountSnapshot> {
+    const positions = await this.getPositions();
+    return { balances: balancesOf(positions), positions };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private wallet(): Promise<UserWallet> {
+    return this.call('wallet', () => this.options.wallets.walletOf(this.options.userId));
+  }
+
+  private resolve(request: SwapQuoteRequest): {
+    network: WalletNetwork;
+    from: WalletToken;
+    to: WalletToken;
+    fromAmount: bigint;
+  } {
+    const network = request.network ?? this.options.defaultNetwork;
+    if (!isWalletNetwork(network)) throw new BrokerRejectedError(this.provider, `unknown network ${network}`);
+    if (!SWAP_NETWORKS.has(network)) {
+      throw new BrokerRejectedError(this.provider, `Coinbase offers no swaps on ${network}`);
+    }
+    const from = tokenOn(network, request.fromToken);
+    const to = tokenOn(network, request.toToken);
+    for (const [symbol, token] of [
+      [request.fromToken, from],
+      [request.toToken, to],
+    ] as const) {
+      if (token === undefined) {
+        throw new BrokerRejectedError(
+          this.provider,
+          `${symbol} is not a token I swap on ${network} (I swap ${tokenSymbols(network)})`,
+        );
+      }
+    }
+    if (from === undefined || to === undefined) throw new Error('unreachable');
+    const places = request.fromAmount.decimalPlaces();
+    if (places > from.decimals) {
+      throw new BrokerRejectedError(
+        this.provider,
+        `${from.symbol} has at most ${from.decimals} decimal places`,
+      );
+    }
+    return { network, from, to, fromAmount: parseUnits(request.fromAmount.toFixed(), from.decimals) };
+  }
+
+  private async balanceOf(
+    wallet: UserWallet,
+    network: WalletNetwork,
+    token: WalletToken,
+  ): Promise<Decimal | undefined> {
+    const listed = BALANCE_NETWORKS.find((candidate) => candidate === network);
+    if (listed === undefined) return undefined;
+    const result = await this.call('balances', () =>
+      this.options.wallets.client.evm.listTokenBalances({ address: wallet.smart.address, network: listed }),
+    );
+    const found = result.balances.find(
+      (balance) => balance.token.contractAddress.toLowerCase() === token.address.toLowerCase(),
+    );
+    return found === undefined ? new Decimal(0) : units(found.amount.amount, found.amount.decimals);
+  }
+
+  /**
+   * The owner's signature of typed data, in the form the Coinbase Smart Wallet contract checks:
+   * over the replay-safe wrapper of the data's hash, wrapped with the owner's index.
+   */
+  private async signForSmartAccount(
+    wallet: UserWallet,
+    typedData: TypedDataDefinition,
+    clientOrderId: string,
+  ): Promise<Hex> {
+    const chainId = BigInt((typedData.domain as { chainId?: number | bigint } | undefined)?.chainId ?? 1);
+    const signed = await this.options.wallets.client.evm.signTypedData({
+      address: wallet.owner.address,
+      domain: {
+        name: 'Coinbase Smart Wallet',
+        version: '1',
+        chainId: Number(chainId),
+        verifyingContract: wallet.smart.address,
+      },
+      types: {
+        EIP712Domain: [
+          { name: 'name', type: 'string' },
+          { name: 'version', type: 'string' },
+          { name: 'chainId', type: 'uint256' },
+          { name: 'verifyingContract', type: 'address' },
+        ],
+        CoinbaseSmartWalletMessage: [{ name: 'hash', type: 'bytes32' }],
+      },
+      primaryType: 'CoinbaseSmartWalletMessage',
+      message: { hash: hashTypedData(typedData) },
+      idempotencyKey: idempotencyKey(clientOrderId, 'permit2'),
+    });
+    return encodeAbiParameters(
+      [
+        {
+          type: 'tuple',
+          components: [
+            { name: 'ownerIndex', type: 'uint8' },
+            { name: 'signatureData', type: 'bytes' },
+          ],
+        },
+      ],
+      [{ ownerIndex: 0, signatureData: signed.signature }],
+    );
+  }
+
+  private orderOf(
+    clientOrderId: string,
+    request: PlaceOrderRequest | undefined,
+    userOpHash: Hex,
+    status: string,
+  ): BrokerOrder {
+    const done = status === 'complete';
+    const failed = status === 'failed' || status === 'dropped';
+    return {
+      brokerOrderId: userOpHash,
+      clientOrderId,
+      status: done ? 'filled' : failed ? 'rejected' : 'accepted',
+      symbol: request?.symbol ?? '',
+      side: 'sell',
+      orderType: 'market',
+      quantity: request?.quantity,
+      notional: undefined,
+      limitPrice: undefined,
+      stopPrice: undefined,
+      // The amount given up is known from our order row; the wallet reports only the outcome.
+      filledQuantity: done && request?.quantity !== undefined ? request.quantity : new Decimal(0),
+      averageFillPrice: undefined,
+      rejectReason: failed
+        ? status === 'dropped'
+          ? 'the network dropped the operation before it was included'
+          : 'the operation failed on chain (nothing was swapped)'
+        : undefined,
+      fills: [],
+      createdAt: new Date(),
+    };
+  }
+
+  /** Runs one SDK call, keeping health; refusals become BrokerRejectedError, the rest unreachable. */
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      this.succeeded();
+      return result;
+    } catch (error) {
+      if (error instanceof BrokerRejectedError || error instanceof BrokerUnreachableError) throw error;
+      this.failed(error);
+      const refusal = refusalOf(error);
+      if (refusal !== undefined)
+        throw new BrokerRequestRejectedError(this.provider, refusal.reason, refusal.status);
+      throw new BrokerUnreachableError(this.provider, `the wallet service did not answer (${what})`, {
+        cause: error,
+      });
+    }
+  }
+
+  private succeeded(): void {
+    this.health_ = { ...this.health_, consecutiveFailures: 0, lastSuccessAt: new Date() };
+  }
+
+  private failed(error: unknown): void {
+    const refusal = refusalOf(error);
+    // A refusal is an answer: the service is up.
+    if (refusal !== undefined && refusal.status < 500) return;
+    this.health_ = {
+      ...this.health_,
+      consecutiveFailures: this.health_.consecutiveFailures + 1,
+      lastFailureAt: new Date(),
+      lastError: refusal === undefined ? 'no answer' : `HTTP ${refusal.status}`,
+    };
+  }
+}
+
+/** An API refusal (4xx) with its message; undefined for 5xx, timeouts and the like. */
+function refusalOf(error: unknown): { status: number; reason: string } | undefined {
+  const parsed = apiErrorSchema.safeParse(error);
+  if (!parsed.success || parsed.data.statusCode >= 500 || parsed.data.statusCode === 429) return undefined;
+  const { statusCode, errorMessage } = parsed.data;
+  // The credentials are the operator's, not the user's: nothing the user can fix by linking again.
+  if (statusCode === 401 || statusCode === 403) {
+    return {
+      status: statusCode,
+      reason:
+        "Coinbase's wallet service refused this server's credentials (the operator must check the CDP API key)",
+    };
+  }
+  return { status: statusCode, reason: errorMessage.replace(/\.+$/, '') };
+}
+
+/** Deterministic per order and step: a repeated request replays instead of acting twice. */
+function idempotencyKey(clientOrderId: string, step: string): string {
+  const hex = createHash('sha256').update(`arbion-cdp:${clientOrderId}:${step}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function units(amount: bigint | string, decimals: number): Decimal {
+  return new Decimal(formatUnits(BigInt(amount), decimals));
+}
+
+function balancesOf(positions: readonly Position[]): Balances {
+  const cash = positions
+    .filter((position) => STABLECOINS.has(position.symbol))
+    .reduce((sum, position) => sum.add(position.quantity), new Decimal(0));
+  return { cash, buyingPower: cash, equity: cash, realizedPnlToday: new Decimal(0), currency: 'USD' };
+}
