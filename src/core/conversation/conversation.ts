@@ -206,18 +206,12 @@ export class Conversation {
     try {
       switch (command.kind) {
         case 'order':
-          if (member !== undefined && !ROLE_RIGHTS[member.role].trade) {
-            await reply(viewerRefusal(member, message.sender.platformUserId));
-            return;
-          }
-          await this.proposeOrder(command, message, trader, member, snapshot);
-          return;
         case 'swap':
           if (member !== undefined && !ROLE_RIGHTS[member.role].trade) {
             await reply(viewerRefusal(member, message.sender.platformUserId));
             return;
           }
-          await this.proposeSwap(command, message, trader, member);
+          await this.propose(command, message, trader, member, snapshot);
           return;
         case 'query':
           await reply(await this.answerQuery(command, userId));
@@ -244,44 +238,16 @@ export class Conversation {
     }
   }
 
-  private async proposeOrder(
-    order: OrderCommand,
+  /** An order or a swap: the intent service's card (or refusal) sent to the requester. */
+  private async propose(
+    command: OrderCommand | SwapCommand,
     message: InboundText,
     trader: Trader,
     member: Membership | undefined,
     snapshot?: Promise<AccountSnapshot>,
   ): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
-    const outcome = await this.deps.intents.propose(order, {
-      userId: trader.userId,
-      identityId: trader.identityId,
-      address: message.address,
-      requestMessageId: message.messageId,
-      trader,
-      snapshot,
-      approvalThreshold: member?.approvalThreshold,
-      sharedChat: message.chatType === 'group',
-    });
-    if (outcome.kind === 'refused') {
-      await channel.send(message.address, { kind: 'text', text: outcome.text });
-      return;
-    }
-    const sent = await channel.send(message.address, {
-      kind: 'card',
-      card: outcome.card,
-      audience: 'requester',
-    });
-    await this.deps.intents.attachCard(outcome.intentId, sent.messageId);
-  }
-
-  private async proposeSwap(
-    swap: SwapCommand,
-    message: InboundText,
-    trader: Trader,
-    member: Membership | undefined,
-  ): Promise<void> {
-    const channel = this.deps.channelFor(message.address.platform);
-    const outcome = await this.deps.intents.proposeSwap(swap, {
+    const context = {
       userId: trader.userId,
       identityId: trader.identityId,
       address: message.address,
@@ -289,7 +255,11 @@ export class Conversation {
       trader,
       approvalThreshold: member?.approvalThreshold,
       sharedChat: message.chatType === 'group',
-    });
+    };
+    const outcome =
+      command.kind === 'swap'
+        ? await this.deps.intents.proposeSwap(command, context)
+        : await this.deps.intents.propose(command, { ...context, snapshot });
     if (outcome.kind === 'refused') {
       await channel.send(message.address, { kind: 'text', text: outcome.text });
       return;

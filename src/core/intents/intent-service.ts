@@ -347,14 +347,10 @@ export class IntentService {
     const dbDecimal = (value: string | undefined | null) =>
       value === undefined || value === null ? null : new Prisma.Decimal(value);
     const draft: IntentRow = {
-      id,
+      ...this.conversationFields(id, context, now),
       userId: context.userId,
       connectionId: account.connectionId,
       brokerAccountId: account.brokerAccountId,
-      source: context.source ?? 'chat',
-      strategyId: null,
-      strategyRunId: null,
-      status: 'proposed',
       mode: account.mode,
       side: order.side,
       assetClass: order.assetClass,
@@ -375,25 +371,7 @@ export class IntentService {
       quotedPrice: dbDecimal((order.side === 'buy' ? quote.ask : quote.bid).toFixed()),
       estimatedCost: dbDecimal(estimatedCost.toFixed()),
       riskChecks: checks as unknown as Prisma.JsonValue,
-      orderHash: '',
-      clientOrderId: clientOrderIdFor(id),
-      platform: context.address.platform,
-      workspaceExternalId: context.address.workspaceId,
-      chatId: context.address.chatId,
-      threadId: context.address.threadId ?? null,
-      requestMessageId: context.requestMessageId ?? null,
-      cardMessageId: null,
-      approvalMessageId: null,
-      requesterIdentityId: context.identityId,
-      sharedChat: context.sharedChat ?? false,
       requiresApproval,
-      approverUserId: null,
-      approvedAt: null,
-      expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
-      confirmedAt: null,
-      statusReason: null,
-      createdAt: now,
-      updatedAt: now,
     };
     const intent: IntentRow = { ...draft, orderHash: hashOf(draft) };
     // The id is ours: the intent and its audit row are one statement, in plain SQL (every order
@@ -506,14 +484,10 @@ export class IntentService {
     const id = randomUUID();
     const now = this.clock();
     const draft: IntentRow = {
-      id,
+      ...this.conversationFields(id, context, now),
       userId: context.userId,
       connectionId: wallet.connectionId,
       brokerAccountId: wallet.brokerAccountId,
-      source: context.source ?? 'chat',
-      strategyId: null,
-      strategyRunId: null,
-      status: 'proposed',
       mode: wallet.mode,
       side: 'sell',
       assetClass: 'crypto',
@@ -534,27 +508,9 @@ export class IntentService {
       quotedPrice: new Prisma.Decimal(price.toFixed()),
       estimatedCost: new Prisma.Decimal(quote.fromAmount.mul(price).toDecimalPlaces(2).toFixed()),
       riskChecks: checks as unknown as Prisma.JsonValue,
-      orderHash: '',
-      clientOrderId: clientOrderIdFor(id),
-      platform: context.address.platform,
-      workspaceExternalId: context.address.workspaceId,
-      chatId: context.address.chatId,
-      threadId: context.address.threadId ?? null,
-      requestMessageId: context.requestMessageId ?? null,
-      cardMessageId: null,
-      approvalMessageId: null,
-      requesterIdentityId: context.identityId,
-      sharedChat: context.sharedChat ?? false,
       requiresApproval:
         context.approvalThreshold !== undefined &&
         quote.fromAmount.mul(price).greaterThan(context.approvalThreshold),
-      approverUserId: null,
-      approvedAt: null,
-      expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
-      confirmedAt: null,
-      statusReason: null,
-      createdAt: now,
-      updatedAt: now,
     };
     const intent: IntentRow = { ...draft, orderHash: hashOf(draft) };
     await this.sql.execute(
@@ -569,6 +525,35 @@ export class IntentService {
       }),
     );
     return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now }) };
+  }
+
+  /** The parts of a new intent that come from the conversation, not from the order: ids, where to answer, expiry. */
+  private conversationFields(id: string, context: ProposalContext, now: Date) {
+    return {
+      id,
+      source: context.source ?? 'chat',
+      strategyId: null,
+      strategyRunId: null,
+      status: 'proposed',
+      orderHash: '',
+      clientOrderId: clientOrderIdFor(id),
+      platform: context.address.platform,
+      workspaceExternalId: context.address.workspaceId,
+      chatId: context.address.chatId,
+      threadId: context.address.threadId ?? null,
+      requestMessageId: context.requestMessageId ?? null,
+      cardMessageId: null,
+      approvalMessageId: null,
+      requesterIdentityId: context.identityId,
+      sharedChat: context.sharedChat ?? false,
+      approverUserId: null,
+      approvedAt: null,
+      expiresAt: new Date(now.getTime() + this.deps.settings.confirmationTtlSeconds * 1000),
+      confirmedAt: null,
+      statusReason: null,
+      createdAt: now,
+      updatedAt: now,
+    } as const satisfies Partial<IntentRow>;
   }
 
   /** Records the platform id of the card, so later state changes can edit it. */
