@@ -190,6 +190,16 @@ export interface Broker {
    * @throws BrokerRejectedError with a chat-ready reason (unknown token, no liquidity)
    */
   quoteSwap?(request: SwapQuoteRequest): Promise<SwapQuote>;
+  /**
+   * Token balances per network (wallets); a network's `tokens` is undefined where the wallet
+   * service lists no balances.
+   */
+  walletBalances?(accountId: string): Promise<readonly NetworkBalances[]>;
+}
+
+export interface NetworkBalances {
+  readonly network: string;
+  readonly tokens: readonly { readonly symbol: string; readonly quantity: Decimal }[] | undefined;
 }
 
 /** The parts of an order a broker's increments and limits apply to. */

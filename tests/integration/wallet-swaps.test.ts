@@ -107,6 +107,8 @@ describe('swaps on the Coinbase smart wallet', () => {
   it('asks for a wallet first', async () => {
     await h.say('nora', 'swap 0.1 ETH to USDC on base');
     expect(h.channel.texts().at(-1)).toMatch(/no smart wallet yet.*link wallet/);
+    await h.say('nora', 'my wallet');
+    expect(h.channel.texts().at(-1)).toMatch(/no smart wallet yet/);
     expect(cdp.userOperations()).toHaveLength(0);
   });
 
@@ -141,6 +143,12 @@ describe('swaps on the Coinbase smart wallet', () => {
     );
     expect(cdp.balance('base', smart, USDC.contractAddress)).toBe((300n * 10n ** 6n).toString());
     expect(cdp.balance('base', smart, NATIVE_TOKEN)).toBe(((ONE_ETH * 9n) / 10n).toString());
+    await h.say('sam', 'wallet');
+    const shown = h.channel.texts().at(-1) ?? '';
+    expect(shown).toContain(`Smart wallet ${smart}`);
+    expect(shown).toContain('  base: 0.9 ETH, 300 USDC');
+    expect(shown).toContain('  ethereum: empty');
+    expect(shown).toMatch(/ {2}arbitrum: not listed by Coinbase/);
     const userId = await userIdOf('sam');
     const orders = await h.test.database.prisma.order.findMany({ where: { intent: { userId } } });
     expect(orders).toHaveLength(1);

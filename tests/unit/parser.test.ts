@@ -425,6 +425,7 @@ const cases: readonly (readonly [string, Command])[] = [
     { kind: 'action', action: 'mode', mode: 'live', provider: 'alpaca' },
   ],
   ['link wallet', { kind: 'action', action: 'link', provider: 'cdp_wallet' }],
+  ["what's in my wallet?", { kind: 'query', query: 'wallet' }],
   [
     'swap 0.1 ETH to USDC on base',
     { kind: 'swap', fromToken: 'ETH', toToken: 'USDC', amount: '0.1', network: 'base' },

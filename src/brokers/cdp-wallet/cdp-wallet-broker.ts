@@ -33,6 +33,7 @@ import {
   type BrokerOrder,
   BrokerRejectedError,
   BrokerUnreachableError,
+  type NetworkBalances,
   type PlaceOrderRequest,
   type Position,
   type SwapQuote,
@@ -46,6 +47,7 @@ import {
   tokenAt,
   tokenOn,
   tokenSymbols,
+  WALLET_NETWORKS,
   type WalletNetwork,
   type WalletToken,
 } from './tokens.js';
@@ -309,6 +311,28 @@ export class CdpWalletBroker implements Broker {
         unrealizedPnl: undefined,
         realizedPnl: new Decimal(0),
       }));
+  }
+
+  async walletBalances(): Promise<readonly NetworkBalances[]> {
+    const wallet = await this.wallet();
+    return Promise.all(
+      WALLET_NETWORKS.map(async (network) => {
+        const listed = BALANCE_NETWORKS.find((candidate) => candidate === network);
+        if (listed === undefined) return { network, tokens: undefined };
+        const result = await this.call('balances', () =>
+          this.options.wallets.client.evm.listTokenBalances({
+            address: wallet.smart.address,
+            network: listed,
+          }),
+        );
+        const tokens = result.balances.flatMap((balance) => {
+          const token = tokenAt(network, balance.token.contractAddress);
+          const quantity = units(balance.amount.amount, balance.amount.decimals);
+          return token === undefined || quantity.isZero() ? [] : [{ symbol: token.symbol, quantity }];
+        });
+        return { network, tokens };
+      }),
+    );
   }
 
   async getBalances(): Promise<Balances> {

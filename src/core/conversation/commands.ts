@@ -109,7 +109,8 @@ export const swapCommandSchema = z
   .refine((swap) => swap.fromToken !== swap.toToken, { message: 'a swap needs two different tokens' });
 export type SwapCommand = z.infer<typeof swapCommandSchema>;
 
-export const querySchema = z.enum(['quote', 'balance', 'positions', 'orders', 'help']);
+/** `wallet`: the smart wallet's tokens per network. */
+export const querySchema = z.enum(['quote', 'balance', 'positions', 'orders', 'wallet', 'help']);
 export const queryCommandSchema = z.object({
   kind: z.literal('query'),
   query: querySchema,

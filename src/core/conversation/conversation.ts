@@ -434,7 +434,22 @@ export class Conversation {
         return this.describePositions(userId);
       case 'orders':
         return this.describeOrders(userId);
+      case 'wallet':
+        return this.describeWallet(userId);
     }
+  }
+
+  private async describeWallet(userId: string): Promise<string> {
+    const wallet = await this.deps.accounts.walletAccount(userId);
+    if (wallet === undefined) return 'You have no smart wallet yet. Say "link wallet" to create one.';
+    const broker = await this.deps.brokerFor(wallet);
+    const networks = (await broker.walletBalances?.(wallet.externalId)) ?? [];
+    const lines = networks.map(({ network, tokens }) =>
+      tokens === undefined
+        ? `  ${network}: not listed by Coinbase (swaps there still check the balance)`
+        : `  ${network}: ${tokens.length === 0 ? 'empty' : tokens.map((token) => `${formatDecimal(token.quantity)} ${token.symbol}`).join(', ')}`,
+    );
+    return [`Smart wallet ${wallet.externalId}`, ...lines].join('\n');
   }
 
   private async describeQuote(symbol: string | undefined): Promise<string> {

@@ -350,7 +350,8 @@ export class LlmInterpreter {
       case 'orders':
         return executor.openOrders();
       case 'help':
-        return Promise.reject(new Error('help is not a tool'));
+      case 'wallet':
+        return Promise.reject(new Error(`${command.query} is not a tool`));
     }
   }
 

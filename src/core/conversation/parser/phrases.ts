@@ -84,6 +84,18 @@ const ORDERS_NOUNS = [
   'order status',
 ];
 
+const WALLET = [
+  'wallet',
+  'my wallet',
+  'show my wallet',
+  'wallet balance',
+  'wallet balances',
+  'smart wallet',
+  'my smart wallet',
+  "what's in my wallet",
+  'whats in my wallet',
+];
+
 const BALANCE_EXTRA = [
   'how much cash do i have',
   'how much money do i have',
@@ -203,6 +215,7 @@ function buildPhrases(): ReadonlyMap<string, FixedCommand> {
   for (const phrase of POSITIONS_EXTRA) add(phrase, { kind: 'query', query: 'positions' });
   for (const phrase of ORDERS_EXTRA) add(phrase, { kind: 'query', query: 'orders' });
   for (const phrase of HELP) add(phrase, { kind: 'query', query: 'help' });
+  for (const phrase of WALLET) add(phrase, { kind: 'query', query: 'wallet' });
   for (const phrase of CANCEL_ALL) add(phrase, { kind: 'action', action: 'cancel', target: 'all' });
   for (const phrase of LINK_BARE) add(phrase, { kind: 'action', action: 'link' });
   for (const template of LINK_WITH_PROVIDER) {
