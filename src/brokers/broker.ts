@@ -191,10 +191,23 @@ export interface Broker {
    */
   quoteSwap?(request: SwapQuoteRequest): Promise<SwapQuote>;
   /**
+   * The broker's own preview of an order as it would be placed (Coinbase): what it would cost,
+   * fees included. Never places anything.
+   * @throws BrokerRejectedError with the broker's reason when the order would fail
+   */
+  previewCost?(request: PlaceOrderRequest): Promise<OrderPreview>;
+  /**
    * Token balances per network (wallets); a network's `tokens` is undefined where the wallet
    * service lists no balances.
    */
   walletBalances?(accountId: string): Promise<readonly NetworkBalances[]>;
+}
+
+/** What a broker's preview says an order would move. */
+export interface OrderPreview {
+  /** Everything the order moves, fees included (dollars). */
+  readonly total: Decimal;
+  readonly fees: Decimal;
 }
 
 export interface NetworkBalances {

@@ -497,6 +497,14 @@ describe('live trading through linked brokers', () => {
     expect(h.channel.texts().at(-1)).toMatch(/^I can't place that\. .*Coinbase/);
     expect(coinbase.orders()).toHaveLength(before);
 
+    // Coinbase's preview prices the card: its order total, fees included (0.001 BTC at the ask is
+    // $65.00; with a 1% taker fee Coinbase says $65.65).
+    coinbase.setFeeRates('0.01', '0.006');
+    await h.say('cory', 'buy 0.001 BTC');
+    const previewed = h.channel.lastCard();
+    const fields = previewed?.message?.kind === 'card' ? previewed.message.card.fields : [];
+    expect(fields.find((field) => field.label === 'Est. cost')?.value).toBe('$65.65');
+
     await h.say('cory', 'buy $50 of BTC');
     const card = h.channel.lastCard();
     const confirm = card?.message?.kind === 'card' ? card.message.card.actions[0]?.id : undefined;

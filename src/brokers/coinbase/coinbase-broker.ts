@@ -25,6 +25,7 @@ import {
   type BrokerOrder,
   BrokerRejectedError,
   BrokerUnreachableError,
+  type OrderPreview,
   type OrderSize,
   type PlaceOrderRequest,
   type Position,
@@ -213,6 +214,12 @@ export class CoinbaseBroker implements Broker {
       previewId: data.preview_id ?? undefined,
       warnings: reasonCodes(data.warning).map((code) => describeFailureReason(code, context) ?? code),
     };
+  }
+
+  /** The card's preview: Coinbase's total and fees for the order as it would be placed. */
+  async previewCost(request: PlaceOrderRequest): Promise<OrderPreview> {
+    const preview = await this.previewOrder(request);
+    return { total: preview.orderTotal, fees: preview.commissionTotal };
   }
 
   /** Coinbase keeps the client order id: a lookup by it (product, from `sentAt`) settles a placement. */

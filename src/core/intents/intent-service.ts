@@ -341,7 +341,40 @@ export class IntentService {
 
     const id = randomUUID();
     const now = this.clock();
-    const estimatedCost = notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2);
+    let estimatedCost = notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2);
+    // Where the broker previews (Coinbase), the card shows its total, fees included, and an order
+    // it says would fail is refused here, before any card.
+    if (ready.previewCost !== undefined) {
+      try {
+        const preview = await ready.previewCost({
+          accountId: account.externalId,
+          clientOrderId: clientOrderIdFor(id),
+          side: order.side,
+          assetClass: order.assetClass,
+          symbol: brokerSymbol,
+          option: contract,
+          quantity,
+          notional,
+          orderType: order.orderType,
+          limitPrice,
+          stopPrice,
+          timeInForce: order.timeInForce,
+        });
+        estimatedCost = preview.total.toDecimalPlaces(2);
+      } catch (error) {
+        if (!(error instanceof BrokerRejectedError)) throw error;
+        return this.refuse(
+          order,
+          context,
+          account,
+          quote,
+          checks,
+          `I can't place that. ${error.reason}`,
+          quantity,
+          notional,
+        );
+      }
+    }
     const requiresApproval =
       context.approvalThreshold !== undefined && estimatedCost.greaterThan(context.approvalThreshold);
     const dbDecimal = (value: string | undefined | null) =>
