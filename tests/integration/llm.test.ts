@@ -160,7 +160,7 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       expect(body['stream_options']).toEqual({ include_usage: true });
       expect(body['parallel_tool_calls']).toBe(false);
       expect(body['model']).toBe('gpt-test');
-      expect((body['tools'] as unknown[]).length).toBe(8);
+      expect((body['tools'] as unknown[]).length).toBe(9);
       expect(body.messages[0]?.role).toBe('system');
       expect(String(body.messages[0]?.content)).toContain('must confirm');
     }
