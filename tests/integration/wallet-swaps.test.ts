@@ -69,7 +69,7 @@ async function linkWallet(user: string): Promise<string> {
   });
   if (outcome.kind !== 'saved') throw new Error(`wallet not linked: ${JSON.stringify(outcome)}`);
   const account = await h.test.database.prisma.brokerAccount.findFirstOrThrow({
-    where: { connection: { userId, provider: 'cdp_wallet' } },
+    where: { connection: { userId, provider: 'cdp_wallet', status: 'active' } },
   });
   return account.externalId;
 }
@@ -113,9 +113,15 @@ describe('swaps on the Coinbase smart wallet', () => {
   });
 
   it('swaps 0.1 ETH to USDC on base: card, one user operation on a double confirm, completion told', async () => {
+    const first = await linkWallet('sam');
+    expect(first).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    // Unlinked and linked again, the same wallet comes back (its names derive from the user id).
+    const linked = await h.test.database.prisma.brokerConnection.findFirstOrThrow({
+      where: { userId: await userIdOf('sam'), provider: 'cdp_wallet', status: 'active' },
+    });
+    await h.arbion.linking?.services.connections.unlink(linked.userId, linked.id);
     const smart = await linkWallet('sam');
-    // The same wallet comes back for the same user (names derive from the user id).
-    expect(smart).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(smart).toBe(first);
     cdp.setBalance('base', smart, ETH, ONE_ETH.toString());
 
     await h.say('sam', 'swap 0.1 ETH to USDC on base');

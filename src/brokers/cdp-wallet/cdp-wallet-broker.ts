@@ -130,7 +130,11 @@ export class CdpWalletBroker implements Broker {
     const fromBalance =
       shortBalance !== undefined
         ? units(shortBalance, from.decimals)
-        : ((await this.balanceOf(wallet, network, from)) ?? request.fromAmount);
+        : await this.tokensOn(wallet, network).then((tokens) =>
+            tokens === undefined
+              ? request.fromAmount
+              : (tokens.find((token) => token.symbol === from.symbol)?.quantity ?? new Decimal(0)),
+          );
     return {
       network,
       fromAmount: units(price.fromAmount, from.decimals),
@@ -282,56 +286,28 @@ export class CdpWalletBroker implements Broker {
   async getPositions(): Promise<Position[]> {
     const wallet = await this.wallet();
     const held = new Map<string, Decimal>();
-    const lists = await Promise.all(
-      BALANCE_NETWORKS.map((network) =>
-        this.call('balances', () =>
-          this.options.wallets.client.evm.listTokenBalances({ address: wallet.smart.address, network }),
-        ).then((result) => ({ network, balances: result.balances })),
-      ),
-    );
-    for (const { network, balances } of lists) {
-      // Testnet tokens are not holdings.
-      if (network === 'base-sepolia') continue;
-      for (const balance of balances) {
-        const token = tokenAt(network, balance.token.contractAddress);
-        if (token === undefined) continue;
-        const amount = units(balance.amount.amount, balance.amount.decimals);
-        held.set(token.symbol, (held.get(token.symbol) ?? new Decimal(0)).add(amount));
-      }
+    // Testnet tokens are not holdings.
+    const networks = BALANCE_NETWORKS.filter((network) => network !== 'base-sepolia');
+    const lists = await Promise.all(networks.map((network) => this.tokensOn(wallet, network)));
+    for (const { symbol, quantity } of lists.flatMap((tokens) => tokens ?? [])) {
+      held.set(symbol, (held.get(symbol) ?? new Decimal(0)).add(quantity));
     }
-    return [...held]
-      .filter(([, quantity]) => quantity.greaterThan(0))
-      .map(([symbol, quantity]) => ({
-        symbol,
-        assetClass: 'crypto' as const,
-        quantity,
-        averageCost: new Decimal(0),
-        marketPrice: STABLECOINS.has(symbol) ? new Decimal(1) : undefined,
-        marketValue: STABLECOINS.has(symbol) ? quantity : undefined,
-        unrealizedPnl: undefined,
-        realizedPnl: new Decimal(0),
-      }));
+    return [...held].map(([symbol, quantity]) => ({
+      symbol,
+      assetClass: 'crypto' as const,
+      quantity,
+      averageCost: new Decimal(0),
+      marketPrice: STABLECOINS.has(symbol) ? new Decimal(1) : undefined,
+      marketValue: STABLECOINS.has(symbol) ? quantity : undefined,
+      unrealizedPnl: undefined,
+      realizedPnl: new Decimal(0),
+    }));
   }
 
   async walletBalances(): Promise<readonly NetworkBalances[]> {
     const wallet = await this.wallet();
     return Promise.all(
-      WALLET_NETWORKS.map(async (network) => {
-        const listed = BALANCE_NETWORKS.find((candidate) => candidate === network);
-        if (listed === undefined) return { network, tokens: undefined };
-        const result = await this.call('balances', () =>
-          this.options.wallets.client.evm.listTokenBalances({
-            address: wallet.smart.address,
-            network: listed,
-          }),
-        );
-        const tokens = result.balances.flatMap((balance) => {
-          const token = tokenAt(network, balance.token.contractAddress);
-          const quantity = units(balance.amount.amount, balance.amount.decimals);
-          return token === undefined || quantity.isZero() ? [] : [{ symbol: token.symbol, quantity }];
-        });
-        return { network, tokens };
-      }),
+      WALLET_NETWORKS.map(async (network) => ({ network, tokens: await this.tokensOn(wallet, network) })),
     );
   }
 
@@ -385,20 +361,21 @@ export class CdpWalletBroker implements Broker {
     return { network, from, to, fromAmount: parseUnits(request.fromAmount.toFixed(), from.decimals) };
   }
 
-  private async balanceOf(
+  /** The listed tokens the wallet holds on a network; undefined where CDP lists no balances. */
+  private async tokensOn(
     wallet: UserWallet,
     network: WalletNetwork,
-    token: WalletToken,
-  ): Promise<Decimal | undefined> {
+  ): Promise<{ symbol: string; quantity: Decimal }[] | undefined> {
     const listed = BALANCE_NETWORKS.find((candidate) => candidate === network);
     if (listed === undefined) return undefined;
     const result = await this.call('balances', () =>
       this.options.wallets.client.evm.listTokenBalances({ address: wallet.smart.address, network: listed }),
     );
-    const found = result.balances.find(
-      (balance) => balance.token.contractAddress.toLowerCase() === token.address.toLowerCase(),
-    );
-    return found === undefined ? new Decimal(0) : units(found.amount.amount, found.amount.decimals);
+    return result.balances.flatMap((balance) => {
+      const token = tokenAt(network, balance.token.contractAddress);
+      const quantity = units(balance.amount.amount, balance.amount.decimals);
+      return token === undefined || quantity.isZero() ? [] : [{ symbol: token.symbol, quantity }];
+    });
   }
 
   /**
