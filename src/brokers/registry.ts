@@ -13,6 +13,7 @@ import { ArbionError } from '../core/errors.js';
 import type { ConnectionCredentials } from '../core/linking/connections.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
+import type { OperatorSecrets } from '../core/vault/index.js';
 import { AlpacaBroker } from './alpaca/alpaca-broker.js';
 import { type Broker, type BrokerRoute, brokerName as providerName } from './broker.js';
 import { CdpWalletBroker } from './cdp-wallet/cdp-wallet-broker.js';
@@ -60,6 +61,8 @@ export interface BrokerRegistryDependencies {
   readonly logger: Logger;
   /** Test hooks and HTTP overrides passed to every client. */
   readonly clientOptions?: BrokerClientOptions;
+  /** The operator's secrets in the vault (the CDP wallet secret); absent without a vault. */
+  readonly operatorSecrets?: Pick<OperatorSecrets, 'get'>;
 }
 
 export class BrokerRegistry {
@@ -177,6 +180,7 @@ export class BrokerRegistry {
     }
     const cached = this.clients.get(connectionId);
     if (cached !== undefined && cached.version === stored.version) return cached.client;
+    if (stored.provider === 'cdp_wallet') await this.loadWallets();
     const built = this.build(stored);
     const client = { ...built, broker: this.watchAuth(built.broker, stored.connectionId) };
     this.clients.set(connectionId, { version: stored.version, client });
@@ -223,6 +227,29 @@ export class BrokerRegistry {
         };
       },
     });
+  }
+
+  /**
+   * Builds Arbion's CDP project once, with the wallet secret from the vault (set with `arbion
+   * secrets set cdp-wallet-secret`), else from CDP_WALLET_SECRET. Without either, wallets stay
+   * unbuilt and a wallet link is "not set up on this server".
+   */
+  private async loadWallets(): Promise<void> {
+    const cdp = this.deps.brokers.cdp;
+    if (this.wallets !== undefined || cdp === undefined) return;
+    const stored = await this.deps.operatorSecrets?.get('cdp-wallet-secret');
+    const walletSecret = stored ?? cdp.walletSecret;
+    if (walletSecret === undefined) {
+      this.deps.logger.warn(
+        'CDP_API_KEY_ID is set but no wallet secret is: run `arbion secrets set cdp-wallet-secret`',
+      );
+      return;
+    }
+    this.deps.logger.info(
+      { source: stored === undefined ? 'environment' : 'vault' },
+      'CDP wallet secret loaded',
+    );
+    this.wallets ??= new CdpWallets({ ...cdp, walletSecret });
   }
 
   private build(stored: ConnectionCredentials): ConnectedBroker {
@@ -360,9 +387,8 @@ export class BrokerRegistry {
         };
       }
       case 'cdp_wallet': {
-        const cdp = brokers.cdp;
-        if (cdp === undefined || credentials?.kind !== 'keys') throw notSetUp();
-        this.wallets ??= new CdpWallets(cdp);
+        // loadWallets() ran first; it leaves them unbuilt without a wallet secret.
+        if (this.wallets === undefined || credentials?.kind !== 'keys') throw notSetUp();
         const broker = new CdpWalletBroker({
           wallets: this.wallets,
           userId: stored.userId,

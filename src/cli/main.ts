@@ -7,6 +7,12 @@ import { doctorCommand } from './commands/doctor.js';
 import { KEYS_ROTATE_HELP, keysRotateCommand } from './commands/keys.js';
 import { migrateApplyCommand, migrateCreateCommand, migrateStatusCommand } from './commands/migrate.js';
 import { parseCommand } from './commands/parse.js';
+import {
+  SECRETS_HELP,
+  secretsListCommand,
+  secretsRemoveCommand,
+  secretsSetCommand,
+} from './commands/secrets.js';
 import { startCommand } from './commands/start.js';
 import { CommandExit, type GlobalOptions } from './context.js';
 
@@ -55,6 +61,25 @@ function buildProgram(): Command {
     .description('re-encrypt every stored secret with the first key of the ring')
     .addHelpText('after', KEYS_ROTATE_HELP)
     .action(() => keysRotateCommand(globals()));
+
+  const secrets = program
+    .command('secrets')
+    .description("the operator's own secrets in the vault (e.g. the CDP wallet secret)")
+    .addHelpText('after', SECRETS_HELP);
+  secrets
+    .command('set')
+    .description('store a secret, read from standard input')
+    .argument('<name>', 'e.g. cdp-wallet-secret')
+    .action((name: string) => secretsSetCommand(globals(), name));
+  secrets
+    .command('list')
+    .description('which secrets are stored, and when they were set (never their values)')
+    .action(() => secretsListCommand(globals()));
+  secrets
+    .command('remove')
+    .description('forget a stored secret')
+    .argument('<name>', 'e.g. cdp-wallet-secret')
+    .action((name: string) => secretsRemoveCommand(globals(), name));
 
   program
     .command('parse')

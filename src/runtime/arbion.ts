@@ -26,6 +26,7 @@ import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
 import type { ChannelAddress, ChannelPort, Sender } from '../core/messages.js';
+import { OperatorSecrets } from '../core/vault/operator-secrets.js';
 import type { SecretVault } from '../core/vault/types.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
 import { createLinking, type Linking } from './linking.js';
@@ -157,6 +158,9 @@ export function createArbion(options: ArbionOptions): Arbion {
     tokens: linking?.tokens,
     logger,
     clientOptions: options.brokerClientOptions,
+    ...(options.linking === undefined
+      ? {}
+      : { operatorSecrets: new OperatorSecrets(prisma, options.linking.vault) }),
   });
   const brokerFor: BrokerLookup = registry.brokerFor;
   const tradingModes =

@@ -193,7 +193,7 @@ describe.each(backends)('vault rotation on %s PostgreSQL', (backend: Backend) =>
       },
     });
     const result = await rotateVault({
-      prisma: { brokerConnection, oAuthState: prisma.oAuthState },
+      prisma: { brokerConnection, oAuthState: prisma.oAuthState, operatorSecret: prisma.operatorSecret },
       vault: new Vault([keyC, keyB, keyA]),
       logger: memoryLogger().logger,
     });

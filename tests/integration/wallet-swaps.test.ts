@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Vault } from '../../src/core/vault/index.js';
+import { OperatorSecrets, Vault } from '../../src/core/vault/index.js';
 import { type CdpTestCredentials, cdpTestCredentials } from '../fakes/cdp/credentials.js';
 import { FakeCdp, NATIVE_TOKEN } from '../fakes/cdp/fake-cdp.js';
 import { createHarness, type Harness } from '../support/arbion-harness.js';
@@ -34,12 +34,13 @@ beforeAll(async () => {
       PUBLIC_URL: SITE,
       CDP_API_KEY_ID: credentials.apiKeyId,
       CDP_API_KEY_SECRET: credentials.apiKeySecret,
-      CDP_WALLET_SECRET: credentials.walletSecret,
       CDP_API_BASE: cdp.basePath,
     },
     linking: { vault, publicBaseUrl: () => SITE },
     brokers: { orderTracking: { pollIntervalMs: 0, reconcileAfterMs: 0, reconcileForMs: 60_000 } },
   });
+  // The operator's wallet secret lives in the vault, as `arbion secrets set cdp-wallet-secret` stores it.
+  await new OperatorSecrets(h.test.database.prisma, vault).set('cdp-wallet-secret', credentials.walletSecret);
   h.market.override('ETH', { bid: '3000.00', ask: '3000.50', last: '3000.25' });
   h.market.override('USDC', { bid: '1.00', ask: '1.00', last: '1.00' });
 });

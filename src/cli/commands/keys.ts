@@ -1,17 +1,9 @@
 /**
  * `arbion keys rotate`: re-encrypt every stored secret with the first key of the vault key ring.
  */
-import { type Database, openDatabase } from '../../core/db/database.js';
-import { Migrator } from '../../core/db/migrations/migrator.js';
-import { ArbionError, ConfigError } from '../../core/errors.js';
-import {
-  type KeyRing,
-  loadKeyRing,
-  type RotationResult,
-  rotateVault,
-  Vault,
-} from '../../core/vault/index.js';
-import { CommandExit, EXIT_CONFIG, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
+import { type RotationResult, rotateVault } from '../../core/vault/index.js';
+import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions } from '../context.js';
+import { plural, withVaultDatabase } from '../vault-database.js';
 
 /** Shown after `arbion keys rotate --help`. */
 export const KEYS_ROTATE_HELP = `
@@ -25,10 +17,6 @@ How to rotate the vault key:
 Safe to run again, and alongside running Arbion processes on a PostgreSQL server (the embedded
 database must be stopped first).
 Exit code 1 when a secret could not be opened (its row id is logged; it was left unchanged).`;
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
 
 /** The sentence the command prints, e.g. "Re-encrypted 3 secrets with key k2; 1 already used it." */
 export function describeRotation(result: RotationResult, keyId: string): string {
@@ -45,48 +33,17 @@ export function describeRotation(result: RotationResult, keyId: string): string 
 }
 
 export async function keysRotateCommand(options: GlobalOptions): Promise<void> {
-  const { config, logger } = loadContext(options, { logTo: 'stderr' });
-  let ring: KeyRing;
-  try {
-    ring = loadKeyRing(config.vault, logger);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      throw new CommandExit(EXIT_CONFIG);
-    }
-    throw error;
-  }
-  const vault = new Vault(ring);
-
-  let database: Database;
-  try {
-    database = await openDatabase(config.database);
-  } catch (error) {
-    process.stderr.write(`${error instanceof ArbionError ? error.userMessage : (error as Error).message}\n`);
-    throw new CommandExit(EXIT_UNHEALTHY);
-  }
-  let result: RotationResult;
-  try {
-    const migrator = await Migrator.open(database.adapterFactory);
+  const { result, keyId } = await withVaultDatabase(options, async ({ vault, database, logger }) => {
     try {
-      const { pending } = await migrator.status();
-      if (pending.length > 0) {
-        process.stderr.write(
-          `${plural(pending.length, 'migration')} pending on ${database.description}: run \`arbion migrate\` first.\n`,
-        );
-        throw new CommandExit(EXIT_UNHEALTHY);
-      }
-    } finally {
-      migrator.dispose();
+      return {
+        result: await rotateVault({ prisma: database.prisma, vault, logger }),
+        keyId: vault.currentKeyId,
+      };
+    } catch (error) {
+      process.stderr.write(`Key rotation stopped: ${(error as Error).message}\n`);
+      throw new CommandExit(EXIT_UNHEALTHY);
     }
-    result = await rotateVault({ prisma: database.prisma, vault, logger });
-  } catch (error) {
-    if (error instanceof CommandExit) throw error;
-    process.stderr.write(`Key rotation stopped: ${(error as Error).message}\n`);
-    throw new CommandExit(EXIT_UNHEALTHY);
-  } finally {
-    await database.close();
-  }
-  process.stdout.write(describeRotation(result, vault.currentKeyId));
+  });
+  process.stdout.write(describeRotation(result, keyId));
   if (result.failed > 0) throw new CommandExit(EXIT_UNHEALTHY);
 }

@@ -118,7 +118,11 @@ export interface Config {
           readonly apiBase: string;
           readonly apiKeyId: string;
           readonly apiKeySecret: string;
-          readonly walletSecret: string;
+          /**
+           * From CDP_WALLET_SECRET. The vault's operator secret `cdp-wallet-secret` wins over it
+           * (src/runtime/operator-secrets.ts); without either, wallets are not offered.
+           */
+          readonly walletSecret: string | undefined;
           readonly paymasterUrl: string | undefined;
         }
       | undefined;
@@ -187,11 +191,6 @@ export function parseEnvironment(
   for (const [first, second] of pairs) {
     if (isSet(first) && !isSet(second)) problems.push(`${second}: is required when ${first} is set`);
     if (isSet(second) && !isSet(first)) problems.push(`${first}: is required when ${second} is set`);
-  }
-  if (isSet('CDP_API_KEY_ID') && !isSet('CDP_WALLET_SECRET')) {
-    problems.push(
-      'CDP_WALLET_SECRET: is required when CDP_API_KEY_ID is set (wallet calls are signed with it)',
-    );
   }
   if (isSet('CDP_WALLET_SECRET') && !isSet('CDP_API_KEY_ID')) {
     problems.push('CDP_API_KEY_ID: is required when CDP_WALLET_SECRET is set');
@@ -368,9 +367,7 @@ function buildConfig(
             : undefined,
       },
       cdp:
-        env.CDP_API_KEY_ID !== undefined &&
-        env.CDP_API_KEY_SECRET !== undefined &&
-        env.CDP_WALLET_SECRET !== undefined
+        env.CDP_API_KEY_ID !== undefined && env.CDP_API_KEY_SECRET !== undefined
           ? {
               apiBase: env.CDP_API_BASE,
               apiKeyId: env.CDP_API_KEY_ID,

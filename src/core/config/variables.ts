@@ -541,7 +541,8 @@ export const variables = {
   }),
   CDP_WALLET_SECRET: variable({
     group: 'cdp',
-    description: 'CDP wallet secret that signs X-Wallet-Auth.',
+    description:
+      'CDP wallet secret that signs X-Wallet-Auth. Prefer the vault: `arbion secrets set cdp-wallet-secret` (a stored secret wins over this variable).',
     secret: true,
     schema: nonEmpty.optional(),
   }),

@@ -102,8 +102,8 @@ export function readiness(config: Config): Readiness[] {
     entry(
       'cdp_wallet',
       'broker',
-      unset('CDP_API_KEY_ID', 'CDP_API_KEY_SECRET', 'CDP_WALLET_SECRET'),
-      'smart-account wallets and swaps',
+      unset('CDP_API_KEY_ID', 'CDP_API_KEY_SECRET'),
+      'smart-account wallets and swaps; the wallet secret comes from the vault (`arbion secrets set cdp-wallet-secret`) or CDP_WALLET_SECRET',
     ),
     entry(
       'openai',

@@ -9,6 +9,7 @@
 import type { PrismaClient } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import { VaultError } from './envelope.js';
+import { OPERATOR_CONTEXT_USER, OPERATOR_SECRET_FIELD } from './operator-secrets.js';
 import type { SealedSecret, VaultContext } from './types.js';
 import type { Vault } from './vault.js';
 
@@ -47,7 +48,7 @@ const PAGE_SIZE = 200;
 /** How often one row is re-examined after a concurrent change before it counts as failed. */
 const MAX_ATTEMPTS = 3;
 
-type RotationPrisma = Pick<PrismaClient, 'brokerConnection' | 'oAuthState'>;
+type RotationPrisma = Pick<PrismaClient, 'brokerConnection' | 'oAuthState' | 'operatorSecret'>;
 
 function brokerCredentials(prisma: RotationPrisma): SecretColumn {
   const select = { id: true, userId: true, credentialCiphertext: true, credentialKeyId: true } as const;
@@ -134,6 +135,42 @@ function oauthSecrets(prisma: RotationPrisma): SecretColumn {
   };
 }
 
+function operatorSecrets(prisma: RotationPrisma): SecretColumn {
+  const toRow = (row: { name: string; ciphertext: Uint8Array<ArrayBuffer>; keyId: string }): SecretRow => ({
+    id: row.name,
+    userId: OPERATOR_CONTEXT_USER,
+    ciphertext: row.ciphertext,
+    keyId: row.keyId,
+  });
+  return {
+    name: 'operator_secrets.ciphertext',
+    field: OPERATOR_SECRET_FIELD,
+    async page(afterId, take) {
+      const rows = await prisma.operatorSecret.findMany({
+        where: afterId === undefined ? {} : { name: { gt: afterId } },
+        orderBy: { name: 'asc' },
+        take,
+      });
+      return rows.map(toRow);
+    },
+    async reload(id) {
+      const row = await prisma.operatorSecret.findUnique({ where: { name: id } });
+      return row === null ? undefined : toRow(row);
+    },
+    async replace(expected, sealed) {
+      const { count } = await prisma.operatorSecret.updateMany({
+        where: {
+          name: expected.id,
+          keyId: expected.keyId ?? '',
+          ciphertext: { equals: expected.ciphertext },
+        },
+        data: { ciphertext: sealed.ciphertext, keyId: sealed.keyId },
+      });
+      return count === 1;
+    },
+  };
+}
+
 type Outcome = 'reencrypted' | 'alreadyCurrent' | 'failed' | 'gone';
 
 /** Brings one row to the current key, re-reading it when a concurrent writer got there first. */
@@ -173,7 +210,7 @@ async function rotateRow(
 
 /**
  * Re-seals every vault ciphertext in the database under `vault.currentKeyId`: broker connection
- * credentials and OAuth state secrets. Never logs content, only table, row id and key ids.
+ * credentials, OAuth state secrets and the operator's secrets. Never logs content, only table, row id and key ids.
  */
 export async function rotateVault({
   prisma,
@@ -185,7 +222,7 @@ export async function rotateVault({
   logger: Logger;
 }): Promise<RotationResult> {
   const counts = { reencrypted: 0, alreadyCurrent: 0, failed: 0 };
-  for (const column of [brokerCredentials(prisma), oauthSecrets(prisma)]) {
+  for (const column of [brokerCredentials(prisma), oauthSecrets(prisma), operatorSecrets(prisma)]) {
     let afterId: string | undefined;
     for (;;) {
       const rows = await column.page(afterId, PAGE_SIZE);
