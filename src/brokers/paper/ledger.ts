@@ -3,6 +3,8 @@
  *
  * `planFill` decides, from a locked account row, an order and a quote, what happens: rest, reject or
  * fill, and what cash, position and P&L become. It is pure, so every rule is testable with values.
+ * Positions are signed: options may be sold to open, when covered (option-cover.ts), and are then
+ * held as negative contracts; stocks and coins are never sold short.
  * `writePlan` applies a plan in one SQL statement (order, fill, position and account together), so
  * a placement costs a lock, one write and the commit.
  */
@@ -18,8 +20,18 @@ import type {
 import { Decimal } from '../../core/domain/values.js';
 import type { OptionContract, Quote } from '../../core/market-data/market-data.js';
 import { decideFill, multiplierFor, quantityPrecision } from './fill-model.js';
+import {
+  lockedShares,
+  optionSaleRefusal,
+  reservedCash,
+  type ShortOption,
+  shareSaleRefusal,
+} from './option-cover.js';
 
-/** The account row as read under its lock, with the position in the order's symbol. */
+/** Orders still working: they may fill, be cancelled or expire. */
+export const OPEN_STATUSES: readonly OrderStatus[] = ['pending', 'accepted', 'partially_filled'];
+
+/** The account row as read for a decision (under its lock, or with its version for an optimistic write). */
 export interface LockedAccount {
   readonly id: string;
   /** The row's version when read; an optimistic write succeeds only if it is unchanged. */
@@ -27,7 +39,17 @@ export interface LockedAccount {
   readonly cash: Decimal;
   readonly dayRealizedPnl: Decimal;
   readonly dayRealizedPnlDate: string | null;
-  readonly position: { readonly quantity: Decimal; readonly averageCost: Decimal } | undefined;
+  /** The position in the order's symbol (negative contracts when short an option). */
+  readonly position: HeldPosition | undefined;
+  /** For an option order, the position in its underlying's shares. */
+  readonly underlyingPosition: HeldPosition | undefined;
+  /** Every short option in the account: the cash and shares they tie up. */
+  readonly shortOptions: readonly ShortOption[];
+}
+
+export interface HeldPosition {
+  readonly quantity: Decimal;
+  readonly averageCost: Decimal;
 }
 
 /** What the ledger knows about an order when deciding on it. */
@@ -35,6 +57,8 @@ export interface LedgerOrder {
   readonly side: OrderSide;
   readonly assetClass: AssetClass;
   readonly symbol: string;
+  /** The contract of an option order. */
+  readonly option: OptionContract | undefined;
   readonly orderType: OrderType;
   readonly quantity: Decimal | undefined;
   readonly notional: Decimal | undefined;
@@ -45,9 +69,15 @@ export interface LedgerOrder {
   readonly triggeredAt: Date | null;
 }
 
+/** A position after a fill: written as given (inserted when new), or removed when flat. */
 export type PositionChange =
-  | { readonly kind: 'set'; readonly quantity: Decimal; readonly averageCost: Decimal }
-  | { readonly kind: 'reduce'; readonly quantity: Decimal; readonly realized: Decimal }
+  | {
+      readonly kind: 'set';
+      readonly quantity: Decimal;
+      readonly averageCost: Decimal;
+      /** Added to the position's realized P&L. */
+      readonly realized: Decimal;
+    }
   | { readonly kind: 'close'; readonly realized: Decimal };
 
 export interface FillPlan {
@@ -68,6 +98,51 @@ export interface FillPlan {
   readonly cash: Decimal;
   readonly dayRealizedPnl: Decimal;
   readonly dayRealizedPnlDate: string | null;
+}
+
+/** A position after a trade, and the P&L the trade realized. */
+export interface TradeResult {
+  /** Signed: negative is short. */
+  readonly quantity: Decimal;
+  readonly averageCost: Decimal;
+  readonly realized: Decimal;
+}
+
+/**
+ * Applies a signed trade (buys positive, sells negative) to a signed position. Adding to a position
+ * blends the average cost; reducing it realizes (price - cost) per unit for a long and (cost - price)
+ * for a short; a trade through zero closes the old side and opens the rest at the trade's price.
+ */
+export function applyTrade(
+  held: Decimal,
+  averageCost: Decimal,
+  trade: Decimal,
+  price: Decimal,
+  multiplier: number,
+): TradeResult {
+  const quantity = held.add(trade);
+  if (held.isZero() || held.isNegative() === trade.isNegative()) {
+    return {
+      quantity,
+      averageCost: held.abs().mul(averageCost).add(trade.abs().mul(price)).div(quantity.abs()),
+      realized: new Decimal(0),
+    };
+  }
+  const closed = Decimal.min(held.abs(), trade.abs());
+  const perUnit = held.isNegative() ? averageCost.sub(price) : price.sub(averageCost);
+  const flipped = !quantity.isZero() && quantity.isNegative() !== held.isNegative();
+  return {
+    quantity,
+    averageCost: flipped ? price : averageCost,
+    realized: perUnit.mul(closed).mul(multiplier),
+  };
+}
+
+/** The position change a trade result means: flat positions are removed. */
+export function positionChangeOf(result: TradeResult): PositionChange {
+  return result.quantity.isZero()
+    ? { kind: 'close', realized: result.realized }
+    : { kind: 'set', quantity: result.quantity, averageCost: result.averageCost, realized: result.realized };
 }
 
 /** Decides what an order does on this quote, against this locked account. */
@@ -122,54 +197,62 @@ export function planFill(
   if (quantity.lessThanOrEqualTo(0)) return reject('the amount is too small to buy one unit at this price');
 
   const held = account.position?.quantity ?? new Decimal(0);
-  const averageCost = account.position?.averageCost ?? new Decimal(0);
   const gross = quantity.mul(price).mul(multiplier);
+  // Cash short puts set aside is not there to spend.
+  const buyingPower = account.cash.sub(reservedCash(account.shortOptions));
+
+  if (order.side === 'buy') {
+    // Buying back short puts frees what they had set aside, in time to pay for themselves.
+    const released =
+      order.option?.right === 'put' && held.isNegative()
+        ? order.option.strike.mul(multiplier).mul(Decimal.min(quantity, held.abs()))
+        : new Decimal(0);
+    const available = buyingPower.add(released);
+    if (gross.greaterThan(available)) {
+      return reject(
+        `insufficient buying power: needs ${gross.toDecimalPlaces(2).toFixed()} USD, has ${Decimal.max(available, 0).toDecimalPlaces(2).toFixed()}`,
+      );
+    }
+  } else {
+    const refusal =
+      order.assetClass === 'option'
+        ? optionSaleRefusal(order.symbol, order.option, quantity, {
+            held,
+            buyingPower,
+            underlyingShares: account.underlyingPosition?.quantity ?? new Decimal(0),
+            shorts: account.shortOptions,
+          })
+        : shareSaleRefusal(
+            order.symbol,
+            quantity,
+            held,
+            order.assetClass === 'equity' ? lockedShares(account.shortOptions, order.symbol) : new Decimal(0),
+          );
+    if (refusal !== undefined) return reject(refusal);
+  }
+
+  const trade = applyTrade(
+    held,
+    account.position?.averageCost ?? new Decimal(0),
+    order.side === 'buy' ? quantity : quantity.negated(),
+    price,
+    multiplier,
+  );
   const dayBase = account.dayRealizedPnlDate === options.today ? account.dayRealizedPnl : new Decimal(0);
   const filledQuantity = order.filledQuantity.add(quantity);
   const averageFillPrice = (order.averageFillPrice ?? new Decimal(0))
     .mul(order.filledQuantity)
     .add(price.mul(quantity))
     .div(filledQuantity);
-
-  if (order.side === 'buy') {
-    if (gross.greaterThan(account.cash)) {
-      return reject(
-        `insufficient buying power: needs ${gross.toDecimalPlaces(2).toFixed()} USD, has ${account.cash.toDecimalPlaces(2).toFixed()}`,
-      );
-    }
-    const newQuantity = held.add(quantity);
-    return {
-      status: 'filled',
-      triggeredAt,
-      rejectReason: undefined,
-      fill: { id: randomUUID(), quantity, price, realized: new Decimal(0), filledQuantity, averageFillPrice },
-      position: {
-        kind: 'set',
-        quantity: newQuantity,
-        averageCost: held.mul(averageCost).add(quantity.mul(price)).div(newQuantity),
-      },
-      cash: account.cash.sub(gross),
-      dayRealizedPnl: dayBase,
-      dayRealizedPnlDate: options.today,
-    };
-  }
-  if (quantity.greaterThan(held)) {
-    return reject(
-      `not enough ${order.symbol} to sell: holding ${held.toFixed()}, selling ${quantity.toFixed()} (paper accounts cannot sell short)`,
-    );
-  }
-  const realized = price.sub(averageCost).mul(quantity).mul(multiplier);
-  const remaining = held.sub(quantity);
   return {
     status: 'filled',
     triggeredAt,
     rejectReason: undefined,
-    fill: { id: randomUUID(), quantity, price, realized, filledQuantity, averageFillPrice },
-    position: remaining.isZero()
-      ? { kind: 'close', realized }
-      : { kind: 'reduce', quantity: remaining, realized },
-    cash: account.cash.add(gross),
-    dayRealizedPnl: dayBase.add(realized),
+    fill: { id: randomUUID(), quantity, price, realized: trade.realized, filledQuantity, averageFillPrice },
+    position: positionChangeOf(trade),
+    // Sales, premiums received for options sold to open included, add to cash.
+    cash: order.side === 'buy' ? account.cash.sub(gross) : account.cash.add(gross),
+    dayRealizedPnl: dayBase.add(trade.realized),
     dayRealizedPnlDate: options.today,
   };
 }
@@ -259,13 +342,9 @@ export async function writePlan(
   if (position?.kind === 'set') {
     parts.push(Prisma.sql`, p AS (INSERT INTO paper_positions ("paperAccountId", symbol, "assetClass", quantity, "averageCost", "realizedPnl", "updatedAt")
       SELECT a.id, ${symbol}, ${context.assetClass}::"AssetClass", ${position.quantity.toFixed()}::numeric,
-        ${position.averageCost.toFixed()}::numeric, 0, ${now} FROM a
+        ${position.averageCost.toFixed()}::numeric, ${position.realized.toFixed()}::numeric, ${now} FROM a
       ON CONFLICT ("paperAccountId", symbol) DO UPDATE SET quantity = EXCLUDED.quantity, "averageCost" = EXCLUDED."averageCost",
-        "updatedAt" = EXCLUDED."updatedAt")`);
-  } else if (position?.kind === 'reduce') {
-    parts.push(Prisma.sql`, p AS (UPDATE paper_positions SET quantity = ${position.quantity.toFixed()}::numeric,
-      "realizedPnl" = "realizedPnl" + ${position.realized.toFixed()}::numeric, "updatedAt" = ${now}
-      WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol} AND EXISTS (SELECT 1 FROM a))`);
+        "realizedPnl" = paper_positions."realizedPnl" + EXCLUDED."realizedPnl", "updatedAt" = EXCLUDED."updatedAt")`);
   } else if (position?.kind === 'close') {
     parts.push(Prisma.sql`, p AS (DELETE FROM paper_positions
       WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol} AND EXISTS (SELECT 1 FROM a))`);

@@ -5,6 +5,9 @@
  *
  * Every change to an account happens in one transaction that first locks the account row, so
  * concurrent orders and fills on one account are applied one after another.
+ *
+ * Options may be sold to open when covered (cash-secured puts, covered calls; option-cover.ts), and
+ * expired contracts are settled by `settleExpirations` (settlement.ts).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -13,12 +16,14 @@ import { Prisma } from '../../core/db/database.js';
 import type { AssetClass, OrderStatus } from '../../core/db/generated/enums.js';
 import { prismaExecutor } from '../../core/db/sql.js';
 import { Decimal } from '../../core/domain/values.js';
-import type {
-  MarketDataProvider,
-  OptionContract,
-  Quote,
-  QuoteRequest,
+import {
+  type MarketDataProvider,
+  type OptionContract,
+  type Quote,
+  type QuoteRequest,
+  UnknownInstrumentError,
 } from '../../core/market-data/market-data.js';
+import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
 import {
   type AccountSnapshot,
@@ -29,8 +34,19 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../broker.js';
+import { type AccountReadScope, optionUnderlyingJoin, readLedgerAccount } from './account-read.js';
+import { expiresAt, intrinsicValue } from './expiry.js';
 import { multiplierFor } from './fill-model.js';
-import { type FillPlan, type LedgerOrder, type LockedAccount, planFill, writePlan } from './ledger.js';
+import {
+  type FillPlan,
+  type LedgerOrder,
+  type LockedAccount,
+  OPEN_STATUSES,
+  planFill,
+  writePlan,
+} from './ledger.js';
+import { optionRoot, reservedCash, shortOptionsOf } from './option-cover.js';
+import { type SettlementEvent, settleExpirations } from './settlement.js';
 
 /** Optimistic placement attempts before falling back to the account lock. */
 const OPTIMISTIC_ATTEMPTS = 5;
@@ -39,7 +55,7 @@ type Transaction = Prisma.TransactionClient;
 
 type PaperOrderRow = Prisma.PaperOrderGetPayload<{ include: { fills: true } }>;
 
-const OPEN_STATUSES: OrderStatus[] = ['pending', 'accepted', 'partially_filled'];
+const OPEN: OrderStatus[] = [...OPEN_STATUSES];
 
 export interface PaperBrokerOptions {
   readonly prisma: PrismaClient;
@@ -61,6 +77,8 @@ interface SnapshotRow {
   quantity: string | null;
   averageCost: string | null;
   realizedPnl: string | null;
+  /** For an option position: its underlying's ticker, as the orders named it. */
+  underlying: string | null;
 }
 
 /** Prisma's Decimal is another decimal.js copy: convert through strings, exactly. */
@@ -123,6 +141,8 @@ function quoteRequestFor(row: {
 
 export class PaperBroker implements Broker {
   readonly provider = 'paper' as const;
+  /** Cash-secured puts and covered calls; the ledger re-checks the cover at fill time. */
+  readonly sellsOptionsToOpen = true;
   private readonly prisma: PrismaClient;
   private readonly sql: SqlExecutor;
   private readonly market: MarketDataProvider;
@@ -155,6 +175,7 @@ export class PaperBroker implements Broker {
       request.assetClass === 'option'
         ? { assetClass: 'option', contract: this.requireContract(request.option, request.symbol) }
         : { assetClass: request.assetClass, symbol: request.symbol };
+    const contract = contractOf(quoteRequest);
     // Quote before the transaction: a slow provider must not hold the account lock.
     const quote = await this.market.quote(quoteRequest);
 
@@ -164,6 +185,7 @@ export class PaperBroker implements Broker {
       side: request.side,
       assetClass: request.assetClass,
       symbol: request.symbol,
+      option: contract,
       orderType: request.orderType,
       quantity: request.quantity,
       notional: request.notional,
@@ -235,13 +257,13 @@ export class PaperBroker implements Broker {
 
   async cancelOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder> {
     return this.prisma.$transaction(async (tx) => {
-      await this.lockAccount(tx, accountId);
+      await this.lockAccount(tx, accountId, { symbol: '', underlying: undefined });
       const row = await tx.paperOrder.findFirst({
         where: { id: brokerOrderId, paperAccountId: accountId },
         include: { fills: true },
       });
       if (row === null) throw new BrokerRejectedError('paper', 'no such order');
-      if (!OPEN_STATUSES.includes(row.status)) {
+      if (!OPEN.includes(row.status)) {
         throw new BrokerRejectedError('paper', `the order is already ${row.status.replace('_', ' ')}`);
       }
       const cancelled = await tx.paperOrder.update({
@@ -255,7 +277,7 @@ export class PaperBroker implements Broker {
 
   async listOpenOrders(accountId: string): Promise<BrokerOrder[]> {
     const rows = await this.prisma.paperOrder.findMany({
-      where: { paperAccountId: accountId, status: { in: OPEN_STATUSES } },
+      where: { paperAccountId: accountId, status: { in: OPEN } },
       include: { fills: true },
       orderBy: { createdAt: 'asc' },
     });
@@ -276,9 +298,10 @@ export class PaperBroker implements Broker {
     const rows = await this.sql.query<SnapshotRow>(Prisma.sql`
       SELECT a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl", a."dayRealizedPnlDate",
         p.symbol, p."assetClass"::text AS "assetClass", p.quantity::text AS quantity,
-        p."averageCost"::text AS "averageCost", p."realizedPnl"::text AS "realizedPnl"
+        p."averageCost"::text AS "averageCost", p."realizedPnl"::text AS "realizedPnl", u.underlying
       FROM paper_accounts a
       LEFT JOIN paper_positions p ON p."paperAccountId" = a.id
+      ${optionUnderlyingJoin}
       WHERE a.id = ${accountId}::uuid
       ORDER BY p.symbol`);
     const account = rows[0];
@@ -294,12 +317,14 @@ export class PaperBroker implements Broker {
                 row.quantity,
                 row.averageCost,
                 row.realizedPnl ?? '0',
+                row.underlying,
               ),
             ],
       ),
     );
     const cash = dec(account.cash);
-    // Unpriced positions count at cost rather than vanishing from equity.
+    // Short options count at their (negative) market value; unpriced positions count at cost
+    // rather than vanishing from equity.
     const positionsValue = positions.reduce(
       (sum, position) =>
         sum.add(
@@ -313,7 +338,8 @@ export class PaperBroker implements Broker {
       positions,
       balances: {
         cash,
-        buyingPower: cash,
+        // Cash short puts set aside is not there to spend.
+        buyingPower: cash.sub(reservedCash(shortOptionsOf(positions))),
         equity: cash.add(positionsValue),
         realizedPnlToday: account.dayRealizedPnlDate === today ? dec(account.dayRealizedPnl) : new Decimal(0),
         currency: 'USD',
@@ -327,7 +353,7 @@ export class PaperBroker implements Broker {
    */
   async processRestingOrders(): Promise<BrokerOrder[]> {
     const open = await this.prisma.paperOrder.findMany({
-      where: { status: { in: OPEN_STATUSES } },
+      where: { status: { in: OPEN } },
       orderBy: { createdAt: 'asc' },
     });
     const changed: BrokerOrder[] = [];
@@ -339,9 +365,12 @@ export class PaperBroker implements Broker {
         continue; // No price now: try again on the next pass.
       }
       const result = await this.prisma.$transaction(async (tx) => {
-        const account = await this.lockAccount(tx, candidate.paperAccountId, candidate.symbol);
+        const account = await this.lockAccount(tx, candidate.paperAccountId, {
+          symbol: candidate.symbol,
+          underlying: candidate.optionUnderlying ?? undefined,
+        });
         const row = await tx.paperOrder.findUnique({ where: { id: candidate.id }, include: { fills: true } });
-        if (row === null || !OPEN_STATUSES.includes(row.status)) return undefined;
+        if (row === null || !OPEN.includes(row.status)) return undefined;
         if (this.dayOrderEnded(row)) {
           return tx.paperOrder.update({
             where: { id: row.id },
@@ -355,6 +384,7 @@ export class PaperBroker implements Broker {
             side: row.side,
             assetClass: row.assetClass,
             symbol: row.symbol,
+            option: contractOf(quoteRequestFor(row)),
             orderType: row.orderType,
             quantity: optionalDec(row.quantity),
             notional: optionalDec(row.notional),
@@ -383,75 +413,44 @@ export class PaperBroker implements Broker {
     return changed;
   }
 
+  /**
+   * Settles option positions whose contracts expired at or before `at` (16:00 New York on the
+   * expiry date): assigned, called away, exercised or expired worthless, at the underlying's price
+   * now. Idempotent and safe from several processes at once; returns what this call settled, for
+   * telling the owners. Run by the job runner after the close.
+   */
+  async settleExpirations(at: Date): Promise<SettlementEvent[]> {
+    return settleExpirations({ prisma: this.prisma, market: this.market, clock: this.clock }, at);
+  }
+
   // ------------------------------------------------------------------ internals
 
+  /**
+   * The contract of an option order, which must be the one its symbol names: option positions are
+   * kept under the order's symbol, and their cover and settlement read the contract back from it.
+   */
   private requireContract(option: OptionContract | undefined, symbol: string): OptionContract {
     if (option === undefined)
       throw new BrokerRejectedError('paper', `option order ${symbol} has no contract`);
+    const named = parseOccSymbol(symbol);
+    if (
+      named === undefined ||
+      named.expiry !== option.expiry ||
+      named.right !== option.right ||
+      !named.strike.equals(option.strike) ||
+      named.underlying !== optionRoot(option.underlying)
+    ) {
+      throw new BrokerRejectedError(
+        'paper',
+        `option order symbol ${symbol} does not name its contract (${occLabel(option)})`,
+      );
+    }
     return option;
   }
 
-  /** Locks the account row for this transaction and reads it, with its position in `symbol`. */
-  private lockAccount(tx: Transaction, accountId: string, symbol = ''): Promise<LockedAccount> {
-    return this.readAccount(tx, accountId, symbol, true);
-  }
-
-  /** Reads the account row (locking it for the transaction when `lock`), with its position in `symbol`. */
-  private async readAccount(
-    db: Transaction | PrismaClient,
-    accountId: string,
-    symbol: string,
-    lock: boolean,
-  ): Promise<LockedAccount> {
-    type Row = {
-      id: string;
-      version: number;
-      cash: string;
-      dayRealizedPnl: string;
-      dayRealizedPnlDate: string | null;
-      positionQuantity: string | null;
-      positionAverageCost: string | null;
-    };
-    let rows: Row[];
-    if (lock) {
-      // FOR UPDATE re-reads the locked row after waiting, but a joined row would still come from
-      // the statement's older snapshot: lock first, then read the position in a new statement.
-      const locked = await db.$queryRaw<Omit<Row, 'positionQuantity' | 'positionAverageCost'>[]>`
-        SELECT id::text AS id, version, cash::text AS cash, "dayRealizedPnl"::text AS "dayRealizedPnl", "dayRealizedPnlDate"
-        FROM paper_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
-      const position = await db.$queryRaw<{ quantity: string; averageCost: string }[]>`
-        SELECT quantity::text AS quantity, "averageCost"::text AS "averageCost"
-        FROM paper_positions WHERE "paperAccountId" = ${accountId}::uuid AND symbol = ${symbol}`;
-      rows = locked.map((row) => ({
-        ...row,
-        positionQuantity: position[0]?.quantity ?? null,
-        positionAverageCost: position[0]?.averageCost ?? null,
-      }));
-    } else {
-      // One snapshot for account and position; the version guards the write that follows.
-      rows = await db.$queryRaw<Row[]>`
-        SELECT a.id::text AS id, a.version, a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl",
-          a."dayRealizedPnlDate", p.quantity::text AS "positionQuantity", p."averageCost"::text AS "positionAverageCost"
-        FROM paper_accounts a
-        LEFT JOIN paper_positions p ON p."paperAccountId" = a.id AND p.symbol = ${symbol}
-        WHERE a.id = ${accountId}::uuid`;
-    }
-    const row = rows[0];
-    if (row === undefined) throw new BrokerRejectedError('paper', 'no such paper account');
-    return {
-      id: row.id,
-      version: Number(row.version),
-      cash: new Decimal(row.cash),
-      dayRealizedPnl: new Decimal(row.dayRealizedPnl),
-      dayRealizedPnlDate: row.dayRealizedPnlDate,
-      position:
-        row.positionQuantity === null || row.positionAverageCost === null
-          ? undefined
-          : {
-              quantity: new Decimal(row.positionQuantity),
-              averageCost: new Decimal(row.positionAverageCost),
-            },
-    };
+  /** Locks the account row for this transaction and reads what a decision in `scope` needs. */
+  private lockAccount(tx: Transaction, accountId: string, scope: AccountReadScope): Promise<LockedAccount> {
+    return readLedgerAccount(tx, accountId, scope, true);
   }
 
   private async positionOf(
@@ -460,10 +459,11 @@ export class PaperBroker implements Broker {
     quantityText: string,
     averageCostText: string,
     realizedPnlText: string,
+    underlying: string | null,
   ): Promise<Position> {
     const quantity = dec(quantityText);
     const averageCost = dec(averageCostText);
-    const mark = await this.markPrice(assetClass, symbol);
+    const mark = await this.markPrice(assetClass, symbol, underlying);
     const multiplier = multiplierFor(assetClass);
     return {
       symbol,
@@ -477,13 +477,34 @@ export class PaperBroker implements Broker {
     };
   }
 
+  /** The mid price, per share for options; undefined when there is no price. */
   private async markPrice(
     assetClass: 'equity' | 'option' | 'crypto',
     symbol: string,
+    underlying: string | null,
   ): Promise<Decimal | undefined> {
-    if (assetClass === 'option') return undefined;
+    if (assetClass !== 'option') return this.mid({ assetClass, symbol });
+    const parsed = parseOccSymbol(symbol);
+    if (parsed === undefined) return undefined;
+    const contract = { ...parsed, underlying: underlying ?? parsed.underlying };
     try {
-      const quote = await this.market.quote({ assetClass, symbol });
+      const quote = await this.market.quote({ assetClass: 'option', contract });
+      return quote.bid.add(quote.ask).div(2);
+    } catch (error) {
+      // An expired contract no longer quotes; until it settles it is worth what exercising is.
+      if (!(error instanceof UnknownInstrumentError) || expiresAt(contract) > this.clock()) return undefined;
+      try {
+        const quote = await this.market.quote({ assetClass: 'equity', symbol: contract.underlying });
+        return intrinsicValue(contract, quote.last);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  private async mid(request: QuoteRequest): Promise<Decimal | undefined> {
+    try {
+      const quote = await this.market.quote(request);
       return quote.bid.add(quote.ask).div(2);
     } catch {
       return undefined;
@@ -520,14 +541,15 @@ export class PaperBroker implements Broker {
       now,
     };
     const target = { kind: 'new' as const, order: { ...request, id } };
+    const scope = { symbol: request.symbol, underlying: request.option?.underlying };
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const account = await this.readAccount(this.prisma, request.accountId, request.symbol, false);
+      const account = await readLedgerAccount(this.prisma, request.accountId, scope, false);
       const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
       if (await writePlan(this.prisma, target, plan, { ...context, expectedVersion: account.version }))
         return plan;
     }
     return this.prisma.$transaction(async (tx) => {
-      const account = await this.readAccount(tx, request.accountId, request.symbol, true);
+      const account = await this.lockAccount(tx, request.accountId, scope);
       const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
       await writePlan(tx, target, plan, context);
       return plan;
@@ -541,6 +563,20 @@ export class PaperBroker implements Broker {
       now,
       today: newYorkDate(now),
     };
+  }
+}
+
+/** The contract of an option quote request; undefined for stocks and coins. */
+function contractOf(request: QuoteRequest): OptionContract | undefined {
+  return request.assetClass === 'option' ? request.contract : undefined;
+}
+
+/** A contract for a message, even one that cannot be written as an OCC symbol. */
+function occLabel(contract: OptionContract): string {
+  try {
+    return occSymbol(contract);
+  } catch {
+    return `${contract.underlying} ${contract.expiry} ${contract.right} ${contract.strike.toFixed()}`;
   }
 }
 
