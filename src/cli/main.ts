@@ -14,6 +14,7 @@ import {
   secretsSetCommand,
 } from './commands/secrets.js';
 import { startCommand } from './commands/start.js';
+import { workerCommand } from './commands/worker.js';
 import { CommandExit, type GlobalOptions } from './context.js';
 
 function buildProgram(): Command {
@@ -47,6 +48,13 @@ function buildProgram(): Command {
     .description('write a new migration from changes to prisma/schema.prisma (development)')
     .argument('<name>', 'what the migration does, e.g. add_alert_notes')
     .action((name: string) => migrateCreateCommand(name));
+
+  program
+    .command('worker')
+    .description(
+      'evaluate strategies and check alerts from the shared Redis queue (needs REDIS_URL and DATABASE_URL)',
+    )
+    .action(() => workerCommand(globals()));
 
   program
     .command('doctor')

@@ -20,6 +20,7 @@ import type { Database } from '../core/db/database.js';
 import type { Platform } from '../core/db/generated/enums.js';
 import { IntentService, type IntentUpdate } from '../core/intents/intent-service.js';
 import { OrderTracker, type OrderTrackerSettings } from '../core/intents/order-tracker.js';
+import type { JobQueue } from '../core/jobs/index.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
@@ -29,6 +30,8 @@ import type { ChannelAddress, ChannelPort, Sender } from '../core/messages.js';
 import { OperatorSecrets } from '../core/vault/operator-secrets.js';
 import type { SecretVault } from '../core/vault/types.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
+import { simulatedBacktestMarket } from '../strategies/simulation/backtest-market.js';
+import { type Automation, createAutomation } from './automation.js';
 import { createLinking, type Linking } from './linking.js';
 
 /** Channel adapters by platform; answers go back through the channel a message came from. */
@@ -65,6 +68,8 @@ export interface ArbionOptions {
   readonly brokerClientOptions?: BrokerClientOptions;
   /** Overrides of how linked brokers' orders are followed (tests use short windows). */
   readonly orderTracking?: Partial<OrderTrackerSettings>;
+  /** Replaces the configured job queue (tests run BullMQ under their own key prefix). */
+  readonly jobQueue?: JobQueue;
 }
 
 export interface Arbion {
@@ -79,6 +84,8 @@ export interface Arbion {
   readonly channels: ChannelRegistry;
   /** Broker linking, when a vault was given. */
   readonly linking: Linking | undefined;
+  /** Strategies, monitors and their jobs; started by `arbion start` and `arbion worker`. */
+  readonly automation: Automation;
   /** One pass of the background work: expire cards, fill resting paper orders, tell the users. */
   runBackgroundPass(): Promise<void>;
 }
@@ -188,6 +195,26 @@ export function createArbion(options: ArbionOptions): Arbion {
     clock: options.clock,
   });
 
+  const automation = createAutomation({
+    config,
+    prisma,
+    accounts,
+    intents,
+    brokerFor,
+    market,
+    chains:
+      market instanceof SimulatedMarket
+        ? market
+        : new SimulatedMarket({ seed: config.trading.marketDataSeed, symbols, clock: options.clock }),
+    backtestMarket: simulatedBacktestMarket({ seed: config.trading.marketDataSeed, symbols }),
+    symbols,
+    paper,
+    channelFor: (platform) => (channels.has(platform) ? channels.get(platform) : undefined),
+    logger,
+    clock: options.clock ?? (() => new Date()),
+    ...(options.jobQueue === undefined ? {} : { queue: options.jobQueue }),
+  });
+
   let fallback: FallbackInterpreter | undefined = options.fallback ?? undefined;
   if (options.fallback === undefined && config.llm !== undefined) {
     const client = createOpenAIClient({
@@ -223,6 +250,7 @@ export function createArbion(options: ArbionOptions): Arbion {
     channelFor: (platform) => channels.get(platform),
     parse: (text: string, now: Date): Command => parseMessage(text, { symbols, now }),
     fallback,
+    automation: automation.desk,
     logger: logger.child({ component: 'conversation' }),
     clock: options.clock,
   });
@@ -322,6 +350,7 @@ export function createArbion(options: ArbionOptions): Arbion {
     brokers: registry,
     channels,
     linking,
+    automation,
     runBackgroundPass,
   };
 }

@@ -9,7 +9,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Queue } from 'bullmq';
@@ -21,77 +20,11 @@ import { createJobQueue, defineJob, type JobQueue } from '../../src/core/jobs/in
 import { createLogger } from '../../src/core/logging/logger.js';
 import { projectRoot } from '../../src/core/paths.js';
 import { cleanEnv } from '../support/cli.js';
+import { freePort, PrivateRedis, waitUntil } from '../support/private-redis.js';
 
 const workerScript = path.join(projectRoot, 'tests', 'fixtures', 'jobs', 'worker.mjs');
 const builtJobs = path.join(projectRoot, 'dist', 'src', 'core', 'jobs', 'index.js');
 const logger = createLogger({ level: 'silent', format: 'json', secretValues: [] });
-
-async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** A redis-server of our own: no persistence, so a restart comes back empty. */
-class PrivateRedis {
-  #process: ChildProcess | undefined;
-  readonly port: number;
-  constructor(port: number) {
-    this.port = port;
-  }
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    this.#process = child;
-    await waitUntil('the private redis-server to answer', async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      const probe = new Redis(this.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#process;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
 
 interface Worker {
   readonly child: ChildProcess;

@@ -90,6 +90,8 @@ export async function createHarness(
     linking?: ArbionOptions['linking'];
     /** Linked brokers' client settings (short timeouts) and order following (short windows). */
     brokers?: Pick<ArbionOptions, 'brokerClientOptions' | 'orderTracking'>;
+    /** A job queue of the test's own (BullMQ under a private prefix); default in-process. */
+    jobQueue?: ArbionOptions['jobQueue'];
   } = {},
 ): Promise<Harness> {
   const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...options.env }, { cwd: '/tmp' });
@@ -112,6 +114,7 @@ export async function createHarness(
     clock: () => clock.now,
     linking: options.linking,
     ...options.brokers,
+    ...(options.jobQueue === undefined ? {} : { jobQueue: options.jobQueue }),
   });
   const channel = new RecordingChannel();
   arbion.channels.register('console', channel);
@@ -154,6 +157,7 @@ export async function createHarness(
       return orderCommandSchema.parse(candidate);
     },
     async destroy() {
+      await arbion.automation.stop(2000);
       await test.destroy();
     },
   };

@@ -465,7 +465,7 @@ const notCommands: readonly (readonly [string, string])[] = [
   ['would you sell 5 TSLA', 'question'],
   ['buy AAPL if it drops', 'conditional'],
   ['buy 10 AAPL if it drops', 'conditional'],
-  ['sell half my ETH if it drops under 3k', 'conditional'],
+  ['sell half my ETH if it drops', 'conditional'],
   ['when AAPL hits 150 buy 10', 'conditional'],
   ['buy 10 AAPL when it dips', 'conditional'],
   ['buy 10 AAPL and sell 5 TSLA', 'several'],

@@ -171,6 +171,9 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
     }
   }
 
+  // Strategies and alerts: this process has the chats, so it also delivers their messages.
+  if (mode === 'all') await arbion.automation.start('all');
+
   let backgroundBusy = false;
   const background = setInterval(() => {
     if (backgroundBusy || mode !== 'all') return;
@@ -244,6 +247,8 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
           ]);
           // A pending deadline would keep the process alive for its full length after stopping.
           clearTimeout(drainDeadline);
+          // Running evaluations finish (bounded); with BullMQ an unfinished one runs elsewhere.
+          await arbion.automation.stop(DRAIN_TIMEOUT_MS);
           await web.close();
           await database.close();
         } catch (error) {

@@ -258,6 +258,35 @@ export class Accounts {
   }
 
   /**
+   * The account a strategy or monitor trades on: the default account of one of the user's
+   * connections (the paper connection for paper strategies), whatever account chat orders go to
+   * now. Undefined when the connection is gone or is not the user's.
+   */
+  async automationAccount(userId: string, connectionId: string | null): Promise<TradingAccount | undefined> {
+    const account = await this.prisma.brokerAccount.findFirst({
+      where:
+        connectionId === null
+          ? { connection: { userId, provider: 'paper', status: 'active' } }
+          : { connectionId, connection: { userId } },
+      orderBy: [{ isDefault: 'desc' }, { createdAt: 'asc' }],
+      select: {
+        id: true,
+        externalId: true,
+        connection: { select: { id: true, status: true, provider: true, mode: true } },
+      },
+    });
+    if (account === null) return undefined;
+    return {
+      connectionId: account.connection.id,
+      brokerAccountId: account.id,
+      externalId: account.externalId,
+      provider: account.connection.provider,
+      mode: account.connection.mode,
+      status: account.connection.status,
+    };
+  }
+
+  /**
    * The user's Coinbase smart wallet, where swaps go whatever account orders go to; undefined
    * when no wallet is linked. Swaps move real tokens, so the mode is always live.
    */

@@ -33,6 +33,13 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** Unset: jobs run in-process. */
   readonly redis: { readonly url: string } | undefined;
+  readonly automation: {
+    /** Strategies are evaluated and alerts checked once per tick. */
+    readonly tickSeconds: number;
+    readonly concurrency: number;
+    /** BullMQ job lock; a dead worker's jobs are taken over after it. */
+    readonly jobLockSeconds: number;
+  };
   /** Key ring from the environment, or a key file generated in the data directory. */
   readonly vault:
     | { readonly source: 'environment'; readonly keys: readonly EncryptionKey[] }
@@ -281,6 +288,11 @@ function buildConfig(
         ? { kind: 'server', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
         : { kind: 'embedded', directory: path.join(dataDir, 'postgres') },
     redis: env.REDIS_URL !== undefined ? { url: env.REDIS_URL } : undefined,
+    automation: {
+      tickSeconds: env.AUTOMATION_TICK_SECONDS,
+      concurrency: env.AUTOMATION_CONCURRENCY,
+      jobLockSeconds: env.AUTOMATION_JOB_LOCK_SECONDS,
+    },
     vault:
       env.ARBION_ENCRYPTION_KEYS !== undefined
         ? { source: 'environment', keys: env.ARBION_ENCRYPTION_KEYS }

@@ -186,6 +186,28 @@ export const variables = {
     secret: true,
     schema: redisUrl.optional(),
   }),
+  AUTOMATION_TICK_SECONDS: variable({
+    group: 'jobs',
+    description: 'How often strategies are evaluated and alerts checked, in seconds.',
+    secret: false,
+    schema: integerInRange(1, 3600).default(60),
+    defaultText: '60',
+  }),
+  AUTOMATION_JOB_LOCK_SECONDS: variable({
+    group: 'jobs',
+    description:
+      "How long a running job is locked to its worker (BullMQ). A dead worker's jobs are taken over by another worker after about this long.",
+    secret: false,
+    schema: integerInRange(1, 600).default(30),
+    defaultText: '30',
+  }),
+  AUTOMATION_CONCURRENCY: variable({
+    group: 'jobs',
+    description: 'Strategy evaluations and alert checks one process runs at the same time.',
+    secret: false,
+    schema: integerInRange(1, 256).default(8),
+    defaultText: '8',
+  }),
 
   // web
   HOST: variable({

@@ -155,6 +155,85 @@ export const actionCommandSchema = z.discriminatedUnion('action', [
 ]);
 export type ActionCommand = z.infer<typeof actionCommandSchema>;
 
+/** Strategy kinds as the data model names them. */
+export const strategyKindSchema = z.enum(['wheel', 'collar', 'ai_driven']);
+export type StrategyKindName = z.infer<typeof strategyKindSchema>;
+
+const tickerSchema = z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/);
+const amountSchema = z.string().regex(/^\d+(\.\d+)?$/);
+
+/** Which strategies or monitors a pause/resume/stop is about: an id prefix, a kind, a symbol. */
+export const automationTargetSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{4,36}$/)
+    .optional(),
+  kind: z.union([strategyKindSchema, z.literal('alert')]).optional(),
+  symbol: tickerSchema.optional(),
+});
+export type AutomationTarget = z.infer<typeof automationTargetSchema>;
+
+/**
+ * Automation from chat: strategies ("run the wheel on SOFI, 2 contracts max, paper"), monitors
+ * ("alert me if AAPL goes above 250", "sell half my ETH if it drops under 3k"), the kill switch
+ * ("stop everything") and backtests. Limits for auto mode are confirmed in the user's own words
+ * ("confirm auto ..."), never by the LLM.
+ */
+export const automationCommandSchema = z.discriminatedUnion('action', [
+  z.object({
+    kind: z.literal('automation'),
+    action: z.literal('create'),
+    strategy: strategyKindSchema,
+    symbol: tickerSchema,
+    /** Kind-specific parameters (the strategy's zod schema validates them). */
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    mode: z.enum(['paper', 'live']),
+    execution: z.enum(['ask', 'auto']),
+    limits: z.object({
+      maxNotionalPerOrder: amountSchema.optional(),
+      maxNotionalPerDay: amountSchema.optional(),
+      maxPosition: amountSchema.optional(),
+      /** Fraction 0..1. */
+      maxDrawdown: amountSchema.optional(),
+    }),
+  }),
+  z.object({ kind: z.literal('automation'), action: z.literal('list') }),
+  z.object({
+    kind: z.literal('automation'),
+    action: z.enum(['pause', 'resume', 'stop']),
+    target: automationTargetSchema,
+  }),
+  /** The kill switch: every strategy and monitor of the user stops. */
+  z.object({ kind: z.literal('automation'), action: z.literal('stop_everything') }),
+  /** "confirm auto <id|symbol>": starts an auto-mode strategy within the limits it was shown with. */
+  z.object({
+    kind: z.literal('automation'),
+    action: z.literal('confirm_auto'),
+    target: automationTargetSchema,
+  }),
+  z.object({
+    kind: z.literal('automation'),
+    action: z.literal('monitor'),
+    monitor: z.enum(['price_above', 'price_below', 'stop_loss', 'take_profit', 'trailing_stop']),
+    symbol: tickerSchema,
+    threshold: amountSchema.optional(),
+    /** Trailing stops: 0..1 below the high-water mark. */
+    trailFraction: amountSchema.optional(),
+    /** Share of the position to close, 0..1; absent: all of it (close actions only). */
+    fractionOfPosition: amountSchema.optional(),
+    closePosition: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal('automation'),
+    action: z.literal('backtest'),
+    strategy: strategyKindSchema,
+    symbol: tickerSchema,
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    days: z.number().int().min(5).max(730),
+  }),
+]);
+export type AutomationCommand = z.infer<typeof automationCommandSchema>;
+
 /** Not understood as a plain command. `reason` says why, for people and for the LLM hand-off. */
 export const unknownCommandSchema = z.object({
   kind: z.literal('unknown'),
@@ -167,6 +246,13 @@ export const commandSchema = z.union([
   swapCommandSchema,
   queryCommandSchema,
   actionCommandSchema,
+  automationCommandSchema,
   unknownCommandSchema,
 ]);
-export type Command = OrderCommand | SwapCommand | QueryCommand | ActionCommand | UnknownCommand;
+export type Command =
+  | OrderCommand
+  | SwapCommand
+  | QueryCommand
+  | ActionCommand
+  | AutomationCommand
+  | UnknownCommand;

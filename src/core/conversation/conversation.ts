@@ -28,6 +28,7 @@ import {
   type Sender,
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
+import type { AutomationDesk } from './automation.js';
 import type { ActionCommand, Command, OrderCommand, QueryCommand, SwapCommand } from './commands.js';
 import { deliveryCtes, recordInboundOnce } from './inbound-log.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
@@ -65,6 +66,8 @@ export interface ConversationDependencies {
   readonly parse: (text: string, now: Date) => Command;
   /** The LLM path; absent without OPENAI_API_KEY. */
   readonly fallback?: FallbackInterpreter;
+  /** Strategies, monitors and backtests; absent where no background jobs run. */
+  readonly automation?: AutomationDesk;
   readonly logger: Logger;
   readonly clock?: () => Date;
 }
@@ -79,6 +82,10 @@ export const HELP_TEXT = [
   '  cancel all             help',
   '  link                   (link a broker)     go live on schwab / paper mode',
   '  link chat              (use Arbion from another chat app)',
+  '  run the wheel on SOFI, 2 contracts max, paper      my strategies',
+  '  alert me if AAPL goes above 250     sell half my ETH if it drops under 3k',
+  '  pause / resume / stop the wheel on SOFI      stop everything',
+  '  backtest the wheel on SOFI for 6 months',
 ].join('\n');
 
 /** What an unknown person in a group chat is told (groups never create users). */
@@ -216,6 +223,25 @@ export class Conversation {
         case 'query':
           await reply(await this.answerQuery(command, userId));
           return;
+        case 'automation': {
+          const changes = command.action !== 'list' && command.action !== 'backtest';
+          if (changes && member !== undefined && !ROLE_RIGHTS[member.role].trade) {
+            await reply(viewerRefusal(member, message.sender.platformUserId));
+            return;
+          }
+          if (this.deps.automation === undefined) {
+            await reply('Strategies and alerts are not available on this server. Nothing was changed.');
+            return;
+          }
+          await reply(
+            await this.deps.automation.perform(command, {
+              userId,
+              identityId: trader.identityId,
+              address: message.address,
+            }),
+          );
+          return;
+        }
         case 'action':
           await reply(await this.performAction(command, userId, message.address, message.chatType));
           return;

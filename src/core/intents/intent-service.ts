@@ -80,6 +80,17 @@ export interface ProposalContext {
   readonly address: ChannelAddress;
   readonly requestMessageId?: string;
   readonly source?: 'chat' | 'strategy' | 'alert';
+  /**
+   * A strategy's or monitor's order: which one, its run, and the intent id, derived from the run
+   * and the order's tag so a re-run evaluation inserts the same row (the id's uniqueness refuses
+   * the second) instead of a second order.
+   */
+  readonly automation?: {
+    readonly intentId: string;
+    readonly strategyId?: string;
+    readonly strategyRunId?: string;
+    readonly tag: string;
+  };
   /** Already loaded by the caller (saves a query); loaded here when absent. */
   readonly trader?: Trader;
   /** The trader's account snapshot, already loading (the caller started it early). */
@@ -339,7 +350,7 @@ export class IntentService {
       );
     }
 
-    const id = randomUUID();
+    const id = context.automation?.intentId ?? randomUUID();
     const now = this.clock();
     let estimatedCost = notionalOf({ quantity: sizedQuantity, price, multiplier }).toDecimalPlaces(2);
     // Where the broker previews (Coinbase), the card shows its total, fees included, and an order
@@ -565,8 +576,9 @@ export class IntentService {
     return {
       id,
       source: context.source ?? 'chat',
-      strategyId: null,
-      strategyRunId: null,
+      strategyId: context.automation?.strategyId ?? null,
+      strategyRunId: context.automation?.strategyRunId ?? null,
+      strategyTag: context.automation?.tag ?? null,
       status: 'proposed',
       orderHash: '',
       clientOrderId: clientOrderIdFor(id),
@@ -780,11 +792,19 @@ export class IntentService {
         ? loadedTrader
         : await this.deps.accounts.traderById(intent.userId);
     const swap = swapOf(intent);
-    // Swaps go to the smart wallet whatever account orders go to.
+    // Swaps go to the smart wallet whatever account orders go to; a strategy's orders go to the
+    // strategy's own account (its paper or live connection, chosen when it was created).
+    const automated = intent.strategyId !== null || intent.source === 'alert';
     const account =
-      swap === undefined ? trader.account : await this.deps.accounts.walletAccount(intent.userId);
+      swap !== undefined
+        ? await this.deps.accounts.walletAccount(intent.userId)
+        : automated
+          ? await this.deps.accounts.automationAccount(intent.userId, intent.connectionId)
+          : trader.account;
     if (account === undefined) {
-      return this.refuseAtExecution(intent, decision, stillOpen, 'your smart wallet was unlinked');
+      const gone =
+        swap === undefined ? "the strategy's account was unlinked" : 'your smart wallet was unlinked';
+      return this.refuseAtExecution(intent, decision, stillOpen, gone);
     }
     // The order goes to the account the card named, and only while it is still the one orders go
     // to: "go live" or "paper mode" between the card and the press must not redirect it.
@@ -865,7 +885,10 @@ export class IntentService {
     try {
       snapshot =
         // The caller's early read is of the trading account; a swap's account is the wallet.
-        loadedSnapshot !== undefined && loadedTrader?.userId === intent.userId && swap === undefined
+        loadedSnapshot !== undefined &&
+        loadedTrader?.userId === intent.userId &&
+        swap === undefined &&
+        !automated
           ? await loadedSnapshot
           : await broker.getAccountSnapshot(account.externalId);
     } catch (error) {

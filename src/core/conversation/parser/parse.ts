@@ -4,6 +4,7 @@
  * (when configured) takes over.
  */
 import type { Command, UnknownCommand } from '../commands.js';
+import { AUTOMATION_STARTERS, parseAutomation } from './automation.js';
 import { Fail, ORDER_VERBS, type ParseContext, parseOrder } from './orders.js';
 import { FIXED_PHRASES, QUOTE_TEMPLATES } from './phrases.js';
 import { parseSwap, SWAP_VERBS } from './swaps.js';
@@ -116,12 +117,19 @@ function parse(text: string, context: ParseContext): Command {
   if (first !== undefined && first.kind === 'word' && ORDER_VERBS.has(first.low)) {
     const order = parseOrder(tokens, start, end, context);
     if (!(order instanceof Fail)) return order;
+    // "sell half my ETH if it drops under 3k" is a stop monitor, not an order.
+    const monitor = first.low === 'sell' ? parseAutomation(text, context) : undefined;
+    if (monitor !== undefined) return monitor;
     return unknown(explain(tokens, start, end) ?? order.reason);
   }
   if (first !== undefined && first.kind === 'word' && SWAP_VERBS.has(first.low)) {
     const swap = parseSwap(tokens, start, end);
     if (!(swap instanceof Fail)) return swap;
     return unknown(swap.reason);
+  }
+  if (first !== undefined && AUTOMATION_STARTERS.has(first.low)) {
+    const automation = parseAutomation(text, context);
+    if (automation !== undefined) return automation;
   }
   const understood = parseQueryOrAction(text, tokens, start, end, context);
   if (understood !== undefined && understood.kind !== 'unknown') return understood;

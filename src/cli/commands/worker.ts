@@ -1,0 +1,84 @@
+/**
+ * `arbion worker`: a process that evaluates strategies and checks alerts from the shared BullMQ
+ * queue, beside `arbion start` (which keeps the chats and delivers the messages workers produce).
+ * Run as many as the load needs; each takes jobs as it has room, and a worker that dies has its
+ * jobs taken over by another once their locks expire.
+ */
+import { openDatabase } from '../../core/db/database.js';
+import { Migrator } from '../../core/db/migrations/migrator.js';
+import { ArbionError } from '../../core/errors.js';
+import { createArbion } from '../../runtime/arbion.js';
+import { CommandExit, EXIT_CONFIG, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
+
+/** How long shutdown lets running evaluations finish. */
+const DRAIN_TIMEOUT_MS = 20_000;
+
+export async function workerCommand(options: GlobalOptions): Promise<void> {
+  const { config, logger } = loadContext(options, { logTo: 'stdout' });
+  if (config.redis === undefined) {
+    process.stderr.write(
+      'arbion worker needs REDIS_URL: workers share their jobs through Redis. Without it, `arbion start` runs the jobs itself.\n',
+    );
+    throw new CommandExit(EXIT_CONFIG);
+  }
+  if (config.database.kind === 'embedded') {
+    process.stderr.write(
+      'arbion worker needs DATABASE_URL: the embedded database belongs to the one `arbion start` process.\n',
+    );
+    throw new CommandExit(EXIT_CONFIG);
+  }
+  let database: Awaited<ReturnType<typeof openDatabase>>;
+  try {
+    database = await openDatabase(config.database);
+  } catch (error) {
+    logger.fatal(
+      { err: error },
+      error instanceof ArbionError ? error.userMessage : 'cannot open the database',
+    );
+    throw new CommandExit(EXIT_UNHEALTHY);
+  }
+  const migrator = await Migrator.open(database.adapterFactory);
+  try {
+    const { pending } = await migrator.status();
+    if (pending.length > 0) {
+      logger.fatal({ pending }, `${pending.length} migration(s) pending: run \`arbion migrate\` first`);
+      await database.close();
+      throw new CommandExit(EXIT_UNHEALTHY);
+    }
+  } finally {
+    migrator.dispose();
+  }
+
+  // No chats and no linking site here: brokers are reached through the stored links only.
+  const arbion = createArbion({ config, database, logger });
+  await arbion.automation.start('worker');
+  logger.info(
+    {
+      pid: process.pid,
+      concurrency: config.automation.concurrency,
+      tickSeconds: config.automation.tickSeconds,
+    },
+    'Arbion worker is running',
+  );
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      logger.info({ signal }, 'worker shutting down');
+      void (async () => {
+        try {
+          await arbion.automation.stop(DRAIN_TIMEOUT_MS);
+          await database.close();
+        } catch (error) {
+          logger.error({ err: error }, 'error while shutting down');
+        }
+        logger.info('worker stopped');
+        resolve();
+      })();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
