@@ -30,6 +30,7 @@ import type { ChannelAddress, ChannelPort, Sender } from '../core/messages.js';
 import { OperatorSecrets } from '../core/vault/operator-secrets.js';
 import type { SecretVault } from '../core/vault/types.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
+import { modelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { simulatedBacktestMarket } from '../strategies/simulation/backtest-market.js';
 import { type Automation, createAutomation } from './automation.js';
 import { createLinking, type Linking } from './linking.js';
@@ -195,6 +196,16 @@ export function createArbion(options: ArbionOptions): Arbion {
     clock: options.clock,
   });
 
+  // One OpenAI client for the conversation's fallback and the AI-driven strategy.
+  const llmClient =
+    config.llm === undefined
+      ? undefined
+      : createOpenAIClient({
+          apiKey: config.llm.apiKey,
+          baseURL: config.llm.baseUrl,
+          timeoutMs: config.llm.timeoutMs,
+          maxRetries: 2,
+        });
   const automation = createAutomation({
     config,
     prisma,
@@ -213,16 +224,21 @@ export function createArbion(options: ArbionOptions): Arbion {
     logger,
     clock: options.clock ?? (() => new Date()),
     ...(options.jobQueue === undefined ? {} : { queue: options.jobQueue }),
+    ...(llmClient === undefined || config.llm === undefined
+      ? {}
+      : {
+          advisor: modelAdvisor({
+            client: llmClient,
+            model: config.llm.model,
+            timeoutMs: config.llm.timeoutMs,
+            logger: logger.child({ component: 'advisor' }),
+          }),
+        }),
   });
 
   let fallback: FallbackInterpreter | undefined = options.fallback ?? undefined;
-  if (options.fallback === undefined && config.llm !== undefined) {
-    const client = createOpenAIClient({
-      apiKey: config.llm.apiKey,
-      baseURL: config.llm.baseUrl,
-      timeoutMs: config.llm.timeoutMs,
-      maxRetries: 2,
-    });
+  if (options.fallback === undefined && config.llm !== undefined && llmClient !== undefined) {
+    const client = llmClient;
     fallback = new LlmFallback({
       prisma,
       interpreter: new LlmInterpreter({ client, model: config.llm.model, timeoutMs: config.llm.timeoutMs }),

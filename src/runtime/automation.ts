@@ -20,6 +20,7 @@ import { newYorkInstant, newYorkTime } from '../core/market-data/providers/us-ma
 import type { ChannelAddress, ChannelPort, Platform } from '../core/messages.js';
 import { StrategyDesk } from '../strategies/runtime/automation-desk.js';
 import { type AutomationJobs, automationJobs } from '../strategies/runtime/automation-jobs.js';
+import type { ModelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { MonitorRunner } from '../strategies/runtime/monitor-runner.js';
 import { type Delivery, deliverJob, type Outbox, queueOutbox } from '../strategies/runtime/outbox.js';
 import type { PriceHistory } from '../strategies/runtime/snapshot-builder.js';
@@ -42,6 +43,8 @@ export interface AutomationDependencies {
   readonly clock: () => Date;
   /** Replaces the configured queue (tests isolate BullMQ under their own prefix). */
   readonly queue?: JobQueue;
+  /** The AI-driven strategy's model; absent without an LLM (that strategy then holds). */
+  readonly advisor?: ModelAdvisor;
 }
 
 export interface Automation {
@@ -112,6 +115,7 @@ export function createAutomation(deps: AutomationDependencies): Automation {
     symbols: deps.symbols,
     chains: deps.chains,
     history: simulatedHistory(deps.backtestMarket),
+    ...(deps.advisor === undefined ? {} : { advisor: deps.advisor }),
     outbox,
     logger: logger.child({ component: 'strategies' }),
   });
