@@ -180,6 +180,19 @@ export class StrategyRunner {
           snapshot,
           equity,
           peakEquity,
+          accountExposure: built.account.positions.reduce(
+            (sum, position) =>
+              sum.plus(
+                (position.marketValue ?? position.quantity.mul(position.averageCost))
+                  .abs()
+                  .mul(
+                    position.marketValue === undefined && position.assetClass === 'option'
+                      ? OPTION_MULTIPLIER
+                      : 1,
+                  ),
+              ),
+            new Decimal(0),
+          ),
           log,
         });
         if (placed === 'halted') {
@@ -247,6 +260,8 @@ export class StrategyRunner {
       readonly snapshot: StrategySnapshot;
       readonly equity: Decimal;
       readonly peakEquity: Decimal;
+      /** Value of everything the account holds: all strategies' positions and the user's own. */
+      readonly accountExposure: Decimal;
       readonly log: Logger;
     },
   ): Promise<'proposed' | 'skipped' | 'halted'> {
@@ -322,8 +337,8 @@ export class StrategyRunner {
         strategy: exposure,
         // One strategy may hold what one position may: the user's max position share of equity.
         strategyCap: context.equity.mul(context.trader.limits.maxPositionFraction),
-        user: exposure,
-        // Automation never borrows: all of it together stays within the account's equity.
+        user: context.accountExposure,
+        // Automation never borrows: everything the account holds stays within its equity.
         userCap: context.equity,
       },
     });
