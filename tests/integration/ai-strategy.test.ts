@@ -75,7 +75,9 @@ describe('the AI-driven strategy', () => {
   it('holds when the model is down, and when its answer is out of bounds', async () => {
     const strategy = await h.test.database.prisma.strategy.findFirstOrThrow({ where: { kind: 'ai_driven' } });
     // The first card is declined, so nothing is pending: only the model's answer decides below.
-    const first = await h.test.database.prisma.tradeIntent.findFirstOrThrow({ where: { strategyId: strategy.id } });
+    const first = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { strategyId: strategy.id },
+    });
     expect((await h.arbion.intents.cancel(first.id, first.userId)).kind).toBe('updated');
     const before = await h.test.database.prisma.tradeIntent.count();
     fake.clearScript();

@@ -27,7 +27,8 @@ const symbols = new StaticSymbolResolver([
   instrument('ALL', 'Allstate'),
   instrument('ETH', 'Ethereum', 'crypto'),
 ]);
-const parse = (text: string): Command => parseMessage(text, { symbols, now: new Date('2026-11-24T15:00:00Z') });
+const parse = (text: string): Command =>
+  parseMessage(text, { symbols, now: new Date('2026-11-24T15:00:00Z') });
 
 describe('automation commands', () => {
   it.each<[string, Command]>([
@@ -59,7 +60,16 @@ describe('automation commands', () => {
     ],
     [
       'start a collar on AAPL',
-      { kind: 'automation', action: 'create', strategy: 'collar', symbol: 'AAPL', params: {}, mode: 'paper', execution: 'ask', limits: {} },
+      {
+        kind: 'automation',
+        action: 'create',
+        strategy: 'collar',
+        symbol: 'AAPL',
+        params: {},
+        mode: 'paper',
+        execution: 'ask',
+        limits: {},
+      },
     ],
     [
       'run ai on NVDA, max position 50',
@@ -78,14 +88,27 @@ describe('automation commands', () => {
     ['list my alerts', { kind: 'automation', action: 'list' }],
     ['stop everything', { kind: 'automation', action: 'stop_everything' }],
     ['Kill switch!', { kind: 'automation', action: 'stop_everything' }],
-    ['pause the wheel on SOFI', { kind: 'automation', action: 'pause', target: { kind: 'wheel', symbol: 'SOFI' } }],
+    [
+      'pause the wheel on SOFI',
+      { kind: 'automation', action: 'pause', target: { kind: 'wheel', symbol: 'SOFI' } },
+    ],
     ['resume SOFI', { kind: 'automation', action: 'resume', target: { symbol: 'SOFI' } }],
     ['stop strategy 3f2a1b9c', { kind: 'automation', action: 'stop', target: { id: '3f2a1b9c' } }],
-    ['cancel the alert on AAPL', { kind: 'automation', action: 'stop', target: { kind: 'alert', symbol: 'AAPL' } }],
+    [
+      'cancel the alert on AAPL',
+      { kind: 'automation', action: 'stop', target: { kind: 'alert', symbol: 'AAPL' } },
+    ],
     ['confirm auto 3f2a1b9c', { kind: 'automation', action: 'confirm_auto', target: { id: '3f2a1b9c' } }],
     [
       'alert me if AAPL goes above 250',
-      { kind: 'automation', action: 'monitor', monitor: 'price_above', symbol: 'AAPL', threshold: '250', closePosition: false },
+      {
+        kind: 'automation',
+        action: 'monitor',
+        monitor: 'price_above',
+        symbol: 'AAPL',
+        threshold: '250',
+        closePosition: false,
+      },
     ],
     [
       'sell half my ETH if it drops under 3k',
@@ -101,17 +124,34 @@ describe('automation commands', () => {
     ],
     [
       'set a stop loss on TSLA at $300',
-      { kind: 'automation', action: 'monitor', monitor: 'stop_loss', symbol: 'TSLA', threshold: '300', closePosition: true },
+      {
+        kind: 'automation',
+        action: 'monitor',
+        monitor: 'stop_loss',
+        symbol: 'TSLA',
+        threshold: '300',
+        closePosition: true,
+      },
     ],
     [
       'trailing stop 10% on NVDA',
-      { kind: 'automation', action: 'monitor', monitor: 'trailing_stop', symbol: 'NVDA', trailFraction: '0.1', closePosition: true },
+      {
+        kind: 'automation',
+        action: 'monitor',
+        monitor: 'trailing_stop',
+        symbol: 'NVDA',
+        trailFraction: '0.1',
+        closePosition: true,
+      },
     ],
     [
       'backtest the wheel on SOFI for 6 months',
       { kind: 'automation', action: 'backtest', strategy: 'wheel', symbol: 'SOFI', params: {}, days: 180 },
     ],
-    ['backtest the collar on AAPL', { kind: 'automation', action: 'backtest', strategy: 'collar', symbol: 'AAPL', params: {}, days: 180 }],
+    [
+      'backtest the collar on AAPL',
+      { kind: 'automation', action: 'backtest', strategy: 'collar', symbol: 'AAPL', params: {}, days: 180 },
+    ],
   ])('%s', (text, expected) => {
     const command = parse(text);
     expect(command).toEqual(expected);
