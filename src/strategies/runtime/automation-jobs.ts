@@ -47,6 +47,20 @@ export interface AutomationJobs {
   fanOut(at: Date): Promise<number>;
 }
 
+/** Reads ids page by page (keyset on the id) and hands each page on; sums what `each` returns. */
+async function inPages(
+  read: (after: string | undefined) => Promise<{ id: string }[]>,
+  each: (ids: string[]) => Promise<number>,
+): Promise<number> {
+  let total = 0;
+  for (let after: string | undefined; ; ) {
+    const rows = await read(after);
+    total += await each(rows.map((row) => row.id));
+    if (rows.length < FAN_OUT_PAGE) return total;
+    after = rows.at(-1)?.id;
+  }
+}
+
 export function automationJobs(options: AutomationJobsOptions): AutomationJobs {
   const { prisma, queue, logger } = options;
   const evaluate = defineJob('strategy-evaluate', {
@@ -72,35 +86,28 @@ export function automationJobs(options: AutomationJobsOptions): AutomationJobs {
     const tick = tickOf(at, options.tickMs);
     const stamp = tick.toISOString();
     const suffix = String(tick.getTime());
-    let added = 0;
-    for (let after: string | undefined; ; ) {
-      const rows = await prisma.strategy.findMany({
-        where: { status: 'active', ...(after === undefined ? {} : { id: { gt: after } }) },
-        orderBy: { id: 'asc' },
-        take: FAN_OUT_PAGE,
-        select: { id: true },
-      });
-      added += await queue.enqueueBulk(
-        evaluate,
-        rows.map((row) => ({ jobId: `eval-${row.id}-${suffix}`, data: { strategyId: row.id, tick: stamp } })),
-      );
-      if (rows.length < FAN_OUT_PAGE) break;
-      after = rows.at(-1)?.id;
-    }
-    for (let after: string | undefined; ; ) {
-      const rows = await prisma.alert.findMany({
-        where: { status: 'active', ...(after === undefined ? {} : { id: { gt: after } }) },
-        orderBy: { id: 'asc' },
-        take: FAN_OUT_PAGE,
-        select: { id: true },
-      });
-      added += await queue.enqueueBulk(
-        monitor,
-        rows.map((row) => ({ jobId: `mon-${row.id}-${suffix}`, data: { alertId: row.id, tick: stamp } })),
-      );
-      if (rows.length < FAN_OUT_PAGE) break;
-      after = rows.at(-1)?.id;
-    }
+    const after = (id: string | undefined) => ({
+      where: { status: 'active' as const, ...(id === undefined ? {} : { id: { gt: id } }) },
+      orderBy: { id: 'asc' as const },
+      take: FAN_OUT_PAGE,
+      select: { id: true },
+    });
+    let added = await inPages(
+      (id) => prisma.strategy.findMany(after(id)),
+      (ids) =>
+        queue.enqueueBulk(
+          evaluate,
+          ids.map((id) => ({ jobId: `eval-${id}-${suffix}`, data: { strategyId: id, tick: stamp } })),
+        ),
+    );
+    added += await inPages(
+      (id) => prisma.alert.findMany(after(id)),
+      (ids) =>
+        queue.enqueueBulk(
+          monitor,
+          ids.map((id) => ({ jobId: `mon-${id}-${suffix}`, data: { alertId: id, tick: stamp } })),
+        ),
+    );
     return added;
   }
 

@@ -18,6 +18,7 @@ import {
   type OptionChainEntry,
   type OptionChainExpiration,
   SimulatedMarket,
+  strikeStep,
 } from '../../core/market-data/providers/simulated-market.js';
 import {
   addDays,
@@ -226,14 +227,4 @@ function isThirdFriday(expiry: string): boolean {
   const friday = weekdayOf(expiry) === 5 ? expiry : addDays(expiry, 1);
   const day = Number(friday.slice(8, 10));
   return day >= 15 && day <= 21;
-}
-
-/** Strike spacing by price, as listed options are. */
-function strikeStep(spot: number): number {
-  if (spot < 5) return 0.5;
-  if (spot < 25) return 1;
-  if (spot < 100) return 2.5;
-  if (spot < 300) return 5;
-  if (spot < 1000) return 10;
-  return 25;
 }

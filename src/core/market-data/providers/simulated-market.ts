@@ -430,7 +430,8 @@ function isThirdFriday(date: string): boolean {
   return weekdayOf(date) === 5 && day >= 15 && day <= 21;
 }
 
-function strikeStep(spot: number): number {
+/** Strike spacing by price, as listed options are. */
+export function strikeStep(spot: number): number {
   if (spot < 5) return 0.5;
   if (spot < 25) return 1;
   if (spot < 100) return 2.5;
