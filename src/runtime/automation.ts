@@ -23,7 +23,7 @@ import { type AutomationJobs, automationJobs } from '../strategies/runtime/autom
 import type { ModelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { MonitorRunner } from '../strategies/runtime/monitor-runner.js';
 import { type Delivery, deliverJob, type Outbox, queueOutbox } from '../strategies/runtime/outbox.js';
-import type { PriceHistory } from '../strategies/runtime/snapshot-builder.js';
+import { memoizedChains, type PriceHistory } from '../strategies/runtime/snapshot-builder.js';
 import { StrategyRunner, strategyTitle } from '../strategies/runtime/strategy-runner.js';
 import type { BacktestMarket } from '../strategies/simulation/backtest-market.js';
 
@@ -113,7 +113,7 @@ export function createAutomation(deps: AutomationDependencies): Automation {
     brokerFor: deps.brokerFor,
     market: deps.market,
     symbols: deps.symbols,
-    chains: deps.chains,
+    chains: memoizedChains(deps.chains),
     history: simulatedHistory(deps.backtestMarket),
     ...(deps.advisor === undefined ? {} : { advisor: deps.advisor }),
     outbox,

@@ -114,6 +114,11 @@ export interface StrategyDefinition<Params, State> {
   readonly paramsSchema: z.ZodType<Params>;
   readonly stateSchema: z.ZodType<State>;
   readonly needsOptionChain: boolean;
+  /**
+   * Decides nothing while its market is closed. The runner then records the run without building
+   * a snapshot (most ticks of a week are outside the session, and the snapshot is the cost).
+   */
+  readonly actsOnlyInSession: boolean;
   /** Number of daily closes the decision wants in `snapshot.history` (0: none). */
   readonly needsHistory: number;
   initialState(params: Params): State;

@@ -380,6 +380,7 @@ export const aiDriven: StrategyDefinition<AiParams, AiState> = {
   paramsSchema: aiParamsSchema,
   stateSchema: aiStateSchema,
   needsOptionChain: false,
+  actsOnlyInSession: true,
   // Twenty daily closes: enough for the volatility rule and for the model's history summary.
   needsHistory: 20,
   initialState: () => ({ lastBuyDay: null, lastSellDay: null }),

@@ -76,6 +76,7 @@ export const collar: StrategyDefinition<CollarParams, CollarState> = {
   paramsSchema: collarParamsSchema,
   stateSchema: collarStateSchema,
   needsOptionChain: true,
+  actsOnlyInSession: true,
   needsHistory: 0,
   initialState: () => collarStateSchema.parse({}),
   decide: decideCollar,

@@ -12,7 +12,7 @@ import { Decimal } from '../../core/domain/values.js';
 import type { SymbolResolver } from '../../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../../core/market-data/market-data.js';
 import { parseOccSymbol } from '../../core/market-data/providers/options.js';
-import type { OptionChainProvider } from '../../core/market-data/providers/simulated-market.js';
+import type { OptionChain, OptionChainProvider } from '../../core/market-data/providers/simulated-market.js';
 import type { AnyStrategyDefinition } from '../kinds.js';
 import type { HeldPosition, PendingOrder, StrategySnapshot } from '../strategy.js';
 
@@ -51,6 +51,27 @@ export interface SnapshotSources {
 export interface StrategyView {
   readonly id: string;
   readonly symbol: string;
+}
+
+/**
+ * Option chains remembered per (underlying, moment): thousands of strategies on a few hundred
+ * underlyings evaluate at the same tick, and a chain is the same for all of them.
+ */
+export function memoizedChains(provider: OptionChainProvider, capacity = 1024): OptionChainProvider {
+  const chains = new Map<string, Promise<OptionChain>>();
+  return {
+    optionChain(underlying, at) {
+      const key = `${underlying}|${at?.getTime() ?? 'now'}`;
+      const known = chains.get(key);
+      if (known !== undefined) return known;
+      // A tick's chains are all asked for at once; older ticks' go first.
+      if (chains.size >= capacity) chains.clear();
+      const loading = provider.optionChain(underlying, at);
+      loading.catch(() => chains.delete(key));
+      chains.set(key, loading);
+      return loading;
+    },
+  };
 }
 
 /** The holdings of `symbol` and of options on it, signed. */

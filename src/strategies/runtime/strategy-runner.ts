@@ -129,6 +129,17 @@ export class StrategyRunner {
     const definition = strategyKind(strategy.kind);
     const address = strategyAddress(strategy);
     const title = strategyTitle(strategy);
+    if (definition.actsOnlyInSession) {
+      const assetClass =
+        this.deps.symbols.get(strategy.symbol)?.assetClass === 'crypto' ? 'crypto' : 'equity';
+      if (!this.deps.market.session(assetClass, tick).open) {
+        await prisma.strategyRun.update({
+          where: { id: runId },
+          data: { status: 'skipped', finishedAt: new Date(), decision: { sessionOpen: false } },
+        });
+        return { kind: 'skipped', reason: 'market closed' };
+      }
+    }
     const parsedParams = definition.paramsSchema.safeParse(strategy.params);
     if (!parsedParams.success) {
       await this.halt(

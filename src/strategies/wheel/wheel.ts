@@ -107,6 +107,7 @@ export const wheel: StrategyDefinition<WheelParams, WheelState> = {
   paramsSchema: wheelParamsSchema,
   stateSchema: wheelStateSchema,
   needsOptionChain: true,
+  actsOnlyInSession: true,
   needsHistory: 0,
   initialState: () => wheelStateSchema.parse({}),
   decide: decideWheel,

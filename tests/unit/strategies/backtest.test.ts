@@ -52,6 +52,7 @@ function script(
     paramsSchema: z.object({}) as z.ZodType<Record<string, never>>,
     stateSchema: z.object({ step: z.number().int(), seen: z.array(z.string()) }),
     needsOptionChain: false,
+    actsOnlyInSession: false,
     needsHistory: 0,
     initialState: () => ({ step: 0, seen: [] }),
     decide: (_params, state, snapshot) => ({
