@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logging/logger.js';
+import { wheelStateSchema } from '../../src/strategies/wheel/wheel.js';
 import { createHarness, type Harness, MARKET_OPEN } from '../support/arbion-harness.js';
 
 let h: Harness;
@@ -85,6 +86,16 @@ describe('strategies from chat', () => {
       });
       expect(intent.strategyTag).toMatch(/^wheel:/);
     }
+    // The run and the strategy's new state are written together.
+    const after = await h.test.database.prisma.strategy.findUniqueOrThrow({ where: { id: strategy.id } });
+    expect(after.lastRunAt).toEqual(MARKET_OPEN);
+    expect(after.peakEquity?.toString()).toBe('100000');
+    expect(wheelStateSchema.safeParse(after.state).success).toBe(true);
+    const run = await h.test.database.prisma.strategyRun.findFirstOrThrow({
+      where: { strategyId: strategy.id },
+    });
+    expect(run.status).toBe('succeeded');
+    expect(run.decision).toMatchObject({ price: '20', sessionOpen: true });
     const total = intents.reduce((sum, intent) => sum + Number(intent.quantity), 0);
     expect(total).toBeLessThanOrEqual(2);
 

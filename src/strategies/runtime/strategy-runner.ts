@@ -174,7 +174,15 @@ export class StrategyRunner {
     const decision = definition.decide(params, state, snapshot);
     const equity = built.account.balances.equity;
     const peakEquity = Decimal.max(equity, new Decimal(strategy.peakEquity?.toString() ?? equity));
-    const trader = await this.deps.accounts.traderById(strategy.userId, await this.identityOf(strategy));
+    // Limits and the card's addressee matter only when there is an order: most runs have none.
+    let trader: (Trader & { readonly account: TradingAccount }) | undefined;
+    const traderForOrders = async () => {
+      trader ??= {
+        ...(await this.deps.accounts.traderById(strategy.userId, await this.identityOf(strategy))),
+        account,
+      };
+      return trader;
+    };
 
     let orders = 0;
     let halted = false;
@@ -187,7 +195,7 @@ export class StrategyRunner {
         break;
       } else {
         const placed = await this.order(strategy, runId, tick, action.order, action.reason, {
-          trader: { ...trader, account },
+          trader: await traderForOrders(),
           snapshot,
           equity,
           peakEquity,
@@ -213,39 +221,33 @@ export class StrategyRunner {
         if (placed === 'proposed') orders++;
       }
     }
-    await prisma.$transaction([
-      prisma.strategyRun.update({
-        where: { id: runId },
-        data: {
-          status: 'succeeded',
-          finishedAt: new Date(),
-          decision: {
-            price: snapshot.quote.last.toFixed(),
-            sessionOpen: snapshot.session.open,
-            actions: decision.actions.map((action) =>
-              action.kind === 'order'
-                ? {
-                    kind: 'order',
-                    tag: action.order.tag,
-                    side: action.order.side,
-                    symbol: action.order.symbol,
-                    quantity: action.order.quantity.toFixed(),
-                    reason: action.reason,
-                  }
-                : action,
-            ),
-          } as Prisma.InputJsonValue,
-        },
-      }),
-      prisma.strategy.update({
-        where: { id: strategy.id },
-        data: {
-          state: (decision.state ?? {}) as Prisma.InputJsonValue,
-          lastRunAt: tick,
-          peakEquity: new Prisma.Decimal(peakEquity.toFixed()),
-        },
-      }),
-    ]);
+    const summary = {
+      price: snapshot.quote.last.toFixed(),
+      sessionOpen: snapshot.session.open,
+      actions: decision.actions.map((action) =>
+        action.kind === 'order'
+          ? {
+              kind: 'order',
+              tag: action.order.tag,
+              side: action.order.side,
+              symbol: action.order.symbol,
+              quantity: action.order.quantity.toFixed(),
+              reason: action.reason,
+            }
+          : action,
+      ),
+    };
+    // The run's end and the strategy's new state in one statement (every evaluation writes it).
+    await prisma.$executeRaw(Prisma.sql`
+      WITH run AS (
+        UPDATE strategy_runs SET status = 'succeeded'::"StrategyRunStatus", "finishedAt" = now(),
+          decision = ${JSON.stringify(summary)}::jsonb
+        WHERE id = ${runId}::uuid
+        RETURNING "strategyId"
+      )
+      UPDATE strategies SET state = ${JSON.stringify(decision.state ?? {})}::jsonb, "lastRunAt" = ${tick},
+        "peakEquity" = ${peakEquity.toFixed()}::numeric, "updatedAt" = now()
+      FROM run WHERE strategies.id = run."strategyId"`);
     log.debug({ orders, halted }, 'strategy evaluated');
     return { kind: 'evaluated', orders, halted };
   }
