@@ -6,7 +6,7 @@
  * (strategy, tick, tag). A job re-run after a crash finds the run still `running`, decides again,
  * and meets the intents it already made instead of making new ones.
  */
-import type { BrokerLookup } from '../../brokers/broker.js';
+import type { AccountSnapshot, BrokerLookup } from '../../brokers/broker.js';
 import type { Accounts, Trader, TradingAccount } from '../../core/accounts/accounts.js';
 import type { OrderCommand } from '../../core/conversation/commands.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
@@ -197,6 +197,7 @@ export class StrategyRunner {
         const placed = await this.order(strategy, runId, tick, action.order, action.reason, {
           trader: await traderForOrders(),
           snapshot,
+          account: built.account,
           equity,
           peakEquity,
           accountExposure: built.account.positions.reduce(
@@ -275,6 +276,8 @@ export class StrategyRunner {
       readonly peakEquity: Decimal;
       /** Value of everything the account holds: all strategies' positions and the user's own. */
       readonly accountExposure: Decimal;
+      /** The strategy's account as the snapshot read it. */
+      readonly account: AccountSnapshot;
       readonly log: Logger;
     },
   ): Promise<'proposed' | 'skipped' | 'halted'> {
@@ -373,6 +376,8 @@ export class StrategyRunner {
       address,
       source: 'strategy',
       trader: context.trader,
+      // The account as this evaluation read it: the card's checks need no second read.
+      snapshot: Promise.resolve(context.account),
       automation: { intentId, strategyId: strategy.id, strategyRunId: runId, tag: order.tag },
     });
     if (outcome.kind === 'refused') {
