@@ -173,7 +173,7 @@ describe('BullMQ jobs under failure', () => {
     }
   });
 
-  it('restores a schedule lost without a disconnect, by the periodic check', async () => {
+  it('restores a schedule lost without a disconnect, by the periodic check (also when checks ran before any schedule existed)', async () => {
     const runs: string[] = [];
     const tick = defineJob('tick', {
       schema: z.object({}),
@@ -184,6 +184,9 @@ describe('BullMQ jobs under failure', () => {
     const queue = createJobQueue({ redisUrl: redis.url, prefix: 'flushed', logger, scheduleCheckMs: 500 });
     queues.push(queue);
     queue.startWorkers([tick]);
+    // As in `arbion start`, where channels start before the tick is registered: periodic checks
+    // with nothing to restore must not stop later ones.
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
     await queue.every(tick, { schedulerId: 'tick', everyMs: 500, data: {} });
     await waitUntil('the schedule to run', () => runs.length >= 2);
 

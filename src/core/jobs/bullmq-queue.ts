@@ -85,6 +85,8 @@ class BullmqJobQueue implements JobQueue {
   #readyCount = 0;
   #restoring: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Set once running jobs are done: until then their handlers may still add jobs (a card, a message). */
+  #queuesClosed = false;
   #connectionDown = false;
   #completed = 0;
   #failed = 0;
@@ -205,6 +207,7 @@ class BullmqJobQueue implements JobQueue {
         );
       }
     }
+    this.#queuesClosed = true;
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()));
     // Queues and workers do not close connections handed to them; ours go last.
     this.#workerConnection?.disconnect();
@@ -266,7 +269,7 @@ class BullmqJobQueue implements JobQueue {
    * nothing in between, and an existing hash means BullMQ left that job alone.
    */
   async #add(job: AnyJobDefinition, items: readonly BulkItem<unknown>[]): Promise<number> {
-    this.#assertOpen();
+    if (this.#queuesClosed) throw new Error('the job queue is closed');
     const prepared = items.map((item) => {
       if (item.jobId.length === 0) throw new Error('a job id must not be empty');
       return { id: encodeJobId(item.jobId), payload: throughJson(item.data) };
@@ -304,7 +307,10 @@ class BullmqJobQueue implements JobQueue {
 
   /** Registers again every schedule of this object that Redis no longer has; one pass at a time. */
   #restoreSchedules(reason: string): Promise<void> {
-    this.#restoring ??= (async () => {
+    if (this.#restoring !== undefined) return this.#restoring;
+    // Cleared in `.finally` on the stored promise: an inner `finally` could run before the
+    // assignment (no schedules yet) and leave a settled promise that blocks every later pass.
+    const pass = (async () => {
       try {
         for (const [schedulerId, schedule] of this.#schedules) {
           if (this.#closing !== undefined) return;
@@ -318,11 +324,13 @@ class BullmqJobQueue implements JobQueue {
         }
       } catch (error) {
         this.#logger.warn({ err: error, reason }, 'could not restore job schedules; will try again');
-      } finally {
-        this.#restoring = undefined;
       }
     })();
-    return this.#restoring;
+    const restoring: Promise<void> = pass.finally(() => {
+      if (this.#restoring === restoring) this.#restoring = undefined;
+    });
+    this.#restoring = restoring;
+    return restoring;
   }
 
   async #process(job: AnyJobDefinition, bullJob: Job, signal: AbortSignal | undefined): Promise<void> {
