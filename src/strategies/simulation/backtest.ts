@@ -253,7 +253,9 @@ export async function backtest<Params, State>(
     if (order.orderType === 'limit') {
       const limit = order.limitPrice;
       if (limit === undefined) return drop('a limit order without a limit price');
-      const reference = fills === 'midpoint' ? mid(quote) : touch;
+      // The mid to the cent, rounded as strategies price their limits (option-legs): an odd-cent
+      // spread's mid is not a price anyone can quote.
+      const reference = fills === 'midpoint' ? mid(quote).toDecimalPlaces(2, Decimal.ROUND_HALF_UP) : touch;
       const marketable = order.side === 'buy' ? limit.gte(reference) : limit.lte(reference);
       if (!marketable)
         return drop(

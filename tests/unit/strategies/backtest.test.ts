@@ -11,6 +11,7 @@ import {
 import { getSymbolDirectory } from '../../../src/core/market-data/symbols/directory.js';
 import { type BacktestResult, backtest } from '../../../src/strategies/simulation/backtest.js';
 import {
+  type BacktestMarket,
   type DailyClose,
   priceSeriesMarket,
   simulatedBacktestMarket,
@@ -309,6 +310,55 @@ describe('backtest over a supplied price series', () => {
     }, new Decimal(3000));
     expect(result.equityCurve.at(-1)?.cash.toFixed()).toBe(flows.toFixed());
     expect(fingerprint(await run())).toBe(fingerprint(result));
+  });
+
+  it('with midpoint fills, a sell limit at the mid rounded to the cent fills on an odd-cent spread', async () => {
+    const closes = priceSeriesMarket({
+      symbol: 'SOFI',
+      closes: series({ '2026-03-02': '10.425', '2026-03-03': '10.425' }),
+      volatility: 0.5,
+    });
+    // Bid 10.41, ask 10.44: the mid, 10.425, is no price; strategies quote 10.43.
+    const market: BacktestMarket = {
+      name: 'odd-cent spread',
+      quote: async (request, at) => ({
+        ...(await closes.quote(request, at)),
+        bid: new Decimal('10.41'),
+        ask: new Decimal('10.44'),
+      }),
+      optionChain: (underlying, at) => closes.optionChain(underlying, at),
+      session: (assetClass, at) => closes.session(assetClass, at),
+    };
+    const roundTrip = script((step) =>
+      step === 0
+        ? [order({ side: 'buy', symbol: 'SOFI', quantity: new Decimal(10) })]
+        : step === 1
+          ? [
+              order({
+                side: 'sell',
+                symbol: 'SOFI',
+                quantity: new Decimal(10),
+                orderType: 'limit',
+                limitPrice: new Decimal('10.43'),
+              }),
+            ]
+          : [],
+    );
+    const result = await backtest({
+      definition: roundTrip,
+      params: {},
+      symbol: 'SOFI',
+      market,
+      from: '2026-03-02',
+      to: '2026-03-03',
+      startingCash: 1000,
+      fills: 'midpoint',
+    });
+    expect(result.dropped).toEqual([]);
+    expect(result.trades.map((trade) => `${trade.side} ${trade.price.toFixed()}`)).toEqual([
+      'buy 10.44',
+      'sell 10.43',
+    ]);
   });
 
   it('drops orders that are not marketable or fail the risk checks', async () => {
