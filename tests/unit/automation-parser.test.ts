@@ -170,6 +170,25 @@ describe('automation commands', () => {
     expect(parse(text).kind).toBe(kind);
   });
 
+  it('never reads live or auto where the sentence denies them', () => {
+    expect(parse('run the wheel on SOFI, paper, not live')).toMatchObject({
+      mode: 'paper',
+      execution: 'ask',
+    });
+    expect(parse("run the wheel on SOFI, no auto, don't go live")).toMatchObject({
+      mode: 'paper',
+      execution: 'ask',
+    });
+    expect(parse('run the wheel on SOFI live, not auto')).toMatchObject({ mode: 'live', execution: 'ask' });
+  });
+
+  it('reads a contract count whole: "12,020 contracts" is not 20', () => {
+    expect(parse('run the wheel on SOFI, 12,020 contracts max')).toMatchObject({
+      params: { maxContracts: 12020 },
+    });
+    expect(parse('run the wheel on SOFI, max 3 contracts')).toMatchObject({ params: { maxContracts: 3 } });
+  });
+
   it('reads amounts with thousands and separators exactly', () => {
     expect(amountOf('3k')).toBe('3000');
     expect(amountOf('2.5k')).toBe('2500');

@@ -152,6 +152,9 @@ export class StrategyDesk implements AutomationDesk {
     if (duplicate !== null)
       return `You already run ${definition.title} on ${command.symbol} (${shortId(duplicate.id)}). Stop it first to start a new one. Nothing was created.`;
 
+    const drawdown = command.limits.maxDrawdown;
+    if (drawdown !== undefined && !(Number(drawdown) > 0 && Number(drawdown) <= 1))
+      return `A max drawdown is a share of equity above 0% and at most 100%. Nothing was created.`;
     const limits = this.autoLimits(command, trader.limits.maxOrderNotional, parsed.data);
     const strategy = await prisma.strategy.create({
       data: {

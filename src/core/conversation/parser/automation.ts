@@ -89,6 +89,15 @@ export function amountOf(text: string): string | undefined {
   return scaled.replace(/\.$/, '').replace(/^0+(?=\d)/, '');
 }
 
+/** Whether `word` is in `text` and not denied just before it ("not live", "no auto", "don't go live"). */
+function said(text: string, word: string): boolean {
+  const found = new RegExp(String.raw`\b${word}\b`).test(text);
+  const denied = new RegExp(String.raw`\b(?:not|no|never|without|don'?t|do not)\s+(?:\w+\s+)?${word}\b`).test(
+    text,
+  );
+  return found && !denied;
+}
+
 function percentFraction(text: string): string {
   const value = Number(text) / 100;
   return String(Number(value.toFixed(6)));
@@ -104,11 +113,13 @@ function options(
   rest: string,
 ): Pick<Extract<AutomationCommand, { action: 'create' }>, 'params' | 'mode' | 'execution' | 'limits'> {
   const params: Record<string, string | number | boolean> = {};
-  const contracts = /(?:(\d+)\s+contracts?(?:\s+max)?|max(?:imum)?\s+(?:of\s+)?(\d+)\s+contracts?)/.exec(
-    rest,
-  );
+  // A whole number: "12,020 contracts" is 12020 (then refused by the schema), never "020".
+  const contracts =
+    /(?:(?<![\d,.])(\d[\d,]*)\s+contracts?(?:\s+max)?|max(?:imum)?\s+(?:of\s+)?(\d[\d,]*)\s+contracts?)/.exec(
+      rest,
+    );
   const count = contracts?.[1] ?? contracts?.[2];
-  if (count !== undefined) params.maxContracts = Number(count);
+  if (count !== undefined) params.maxContracts = Number(count.replace(/,/g, ''));
   const delta = /(\d?\.\d+)\s+delta|delta\s+(\d?\.\d+)/.exec(rest);
   const deltaValue = delta?.[1] ?? delta?.[2];
   if (deltaValue !== undefined) params.targetDelta = Number(deltaValue);
@@ -126,8 +137,9 @@ function options(
   if (drawdown?.[1] !== undefined) limits.maxDrawdown = percentFraction(drawdown[1]);
   return {
     params,
-    mode: /\blive\b/.test(rest) ? 'live' : 'paper',
-    execution: /\bauto(?:matic(?:ally)?)?\b/.test(rest) ? 'auto' : 'ask',
+    // Real money and orders without a card only when said, never when denied ("paper, not live").
+    mode: said(rest, 'live') ? 'live' : 'paper',
+    execution: said(rest, 'auto(?:matic(?:ally)?)?') ? 'auto' : 'ask',
     limits,
   };
 }
