@@ -117,6 +117,8 @@ export function createAutomation(deps: AutomationDependencies): Automation {
     history: simulatedHistory(deps.backtestMarket),
     ...(deps.advisor === undefined ? {} : { advisor: deps.advisor }),
     outbox,
+    // A run holds its strategy longer than its job's retries could take.
+    runLeaseMs: Math.max(5 * 60_000, config.automation.jobLockSeconds * 4_000),
     logger: logger.child({ component: 'strategies' }),
   });
   const monitors = new MonitorRunner({

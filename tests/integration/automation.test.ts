@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logging/logger.js';
+import { pendingOrdersOf } from '../../src/strategies/runtime/snapshot-builder.js';
 import { wheelStateSchema } from '../../src/strategies/wheel/wheel.js';
 import { createHarness, type Harness, MARKET_OPEN } from '../support/arbion-harness.js';
 
@@ -349,5 +350,103 @@ describe('backtests', () => {
         },
       }),
     ).toBe(0);
+  });
+});
+
+describe('one evaluation at a time, and re-runs that keep their verdict', () => {
+  it("an auto strategy's order beyond its limits stays a card, also when the run is repeated; a put is measured by the cash it secures", async () => {
+    // One SOFI put secures about $2,000: beyond $500 per order, though its premium is far less.
+    await h.say('dan', 'run the wheel on SOFI auto, 1 contract max, max $500 per order, $10000 per day');
+    const id = /confirm auto ([0-9a-f]{8})/.exec(lastText())?.[1];
+    await h.say('dan', `confirm auto ${id ?? ''}`);
+    const strategy = await strategyOf('SOFI');
+    expect(strategy.executionMode).toBe('auto');
+    const tick = minutes(30);
+    expect(await h.arbion.automation.strategies.evaluate(strategy.id, tick)).toEqual({
+      kind: 'evaluated',
+      orders: 1,
+      halted: false,
+    });
+    const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { strategyId: strategy.id },
+    });
+    expect(intent.status).toBe('proposed');
+    const cardFor = () =>
+      h.channel.log.filter(
+        (entry) => entry.message?.kind === 'card' && JSON.stringify(entry.message).includes(intent.id),
+      ).length;
+    await until('the card', () => (cardFor() === 1 ? true : undefined));
+    expect(h.channel.texts().some((text) => text.includes('beyond your auto limits'))).toBe(true);
+
+    // The worker died before finishing the run: the re-run asks again, it does not place.
+    await h.test.database.prisma.strategyRun.updateMany({
+      where: { strategyId: strategy.id, tick },
+      data: { status: 'running', finishedAt: null },
+    });
+    await h.arbion.automation.strategies.evaluate(strategy.id, tick);
+    expect(
+      (await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } })).status,
+    ).toBe('proposed');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cardFor()).toBe(1);
+
+    // The waiting put reaches the strategy by its OCC symbol, so it counts against its contracts.
+    const pending = await pendingOrdersOf(h.test.database.prisma, strategy.id, h.clock.now);
+    expect(pending.map((order) => order.symbol)).toEqual([expect.stringMatching(/^SOFI {2}\d{6}P\d{8}$/)]);
+    // The next tick proposes no second one.
+    expect(await h.arbion.automation.strategies.evaluate(strategy.id, minutes(31))).toMatchObject({
+      kind: 'evaluated',
+      orders: 0,
+    });
+  });
+
+  it('refuses a max drawdown above 100%, which could never halt', async () => {
+    await h.say('fay', 'run the wheel on F auto, max drawdown 150%');
+    expect(lastText()).toBe(
+      'A max drawdown is a share of equity above 0% and at most 100%. Nothing was created.',
+    );
+    expect(await h.test.database.prisma.strategy.count({ where: { maxDrawdown: { gt: 1 } } })).toBe(0);
+  });
+
+  it('a run of another tick still running holds the strategy; one past its lease is taken over', async () => {
+    const strategy = await strategyOf('SOFI');
+    const held = await h.test.database.prisma.strategyRun.create({
+      data: { strategyId: strategy.id, tick: minutes(40) },
+    });
+    expect(await h.arbion.automation.strategies.evaluate(strategy.id, minutes(41))).toEqual({
+      kind: 'skipped',
+      reason: 'another evaluation of it is running',
+    });
+    expect(
+      await h.test.database.prisma.strategyRun.count({
+        where: { strategyId: strategy.id, tick: minutes(41) },
+      }),
+    ).toBe(0);
+
+    await h.test.database.prisma.strategyRun.update({
+      where: { id: held.id },
+      data: { startedAt: new Date(Date.now() - 60 * 60_000) },
+    });
+    expect(await h.arbion.automation.strategies.evaluate(strategy.id, minutes(42))).toMatchObject({
+      kind: 'evaluated',
+    });
+    expect(
+      await h.test.database.prisma.strategyRun.findUniqueOrThrow({ where: { id: held.id } }),
+    ).toMatchObject({ status: 'failed' });
+  });
+
+  it("a strategy's card confirmed after the strategy stopped places nothing", async () => {
+    const strategy = await strategyOf('SOFI');
+    const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { strategyId: strategy.id, status: 'proposed' },
+    });
+    // "stop everything" raced the card: the strategy stopped, the card still waits.
+    await h.test.database.prisma.strategy.update({ where: { id: strategy.id }, data: { status: 'stopped' } });
+    const update = await h.arbion.intents.confirm(intent.id, strategy.userId);
+    expect(update).toMatchObject({ text: 'Not placed: the strategy that proposed it is stopped.' });
+    expect(
+      (await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } })).status,
+    ).toBe('cancelled');
+    expect(await h.test.database.prisma.order.count({ where: { intentId: intent.id } })).toBe(0);
   });
 });

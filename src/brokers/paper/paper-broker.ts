@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, SqlExecutor } from '../../core/db/database.js';
 import { Prisma } from '../../core/db/database.js';
+import { isUniqueViolation } from '../../core/db/errors.js';
 import type { AssetClass, OrderStatus } from '../../core/db/generated/enums.js';
 import { prismaExecutor } from '../../core/db/sql.js';
 import { Decimal } from '../../core/domain/values.js';
@@ -578,17 +579,6 @@ function occLabel(contract: OptionContract): string {
   } catch {
     return `${contract.underlying} ${contract.expiry} ${contract.right} ${contract.strike.toFixed()}`;
   }
-}
-
-/** A unique-constraint violation, from a Prisma call (P2002) or a raw statement (SQLSTATE 23505). */
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  if (error.code === 'P2002') return true;
-  return (
-    JSON.stringify(error.meta ?? {}).includes('23505') ||
-    error.message.includes('23505') ||
-    /unique constraint/i.test(error.message)
-  );
 }
 
 /** `at`'s date in New York, YYYY-MM-DD: the daily loss limit resets at New York midnight. */

@@ -983,6 +983,9 @@ export class IntentService {
         WHERE id = ${intent.id}::uuid AND status = ${intent.status}::"IntentStatus"
           AND "userId" = ${intent.userId}::uuid AND "expiresAt" > ${now}
           AND (${approver ?? null}::uuid IS NULL OR "userId" <> ${approver ?? null}::uuid)
+          -- A strategy's order only while the strategy runs: "stop everything" wins any race.
+          AND ("strategyId" IS NULL OR EXISTS (SELECT 1 FROM strategies
+            WHERE strategies.id = trade_intents."strategyId" AND strategies.status = 'active'))
         RETURNING *
       )
       INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
@@ -1276,6 +1279,24 @@ export class IntentService {
 
   private async explainLostConfirmation(intentId: string, now: Date): Promise<IntentUpdate> {
     const current = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
+    if (current.status === 'proposed' && current.strategyId !== null) {
+      const strategy = await this.prisma.strategy.findUnique({
+        where: { id: current.strategyId },
+        select: { status: true },
+      });
+      if (strategy !== null && strategy.status !== 'active') {
+        const cancelled = await this.move(
+          current,
+          'cancel',
+          { statusReason: `its strategy is ${strategy.status}` },
+          'system',
+        );
+        return this.updated(
+          cancelled ?? current,
+          `Not placed: the strategy that proposed it is ${strategy.status}.`,
+        );
+      }
+    }
     if (
       (current.status === 'proposed' || current.status === 'awaiting_approval') &&
       current.expiresAt <= now

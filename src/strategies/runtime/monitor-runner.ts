@@ -102,6 +102,9 @@ export class MonitorRunner {
       return false;
     }
 
+    // The kill switch (or a cancel) may have come while the price and position were read.
+    const current = await prisma.alert.findUnique({ where: { id: alert.id }, select: { status: true } });
+    if (current?.status !== 'active') return false;
     let closing: string | undefined;
     if (evaluation.closeOrder !== undefined && account !== undefined) {
       closing = await this.proposeClose(alert, evaluation.closeOrder, account);

@@ -11,7 +11,7 @@ import type { IntentStatus } from '../../core/db/generated/enums.js';
 import { Decimal } from '../../core/domain/values.js';
 import type { SymbolResolver } from '../../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../../core/market-data/market-data.js';
-import { parseOccSymbol } from '../../core/market-data/providers/options.js';
+import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import type { OptionChain, OptionChainProvider } from '../../core/market-data/providers/simulated-market.js';
 import type { AnyStrategyDefinition } from '../kinds.js';
 import type { HeldPosition, PendingOrder, StrategySnapshot } from '../strategy.js';
@@ -113,12 +113,33 @@ export async function pendingOrdersOf(
         { status: { in: [...DECLINED] }, updatedAt: { gt: new Date(at.getTime() - DECLINED_COOLDOWN_MS) } },
       ],
     },
-    select: { strategyTag: true, side: true, symbol: true, quantity: true },
+    select: {
+      strategyTag: true,
+      side: true,
+      symbol: true,
+      quantity: true,
+      optionUnderlying: true,
+      optionExpiry: true,
+      optionRight: true,
+      optionStrike: true,
+    },
   });
   return rows.map((row) => ({
     tag: row.strategyTag ?? '',
     side: row.side,
-    symbol: row.symbol,
+    // An option intent's symbol column holds its underlying; strategies count contracts by OCC symbol.
+    symbol:
+      row.optionUnderlying !== null &&
+      row.optionExpiry !== null &&
+      row.optionRight !== null &&
+      row.optionStrike !== null
+        ? occSymbol({
+            underlying: row.optionUnderlying,
+            expiry: row.optionExpiry.toISOString().slice(0, 10),
+            right: row.optionRight,
+            strike: new Decimal(row.optionStrike.toString()),
+          })
+        : row.symbol,
     quantity: new Decimal(row.quantity?.toString() ?? '0'),
   }));
 }

@@ -4,13 +4,15 @@
  *
  * Exactly once: a run is a row unique on (strategy, tick), and an order's intent id derives from
  * (strategy, tick, tag). A job re-run after a crash finds the run still `running`, decides again,
- * and meets the intents it already made instead of making new ones.
+ * and meets the intents it already made instead of making new ones. One strategy has at most one
+ * `running` run (a partial unique index), so evaluations of different ticks never overlap.
  */
 import type { AccountSnapshot, BrokerLookup } from '../../brokers/broker.js';
 import type { Accounts, Trader, TradingAccount } from '../../core/accounts/accounts.js';
 import type { OrderCommand } from '../../core/conversation/commands.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
-import type { Strategy } from '../../core/db/generated/client.js';
+import { isUniqueViolation } from '../../core/db/errors.js';
+import type { Strategy, StrategyRun } from '../../core/db/generated/client.js';
 import { Decimal, formatUsd } from '../../core/domain/values.js';
 import type { IntentService, IntentUpdate } from '../../core/intents/intent-service.js';
 import type { Logger } from '../../core/logging/logger.js';
@@ -35,6 +37,11 @@ export interface StrategyRunnerDependencies extends SnapshotSources {
   readonly outbox: Outbox;
   /** The AI-driven strategy's model call; absent without an LLM (the strategy then holds). */
   readonly advisor?: (snapshot: StrategySnapshot, params: unknown) => Promise<ModelAdvice | undefined>;
+  /**
+   * How long a `running` run holds its strategy before another tick may take it over: longer than
+   * a job's retries take. Default five minutes.
+   */
+  readonly runLeaseMs?: number;
   readonly logger: Logger;
 }
 
@@ -57,6 +64,17 @@ export function strategyAddress(
   strategy: Pick<Strategy, 'platform' | 'workspaceExternalId' | 'chatId'>,
 ): ChannelAddress {
   return { platform: strategy.platform, workspaceId: strategy.workspaceExternalId, chatId: strategy.chatId };
+}
+
+/**
+ * What an order commits, for the auto limits: its cost, or for a put sold to open the cash that
+ * secures it (strike x 100 x contracts), not the premium received.
+ */
+export function orderNotional(order: ProposedOrder, price: Decimal): Decimal {
+  if (order.option === undefined) return order.quantity.mul(price);
+  if (order.side === 'sell' && order.positionEffect === 'open' && order.option.right === 'put')
+    return order.quantity.mul(order.option.strike).mul(OPTION_MULTIPLIER);
+  return order.quantity.mul(price).mul(OPTION_MULTIPLIER);
 }
 
 function orderCommandOf(order: ProposedOrder): OrderCommand {
@@ -103,15 +121,15 @@ export class StrategyRunner {
     const { prisma } = this.deps;
     const strategy = await prisma.strategy.findUnique({ where: { id: strategyId } });
     if (strategy === null) return { kind: 'skipped', reason: 'gone' };
-    if (strategy.status !== 'active') return { kind: 'skipped', reason: strategy.status };
+    if (strategy.status !== 'active') {
+      await this.closeInterruptedRun(strategy, tick);
+      return { kind: 'skipped', reason: strategy.status };
+    }
     if (strategy.executionMode === 'auto' && strategy.limitsConfirmedAt === null)
       return { kind: 'skipped', reason: 'auto limits not confirmed' };
 
-    const run = await prisma.strategyRun.upsert({
-      where: { strategyId_tick: { strategyId, tick } },
-      create: { strategyId, tick },
-      update: {},
-    });
+    const run = await this.claim(strategyId, tick);
+    if (run === undefined) return { kind: 'skipped', reason: 'another evaluation of it is running' };
     if (run.status !== 'running') return { kind: 'skipped', reason: 'already evaluated' };
     const log = this.deps.logger.child({ strategyId, userId: strategy.userId, runId: run.id });
     try {
@@ -122,6 +140,61 @@ export class StrategyRunner {
       log.warn({ err: error }, 'strategy evaluation failed');
       throw error;
     }
+  }
+
+  /**
+   * The run of (strategy, tick). Undefined while a run of another tick is `running`: the partial
+   * unique index refuses a second one. A run past the lease was abandoned (its job gave up or its
+   * worker is gone for good): it is marked failed so the strategy is not held forever.
+   */
+  private async claim(strategyId: string, tick: Date): Promise<StrategyRun | undefined> {
+    const { prisma } = this.deps;
+    const upsert = () =>
+      prisma.strategyRun.upsert({
+        where: { strategyId_tick: { strategyId, tick } },
+        create: { strategyId, tick },
+        update: {},
+      });
+    try {
+      return await upsert();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    const { count } = await prisma.strategyRun.updateMany({
+      where: {
+        strategyId,
+        status: 'running',
+        tick: { not: tick },
+        startedAt: { lt: new Date(Date.now() - (this.deps.runLeaseMs ?? 5 * 60_000)) },
+      },
+      data: { status: 'failed', finishedAt: new Date(), error: 'abandoned: no evaluation finished it' },
+    });
+    if (count === 0) return undefined;
+    try {
+      return await upsert();
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * A strategy paused, stopped or halted while a run of this tick was interrupted: the run is
+   * closed (so it does not hold the strategy), and a halt whose message was not sent is told now.
+   */
+  private async closeInterruptedRun(strategy: Strategy, tick: Date): Promise<void> {
+    const { prisma } = this.deps;
+    const open = await prisma.strategyRun.findUnique({
+      where: { strategyId_tick: { strategyId: strategy.id, tick } },
+      select: { id: true, status: true },
+    });
+    if (open?.status !== 'running') return;
+    if (strategy.status === 'halted')
+      await this.tellHalt(strategy, open.id, strategy.haltReason ?? 'a risk limit was reached');
+    await prisma.strategyRun.updateMany({
+      where: { id: open.id, status: 'running' },
+      data: { status: 'skipped', finishedAt: new Date(), decision: { strategyStatus: strategy.status } },
+    });
   }
 
   private async run(strategy: Strategy, runId: string, tick: Date, log: Logger): Promise<EvaluationOutcome> {
@@ -238,7 +311,8 @@ export class StrategyRunner {
           : action,
       ),
     };
-    // The run's end and the strategy's new state in one statement (every evaluation writes it).
+    // The run's end and the strategy's new state in one statement (every evaluation writes it). A
+    // run that finishes after a later tick's (it was abandoned, then woke) does not move state back.
     await prisma.$executeRaw(Prisma.sql`
       WITH run AS (
         UPDATE strategy_runs SET status = 'succeeded'::"StrategyRunStatus", "finishedAt" = now(),
@@ -247,8 +321,10 @@ export class StrategyRunner {
         RETURNING "strategyId"
       )
       UPDATE strategies SET state = ${JSON.stringify(decision.state ?? {})}::jsonb, "lastRunAt" = ${tick},
-        "peakEquity" = ${peakEquity.toFixed()}::numeric, "updatedAt" = now()
-      FROM run WHERE strategies.id = run."strategyId"`);
+        "peakEquity" = GREATEST(COALESCE(strategies."peakEquity", 0), ${peakEquity.toFixed()}::numeric),
+        "updatedAt" = now()
+      FROM run WHERE strategies.id = run."strategyId"
+        AND (strategies."lastRunAt" IS NULL OR strategies."lastRunAt" <= ${tick})`);
     log.debug({ orders, halted }, 'strategy evaluated');
     return { kind: 'evaluated', orders, halted };
   }
@@ -289,17 +365,8 @@ export class StrategyRunner {
       where: { id: intentId },
       select: { status: true },
     });
-    if (existing !== null) {
-      // A re-run of this tick: the intent exists. Auto mode finishes what a crash interrupted
-      // (confirm is idempotent: only a `proposed` intent can be claimed).
-      if (
-        existing.status === 'proposed' &&
-        strategy.executionMode === 'auto' &&
-        strategy.limitsConfirmedAt !== null
-      )
-        await this.confirmAuto(strategy, intentId, title, reason, context.log);
-      return 'skipped';
-    }
+    // A re-run of this tick whose intent went on (confirmed, cancelled...): nothing left to do.
+    if (existing !== null && existing.status !== 'proposed') return 'skipped';
     // The kill switch (or a pause) may have come while this evaluation ran: within one tick.
     const current = await prisma.strategy.findUnique({
       where: { id: strategy.id },
@@ -308,7 +375,6 @@ export class StrategyRunner {
     if (current?.status !== 'active') return 'skipped';
 
     const price = order.limitPrice ?? context.snapshot.quote.last;
-    const multiplier = order.assetClass === 'option' ? OPTION_MULTIPLIER : 1;
     const held =
       context.snapshot.positions.find((position) => position.symbol === order.symbol)?.quantity ??
       new Decimal(0);
@@ -335,7 +401,7 @@ export class StrategyRunner {
       value === null ? null : new Decimal(value.toString());
     const guard = guardStrategyOrder({
       executionMode: strategy.executionMode,
-      orderNotional: order.quantity.mul(price).mul(multiplier),
+      orderNotional: orderNotional(order, price),
       positionBefore: held,
       positionAfter: held.plus(signed),
       limits: {
@@ -363,11 +429,20 @@ export class StrategyRunner {
       return 'halted';
     }
     if (guard.verdict === 'refuse') {
+      if (existing !== null) return 'skipped';
       await outbox.say(
         address,
         `${title}: I did not propose ${order.side} ${order.quantity.toFixed()} ${order.symbol}: ${guard.reasons[0] ?? 'a risk limit'}.`,
         `refuse:${strategy.id}:${order.tag}:${tick.toISOString().slice(0, 10)}`,
       );
+      return 'skipped';
+    }
+    if (existing !== null) {
+      // A re-run of this tick: the intent was made, then the run was interrupted. The guard's
+      // verdict, taken again, finishes it: auto confirms (only a `proposed` intent can be claimed),
+      // ask sends the card again (its delivery is keyed by the intent, so it is sent once).
+      if (guard.verdict === 'auto') await this.confirmAuto(strategy, intentId, title, reason, context.log);
+      else await outbox.card(address, intentId, this.cardText(strategy, title, reason, guard.reasons[0]));
       return 'skipped';
     }
     const outcome = await intents.propose(orderCommandOf(order), {
@@ -393,13 +468,16 @@ export class StrategyRunner {
     if (guard.verdict === 'auto') {
       await this.confirmAuto(strategy, intentId, title, reason, context.log);
     } else {
-      const why =
-        strategy.executionMode === 'auto'
-          ? `${title}: ${plainReason(reason)}. This one is beyond your auto limits (${guard.reasons[0] ?? ''}), so it needs your Confirm.`
-          : `${title}: ${plainReason(reason)}.`;
-      await outbox.card(address, intentId, why);
+      await outbox.card(address, intentId, this.cardText(strategy, title, reason, guard.reasons[0]));
     }
     return 'proposed';
+  }
+
+  /** The sentence above a strategy's card: why it wants the order, and why it asks. */
+  private cardText(strategy: Strategy, title: string, reason: string, beyond: string | undefined): string {
+    return strategy.executionMode === 'auto'
+      ? `${title}: ${plainReason(reason)}. This one is beyond your auto limits (${beyond ?? ''}), so it needs your Confirm.`
+      : `${title}: ${plainReason(reason)}.`;
   }
 
   /** Auto mode: the strategy's confirmed limits stand in for the button. */
@@ -420,22 +498,29 @@ export class StrategyRunner {
     );
   }
 
-  /** Stops the strategy for a risk rule or a broken account, and tells the user why. */
+  /**
+   * Stops the strategy for a risk rule or a broken account, and tells the user why. The run ends
+   * only after the message is queued: a retry of an interrupted halt tells it then
+   * (`closeInterruptedRun`).
+   */
   private async halt(strategy: Strategy, runId: string, reason: string): Promise<void> {
     const { count } = await this.deps.prisma.strategy.updateMany({
       where: { id: strategy.id, status: 'active' },
       data: { status: 'halted', haltReason: reason },
     });
+    if (count === 1) await this.tellHalt(strategy, runId, reason);
     await this.deps.prisma.strategyRun.update({
       where: { id: runId },
       data: { status: 'succeeded', finishedAt: new Date(), decision: { halted: reason } },
     });
-    if (count === 1)
-      await this.deps.outbox.say(
-        strategyAddress(strategy),
-        `${strategyTitle(strategy)} is halted: ${plainReason(reason)}. Say "resume ${strategy.symbol}" when you want it to run again.`,
-        `halt:${strategy.id}:${runId}`,
-      );
+  }
+
+  private async tellHalt(strategy: Strategy, runId: string, reason: string): Promise<void> {
+    await this.deps.outbox.say(
+      strategyAddress(strategy),
+      `${strategyTitle(strategy)} is halted: ${plainReason(reason)}. Say "resume ${strategy.symbol}" when you want it to run again.`,
+      `halt:${strategy.id}:${runId}`,
+    );
   }
 }
 
