@@ -2,16 +2,12 @@
  * What the vault commands (`keys rotate`, `secrets ...`) need first: the key ring from the
  * configuration and the database, migrated. Each failure prints one sentence and exits.
  */
-import { type Database, openDatabase } from '../core/db/database.js';
-import { Migrator } from '../core/db/migrations/migrator.js';
-import { ArbionError, ConfigError } from '../core/errors.js';
+import type { Database } from '../core/db/database.js';
+import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logging/logger.js';
 import { type KeyRing, loadKeyRing, Vault } from '../core/vault/index.js';
-import { CommandExit, EXIT_CONFIG, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from './context.js';
-
-export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
+import { CommandExit, EXIT_CONFIG, type GlobalOptions, loadContext } from './context.js';
+import { openMigratedDatabaseOrExit, toStderr } from './database.js';
 
 /**
  * Runs `work` with the vault and a migrated database, and closes the database after.
@@ -35,26 +31,8 @@ export async function withVaultDatabase<T>(
   }
   const vault = new Vault(ring);
 
-  let database: Database;
+  const database = await openMigratedDatabaseOrExit(config.database, toStderr);
   try {
-    database = await openDatabase(config.database);
-  } catch (error) {
-    process.stderr.write(`${error instanceof ArbionError ? error.userMessage : (error as Error).message}\n`);
-    throw new CommandExit(EXIT_UNHEALTHY);
-  }
-  try {
-    const migrator = await Migrator.open(database.adapterFactory);
-    try {
-      const { pending } = await migrator.status();
-      if (pending.length > 0) {
-        process.stderr.write(
-          `${plural(pending.length, 'migration')} pending on ${database.description}: run \`arbion migrate\` first.\n`,
-        );
-        throw new CommandExit(EXIT_UNHEALTHY);
-      }
-    } finally {
-      migrator.dispose();
-    }
     return await work({ vault, database, logger });
   } finally {
     await database.close();

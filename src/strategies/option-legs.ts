@@ -28,6 +28,9 @@ export const tickerSchema = z
  * How limits are priced: `mid` asks for the midpoint (better prices, may not fill), `natural`
  * crosses the spread (sells at the bid, buys at the ask: fills, at the spread's cost).
  */
+/** A share strictly between 0 and 1: a delta, a percent out of the money, a decayed premium. */
+export const fractionSchema = z.number().gt(0).lt(1);
+
 export const pricingSchema = z.enum(['mid', 'natural']);
 export type Pricing = z.infer<typeof pricingSchema>;
 

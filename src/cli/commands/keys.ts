@@ -3,7 +3,8 @@
  */
 import { type RotationResult, rotateVault } from '../../core/vault/index.js';
 import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions } from '../context.js';
-import { plural, withVaultDatabase } from '../vault-database.js';
+import { plural } from '../database.js';
+import { withVaultDatabase } from '../vault-database.js';
 
 /** Shown after `arbion keys rotate --help`. */
 export const KEYS_ROTATE_HELP = `

@@ -1,23 +1,16 @@
 /**
  * `arbion migrate`, `arbion migrate status`, `arbion migrate create <name>`.
  */
-import { openDatabase } from '../../core/db/database.js';
 import { createMigration, Migrator } from '../../core/db/migrations/migrator.js';
-import { ArbionError } from '../../core/errors.js';
 import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
+import { openDatabaseOrExit, toStderr } from '../database.js';
 
 async function withMigrator<T>(
   options: GlobalOptions,
   work: (migrator: Migrator, where: string) => Promise<T>,
 ): Promise<T> {
   const { config } = loadContext(options, { logTo: 'stderr' });
-  let database: Awaited<ReturnType<typeof openDatabase>>;
-  try {
-    database = await openDatabase(config.database);
-  } catch (error) {
-    process.stderr.write(`${error instanceof ArbionError ? error.userMessage : (error as Error).message}\n`);
-    throw new CommandExit(EXIT_UNHEALTHY);
-  }
+  const database = await openDatabaseOrExit(config.database, toStderr);
   try {
     const migrator = await Migrator.open(database.adapterFactory);
     try {

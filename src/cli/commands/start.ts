@@ -9,7 +9,6 @@ import { createWebServer } from '../../../web-linking/server.js';
 import type { ChannelAdapter } from '../../channels/channel.js';
 import { ConsoleChannel } from '../../channels/console/console-channel.js';
 import { InboundQueue } from '../../channels/inbound-queue.js';
-import { type Database, openDatabase } from '../../core/db/database.js';
 import { Migrator } from '../../core/db/migrations/migrator.js';
 import { ArbionError } from '../../core/errors.js';
 import { checkDatabase, summarizeBrokerConnections } from '../../core/health/checks.js';
@@ -20,6 +19,7 @@ import { createArbion } from '../../runtime/arbion.js';
 import { createChannelAdapters } from '../../runtime/channels.js';
 import { configuredBaseUrl } from '../../runtime/linking.js';
 import { CommandExit, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
+import { openDatabaseOrExit } from '../database.js';
 
 /** How often expiries and resting paper orders are checked. */
 const BACKGROUND_INTERVAL_MS = 2000;
@@ -40,16 +40,9 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
   const useConsole = consoleWanted(config.console);
   const startedAt = Date.now();
 
-  let database: Database;
-  try {
-    database = await openDatabase(config.database);
-  } catch (error) {
-    logger.fatal(
-      { err: error },
-      error instanceof ArbionError ? error.userMessage : 'cannot open the database',
-    );
-    throw new CommandExit(EXIT_UNHEALTHY);
-  }
+  const database = await openDatabaseOrExit(config.database, (sentence, details) =>
+    logger.fatal(details, sentence),
+  );
 
   let initialHealth: Awaited<ReturnType<typeof checkDatabase>>;
   try {

@@ -4,11 +4,9 @@
  * Run as many as the load needs; each takes jobs as it has room, and a worker that dies has its
  * jobs taken over by another once their locks expire.
  */
-import { openDatabase } from '../../core/db/database.js';
-import { Migrator } from '../../core/db/migrations/migrator.js';
-import { ArbionError } from '../../core/errors.js';
 import { createArbion } from '../../runtime/arbion.js';
-import { CommandExit, EXIT_CONFIG, EXIT_UNHEALTHY, type GlobalOptions, loadContext } from '../context.js';
+import { CommandExit, EXIT_CONFIG, type GlobalOptions, loadContext } from '../context.js';
+import { openMigratedDatabaseOrExit } from '../database.js';
 
 /** How long shutdown lets running evaluations finish. */
 const DRAIN_TIMEOUT_MS = 20_000;
@@ -27,27 +25,9 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
     );
     throw new CommandExit(EXIT_CONFIG);
   }
-  let database: Awaited<ReturnType<typeof openDatabase>>;
-  try {
-    database = await openDatabase(config.database);
-  } catch (error) {
-    logger.fatal(
-      { err: error },
-      error instanceof ArbionError ? error.userMessage : 'cannot open the database',
-    );
-    throw new CommandExit(EXIT_UNHEALTHY);
-  }
-  const migrator = await Migrator.open(database.adapterFactory);
-  try {
-    const { pending } = await migrator.status();
-    if (pending.length > 0) {
-      logger.fatal({ pending }, `${pending.length} migration(s) pending: run \`arbion migrate\` first`);
-      await database.close();
-      throw new CommandExit(EXIT_UNHEALTHY);
-    }
-  } finally {
-    migrator.dispose();
-  }
+  const database = await openMigratedDatabaseOrExit(config.database, (sentence, details) =>
+    logger.fatal(details, sentence),
+  );
 
   // No chats and no linking site here: brokers are reached through the stored links only.
   const arbion = createArbion({ config, database, logger });

@@ -14,6 +14,7 @@ import {
   buyLimit,
   contractLabel,
   findEntry,
+  fractionSchema,
   isPending,
   lotsOf,
   midOf,
@@ -31,14 +32,12 @@ import {
 } from '../option-legs.js';
 import type { Decision, StrategyAction, StrategyDefinition, StrategySnapshot } from '../strategy.js';
 
-const fraction = z.number().gt(0).lt(1);
-
 export const collarParamsSchema = z
   .object({
     symbol: tickerSchema,
     /** The protective put: the highest strike at or below this fraction of the price (0.90), or the strike nearest a delta. */
     put: z
-      .union([z.strictObject({ percent: fraction }), z.strictObject({ targetDelta: fraction })])
+      .union([z.strictObject({ percent: fractionSchema }), z.strictObject({ targetDelta: fractionSchema })])
       .default({ percent: 0.9 }),
     /** The covered call: the lowest strike at or above this multiple of the price (1.10). */
     call: z.strictObject({ percent: z.number().gt(1).max(3) }).default({ percent: 1.1 }),

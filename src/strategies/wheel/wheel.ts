@@ -18,6 +18,7 @@ import {
   entryOf,
   expirationsBetween,
   findEntry,
+  fractionSchema,
   hasExpired,
   isPending,
   lotsOf,
@@ -37,8 +38,6 @@ import {
 } from '../option-legs.js';
 import type { Decision, StrategyAction, StrategyDefinition, StrategySnapshot } from '../strategy.js';
 
-const fraction = z.number().gt(0).lt(1);
-
 export const wheelParamsSchema = z
   .object({
     symbol: tickerSchema,
@@ -46,14 +45,17 @@ export const wheelParamsSchema = z
     maxContracts: z.number().int().min(1).max(50).default(1),
     /** Which put to sell: the strike nearest a delta (0.30), or the first strike this far below the price (0.05 = 5%). */
     put: z
-      .union([z.strictObject({ targetDelta: fraction }), z.strictObject({ otmPercent: fraction })])
+      .union([
+        z.strictObject({ targetDelta: fractionSchema }),
+        z.strictObject({ otmPercent: fractionSchema }),
+      ])
       .default({ targetDelta: 0.3 }),
     /** Which covered call to sell: the strike nearest this delta, never below the shares' cost. */
-    call: z.strictObject({ targetDelta: fraction.default(0.3) }).default({ targetDelta: 0.3 }),
+    call: z.strictObject({ targetDelta: fractionSchema.default(0.3) }).default({ targetDelta: 0.3 }),
     minDaysToExpiry: z.number().int().min(0).max(365).default(21),
     maxDaysToExpiry: z.number().int().min(1).max(365).default(45),
     /** Buy a short option back once this fraction of its premium has decayed (0.5 = half). */
-    takeProfit: fraction.optional(),
+    takeProfit: fractionSchema.optional(),
     /**
      * Roll a short option that is in the money with this many days left or fewer: buy it back and
      * sell a later one at the same or a safer strike, for a net credit. Absent: accept assignment.
@@ -170,6 +172,34 @@ class Plan {
 
   tell(key: string, text: string): void {
     this.notice ??= { key, text };
+  }
+
+  /**
+   * Sells `count` of `entry` to open at the pricing rule's limit, unless that order is pending;
+   * `reason` words it with the limit price.
+   */
+  sellToOpen(
+    entry: OptionChainEntry,
+    count: Decimal,
+    params: WheelParams,
+    snapshot: StrategySnapshot,
+    reason: (price: Decimal) => string,
+  ): void {
+    const tag = optionTag('wheel', 'open', entry.contract);
+    if (isPending(snapshot, tag)) return;
+    const price = sellLimit(entry, params.pricing);
+    this.order({
+      kind: 'order',
+      order: optionOrder({
+        side: 'sell',
+        contract: entry.contract,
+        contracts: count,
+        limitPrice: price,
+        positionEffect: 'open',
+        tag,
+      }),
+      reason: reason(price),
+    });
   }
 
   actions(): StrategyAction[] {
@@ -468,21 +498,14 @@ function sellCalls(
       );
     return;
   }
-  const tag = optionTag('wheel', 'open', best.contract);
-  if (isPending(snapshot, tag)) return;
-  const price = sellLimit(best, params.pricing);
-  plan.order({
-    kind: 'order',
-    order: optionOrder({
-      side: 'sell',
-      contract: best.contract,
-      contracts: count,
-      limitPrice: price,
-      positionEffect: 'open',
-      tag,
-    }),
-    reason: `Wheel: sell ${count.toFixed()} covered ${contractLabel(best.contract)} at ${formatUsd(price)} (delta ${best.delta.toFixed(2)}, ${expiration.daysToExpiry} days), at or above your ${formatUsd(costBasis)} cost basis.`,
-  });
+  plan.sellToOpen(
+    best,
+    count,
+    params,
+    snapshot,
+    (price) =>
+      `Wheel: sell ${count.toFixed()} covered ${contractLabel(best.contract)} at ${formatUsd(price)} (delta ${best.delta.toFixed(2)}, ${expiration.daysToExpiry} days), at or above your ${formatUsd(costBasis)} cost basis.`,
+  );
 }
 
 /** Cash-secured puts, as many as the contract limit and buying power allow. */
@@ -544,21 +567,14 @@ function sellPuts(
       );
     return;
   }
-  const tag = optionTag('wheel', 'open', best.contract);
-  if (isPending(snapshot, tag)) return;
-  const price = sellLimit(best, params.pricing);
-  plan.order({
-    kind: 'order',
-    order: optionOrder({
-      side: 'sell',
-      contract: best.contract,
-      contracts: count,
-      limitPrice: price,
-      positionEffect: 'open',
-      tag,
-    }),
-    reason: `Wheel: sell ${count.toFixed()} cash-secured ${contractLabel(best.contract)} at ${formatUsd(price)} (${why}, ${expiration.daysToExpiry} days), secured by ${formatUsd(collateral.times(count))}.`,
-  });
+  plan.sellToOpen(
+    best,
+    count,
+    params,
+    snapshot,
+    (price) =>
+      `Wheel: sell ${count.toFixed()} cash-secured ${contractLabel(best.contract)} at ${formatUsd(price)} (${why}, ${expiration.daysToExpiry} days), secured by ${formatUsd(collateral.times(count))}.`,
+  );
 }
 
 /** The entry whose |delta| is nearest the target; ties go to the safer strike. */
