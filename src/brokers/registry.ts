@@ -61,6 +61,8 @@ export interface BrokerRegistryDependencies {
   readonly logger: Logger;
   /** Test hooks and HTTP overrides passed to every client. */
   readonly clientOptions?: BrokerClientOptions;
+  /** The time health rows are stamped with (the wall clock when absent). */
+  readonly clock?: () => Date;
   /** The operator's secrets in the vault (the CDP wallet secret); absent without a vault. */
   readonly operatorSecrets?: Pick<OperatorSecrets, 'get'>;
 }
@@ -202,7 +204,7 @@ export class BrokerRegistry {
           healthStatus: 'down',
           healthDetail: 'The broker no longer accepts the sign-in or keys: link it again.',
           lastError: error.reason.slice(0, 500),
-          lastHealthCheckAt: new Date(),
+          lastHealthCheckAt: this.deps.clock?.() ?? new Date(),
         },
       });
       if (marked.count > 0) {

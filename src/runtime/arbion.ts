@@ -166,6 +166,7 @@ export function createArbion(options: ArbionOptions): Arbion {
     tokens: linking?.tokens,
     logger,
     clientOptions: options.brokerClientOptions,
+    clock: options.clock,
     ...(options.linking === undefined
       ? {}
       : { operatorSecrets: new OperatorSecrets(prisma, options.linking.vault) }),
@@ -241,7 +242,13 @@ export function createArbion(options: ArbionOptions): Arbion {
     const client = llmClient;
     fallback = new LlmFallback({
       prisma,
-      interpreter: new LlmInterpreter({ client, model: config.llm.model, timeoutMs: config.llm.timeoutMs }),
+      interpreter: new LlmInterpreter({
+        client,
+        model: config.llm.model,
+        timeoutMs: config.llm.timeoutMs,
+        // The model is told the same "today" the parser and the risk checks use.
+        ...(options.clock === undefined ? {} : { now: options.clock }),
+      }),
       accounts,
       market,
       symbols,

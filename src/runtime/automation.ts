@@ -119,6 +119,7 @@ export function createAutomation(deps: AutomationDependencies): Automation {
     outbox,
     // A run holds its strategy longer than its job's retries could take.
     runLeaseMs: Math.max(5 * 60_000, config.automation.jobLockSeconds * 4_000),
+    clock,
     logger: logger.child({ component: 'strategies' }),
   });
   const monitors = new MonitorRunner({

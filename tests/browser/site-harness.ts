@@ -28,6 +28,7 @@ import { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provide
 import { FakeSchwab } from '../fakes/schwab/fake-schwab.js';
 import { createHarness, type Harness } from '../support/arbion-harness.js';
 import type { Backend } from '../support/databases.js';
+import { serviceEnv } from '../support/service-env.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(projectRoot, 'test-results', 'screenshots');
@@ -168,6 +169,8 @@ export async function createSiteHarness(backend: Backend): Promise<SiteHarness> 
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
+    // The user's browser keeps real time, whatever clock Arbion's process runs on.
+    env: serviceEnv(),
     args: [
       '--headless',
       '--no-sandbox',

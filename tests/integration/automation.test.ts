@@ -411,7 +411,7 @@ describe('one evaluation at a time, and re-runs that keep their verdict', () => 
   it('a run of another tick still running holds the strategy; one past its lease is taken over', async () => {
     const strategy = await strategyOf('SOFI');
     const held = await h.test.database.prisma.strategyRun.create({
-      data: { strategyId: strategy.id, tick: minutes(40) },
+      data: { strategyId: strategy.id, tick: minutes(40), startedAt: h.clock.now },
     });
     expect(await h.arbion.automation.strategies.evaluate(strategy.id, minutes(41))).toEqual({
       kind: 'skipped',
@@ -425,7 +425,8 @@ describe('one evaluation at a time, and re-runs that keep their verdict', () => 
 
     await h.test.database.prisma.strategyRun.update({
       where: { id: held.id },
-      data: { startedAt: new Date(Date.now() - 60 * 60_000) },
+      // An hour before the injected clock's now: leases are judged by that clock, never the wall.
+      data: { startedAt: new Date(h.clock.now.getTime() - 60 * 60_000) },
     });
     expect(await h.arbion.automation.strategies.evaluate(strategy.id, minutes(42))).toMatchObject({
       kind: 'evaluated',

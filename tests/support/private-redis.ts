@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { serviceEnv } from './service-env.js';
 
 /** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
 export async function waitUntil(
@@ -47,7 +48,7 @@ export class PrivateRedis {
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', env: serviceEnv() },
     );
     this.#process = child;
     await waitUntil('the private redis-server to answer', async () => {

@@ -439,7 +439,7 @@ export class Conversation {
         const sent = await channel.send(address, approval);
         await this.deps.prisma.tradeIntent.update({
           where: { id: update.intentId },
-          data: { approvalMessageId: sent.messageId },
+          data: { approvalMessageId: sent.messageId, updatedAt: this.clock() },
         });
       }
     }

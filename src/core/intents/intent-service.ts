@@ -1063,7 +1063,7 @@ export class IntentService {
       if (found === undefined) {
         await this.prisma.tradeIntent.update({
           where: { id: intent.id },
-          data: { statusReason: 'awaiting reconciliation with the broker' },
+          data: { statusReason: 'awaiting reconciliation with the broker', updatedAt: this.clock() },
         });
         const current = await this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
         return this.updated(
@@ -1184,7 +1184,8 @@ export class IntentService {
     if (next === undefined) return undefined;
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { ...extraWhere, id: intent.id, status: intent.status },
-      data: { ...data, status: next },
+      // updatedAt from the injected clock: strategies' cool-downs read it (never the wall clock).
+      data: { ...data, status: next, updatedAt: this.clock() },
     });
     if (moved === undefined) return undefined;
     await this.audit.record({
@@ -1218,7 +1219,7 @@ export class IntentService {
     }
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { ...extraWhere, id: intent.id, status: intent.status },
-      data: { ...data, status },
+      data: { ...data, status, updatedAt: this.clock() },
     });
     if (moved === undefined) return undefined;
     for (const step of steps) {

@@ -42,6 +42,11 @@ export interface StrategyRunnerDependencies extends SnapshotSources {
    * a job's retries take. Default five minutes.
    */
   readonly runLeaseMs?: number;
+  /**
+   * The time runs are stamped and leases are judged by. The tick is the evaluation's own time;
+   * this is "now" for bookkeeping, never the database's `now()`, so tests can move it.
+   */
+  readonly clock: () => Date;
   readonly logger: Logger;
 }
 
@@ -152,7 +157,7 @@ export class StrategyRunner {
     const upsert = () =>
       prisma.strategyRun.upsert({
         where: { strategyId_tick: { strategyId, tick } },
-        create: { strategyId, tick },
+        create: { strategyId, tick, startedAt: this.deps.clock() },
         update: {},
       });
     try {
@@ -160,14 +165,15 @@ export class StrategyRunner {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
+    const now = this.deps.clock();
     const { count } = await prisma.strategyRun.updateMany({
       where: {
         strategyId,
         status: 'running',
         tick: { not: tick },
-        startedAt: { lt: new Date(Date.now() - (this.deps.runLeaseMs ?? 5 * 60_000)) },
+        startedAt: { lt: new Date(now.getTime() - (this.deps.runLeaseMs ?? 5 * 60_000)) },
       },
-      data: { status: 'failed', finishedAt: new Date(), error: 'abandoned: no evaluation finished it' },
+      data: { status: 'failed', finishedAt: now, error: 'abandoned: no evaluation finished it' },
     });
     if (count === 0) return undefined;
     try {
@@ -193,7 +199,11 @@ export class StrategyRunner {
       await this.tellHalt(strategy, open.id, strategy.haltReason ?? 'a risk limit was reached');
     await prisma.strategyRun.updateMany({
       where: { id: open.id, status: 'running' },
-      data: { status: 'skipped', finishedAt: new Date(), decision: { strategyStatus: strategy.status } },
+      data: {
+        status: 'skipped',
+        finishedAt: this.deps.clock(),
+        decision: { strategyStatus: strategy.status },
+      },
     });
   }
 
@@ -208,7 +218,7 @@ export class StrategyRunner {
       if (!this.deps.market.session(assetClass, tick).open) {
         await prisma.strategyRun.update({
           where: { id: runId },
-          data: { status: 'skipped', finishedAt: new Date(), decision: { sessionOpen: false } },
+          data: { status: 'skipped', finishedAt: this.deps.clock(), decision: { sessionOpen: false } },
         });
         return { kind: 'skipped', reason: 'market closed' };
       }
@@ -313,16 +323,17 @@ export class StrategyRunner {
     };
     // The run's end and the strategy's new state in one statement (every evaluation writes it). A
     // run that finishes after a later tick's (it was abandoned, then woke) does not move state back.
+    const finishedAt = this.deps.clock();
     await prisma.$executeRaw(Prisma.sql`
       WITH run AS (
-        UPDATE strategy_runs SET status = 'succeeded'::"StrategyRunStatus", "finishedAt" = now(),
+        UPDATE strategy_runs SET status = 'succeeded'::"StrategyRunStatus", "finishedAt" = ${finishedAt},
           decision = ${JSON.stringify(summary)}::jsonb
         WHERE id = ${runId}::uuid
         RETURNING "strategyId"
       )
       UPDATE strategies SET state = ${JSON.stringify(decision.state ?? {})}::jsonb, "lastRunAt" = ${tick},
         "peakEquity" = GREATEST(COALESCE(strategies."peakEquity", 0), ${peakEquity.toFixed()}::numeric),
-        "updatedAt" = now()
+        "updatedAt" = ${finishedAt}
       FROM run WHERE strategies.id = run."strategyId"
         AND (strategies."lastRunAt" IS NULL OR strategies."lastRunAt" <= ${tick})`);
     log.debug({ orders, halted }, 'strategy evaluated');
@@ -511,7 +522,7 @@ export class StrategyRunner {
     if (count === 1) await this.tellHalt(strategy, runId, reason);
     await this.deps.prisma.strategyRun.update({
       where: { id: runId },
-      data: { status: 'succeeded', finishedAt: new Date(), decision: { halted: reason } },
+      data: { status: 'succeeded', finishedAt: this.deps.clock(), decision: { halted: reason } },
     });
   }
 
