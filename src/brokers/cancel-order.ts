@@ -7,7 +7,7 @@ import {
   type BrokerProvider,
   BrokerRejectedError,
   BrokerUnreachableError,
-} from './broker.js';
+} from '../core/brokers/broker.js';
 
 export async function cancelAndRead(
   provider: BrokerProvider,

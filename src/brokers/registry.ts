@@ -15,7 +15,7 @@ import type { Logger } from '../core/logging/logger.js';
 import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
 import type { OperatorSecrets } from '../core/vault/index.js';
 import { AlpacaBroker } from './alpaca/alpaca-broker.js';
-import { type Broker, type BrokerRoute, brokerName as providerName } from './broker.js';
+import { type Broker, type BrokerRoute, brokerName as providerName } from '../core/brokers/broker.js';
 import { CdpWalletBroker } from './cdp-wallet/cdp-wallet-broker.js';
 import { CdpWallets } from './cdp-wallet/cdp-wallets.js';
 import { CoinbaseBroker } from './coinbase/coinbase-broker.js';

@@ -3,7 +3,7 @@
  * database. `arbion start`, the tests and the benchmarks all assemble Arbion through here, so they
  * exercise the same wiring.
  */
-import type { BrokerLookup } from '../brokers/broker.js';
+import type { BrokerLookup } from '../core/brokers/broker.js';
 import type { BrokerClientOptions } from '../brokers/http/broker-client-options.js';
 import { PaperBroker } from '../brokers/paper/paper-broker.js';
 import { BrokerRegistry } from '../brokers/registry.js';

@@ -20,7 +20,7 @@ import {
   BrokerRejectedError,
   BrokerUnreachableError,
   type PlaceOrderRequest,
-} from '../../src/brokers/broker.js';
+} from '../../src/core/brokers/broker.js';
 import {
   BrokerAuthError,
   BrokerCircuitOpenError,

@@ -14,7 +14,7 @@ import {
   BrokerRejectedError,
   BrokerUnreachableError,
   type PlaceOrderRequest,
-} from '../../src/brokers/broker.js';
+} from '../../src/core/brokers/broker.js';
 import { signCdpRequestJwt } from '../../src/brokers/coinbase/cdp-jwt.js';
 import {
   type CoinbaseAuth,

@@ -3,7 +3,7 @@
  * ledger (cash, average cost, realized P&L), and refusals that leave the account untouched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlaceOrderRequest } from '../../src/brokers/broker.js';
+import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 import { ADDRESS, createHarness, type Harness } from '../support/arbion-harness.js';
 import { type Backend, backends } from '../support/databases.js';

@@ -4,7 +4,7 @@
  * settlement happens once however many passes run at once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PlaceOrderRequest } from '../../src/brokers/broker.js';
+import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { PaperBroker } from '../../src/brokers/paper/paper-broker.js';
 import type { SettlementEvent } from '../../src/brokers/paper/settlement.js';
 import { type Database, openDatabase } from '../../src/core/db/database.js';

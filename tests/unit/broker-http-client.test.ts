@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BrokerRejectedError, BrokerUnreachableError } from '../../src/brokers/broker.js';
+import { BrokerRejectedError, BrokerUnreachableError } from '../../src/core/brokers/broker.js';
 import {
   BrokerHttpClient,
   type BrokerHttpOptions,

@@ -4,7 +4,7 @@
  * Coinbase's statuses and refusals to ours.
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/brokers/broker.js';
+import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { describeCoinbaseError } from '../../src/brokers/coinbase/coinbase-broker.js';
 import {
   coinbaseOrderBody,

@@ -4,7 +4,7 @@
  * replaces a client order id, and Schwab's statuses.
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/brokers/broker.js';
+import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import {
   instructionFor,
   positionEffectFor,

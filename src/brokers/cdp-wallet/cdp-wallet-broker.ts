@@ -38,7 +38,7 @@ import {
   type Position,
   type SwapQuote,
   type SwapQuoteRequest,
-} from '../broker.js';
+} from '../../core/brokers/broker.js';
 import type { BrokerHttpHealth } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
 import { CdpWallets, type UserWallet } from './cdp-wallets.js';

@@ -30,7 +30,7 @@ import {
   type PlaceOrderRequest,
   type Position,
   type SizingRequest,
-} from '../broker.js';
+} from '../../core/brokers/broker.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import { BrokerHttpClient } from '../http/broker-http-client.js';

@@ -34,7 +34,7 @@ import {
   BrokerUnreachableError,
   type PlaceOrderRequest,
   type Position,
-} from '../broker.js';
+} from '../../core/brokers/broker.js';
 import { cancelAndRead } from '../cancel-order.js';
 import {
   type BrokerClientOptions,

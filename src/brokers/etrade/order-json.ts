@@ -18,7 +18,7 @@ import {
   BrokerRejectedError,
   type OrderStatus,
   type PlaceOrderRequest,
-} from '../broker.js';
+} from '../../core/brokers/broker.js';
 import type {
   EtradeListedOrder,
   EtradeOrderAction,

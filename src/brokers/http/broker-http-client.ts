@@ -22,7 +22,7 @@ import {
 } from 'cockatiel';
 import type { z } from 'zod';
 import type { Logger } from '../../core/logging/logger.js';
-import { type BrokerProvider, BrokerUnreachableError } from '../broker.js';
+import { type BrokerProvider, BrokerUnreachableError } from '../../core/brokers/broker.js';
 import {
   BrokerAuthError,
   BrokerCircuitOpenError,

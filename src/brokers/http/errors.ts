@@ -5,7 +5,7 @@
  * with a refusal, or we never sent the request. Anything that may have reached the broker without
  * a usable answer stays a plain `BrokerUnreachableError` (reconcile first).
  */
-import { type BrokerProvider, BrokerRejectedError } from '../broker.js';
+import { type BrokerProvider, BrokerRejectedError } from '../../core/brokers/broker.js';
 
 /** The broker answered with an HTTP error status (4xx other than 429): it refused the request. */
 export class BrokerRequestRejectedError extends BrokerRejectedError {

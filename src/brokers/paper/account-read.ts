@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
 import { Decimal } from '../../core/domain/values.js';
-import { BrokerRejectedError } from '../broker.js';
+import { BrokerRejectedError } from '../../core/brokers/broker.js';
 import type { HeldPosition, LockedAccount } from './ledger.js';
 import { shortOptionsOf } from './option-cover.js';
 

@@ -34,7 +34,7 @@ import {
   BrokerRejectedError,
   type PlaceOrderRequest,
   type Position,
-} from '../broker.js';
+} from '../../core/brokers/broker.js';
 import { type AccountReadScope, optionUnderlyingJoin, readLedgerAccount } from './account-read.js';
 import { expiresAt, intrinsicValue } from './expiry.js';
 import { multiplierFor } from './fill-model.js';

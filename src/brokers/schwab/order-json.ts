@@ -10,7 +10,7 @@ import type { OrderSide, OrderType, TimeInForce } from '../../core/domain/values
 import { Decimal } from '../../core/domain/values.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
-import { BrokerRejectedError, type PlaceOrderRequest } from '../broker.js';
+import { BrokerRejectedError, type PlaceOrderRequest } from '../../core/brokers/broker.js';
 
 export type SchwabInstruction =
   | 'BUY'

@@ -41,7 +41,7 @@ import {
   type OrderStatus,
   type PlaceOrderRequest,
   type Position,
-} from '../broker.js';
+} from '../../core/brokers/broker.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import {

@@ -8,7 +8,7 @@ import {
   BrokerRejectedError,
   BrokerUnreachableError,
   brokerName,
-} from '../../brokers/broker.js';
+} from '../brokers/broker.js';
 import {
   BrokerAuthError,
   BrokerCircuitOpenError,

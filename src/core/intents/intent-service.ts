@@ -19,7 +19,7 @@ import {
   BrokerRejectedError,
   type PlaceOrderRequest,
   type SwapQuote,
-} from '../../brokers/broker.js';
+} from '../brokers/broker.js';
 import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { OrderCommand, SwapCommand } from '../conversation/commands.js';

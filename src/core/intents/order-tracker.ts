@@ -12,7 +12,7 @@ import {
   type BrokerOrder,
   brokerName,
   type PlaceOrderRequest,
-} from '../../brokers/broker.js';
+} from '../brokers/broker.js';
 import type { PrismaClient } from '../db/database.js';
 import { Decimal } from '../domain/values.js';
 import type { Logger } from '../logging/logger.js';

@@ -7,7 +7,7 @@
  * and meets the intents it already made instead of making new ones. One strategy has at most one
  * `running` run (a partial unique index), so evaluations of different ticks never overlap.
  */
-import type { AccountSnapshot, BrokerLookup } from '../../brokers/broker.js';
+import type { AccountSnapshot, BrokerLookup } from '../../core/brokers/broker.js';
 import type { Accounts, Trader, TradingAccount } from '../../core/accounts/accounts.js';
 import type { OrderCommand } from '../../core/conversation/commands.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';

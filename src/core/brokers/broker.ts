@@ -5,9 +5,9 @@
  * (nothing was placed); `BrokerUnreachableError` means we got no usable answer, so an order may or
  * may not exist: the caller must reconcile by client order id before doing anything else.
  */
-import type { BrokerProvider, OrderStatus } from '../core/db/generated/enums.js';
-import type { AssetClass, Decimal, OrderSide, OrderType, TimeInForce } from '../core/domain/values.js';
-import type { OptionContract, Quote, QuoteRequest } from '../core/market-data/market-data.js';
+import type { BrokerProvider, OrderStatus } from '../db/generated/enums.js';
+import type { AssetClass, Decimal, OrderSide, OrderType, TimeInForce } from '../domain/values.js';
+import type { OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
 
 export type { BrokerProvider, OrderStatus };
 
