@@ -6,6 +6,8 @@
  * A client is rebuilt when the connection's secrets change (key rotation, a new sign-in), which
  * every lookup checks with one small read, so other processes' changes are seen too.
  */
+
+import { type Broker, type BrokerRoute, brokerName as providerName } from '../core/brokers/broker.js';
 import type { Config } from '../core/config/config.js';
 import type { PrismaClient } from '../core/db/database.js';
 import type { HealthStatus } from '../core/db/generated/enums.js';
@@ -14,42 +16,20 @@ import type { ConnectionCredentials } from '../core/linking/connections.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
 import type { OperatorSecrets } from '../core/vault/index.js';
-import { AlpacaBroker } from './alpaca/alpaca-broker.js';
-import { type Broker, type BrokerRoute, brokerName as providerName } from '../core/brokers/broker.js';
-import { CdpWalletBroker } from './cdp-wallet/cdp-wallet-broker.js';
+import type { ConnectedBroker, LinkedAccount } from './broker-factory.js';
 import { CdpWallets } from './cdp-wallet/cdp-wallets.js';
-import { CoinbaseBroker } from './coinbase/coinbase-broker.js';
-import { EtradeBroker } from './etrade/etrade-broker.js';
+import { brokerFactoryFor } from './factories.js';
 import type { BrokerClientOptions } from './http/broker-client-options.js';
 import type { BrokerHttpHealth } from './http/broker-http-client.js';
 import { BrokerAuthError } from './http/errors.js';
 import type { PaperBroker } from './paper/paper-broker.js';
-import { SchwabBroker } from './schwab/schwab-broker.js';
 
 /** Shown in chat when an order or a question needs a connection that cannot be used now. */
 export class BrokerConnectionUnavailableError extends ArbionError {
   readonly code = 'broker_connection_unavailable';
 }
 
-/** An account a broker login opens, as `broker_accounts` stores it. */
-export interface LinkedAccount {
-  /** The id the broker's API takes (Schwab's hash value, E*TRADE's accountIdKey, Alpaca's number). */
-  readonly externalId: string;
-  /** The last four characters of the account number, for display. */
-  readonly displayNumber: string;
-  readonly accountType: string | undefined;
-}
-
-/** A client of a linked broker: the `Broker` interface plus what linking and health need. */
-interface ConnectedBroker {
-  readonly broker: Broker;
-  /** Its HTTP health (circuit, recent failures), for the connection row and `arbion doctor`. */
-  readonly http: { health(): BrokerHttpHealth };
-  /** The accounts these credentials open. */
-  listAccounts(): Promise<LinkedAccount[]>;
-  /** Whether orders here move real money (Alpaca paper keys do not). */
-  readonly realMoney: boolean;
-}
+export type { LinkedAccount };
 
 export interface BrokerRegistryDependencies {
   readonly prisma: PrismaClient;
@@ -254,8 +234,8 @@ export class BrokerRegistry {
     this.wallets ??= new CdpWallets({ ...cdp, walletSecret });
   }
 
+  /** The client of a connection, from its provider's factory (`src/brokers/factories.ts`). */
   private build(stored: ConnectionCredentials): ConnectedBroker {
-    const { brokers, tokens, prisma } = this.deps;
     const options: BrokerClientOptions = {
       logger: this.deps.logger.child({ component: 'broker', provider: stored.provider }),
       ...this.deps.clientOptions,
@@ -267,153 +247,24 @@ export class BrokerRegistry {
       );
     // The secrets are opened only here, when a client is (re)built.
     const credentials = stored.open();
-    switch (stored.provider) {
-      case 'schwab': {
-        if (brokers.schwab === undefined || tokens === undefined) throw notSetUp();
-        const broker = new SchwabBroker({
-          ...options,
-          apiBase: brokers.schwab.apiBase,
-          accessToken: () => tokens.accessToken(stored.connectionId),
-          // Orders already attributed to intents are never claimed by a reconciliation.
-          knownOrderIds: async (accountId) => {
-            const rows = await prisma.order.findMany({
-              where: {
-                provider: 'schwab',
-                brokerOrderId: { not: null },
-                brokerAccount: { externalId: accountId, connectionId: stored.connectionId },
-              },
-              select: { brokerOrderId: true },
-            });
-            return new Set(rows.flatMap((row) => (row.brokerOrderId === null ? [] : [row.brokerOrderId])));
-          },
-        });
-        return {
-          broker,
-          http: broker.http,
-          realMoney: true,
-          listAccounts: async () =>
-            (await broker.listAccounts()).map((account) => ({
-              externalId: account.hashValue,
-              displayNumber: account.accountNumber.slice(-4),
-              accountType: undefined,
-            })),
-        };
-      }
-      case 'etrade': {
-        if (brokers.etrade === undefined || credentials?.kind !== 'oauth1') throw notSetUp();
-        const broker = new EtradeBroker({
-          ...options,
-          apiBase: brokers.etrade.apiBase,
-          consumerKey: brokers.etrade.consumerKey,
-          consumerSecret: brokers.etrade.consumerSecret,
-          tokens: async () => ({ token: credentials.token, tokenSecret: credentials.tokenSecret }),
-        });
-        return {
-          broker,
-          http: broker.http,
-          realMoney: true,
-          listAccounts: async () =>
-            (await broker.listAccounts())
-              .filter((account) => account.accountStatus !== 'CLOSED')
-              .map((account) => ({
-                externalId: account.accountIdKey,
-                displayNumber: account.accountId.slice(-4),
-                accountType: account.accountType,
-              })),
-        };
-      }
-      case 'alpaca': {
-        if (credentials?.kind !== 'keys') throw notSetUp();
-        const environment = credentials.values.environment === 'live' ? 'live' : 'paper';
-        const broker = new AlpacaBroker({
-          ...options,
-          keyId: credentials.values.keyId ?? '',
-          secretKey: credentials.values.secretKey ?? '',
-          environment,
-          baseUrl: environment === 'live' ? brokers.alpaca.liveApiBase : brokers.alpaca.paperApiBase,
-        });
-        return {
-          broker,
-          http: broker.http,
-          realMoney: environment === 'live',
-          listAccounts: async () => {
-            const account = await broker.getAccount();
-            return [
-              {
-                externalId: account.account_number,
-                displayNumber: account.account_number.slice(-4),
-                accountType: environment,
-              },
-            ];
-          },
-        };
-      }
-      case 'coinbase': {
-        // Linked by signing in: the access token is asked for on every request, so a refresh
-        // (under the connection's lock: Coinbase's refresh tokens are single use) never makes
-        // this client stale.
-        if (credentials?.kind === 'oauth2') {
-          if (brokers.coinbase.oauth === undefined || tokens === undefined) throw notSetUp();
-          const broker = new CoinbaseBroker({
-            ...options,
-            apiBase: brokers.coinbase.apiBase,
-            accessToken: () => tokens.accessToken(stored.connectionId),
-          });
-          return {
-            broker,
-            http: broker.http,
-            realMoney: true,
-            // A sign-in opens the user's default portfolio: it stands for it, as a key for its own.
-            listAccounts: async () => {
-              await broker.getBalances('portfolio');
-              return [{ externalId: 'portfolio', displayNumber: '', accountType: 'crypto' }];
-            },
-          };
-        }
-        if (credentials?.kind !== 'keys') throw notSetUp();
-        const keyName = credentials.values.keyName ?? '';
-        const broker = new CoinbaseBroker({
-          ...options,
-          apiBase: brokers.coinbase.apiBase,
-          credentials: { keyName, privateKey: credentials.values.privateKey ?? '' },
-        });
-        return {
-          broker,
-          http: broker.http,
-          realMoney: true,
-          // A CDP key opens one portfolio: the key stands for it.
-          listAccounts: async () => {
-            await broker.getBalances('portfolio');
-            return [{ externalId: 'portfolio', displayNumber: keyName.slice(-4), accountType: 'crypto' }];
-          },
-        };
-      }
-      case 'cdp_wallet': {
-        // loadWallets() ran first; it leaves them unbuilt without a wallet secret.
-        if (this.wallets === undefined || credentials?.kind !== 'keys') throw notSetUp();
-        const broker = new CdpWalletBroker({
-          wallets: this.wallets,
-          userId: stored.userId,
-          defaultNetwork: credentials.values.network ?? 'base',
-          logger: options.logger ?? this.deps.logger,
-        });
-        return {
-          broker,
-          http: broker,
-          realMoney: true,
-          // Linking creates the smart account at Coinbase (or finds it again after a re-link).
-          listAccounts: async () => {
-            const address = await broker.accountAddress();
-            return [{ externalId: address, displayNumber: address.slice(-4), accountType: 'smart_wallet' }];
-          },
-        };
-      }
-      default:
-        throw new BrokerConnectionUnavailableError(
-          `no trading client for ${stored.provider}`,
-          `Trading through ${providerName(stored.provider)} is not available in this version. Nothing was sent.`,
-        );
+    const factory = brokerFactoryFor(stored.provider);
+    if (factory === undefined) {
+      throw new BrokerConnectionUnavailableError(
+        `no trading client for ${stored.provider}`,
+        `Trading through ${providerName(stored.provider)} is not available in this version. Nothing was sent.`,
+      );
     }
+    return factory({
+      connection: stored,
+      credentials,
+      brokers: this.deps.brokers,
+      tokens: this.deps.tokens,
+      prisma: this.deps.prisma,
+      options,
+      logger: this.deps.logger,
+      wallets: this.wallets,
+      notSetUp,
+    });
   }
 }
 

@@ -26,6 +26,10 @@ export interface CommandContext {
   readonly logger: Logger;
 }
 
+/**
+ * Ends a command with an exit code after it has reported why (control flow inside the CLI:
+ * `main` turns it into the process's exit code; it is not a product error).
+ */
 export class CommandExit extends Error {
   constructor(readonly exitCode: number) {
     super(`exit ${exitCode}`);

@@ -1,9 +1,25 @@
 /**
  * One error hierarchy for the whole product.
  *
- * Every error we raise on purpose is an {@link ArbionError}: it carries a stable `code` for logs and
- * tests and a `userMessage` that is safe to show in a chat or on a page (no internals, no secrets).
- * Anything else that escapes is a bug, and users see {@link GENERIC_USER_MESSAGE} with a reference.
+ * Every error we raise on purpose that can reach a user or a log is an {@link ArbionError}: it
+ * carries a stable `code` for logs and tests and a `userMessage` that is safe to show in a chat or
+ * on a page (no internals, no secrets). Anything else that escapes is a bug, and users see
+ * {@link GENERIC_USER_MESSAGE} with a reference.
+ *
+ * Broker failures are ArbionErrors under two roots owned by the broker port
+ * (src/core/brokers/errors.ts): `BrokerRejectedError` (nothing was placed) and
+ * `BrokerUnreachableError` (an order may exist), each with a `kind` core branches on; adapters
+ * extend them. Errors that wrap another service's failure keep that service's code as their
+ * `code` when it sent one (a broker's error code, Slack's `channel_not_found` in `SlackCallError`).
+ *
+ * Four errors stay plain `Error`s on purpose: they are control flow that never leaves its module,
+ * so no user or log sees them as product errors:
+ * - `TransportFailure` (src/brokers/http/broker-http-client.ts) carries a failed attempt through
+ *   the circuit breaker and is unwrapped at once;
+ * - `ResponseUrlError` (src/channels/slack/response-url.ts) becomes a `SlackCallError`;
+ * - `CommandExit` (src/cli/context.ts) ends a command with an exit code after it reported why;
+ * - `LoopFailure` (src/core/conversation/llm/llm-interpreter.ts) ends the tool loop with a
+ *   failure the interpreter turns into its result.
  */
 
 export const GENERIC_USER_MESSAGE = 'Something went wrong on our side. Nothing was changed.';

@@ -3,37 +3,42 @@
  * database. `arbion start`, the tests and the benchmarks all assemble Arbion through here, so they
  * exercise the same wiring.
  */
-import type { BrokerLookup } from '../core/brokers/broker.js';
+import { TOKEN_WALLET_PROVIDERS } from '../brokers/factories.js';
 import type { BrokerClientOptions } from '../brokers/http/broker-client-options.js';
-import { PaperBroker } from '../brokers/paper/paper-broker.js';
-import { BrokerRegistry } from '../brokers/registry.js';
+import type { PaperBroker } from '../brokers/paper/paper-broker.js';
+import type { BrokerRegistry } from '../brokers/registry.js';
 import { Accounts } from '../core/accounts/accounts.js';
-import { IdentityLinks } from '../core/accounts/identity-links.js';
-import { TradingModes } from '../core/accounts/trading-modes.js';
+import type { BrokerLookup } from '../core/brokers/broker.js';
 import type { Config } from '../core/config/config.js';
-import type { Command } from '../core/conversation/commands.js';
-import { Conversation, type FallbackInterpreter } from '../core/conversation/conversation.js';
-import { createOpenAIClient, LlmInterpreter } from '../core/conversation/llm/index.js';
-import { LlmFallback } from '../core/conversation/llm-fallback.js';
-import { parseMessage } from '../core/conversation/parser/parse.js';
+import type { Conversation, FallbackInterpreter } from '../core/conversation/conversation.js';
 import type { Database } from '../core/db/database.js';
 import type { Platform } from '../core/db/generated/enums.js';
-import { IntentService, type IntentUpdate } from '../core/intents/intent-service.js';
-import { OrderTracker, type OrderTrackerSettings } from '../core/intents/order-tracker.js';
+import type { IntentService } from '../core/intents/intent-service.js';
+import type { OrderTrackerSettings } from '../core/intents/order-tracker.js';
 import type { JobQueue } from '../core/jobs/index.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
-import type { ChannelAddress, ChannelPort, Sender } from '../core/messages.js';
-import { OperatorSecrets } from '../core/vault/operator-secrets.js';
+import type { ChannelPort } from '../core/messages.js';
 import type { SecretVault } from '../core/vault/types.js';
-import { Workspaces } from '../core/workspaces/workspaces.js';
-import { modelAdvisor } from '../strategies/runtime/model-advisor.js';
-import { simulatedBacktestMarket } from '../strategies/simulation/backtest-market.js';
-import { type Automation, createAutomation } from './automation.js';
-import { createLinking, type Linking } from './linking.js';
+import type { Automation } from './automation.js';
+import { createBackgroundPass } from './background-pass.js';
+import {
+  createBrokerLinking,
+  createBrokerRegistry,
+  createPaperBroker,
+  createTradingModes,
+} from './broker-services.js';
+import type { Linking } from './linking.js';
+import {
+  createArbionAutomation,
+  createConversation,
+  createFallbackInterpreter,
+  createIntentService,
+  createLlmClient,
+} from './trading-services.js';
 
 /** Channel adapters by platform; answers go back through the channel a message came from. */
 export class ChannelRegistry {
@@ -109,18 +114,16 @@ export function createMarketData(
   return new MarketDataRouter({ crypto: coingecko, equities: simulated });
 }
 
+/**
+ * Builds Arbion in order: market data, the paper broker and accounts, broker linking and the
+ * registry of linked brokers, the intent service, automation, the conversation, and the background pass.
+ */
 export function createArbion(options: ArbionOptions): Arbion {
-  const { config, database, logger } = options;
+  const { config, database } = options;
   const prisma = database.prisma;
   const symbols = getSymbolDirectory();
   const market = options.market ?? createMarketData(config, symbols, options.clock);
-  const paper = new PaperBroker({
-    prisma,
-    sql: database.sql,
-    market,
-    slippageBps: config.trading.paperSlippageBps,
-    clock: options.clock,
-  });
+  const paper = createPaperBroker(options, market);
   const accounts = new Accounts(
     prisma,
     {
@@ -128,240 +131,38 @@ export function createArbion(options: ArbionOptions): Arbion {
       maxOrderNotional: config.trading.maxOrderNotional,
       maxPositionFraction: config.trading.maxPositionFraction,
       dailyLossLimit: config.trading.dailyLossLimit,
+      walletProviders: TOKEN_WALLET_PROVIDERS,
     },
+    paper,
     database.sql,
   );
   const channels = new ChannelRegistry();
-  const linking =
-    options.linking === undefined
-      ? undefined
-      : createLinking({
-          config,
-          prisma,
-          vault: options.linking.vault,
-          logger,
-          publicBaseUrl: options.linking.publicBaseUrl,
-          announce: async (origin, text) => {
-            if (!channels.has(origin.platform)) return;
-            await channels
-              .get(origin.platform)
-              .send(
-                { platform: origin.platform, workspaceId: origin.workspaceId, chatId: origin.chatId },
-                { kind: 'text', text },
-              );
-          },
-          // A new link's accounts are read at once; the client of a changed link is rebuilt.
-          onConnectionChange: async (change) => {
-            registry.forget(change.connectionId);
-            if (change.kind === 'linked') await registry.syncAccounts(change.connectionId);
-          },
-          clock: options.clock,
-        });
-  const registry = new BrokerRegistry({
-    prisma,
-    brokers: config.brokers,
-    paper,
-    credentials:
-      linking?.connections === undefined ? undefined : (id) => linking.connections.credentialsFor(id),
-    tokens: linking?.tokens,
-    logger,
-    clientOptions: options.brokerClientOptions,
-    clock: options.clock,
-    ...(options.linking === undefined
-      ? {}
-      : { operatorSecrets: new OperatorSecrets(prisma, options.linking.vault) }),
-  });
+  const linking = createBrokerLinking(options, channels, () => registry);
+  const registry = createBrokerRegistry(options, paper, linking);
   const brokerFor: BrokerLookup = registry.brokerFor;
-  const tradingModes =
-    linking === undefined
-      ? undefined
-      : new TradingModes({
-          prisma,
-          syncAccounts: (connectionId) => registry.syncAccounts(connectionId),
-          realMoney: (connectionId) => registry.realMoney(connectionId),
-          logger: logger.child({ component: 'trading-modes' }),
-          clock: options.clock,
-        });
-
-  const intents = new IntentService({
-    prisma,
-    sql: database.sql,
-    market,
-    accounts,
-    brokerFor,
-    settings: {
-      confirmationTtlSeconds: config.trading.confirmationTtlSeconds,
-      priceToleranceBps: config.trading.priceToleranceBps,
-    },
-    logger,
-    clock: options.clock,
-  });
-
-  // One OpenAI client for the conversation's fallback and the AI-driven strategy.
-  const llmClient =
-    config.llm === undefined
-      ? undefined
-      : createOpenAIClient({
-          apiKey: config.llm.apiKey,
-          baseURL: config.llm.baseUrl,
-          timeoutMs: config.llm.timeoutMs,
-          maxRetries: 2,
-        });
-  const automation = createAutomation({
-    config,
-    prisma,
-    accounts,
-    intents,
-    brokerFor,
-    market,
-    chains:
-      market instanceof SimulatedMarket
-        ? market
-        : new SimulatedMarket({ seed: config.trading.marketDataSeed, symbols, clock: options.clock }),
-    backtestMarket: simulatedBacktestMarket({ seed: config.trading.marketDataSeed, symbols }),
-    symbols,
-    paper,
-    channelFor: (platform) => (channels.has(platform) ? channels.get(platform) : undefined),
-    logger,
-    clock: options.clock ?? (() => new Date()),
-    ...(options.jobQueue === undefined ? {} : { queue: options.jobQueue }),
-    ...(llmClient === undefined || config.llm === undefined
-      ? {}
-      : {
-          advisor: modelAdvisor({
-            client: llmClient,
-            model: config.llm.model,
-            timeoutMs: config.llm.timeoutMs,
-            logger: logger.child({ component: 'advisor' }),
-          }),
-        }),
-  });
-
-  let fallback: FallbackInterpreter | undefined = options.fallback ?? undefined;
-  if (options.fallback === undefined && config.llm !== undefined && llmClient !== undefined) {
-    const client = llmClient;
-    fallback = new LlmFallback({
-      prisma,
-      interpreter: new LlmInterpreter({
-        client,
-        model: config.llm.model,
-        timeoutMs: config.llm.timeoutMs,
-        // The model is told the same "today" the parser and the risk checks use.
-        ...(options.clock === undefined ? {} : { now: options.clock }),
-      }),
-      accounts,
-      market,
-      symbols,
-      brokerFor,
-      logger: logger.child({ component: 'llm' }),
-    });
-  }
-
-  const conversation = new Conversation({
-    prisma,
-    sql: database.sql,
-    accounts,
-    workspaces: new Workspaces(prisma, database.sql),
-    identityLinks: new IdentityLinks(prisma, options.clock),
-    linkTokens: linking?.linkTokens,
-    connections: linking?.connections,
+  const tradingModes = createTradingModes(options, linking, registry);
+  const parts = { market, symbols, accounts, brokerFor };
+  const intents = createIntentService(options, parts);
+  const llmClient = createLlmClient(config);
+  const automation = createArbionAutomation(options, { ...parts, intents, paper, channels, llmClient });
+  const fallback = createFallbackInterpreter(options, { ...parts, llmClient });
+  const conversation = createConversation(options, {
+    ...parts,
+    linking,
     tradingModes,
     intents,
-    market,
-    symbols,
-    brokerFor,
-    channelFor: (platform) => channels.get(platform),
-    parse: (text: string, now: Date): Command => parseMessage(text, { symbols, now }),
+    channels,
     fallback,
-    automation: automation.desk,
-    logger: logger.child({ component: 'conversation' }),
-    clock: options.clock,
+    automation,
   });
-
-  const addressOf = (intent: {
-    platform: Platform;
-    workspaceExternalId: string;
-    chatId: string;
-    threadId: string | null;
-  }): ChannelAddress => ({
-    platform: intent.platform,
-    workspaceId: intent.workspaceExternalId,
-    chatId: intent.chatId,
-    ...(intent.threadId ? { threadId: intent.threadId } : {}),
-  });
-
-  /** Background updates of an intent asked for in a shared chat go to its requester privately. */
-  const privateRecipient = async (intent: {
-    sharedChat: boolean;
-    requesterIdentityId: string | null;
-  }): Promise<Sender | undefined> => {
-    if (!intent.sharedChat || intent.requesterIdentityId === null) return undefined;
-    const identity = await prisma.channelIdentity.findUnique({
-      where: { id: intent.requesterIdentityId },
-      select: { platformUserId: true, displayName: true },
-    });
-    return identity === null
-      ? undefined
-      : { platformUserId: identity.platformUserId, displayName: identity.displayName ?? undefined };
-  };
-
-  /** One chat that cannot be reached (a deleted channel, a revoked token) must not stop the pass. */
-  const deliverInBackground = async (
-    intent: Parameters<typeof addressOf>[0] & Parameters<typeof privateRecipient>[0] & { id: string },
-    update: IntentUpdate,
-  ): Promise<void> => {
-    if (!channels.has(intent.platform)) return;
-    try {
-      await conversation.deliverUpdate(addressOf(intent), update, {
-        privateTo: await privateRecipient(intent),
-      });
-    } catch (error) {
-      logger.warn(
-        { err: error, intentId: intent.id, platform: intent.platform },
-        'could not deliver an update',
-      );
-    }
-  };
-
-  // Broker links are looked after once a minute (tokens refreshed ahead, expiries warned), not on every pass.
-  let nextExpiryCheck = 0;
-  const warnAboutExpiringLinks = async (): Promise<void> => {
-    const now = options.clock?.() ?? new Date();
-    if (linking === undefined || now.getTime() < nextExpiryCheck) return;
-    nextExpiryCheck = now.getTime() + 60_000;
-    try {
-      const notices = [...(await linking.tokenKeeper.pass(now)), ...(await linking.expiryWarnings.due(now))];
-      for (const notice of notices) await linking.services.announce(notice.origin, notice.text);
-    } catch (error) {
-      // Link upkeep must never hold up expiries and fills.
-      logger.warn({ err: error }, 'could not look after broker links');
-    }
-  };
-
-  const orderTracker = new OrderTracker({
-    prisma,
-    brokerFor,
+  const runBackgroundPass = createBackgroundPass(options, {
+    linking,
+    registry,
     intents,
-    logger: logger.child({ component: 'orders' }),
-    settings: options.orderTracking,
-    clock: options.clock,
+    paper,
+    conversation,
+    channels,
   });
-
-  async function runBackgroundPass(): Promise<void> {
-    await warnAboutExpiringLinks();
-    for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
-    for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
-    await registry.recordHealth(options.clock?.() ?? new Date());
-    for (const order of await paper.processRestingOrders()) {
-      const known = await prisma.order.findUnique({
-        where: { clientOrderId: order.clientOrderId },
-        include: { intent: true },
-      });
-      if (known === null) continue;
-      const update = await intents.applyBrokerOrder(order);
-      await deliverInBackground(known.intent, update);
-    }
-  }
 
   return {
     conversation,

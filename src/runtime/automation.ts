@@ -3,10 +3,11 @@
  * monitor runners, the outbox to chats and the chat desk, put together once per process.
  * `arbion start` runs every job (it has the chats); `arbion worker` runs all but deliveries.
  */
-import type { BrokerLookup } from '../core/brokers/broker.js';
+
 import type { PaperBroker } from '../brokers/paper/paper-broker.js';
 import type { SettlementEvent } from '../brokers/paper/settlement.js';
 import type { Accounts } from '../core/accounts/accounts.js';
+import type { BrokerLookup } from '../core/brokers/broker.js';
 import type { Config } from '../core/config/config.js';
 import type { PrismaClient } from '../core/db/database.js';
 import { type Decimal, formatDecimal, formatUsd } from '../core/domain/values.js';

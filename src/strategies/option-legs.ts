@@ -4,6 +4,7 @@
  * Everything here is pure, like the decisions that use it.
  */
 import { z } from 'zod';
+import { OPTION_CONTRACT_MULTIPLIER } from '../core/domain/contract-multiplier.js';
 import { Decimal, formatDecimal, type OptionRight, type OrderSide } from '../core/domain/values.js';
 import type { OptionContract, Quote } from '../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../core/market-data/providers/options.js';
@@ -15,8 +16,8 @@ import type {
 import { newYorkInstant, newYorkTime } from '../core/market-data/providers/us-market-calendar.js';
 import type { HeldPosition, ProposedOrder, StrategyAction, StrategySnapshot } from './strategy.js';
 
-/** Shares per equity option contract. */
-export const SHARES_PER_CONTRACT = 100;
+/** Shares per equity option contract: `OPTION_CONTRACT_MULTIPLIER` under the name the strategies use. */
+export const SHARES_PER_CONTRACT = OPTION_CONTRACT_MULTIPLIER;
 
 export const tickerSchema = z
   .string()

@@ -17,15 +17,15 @@ import {
 } from '../../src/brokers/alpaca/alpaca-broker.js';
 import { alpacaOrderSchema } from '../../src/brokers/alpaca/schemas.js';
 import {
-  BrokerRejectedError,
-  BrokerUnreachableError,
-  type PlaceOrderRequest,
-} from '../../src/core/brokers/broker.js';
-import {
   BrokerAuthError,
   BrokerCircuitOpenError,
   BrokerRequestRejectedError,
 } from '../../src/brokers/http/errors.js';
+import {
+  BrokerRejectedError,
+  BrokerUnreachableError,
+  type PlaceOrderRequest,
+} from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 import { FakeAlpaca, type FakeAlpacaKey } from '../fakes/alpaca/fake-alpaca.js';
 

@@ -10,11 +10,6 @@ import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  BrokerRejectedError,
-  BrokerUnreachableError,
-  type PlaceOrderRequest,
-} from '../../src/core/brokers/broker.js';
 import { signCdpRequestJwt } from '../../src/brokers/coinbase/cdp-jwt.js';
 import {
   type CoinbaseAuth,
@@ -23,6 +18,11 @@ import {
 } from '../../src/brokers/coinbase/coinbase-broker.js';
 import type { BrokerClientOptions } from '../../src/brokers/http/broker-client-options.js';
 import { BrokerAuthError, BrokerCircuitOpenError } from '../../src/brokers/http/errors.js';
+import {
+  BrokerRejectedError,
+  BrokerUnreachableError,
+  type PlaceOrderRequest,
+} from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 import { UnknownInstrumentError } from '../../src/core/market-data/market-data.js';
 import { API_PREFIX, FakeCoinbase } from '../fakes/coinbase/fake-coinbase.js';

@@ -10,10 +10,10 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { COINBASE_OAUTH_SCOPES } from '../../src/brokers/coinbase/oauth.js';
 import { BrokerAuthError } from '../../src/brokers/http/errors.js';
 import { BrokerConnectionUnavailableError, BrokerRegistry } from '../../src/brokers/registry.js';
+import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { parseEnvironment } from '../../src/core/config/config.js';
 import { openDatabase } from '../../src/core/db/database.js';
 import { Decimal } from '../../src/core/domain/values.js';

@@ -8,11 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  BrokerRejectedError,
-  BrokerUnreachableError,
-  type PlaceOrderRequest,
-} from '../../src/core/brokers/broker.js';
-import {
   EtradeBroker,
   type EtradeBrokerOptions,
   isDuplicateClientOrderId,
@@ -27,6 +22,11 @@ import {
   BrokerCircuitOpenError,
   BrokerRequestRejectedError,
 } from '../../src/brokers/http/errors.js';
+import {
+  BrokerRejectedError,
+  BrokerUnreachableError,
+  type PlaceOrderRequest,
+} from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 import { FAKE_ETRADE_ACCOUNT, FakeOAuth1Provider } from '../fakes/oauth1-provider/fake-oauth1-provider.js';
 

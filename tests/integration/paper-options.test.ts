@@ -4,9 +4,9 @@
  * settlement happens once however many passes run at once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { PaperBroker } from '../../src/brokers/paper/paper-broker.js';
 import type { SettlementEvent } from '../../src/brokers/paper/settlement.js';
+import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { type Database, openDatabase } from '../../src/core/db/database.js';
 import { Decimal, type OptionRight } from '../../src/core/domain/values.js';
 import type { OptionContract } from '../../src/core/market-data/market-data.js';

@@ -8,11 +8,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  BrokerRejectedError,
-  BrokerUnreachableError,
-  type PlaceOrderRequest,
-} from '../../src/core/brokers/broker.js';
-import {
   BrokerAuthError,
   BrokerCircuitOpenError,
   BrokerRequestRejectedError,
@@ -22,6 +17,11 @@ import {
   SchwabBroker,
   type SchwabBrokerOptions,
 } from '../../src/brokers/schwab/schwab-broker.js';
+import {
+  BrokerRejectedError,
+  BrokerUnreachableError,
+  type PlaceOrderRequest,
+} from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 import { UnknownInstrumentError } from '../../src/core/market-data/market-data.js';
 import { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provider.js';

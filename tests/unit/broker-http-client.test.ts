@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BrokerRejectedError, BrokerUnreachableError } from '../../src/core/brokers/broker.js';
 import {
   BrokerHttpClient,
   type BrokerHttpOptions,
@@ -19,6 +18,7 @@ import {
 } from '../../src/brokers/http/errors.js';
 import { retryAfterMs } from '../../src/brokers/http/retry-after.js';
 import { isBreakerFailure, retryDelayMs, retryReason } from '../../src/brokers/http/retry-policy.js';
+import { BrokerRejectedError, BrokerUnreachableError } from '../../src/core/brokers/broker.js';
 
 type Script = (() => Response | Promise<Response>)[];
 

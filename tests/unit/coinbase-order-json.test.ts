@@ -4,7 +4,6 @@
  * Coinbase's statuses and refusals to ours.
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { describeCoinbaseError } from '../../src/brokers/coinbase/coinbase-broker.js';
 import {
   coinbaseOrderBody,
@@ -21,6 +20,7 @@ import {
   coinbaseOrderSchema,
   coinbaseProductSchema,
 } from '../../src/brokers/coinbase/schemas.js';
+import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 
 const product = (overrides: Record<string, unknown> = {}): CoinbaseProduct =>

@@ -4,7 +4,6 @@
  * replaces a client order id, and Schwab's statuses.
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import {
   instructionFor,
   positionEffectFor,
@@ -24,6 +23,7 @@ import {
   orderIdFromLocation,
   orderStatusFor,
 } from '../../src/brokers/schwab/schwab-broker.js';
+import { BrokerRejectedError, type PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
 
 function request(overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {

@@ -11,9 +11,6 @@
  */
 
 import { z } from 'zod';
-import type { OrderType } from '../../core/domain/values.js';
-import { Decimal } from '../../core/domain/values.js';
-import type { OptionContract } from '../../core/market-data/market-data.js';
 import {
   type AccountSnapshot,
   type Balances,
@@ -26,6 +23,9 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../../core/brokers/broker.js';
+import type { OrderType } from '../../core/domain/values.js';
+import { Decimal } from '../../core/domain/values.js';
+import type { OptionContract } from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import { BrokerHttpClient } from '../http/broker-http-client.js';
@@ -70,6 +70,9 @@ const noContent = z.unknown();
 
 export class AlpacaBroker implements Broker {
   readonly provider = 'alpaca' as const;
+  readonly placementLookup = 'client_order_id' as const;
+  readonly reportsOwnFills = false;
+  readonly sellsOptionsToOpen = false;
   readonly environment: 'paper' | 'live';
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;

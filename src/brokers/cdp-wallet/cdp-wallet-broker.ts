@@ -24,8 +24,6 @@ import {
   type TypedDataDefinition,
 } from 'viem';
 import { z } from 'zod';
-import { Decimal } from '../../core/domain/values.js';
-import type { Logger } from '../../core/logging/logger.js';
 import {
   type AccountSnapshot,
   type Balances,
@@ -39,6 +37,8 @@ import {
   type SwapQuote,
   type SwapQuoteRequest,
 } from '../../core/brokers/broker.js';
+import { Decimal } from '../../core/domain/values.js';
+import type { Logger } from '../../core/logging/logger.js';
 import type { BrokerHttpHealth } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
 import { CdpWallets, type UserWallet } from './cdp-wallets.js';
@@ -76,6 +76,10 @@ export interface CdpWalletBrokerOptions {
 
 export class CdpWalletBroker implements Broker {
   readonly provider = 'cdp_wallet' as const;
+  /** A user operation is followed by the process that sent it; CDP has no lookup by our key. */
+  readonly placementLookup = 'on_chain' as const;
+  readonly reportsOwnFills = false;
+  readonly sellsOptionsToOpen = false;
   /** User operations sent by this process, by client order id: how an unclear send is looked up. */
   private readonly sent = new Map<string, Hex>();
   private health_: {

@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { ArbionError } from '../../core/errors.js';
 
 export interface CdpApiKey {
   /** The key's name (legacy "organizations/…/apiKeys/…") or id: the JWT's kid and sub. */
@@ -47,12 +48,18 @@ export function importCdpPrivateKey(text: string): { key: KeyObject; alg: 'ES256
   }
 }
 
-export class CdpKeyError extends Error {
+/** A CDP private key that cannot be used: nothing is signed, so nothing is sent. */
+export class CdpKeyError extends ArbionError {
+  readonly code = 'cdp_key_invalid';
+
   constructor(readonly problem: CdpKeyProblem) {
     super(
       problem === 'unsupported_key'
         ? 'the key is neither EC P-256 nor Ed25519'
         : 'the private key cannot be read',
+      problem === 'unsupported_key'
+        ? 'This Coinbase key is neither ECDSA (P-256) nor Ed25519, so it cannot be used. Say "link" to link Coinbase with a supported key.'
+        : 'The Coinbase private key cannot be read. Say "link" to link Coinbase again, pasting the whole key.',
     );
   }
 }

@@ -16,8 +16,7 @@
  * A CDP key is scoped to one portfolio, and an OAuth grant to the user's default one, so the
  * `accountId` arguments only name it.
  */
-import { Decimal, formatUsd } from '../../core/domain/values.js';
-import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
+
 import {
   type AccountSnapshot,
   type Balances,
@@ -31,6 +30,8 @@ import {
   type Position,
   type SizingRequest,
 } from '../../core/brokers/broker.js';
+import { Decimal, formatUsd } from '../../core/domain/values.js';
+import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import { BrokerHttpClient } from '../http/broker-http-client.js';
@@ -132,6 +133,10 @@ export interface CoinbasePreview {
 
 export class CoinbaseBroker implements Broker {
   readonly provider = 'coinbase' as const;
+  /** Listed orders carry our `client_order_id`. */
+  readonly placementLookup = 'client_order_id' as const;
+  readonly reportsOwnFills = false;
+  readonly sellsOptionsToOpen = false;
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
   private readonly now: () => Date;

@@ -6,8 +6,7 @@
  * outside its minimum and maximum, so an order is sized before the confirmation card shows it,
  * and the card shows what will be placed.
  */
-import type { OrderSide, OrderType } from '../../core/domain/values.js';
-import { Decimal, formatUsd } from '../../core/domain/values.js';
+
 import {
   type BrokerFill,
   type BrokerOrder,
@@ -15,6 +14,8 @@ import {
   type OrderStatus,
   type PlaceOrderRequest,
 } from '../../core/brokers/broker.js';
+import type { OrderSide, OrderType } from '../../core/domain/values.js';
+import { Decimal, formatUsd } from '../../core/domain/values.js';
 import type {
   CoinbaseFill,
   CoinbaseOrder,

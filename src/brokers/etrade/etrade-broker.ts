@@ -22,9 +22,6 @@
  */
 
 import { z } from 'zod';
-import { Decimal } from '../../core/domain/values.js';
-import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
-import { type OAuth1Consumer, OAuth1Signer, type OAuth1Tokens } from '../../core/oauth/oauth1-signer.js';
 import {
   type AccountSnapshot,
   type Balances,
@@ -35,6 +32,9 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../../core/brokers/broker.js';
+import { Decimal } from '../../core/domain/values.js';
+import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
+import { type OAuth1Consumer, OAuth1Signer, type OAuth1Tokens } from '../../core/oauth/oauth1-signer.js';
 import { cancelAndRead } from '../cancel-order.js';
 import {
   type BrokerClientOptions,
@@ -122,6 +122,9 @@ const anything = z.unknown();
 
 export class EtradeBroker implements Broker {
   readonly provider = 'etrade' as const;
+  /** Its order list carries our `clientOrderId` (or its 20-character digest). */
+  readonly placementLookup = 'client_order_id' as const;
+  readonly reportsOwnFills = false;
   readonly sellsOptionsToOpen = true;
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;

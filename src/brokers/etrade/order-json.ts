@@ -8,10 +8,6 @@
  * digest of it, so a retry always sends the same E*TRADE id.
  */
 import { createHash } from 'node:crypto';
-import type { OrderSide, OrderType } from '../../core/domain/values.js';
-import { Decimal } from '../../core/domain/values.js';
-import type { OptionContract } from '../../core/market-data/market-data.js';
-import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import {
   type BrokerFill,
   type BrokerOrder,
@@ -19,6 +15,10 @@ import {
   type OrderStatus,
   type PlaceOrderRequest,
 } from '../../core/brokers/broker.js';
+import type { OrderSide, OrderType } from '../../core/domain/values.js';
+import { Decimal } from '../../core/domain/values.js';
+import type { OptionContract } from '../../core/market-data/market-data.js';
+import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import type {
   EtradeListedOrder,
   EtradeOrderAction,

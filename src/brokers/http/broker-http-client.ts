@@ -21,8 +21,8 @@ import {
   isBrokenCircuitError,
 } from 'cockatiel';
 import type { z } from 'zod';
-import type { Logger } from '../../core/logging/logger.js';
 import { type BrokerProvider, BrokerUnreachableError } from '../../core/brokers/broker.js';
+import type { Logger } from '../../core/logging/logger.js';
 import {
   BrokerAuthError,
   BrokerCircuitOpenError,
@@ -154,7 +154,10 @@ type Attempt =
     }
   | { readonly kind: 'network'; readonly timedOut: boolean; readonly error: unknown };
 
-/** Carries a failed attempt through the circuit breaker, which counts only these. */
+/**
+ * Carries a failed attempt through the circuit breaker, which counts only these; `attempt` unwraps
+ * it at once, so it never leaves this file.
+ */
 class TransportFailure extends Error {
   constructor(readonly attempt: Attempt) {
     super('broker transport failure');

@@ -1,11 +1,17 @@
 /**
- * The errors the broker HTTP client raises on purpose, refining the two kinds in ../broker.ts.
+ * The errors the broker HTTP client raises on purpose, refining the core's two roots
+ * (src/core/brokers/errors.ts) with what HTTP adds (the status). Each sets the core `kind` that
+ * core reads; core never names these classes.
  *
  * Every subclass of `BrokerRejectedError` here means "nothing was placed": the broker answered
  * with a refusal, or we never sent the request. Anything that may have reached the broker without
  * a usable answer stays a plain `BrokerUnreachableError` (reconcile first).
  */
-import { type BrokerProvider, BrokerRejectedError } from '../../core/brokers/broker.js';
+import {
+  type BrokerProvider,
+  BrokerRejectedError,
+  type BrokerRejectionKind,
+} from '../../core/brokers/broker.js';
 
 /** The broker answered with an HTTP error status (4xx other than 429): it refused the request. */
 export class BrokerRequestRejectedError extends BrokerRejectedError {
@@ -15,17 +21,16 @@ export class BrokerRequestRejectedError extends BrokerRejectedError {
     /** The HTTP status the broker answered with. */
     readonly status: number,
     code?: string,
+    kind: BrokerRejectionKind = 'refused',
   ) {
-    super(provider, reason, code);
-    this.name = 'BrokerRequestRejectedError';
+    super(provider, reason, code, kind);
   }
 }
 
 /** 401: the broker no longer accepts our credentials; the connection needs the user's attention. */
 export class BrokerAuthError extends BrokerRequestRejectedError {
   constructor(provider: BrokerProvider, reason: string, code?: string) {
-    super(provider, reason, 401, code);
-    this.name = 'BrokerAuthError';
+    super(provider, reason, 401, code, 'auth');
   }
 }
 
@@ -35,8 +40,7 @@ export class BrokerAuthError extends BrokerRequestRejectedError {
  */
 export class BrokerCircuitOpenError extends BrokerRejectedError {
   constructor(provider: BrokerProvider, reason: string) {
-    super(provider, reason, 'circuit_open');
-    this.name = 'BrokerCircuitOpenError';
+    super(provider, reason, 'circuit_open', 'circuit_open');
   }
 }
 
@@ -46,8 +50,7 @@ export class BrokerCircuitOpenError extends BrokerRejectedError {
  */
 export class BrokerRateLimitedError extends BrokerRequestRejectedError {
   constructor(provider: BrokerProvider, reason: string) {
-    super(provider, reason, 429, 'rate_limited');
-    this.name = 'BrokerRateLimitedError';
+    super(provider, reason, 429, 'rate_limited', 'rate_limited');
   }
 }
 
@@ -58,7 +61,6 @@ export class BrokerRateLimitedError extends BrokerRequestRejectedError {
  */
 export class BrokerUnexpectedAnswerError extends BrokerRejectedError {
   constructor(provider: BrokerProvider, reason: string) {
-    super(provider, reason, 'unexpected_answer');
-    this.name = 'BrokerUnexpectedAnswerError';
+    super(provider, reason, 'unexpected_answer', 'unexpected_answer');
   }
 }

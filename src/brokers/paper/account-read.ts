@@ -4,9 +4,9 @@
  * statement, so all of it comes from one snapshot.
  */
 import { z } from 'zod';
+import { BrokerRejectedError } from '../../core/brokers/broker.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
 import { Decimal } from '../../core/domain/values.js';
-import { BrokerRejectedError } from '../../core/brokers/broker.js';
 import type { HeldPosition, LockedAccount } from './ledger.js';
 import { shortOptionsOf } from './option-cover.js';
 

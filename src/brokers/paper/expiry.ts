@@ -15,11 +15,11 @@
  *
  * The premium is realized when the option closes; shares received carry the strike as their cost.
  */
+import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import { Decimal, type OrderSide } from '../../core/domain/values.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { newYorkInstant } from '../../core/market-data/providers/us-market-calendar.js';
 import { applyTrade, type HeldPosition, type TradeResult } from './ledger.js';
-import { SHARES_PER_CONTRACT } from './option-cover.js';
 
 export type SettlementOutcome = 'assigned' | 'called_away' | 'exercised' | 'expired' | 'cash_settled';
 
@@ -79,7 +79,7 @@ export function planSettlement(input: SettlementInput): SettlementPlan {
   const { contract, option } = input;
   const short = option.quantity.isNegative();
   const contracts = option.quantity.abs();
-  const shareCount = contracts.mul(SHARES_PER_CONTRACT);
+  const shareCount = contracts.mul(OPTION_CONTRACT_MULTIPLIER);
   const closeOption = (price: Decimal): SettlementLeg => ({
     side: short ? 'buy' : 'sell',
     quantity: contracts,
@@ -89,7 +89,7 @@ export function planSettlement(input: SettlementInput): SettlementPlan {
       option.averageCost,
       option.quantity.negated(),
       price,
-      SHARES_PER_CONTRACT,
+      OPTION_CONTRACT_MULTIPLIER,
     ),
   });
   const settled = (

@@ -1,12 +1,3 @@
-/**
- * How the paper broker fills an order against a quote. Pure: the same order and quote always give
- * the same answer, so the rules are testable without a database.
- *
- * - Market orders cross the spread: buys pay the ask, sells get the bid, plus slippage.
- * - Limit orders fill at the touch when it is at or better than the limit, else they rest.
- * - Stop orders trigger when the last price reaches the stop, then behave as market (stop) or
- *   limit (stop-limit) orders.
- */
 import { Decimal, type OrderSide, type OrderType } from '../../core/domain/values.js';
 import type { Quote } from '../../core/market-data/market-data.js';
 
@@ -50,11 +41,6 @@ export function decideFill(order: FillableOrder, quote: Quote, slippageBps: numb
     order.side === 'buy' ? touch.lessThanOrEqualTo(limit) : touch.greaterThanOrEqualTo(limit);
   // A marketable limit order gets the touch price, never worse than its limit.
   return marketable ? { action: 'fill', price: touch, triggered } : { action: 'rest', triggered };
-}
-
-/** Contract multiplier: equity options control 100 shares. */
-export function multiplierFor(assetClass: 'equity' | 'option' | 'crypto'): number {
-  return assetClass === 'option' ? 100 : 1;
 }
 
 /** Decimal places for a paper quantity bought by notional. */

@@ -17,9 +17,10 @@ import type {
   OrderType,
   TimeInForce,
 } from '../../core/db/generated/enums.js';
+import { contractMultiplier } from '../../core/domain/contract-multiplier.js';
 import { Decimal } from '../../core/domain/values.js';
 import type { OptionContract, Quote } from '../../core/market-data/market-data.js';
-import { decideFill, multiplierFor, quantityPrecision } from './fill-model.js';
+import { decideFill, quantityPrecision } from './fill-model.js';
 import {
   lockedShares,
   optionSaleRefusal,
@@ -186,7 +187,7 @@ export function planFill(
     triggeredAt,
     rejectReason: reason,
   });
-  const multiplier = multiplierFor(order.assetClass);
+  const multiplier = contractMultiplier(order.assetClass);
   const price = decision.price;
   const quantity =
     order.quantity !== undefined

@@ -10,13 +10,10 @@
  * again here because the ledger is the last line: a card confirmed minutes ago, or two orders
  * confirmed at once, must not leave a naked option behind.
  */
+import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import { Decimal, formatUsd } from '../../core/domain/values.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { parseOccSymbol } from '../../core/market-data/providers/options.js';
-import { multiplierFor } from './fill-model.js';
-
-/** Shares per equity option contract. */
-export const SHARES_PER_CONTRACT = multiplierFor('option');
 
 /** An open short option position. */
 export interface ShortOption {
@@ -58,7 +55,7 @@ export function reservedCash(shorts: readonly ShortOption[]): Decimal {
   return shorts
     .filter((short) => short.contract.right === 'put')
     .reduce(
-      (sum, short) => sum.add(short.contract.strike.mul(SHARES_PER_CONTRACT).mul(short.contracts)),
+      (sum, short) => sum.add(short.contract.strike.mul(OPTION_CONTRACT_MULTIPLIER).mul(short.contracts)),
       new Decimal(0),
     );
 }
@@ -68,7 +65,7 @@ export function lockedShares(shorts: readonly ShortOption[], ticker: string): De
   const root = optionRoot(ticker);
   return shorts
     .filter((short) => short.contract.right === 'call' && optionRoot(short.contract.underlying) === root)
-    .reduce((sum, short) => sum.add(short.contracts.mul(SHARES_PER_CONTRACT)), new Decimal(0));
+    .reduce((sum, short) => sum.add(short.contracts.mul(OPTION_CONTRACT_MULTIPLIER)), new Decimal(0));
 }
 
 /** What an option sale needs to know of the account. */
@@ -99,11 +96,11 @@ export function optionSaleRefusal(
     return `not enough ${symbol} to sell: holding ${cover.held.toFixed()}, selling ${contracts.toFixed()} (the order names no contract, so it cannot open a short)`;
   }
   if (contract.right === 'put') {
-    const collateral = contract.strike.mul(SHARES_PER_CONTRACT).mul(opening);
+    const collateral = contract.strike.mul(OPTION_CONTRACT_MULTIPLIER).mul(opening);
     if (collateral.lessThanOrEqualTo(cover.buyingPower)) return undefined;
     return `a cash-secured put needs ${formatUsd(collateral)} of buying power, you have ${formatUsd(cover.buyingPower)}`;
   }
-  const needed = opening.mul(SHARES_PER_CONTRACT);
+  const needed = opening.mul(OPTION_CONTRACT_MULTIPLIER);
   const locked = lockedShares(cover.shorts, contract.underlying);
   const free = cover.underlyingShares.sub(locked);
   if (needed.lessThanOrEqualTo(free)) return undefined;

@@ -11,11 +11,22 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { NewPaperAccount, PaperAccounts } from '../../core/accounts/paper-accounts.js';
+import {
+  type AccountSnapshot,
+  type Balances,
+  type Broker,
+  type BrokerOrder,
+  BrokerRejectedError,
+  type PlaceOrderRequest,
+  type Position,
+} from '../../core/brokers/broker.js';
 import type { PrismaClient, SqlExecutor } from '../../core/db/database.js';
 import { Prisma } from '../../core/db/database.js';
 import { isUniqueViolation } from '../../core/db/errors.js';
 import type { AssetClass, OrderStatus } from '../../core/db/generated/enums.js';
 import { prismaExecutor } from '../../core/db/sql.js';
+import { contractMultiplier } from '../../core/domain/contract-multiplier.js';
 import { Decimal } from '../../core/domain/values.js';
 import {
   type MarketDataProvider,
@@ -26,18 +37,8 @@ import {
 } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
-import {
-  type AccountSnapshot,
-  type Balances,
-  type Broker,
-  type BrokerOrder,
-  BrokerRejectedError,
-  type PlaceOrderRequest,
-  type Position,
-} from '../../core/brokers/broker.js';
 import { type AccountReadScope, optionUnderlyingJoin, readLedgerAccount } from './account-read.js';
 import { expiresAt, intrinsicValue } from './expiry.js';
-import { multiplierFor } from './fill-model.js';
 import {
   type FillPlan,
   type LedgerOrder,
@@ -140,8 +141,11 @@ function quoteRequestFor(row: {
   };
 }
 
-export class PaperBroker implements Broker {
+export class PaperBroker implements Broker, PaperAccounts {
   readonly provider = 'paper' as const;
+  readonly placementLookup = 'client_order_id' as const;
+  /** Resting orders fill in `processRestingOrders`, which the background pass hands over. */
+  readonly reportsOwnFills = true;
   /** Cash-secured puts and covered calls; the ledger re-checks the cover at fill time. */
   readonly sellsOptionsToOpen = true;
   private readonly prisma: PrismaClient;
@@ -158,13 +162,9 @@ export class PaperBroker implements Broker {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  /** Opens the ledger of a new paper account; its id is the BrokerAccount's externalId. */
-  static async openAccount(
-    tx: Transaction | PrismaClient,
-    id: string,
-    brokerAccountId: string,
-    startingCash: string,
-  ): Promise<void> {
+  /** Opens the ledger of a new paper account, in the transaction that creates its user. */
+  async open(tx: Transaction, account: NewPaperAccount): Promise<void> {
+    const { ledgerId: id, brokerAccountId, startingCash } = account;
     await tx.paperAccount.create({ data: { id, brokerAccountId, cash: startingCash, startingCash } });
   }
 
@@ -330,7 +330,7 @@ export class PaperBroker implements Broker {
       (sum, position) =>
         sum.add(
           position.marketValue ??
-            position.averageCost.mul(position.quantity).mul(multiplierFor(position.assetClass)),
+            position.averageCost.mul(position.quantity).mul(contractMultiplier(position.assetClass)),
         ),
       new Decimal(0),
     );
@@ -465,7 +465,7 @@ export class PaperBroker implements Broker {
     const quantity = dec(quantityText);
     const averageCost = dec(averageCostText);
     const mark = await this.markPrice(assetClass, symbol, underlying);
-    const multiplier = multiplierFor(assetClass);
+    const multiplier = contractMultiplier(assetClass);
     return {
       symbol,
       assetClass,

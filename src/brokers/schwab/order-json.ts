@@ -6,11 +6,12 @@
  * 2 decimals, or 4 below $1, TRUNCATED toward zero (Schwab refuses more decimals; truncating never
  * makes a buy limit pay more).
  */
+
+import { BrokerRejectedError, type PlaceOrderRequest } from '../../core/brokers/broker.js';
 import type { OrderSide, OrderType, TimeInForce } from '../../core/domain/values.js';
 import { Decimal } from '../../core/domain/values.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
-import { BrokerRejectedError, type PlaceOrderRequest } from '../../core/brokers/broker.js';
 
 export type SchwabInstruction =
   | 'BUY'

@@ -22,14 +22,6 @@
  */
 
 import { z } from 'zod';
-import type { OrderSide, OrderType } from '../../core/domain/values.js';
-import { Decimal } from '../../core/domain/values.js';
-import {
-  type OptionContract,
-  type Quote,
-  type QuoteRequest,
-  UnknownInstrumentError,
-} from '../../core/market-data/market-data.js';
 import {
   type AccountSnapshot,
   type Balances,
@@ -42,6 +34,15 @@ import {
   type PlaceOrderRequest,
   type Position,
 } from '../../core/brokers/broker.js';
+import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
+import type { OrderSide, OrderType } from '../../core/domain/values.js';
+import { Decimal } from '../../core/domain/values.js';
+import {
+  type OptionContract,
+  type Quote,
+  type QuoteRequest,
+  UnknownInstrumentError,
+} from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import {
@@ -172,6 +173,9 @@ export interface SchwabOptionChain {
 
 export class SchwabBroker implements Broker {
   readonly provider = 'schwab' as const;
+  /** Schwab keeps no client order id: an unclear placement is matched among recent orders. */
+  readonly placementLookup = 'reconciliation' as const;
+  readonly reportsOwnFills = false;
   readonly sellsOptionsToOpen = true;
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
@@ -814,7 +818,9 @@ export function toBalances(account: SchwabAccount): Balances {
 export function toPosition(position: SchwabPosition): Position {
   const option = position.instrument.assetType === 'OPTION';
   const quantity = position.longQuantity.minus(position.shortQuantity);
-  const multiplier = option ? (position.instrument.optionMultiplier ?? new Decimal(100)) : new Decimal(1);
+  const multiplier = option
+    ? (position.instrument.optionMultiplier ?? new Decimal(OPTION_CONTRACT_MULTIPLIER))
+    : new Decimal(1);
   const marketPrice =
     position.marketValue !== undefined && !quantity.isZero()
       ? position.marketValue.div(quantity.mul(multiplier)).abs()

@@ -20,7 +20,10 @@ export interface RetryBounds {
   readonly maxRetryAfterSeconds: number;
 }
 
-/** A response_url answered with an error (expired, used up, invalid blocks...). */
+/**
+ * A response_url answered with an error (expired, used up, invalid blocks...). Never leaves the
+ * Slack channel: `SlackChannel` turns it into a `SlackCallError`.
+ */
 export class ResponseUrlError extends Error {
   constructor(
     readonly status: number,

@@ -6,6 +6,7 @@
  */
 import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { FastifyInstance } from 'fastify';
+import { ArbionError } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/logger.js';
 import type { ChannelAddress, InboundMessage, OutboundMessage, Sender } from '../../core/messages.js';
 import type { ChannelAdapter, InboundSink } from '../channel.js';
@@ -55,14 +56,13 @@ export interface SlackChannelOptions {
 }
 
 /** A Slack call that failed (`ok:false`, an HTTP error, an exhausted retry). */
-export class SlackCallError extends Error {
+export class SlackCallError extends ArbionError {
   constructor(
     readonly method: string,
     /** Slack's error code (`channel_not_found`, `expired_url`...) or a transport description. */
     readonly code: string,
   ) {
-    super(`Slack ${method} failed: ${code}`);
-    this.name = 'SlackCallError';
+    super(`Slack ${method} failed: ${code}`, 'Slack did not take our message. Please try again in a moment.');
   }
 }
 

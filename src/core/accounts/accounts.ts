@@ -3,13 +3,13 @@
  * creates an Arbion user with a paper account (paper is the default for everyone).
  */
 import { randomUUID } from 'node:crypto';
-import { PaperBroker } from '../../brokers/paper/paper-broker.js';
 import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { BrokerProvider, ConnectionStatus, TradingMode } from '../db/generated/enums.js';
 import { prismaExecutor } from '../db/sql.js';
 import { type AssetClass, Decimal } from '../domain/values.js';
 import type { ChannelAddress, Sender } from '../messages.js';
 import type { RiskLimits } from '../risk/risk-checks.js';
+import type { PaperAccounts } from './paper-accounts.js';
 
 export interface Identity {
   readonly userId: string;
@@ -92,6 +92,8 @@ export interface AccountDefaults {
   readonly maxOrderNotional: string;
   readonly maxPositionFraction: string;
   readonly dailyLossLimit: string;
+  /** Providers whose accounts are token wallets (where swaps go); given by the broker adapters. */
+  readonly walletProviders: readonly BrokerProvider[];
 }
 
 export class Accounts {
@@ -100,6 +102,8 @@ export class Accounts {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly defaults: AccountDefaults,
+    /** Opens each new user's paper account (the paper broker implements it). */
+    private readonly paperAccounts: PaperAccounts,
     /** Plain SQL for the trader lookup on every message; Prisma's raw queries otherwise. */
     sql?: SqlExecutor,
   ) {
@@ -229,7 +233,11 @@ export class Accounts {
             accountType: 'paper',
           },
         });
-        await PaperBroker.openAccount(tx, ledgerId, account.id, this.defaults.paperStartingCash);
+        await this.paperAccounts.open(tx, {
+          ledgerId,
+          brokerAccountId: account.id,
+          startingCash: this.defaults.paperStartingCash,
+        });
         await tx.auditEvent.create({
           data: {
             type: 'user.created',
@@ -287,23 +295,31 @@ export class Accounts {
   }
 
   /**
-   * The user's Coinbase smart wallet, where swaps go whatever account orders go to; undefined
-   * when no wallet is linked. Swaps move real tokens, so the mode is always live.
+   * The user's token wallet (a provider of `walletProviders`), where swaps go whatever account
+   * orders go to; undefined when no wallet is linked. Swaps move real tokens, so the mode is live.
    */
   async walletAccount(userId: string): Promise<TradingAccount | undefined> {
     const account = await this.prisma.brokerAccount.findFirst({
       where: {
-        connection: { userId, provider: 'cdp_wallet', status: { in: ['active', 'needs_reauth', 'error'] } },
+        connection: {
+          userId,
+          provider: { in: [...this.defaults.walletProviders] },
+          status: { in: ['active', 'needs_reauth', 'error'] },
+        },
       },
       orderBy: [{ isDefault: 'desc' }, { createdAt: 'asc' }],
-      select: { id: true, externalId: true, connection: { select: { id: true, status: true } } },
+      select: {
+        id: true,
+        externalId: true,
+        connection: { select: { id: true, status: true, provider: true } },
+      },
     });
     if (account === null) return undefined;
     return {
       connectionId: account.connection.id,
       brokerAccountId: account.id,
       externalId: account.externalId,
-      provider: 'cdp_wallet',
+      provider: account.connection.provider,
       mode: 'live',
       status: account.connection.status,
     };

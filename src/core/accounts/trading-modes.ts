@@ -6,8 +6,9 @@
  * five minutes), names the account and says whether real money moves; cards already shown keep
  * the account they named (execution refuses them once the trading account changed).
  */
-import { type BrokerProvider, brokerName } from '../brokers/broker.js';
+
 import { AuditLog } from '../audit/audit-log.js';
+import { type BrokerProvider, brokerName } from '../brokers/broker.js';
 import type { PrismaClient } from '../db/database.js';
 import { describeBrokerFailure } from '../intents/broker-failures.js';
 import type { Logger } from '../logging/logger.js';

@@ -1,14 +1,28 @@
 /**
- * One interface for every broker. The core talks to brokers only through this.
+ * One interface for every broker. The core talks to brokers only through this, and never by a
+ * provider's name: what differs between brokers is declared here as capabilities
+ * (`placementLookup`, `reportsOwnFills`, `sellsOptionsToOpen`) that every adapter sets.
  *
- * Errors follow grammY's split: `BrokerRejectedError` means the broker answered and refused
- * (nothing was placed); `BrokerUnreachableError` means we got no usable answer, so an order may or
- * may not exist: the caller must reconcile by client order id before doing anything else.
+ * Errors (./errors.ts) split the way callers must react: `BrokerRejectedError` means the broker
+ * answered and refused (nothing was placed); `BrokerUnreachableError` means we got no usable
+ * answer, so an order may or may not exist: the caller must reconcile by client order id before
+ * doing anything else. Each carries a `kind` (refused, auth, rate_limited, circuit_open,
+ * unexpected_answer; unreachable).
  */
 import type { BrokerProvider, OrderStatus } from '../db/generated/enums.js';
 import type { AssetClass, Decimal, OrderSide, OrderType, TimeInForce } from '../domain/values.js';
 import type { OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
 
+export {
+  BrokerError,
+  type BrokerFailureKind,
+  BrokerRejectedError,
+  type BrokerRejectionKind,
+  BrokerUnreachableError,
+  type BrokerUnreachableKind,
+  brokerFailureSentence,
+} from './errors.js';
+export { brokerName } from './names.js';
 export type { BrokerProvider, OrderStatus };
 
 export interface PlaceOrderRequest {
@@ -117,20 +131,6 @@ export interface Position {
   readonly realizedPnl: Decimal;
 }
 
-const BROKER_NAMES: Record<BrokerProvider, string> = {
-  paper: 'the paper broker',
-  schwab: 'Charles Schwab',
-  etrade: 'E*TRADE',
-  alpaca: 'Alpaca',
-  coinbase: 'Coinbase',
-  cdp_wallet: 'the Coinbase smart wallet',
-};
-
-/** The broker's name as chat messages say it. */
-export function brokerName(provider: BrokerProvider): string {
-  return BROKER_NAMES[provider];
-}
-
 /**
  * Which broker instance serves an account: the provider and, for linked brokers, the connection
  * (its credentials, rate limits and circuit breaker). `TradingAccount`s and order rows are routes.
@@ -143,13 +143,39 @@ export interface BrokerRoute {
 /** The broker instance for a route; rejects when the connection cannot trade (unlinked, needs a sign-in). */
 export type BrokerLookup = (route: BrokerRoute) => Promise<Broker>;
 
-export interface Broker {
-  readonly provider: BrokerProvider;
+/**
+ * How a placement whose outcome stayed unknown is found again, and so how sure "not found" is:
+ * - `client_order_id`: the broker keeps our client order id and is asked for it; not found means
+ *   it never received the order (Alpaca, E*TRADE, Coinbase, the paper broker).
+ * - `reconciliation`: no client order id exists; the order is matched among the account's recent
+ *   orders (instrument, side, quantity, prices, time), so not found means most likely not placed
+ *   (Schwab).
+ * - `on_chain`: a wallet operation, followed on chain by the process that sent it; after a restart
+ *   nothing can be looked up, so not found means most likely not sent (the Coinbase smart wallet).
+ */
+export type PlacementLookup = 'client_order_id' | 'reconciliation' | 'on_chain';
+
+/**
+ * What a broker can do, as core asks it instead of naming the provider: read-only properties every
+ * adapter declares, the same for every connection of a provider.
+ */
+export interface BrokerCapabilities {
+  /** How a placement with an unknown outcome is found again (see {@link PlacementLookup}). */
+  readonly placementLookup: PlacementLookup;
   /**
-   * Whether options may be sold to open here (cash-secured puts, covered calls). Absent: selling
+   * True when the broker reports its own fills and changes (the paper broker's background pass
+   * hands them over), so its working orders are not polled; false when they must be asked about.
+   */
+  readonly reportsOwnFills: boolean;
+  /**
+   * Whether options may be sold to open here (cash-secured puts, covered calls). False: selling
    * an option needs the contracts held, like any other sale.
    */
-  readonly sellsOptionsToOpen?: boolean;
+  readonly sellsOptionsToOpen: boolean;
+}
+
+export interface Broker extends BrokerCapabilities {
+  readonly provider: BrokerProvider;
   /**
    * Places an order, idempotently on `clientOrderId`.
    * @throws BrokerRejectedError when the broker refused it (nothing placed)
@@ -233,30 +259,4 @@ export interface SizingRequest extends OrderSize {
 export interface AccountSnapshot {
   readonly balances: Balances;
   readonly positions: readonly Position[];
-}
-
-/** The broker answered and refused. Nothing was placed. */
-export class BrokerRejectedError extends Error {
-  constructor(
-    readonly provider: BrokerProvider,
-    /** What the broker said, fit for a chat message. */
-    readonly reason: string,
-    /** The broker's error code, when it has one. */
-    readonly code?: string,
-  ) {
-    super(`${provider} rejected the request: ${reason}`);
-    this.name = 'BrokerRejectedError';
-  }
-}
-
-/** No usable answer (timeout, reset, 5xx after sending). The order may exist: reconcile first. */
-export class BrokerUnreachableError extends Error {
-  constructor(
-    readonly provider: BrokerProvider,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'BrokerUnreachableError';
-  }
 }

@@ -2,10 +2,11 @@
  * One inbound message, end to end: de-duplicate, identify, understand, answer.
  * Channel-agnostic: it speaks to chats only through `ChannelPort`s.
  */
-import { type AccountSnapshot, type BrokerLookup, brokerName } from '../brokers/broker.js';
+
 import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
 import type { IdentityLinks } from '../accounts/identity-links.js';
 import type { TradingModes } from '../accounts/trading-modes.js';
+import { type AccountSnapshot, type BrokerLookup, brokerName } from '../brokers/broker.js';
 import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import type { Platform } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';

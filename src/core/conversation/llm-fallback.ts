@@ -7,9 +7,10 @@
  * Per-user memory is the last turns of `conversation_turns`, bounded; token usage is stored per turn.
  * No secret ever reaches the prompt: the executor returns market and account data only.
  */
-import type { BrokerLookup } from '../brokers/broker.js';
+
 import type { Accounts } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
+import type { BrokerLookup } from '../brokers/broker.js';
 import type { PrismaClient } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import type { SymbolResolver } from '../market-data/instruments.js';

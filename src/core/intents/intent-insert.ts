@@ -8,9 +8,6 @@ import { Prisma } from '../db/database.js';
 
 type IntentRow = Prisma.TradeIntentGetPayload<object>;
 
-/** Columns with a database default that the insert leaves to it. */
-const DATABASE_DEFAULTS = new Set(['createdAt']);
-
 /** The Json columns of trade_intents: bound as their JSON text (sql.ts renders Dates and decimals). */
 const JSON_COLUMNS = new Set(['riskChecks', 'swap']);
 
@@ -18,7 +15,9 @@ export function insertIntentWithAudit(
   intent: IntentRow,
   audit: { readonly actorId: string; readonly data: Record<string, unknown> },
 ): Prisma.Sql {
-  const entries = Object.entries(intent).filter(([column]) => !DATABASE_DEFAULTS.has(column));
+  // Every column comes from the row, createdAt too: it is the injected clock's time (strategies
+  // count today's orders by it), never the database's now().
+  const entries = Object.entries(intent);
   const columns = Prisma.join(entries.map(([column]) => Prisma.raw(`"${column}"`)));
   const values = Prisma.join(
     entries.map(([column, value]) =>

@@ -1,15 +1,18 @@
 /**
- * Follows orders at the linked brokers after they were placed: working orders are asked about
- * every few seconds and their fills reported back to the user; placements whose outcome stayed
- * unknown are looked for (by client order id, or Schwab's matching) until found or given up.
+ * Follows orders at the brokers after they were placed: working orders are asked about every few
+ * seconds and their fills reported back to the user (except at brokers that report their own
+ * fills); placements whose outcome stayed unknown are looked for (`reconcilePlacement`) until found
+ * or given up. What differs between brokers comes from their capabilities, never their names.
  *
  * Runs in the background pass. Never places anything: a placement that cannot be found is
  * reported as not placed, and the user decides whether to ask again.
  */
 
 import {
+  type Broker,
   type BrokerLookup,
   type BrokerOrder,
+  type BrokerProvider,
   brokerName,
   type PlaceOrderRequest,
 } from '../brokers/broker.js';
@@ -54,6 +57,11 @@ export interface TrackedUpdate {
 
 export class OrderTracker {
   private readonly settings: OrderTrackerSettings;
+  /**
+   * Providers whose brokers report their own fills (`reportsOwnFills`), learned from the first of
+   * their working orders met: capabilities are a provider's, the same for every connection.
+   */
+  private readonly selfReporting = new Set<BrokerProvider>();
 
   constructor(private readonly deps: OrderTrackerDependencies) {
     this.settings = { ...DEFAULT_ORDER_TRACKER_SETTINGS, ...deps.settings };
@@ -68,13 +76,27 @@ export class OrderTracker {
     return [...(await this.pollWorkingOrders()), ...(await this.reconcilePlacements())];
   }
 
-  /** Working orders at linked brokers (the paper broker reports its own fills). */
+  /**
+   * Working orders at brokers that do not report their own fills. A batch that met such a broker
+   * for the first time is followed by another without its orders, so they never crowd the others
+   * out (at most once per such provider in the life of the process).
+   */
   private async pollWorkingOrders(): Promise<TrackedUpdate[]> {
+    const updates: TrackedUpdate[] = [];
+    for (;;) {
+      const known = this.selfReporting.size;
+      updates.push(...(await this.pollBatch()));
+      if (this.selfReporting.size === known) return updates;
+    }
+  }
+
+  private async pollBatch(): Promise<TrackedUpdate[]> {
     const now = this.now();
     const due = await this.deps.prisma.order.findMany({
       where: {
-        provider: { not: 'paper' },
-        status: { in: ['accepted', 'partially_filled'] },
+        provider: { notIn: [...this.selfReporting] },
+        // A cancel the broker has not finished is followed too, until it ends cancelled or filled.
+        status: { in: ['accepted', 'partially_filled', 'cancel_requested'] },
         brokerOrderId: { not: null },
         OR: [
           { lastCheckedAt: null },
@@ -90,6 +112,10 @@ export class OrderTracker {
       const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
       try {
         const broker = await this.deps.brokerFor(order);
+        if (broker.reportsOwnFills) {
+          this.selfReporting.add(order.provider);
+          continue;
+        }
         const reported = await broker.getOrder(
           order.brokerAccount?.externalId ?? '',
           order.brokerOrderId ?? '',
@@ -140,9 +166,10 @@ export class OrderTracker {
     for (const order of due) {
       const sentAt = order.submittedAt ?? order.createdAt;
       const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
+      let broker: Broker;
       let found: BrokerOrder | undefined;
       try {
-        const broker = await this.deps.brokerFor(order);
+        broker = await this.deps.brokerFor(order);
         found = await broker.reconcilePlacement(this.requestOf(order, order.intent), sentAt);
       } catch (error) {
         this.deps.logger.warn({ ...logged, err: error }, 'could not look for an unclear placement');
@@ -162,19 +189,32 @@ export class OrderTracker {
         await this.touch(order.id);
         continue;
       }
-      const name = brokerName(order.provider);
-      // Brokers with a client order id answer authoritatively; Schwab's matching is best effort.
-      const text =
-        order.provider === 'cdp_wallet'
-          ? `I could not confirm that your swap of ${order.symbol} reached the network, and this server has no record of sending it: it was most likely not sent. Nothing was resent; check your wallet's activity before asking again.`
-          : order.provider === 'schwab'
-            ? `${name} never confirmed your order to ${order.side} ${order.symbol}, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your ${name} account before asking again.`
-            : `${name} never received your order to ${order.side} ${order.symbol}: nothing was placed and nothing was resent. Ask again if you still want it.`;
+      const text = this.notFoundText(broker, order);
       this.deps.logger.warn(logged, 'unclear placement not found; reported as not placed');
       const update = await this.deps.intents.abandonPlacement(order.id, text);
       if (update !== undefined) updates.push({ intent: await this.intentOf(order.intentId), update });
     }
     return updates;
+  }
+
+  /**
+   * What to tell the user when a placement was not found, as sure as the broker's lookup is: a
+   * lookup by client order id answers authoritatively; matching and on-chain following are best
+   * effort.
+   */
+  private notFoundText(
+    broker: Broker,
+    order: { provider: BrokerProvider; side: string; symbol: string },
+  ): string {
+    const name = brokerName(order.provider);
+    switch (broker.placementLookup) {
+      case 'on_chain':
+        return `I could not confirm that your swap of ${order.symbol} reached the network, and this server has no record of sending it: it was most likely not sent. Nothing was resent; check your wallet's activity before asking again.`;
+      case 'reconciliation':
+        return `${name} never confirmed your order to ${order.side} ${order.symbol}, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your ${name} account before asking again.`;
+      case 'client_order_id':
+        return `${name} never received your order to ${order.side} ${order.symbol}: nothing was placed and nothing was resent. Ask again if you still want it.`;
+    }
   }
 
   /** The request as it was sent, rebuilt from the order row (what the matching compares). */

@@ -6,6 +6,7 @@
  * `WHERE status = <from>`, so concurrent actors cannot both win.
  */
 import type { IntentStatus } from '../db/generated/enums.js';
+import { ArbionError } from '../errors.js';
 
 export type { IntentStatus };
 
@@ -79,13 +80,18 @@ export const TERMINAL_STATUSES: readonly IntentStatus[] = [
   'failed',
 ];
 
-export class IllegalTransitionError extends Error {
+/** An event the intent's status does not allow (the table above): nothing is changed. */
+export class IllegalTransitionError extends ArbionError {
+  readonly code = 'intent_illegal_transition';
+
   constructor(
     readonly from: IntentStatus,
     readonly event: IntentEvent,
   ) {
-    super(`An intent that is ${from} cannot ${event}`);
-    this.name = 'IllegalTransitionError';
+    super(
+      `An intent that is ${from} cannot ${event}`,
+      `That order is ${from.replaceAll('_', ' ')} now, so that cannot be done. Nothing was changed.`,
+    );
   }
 }
 

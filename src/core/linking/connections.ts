@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider, ConnectionStatus, HealthStatus, TradingMode } from '../db/generated/enums.js';
+import { ArbionError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ConnectionTokens, OAuth1Flow, OAuth1Tokens, OAuth2Flow, OAuth2Tokens } from '../oauth/index.js';
 import type { SecretVault, VaultContext } from '../vault/types.js';
@@ -66,8 +67,12 @@ export interface OAuthServices {
 }
 
 /** A connection that does not exist for this user (or was unlinked). */
-export class ConnectionNotFoundError extends Error {
-  readonly userMessage = 'That connection does not exist or was already unlinked.';
+export class ConnectionNotFoundError extends ArbionError {
+  readonly code = 'connection_not_found';
+
+  constructor() {
+    super('no such connection for this user', 'That connection does not exist or was already unlinked.');
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * Providers: the offline simulated market (embedded default) and CoinGecko for crypto.
  */
 import type { Decimal, OptionRight } from '../domain/values.js';
+import { ArbionError } from '../errors.js';
 
 /** An equity option contract. */
 export interface OptionContract {
@@ -40,22 +41,28 @@ export interface MarketSession {
 }
 
 /** The market data provider has no price for this instrument. */
-export class UnknownInstrumentError extends Error {
+export class UnknownInstrumentError extends ArbionError {
+  readonly code = 'unknown_instrument';
+
   constructor(readonly symbol: string) {
-    super(`No market data for ${symbol}`);
-    this.name = 'UnknownInstrumentError';
+    super(`No market data for ${symbol}`, `I don't know the symbol ${symbol}. Nothing was done.`);
   }
 }
 
 /** The provider did not answer usefully (down, slow, rate limited after retries). */
-export class MarketDataUnavailableError extends Error {
+export class MarketDataUnavailableError extends ArbionError {
+  readonly code = 'market_data_unavailable';
+
   constructor(
     readonly provider: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'MarketDataUnavailableError';
+    super(
+      message,
+      'Prices are not available right now. Nothing was done; please try again in a minute.',
+      options,
+    );
   }
 }
 

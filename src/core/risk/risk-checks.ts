@@ -101,140 +101,136 @@ function coveredOptionSale(input: RiskInput, contracts: Decimal): RiskCheckResul
       );
 }
 
+function checkKillSwitch(input: RiskInput): RiskCheckResult {
+  return input.tradingHalted
+    ? result(
+        'kill_switch',
+        false,
+        `trading is halted for your account (${input.tradingHalted.reason}); nothing new is placed until it is lifted`,
+      )
+    : result('kill_switch', true, 'trading is on');
+}
+
+function checkAssetClass(input: RiskInput): RiskCheckResult {
+  return input.limits.allowedAssetClasses.includes(input.assetClass)
+    ? result('asset_class', true, `${input.assetClass} is allowed`)
+    : result('asset_class', false, `${input.assetClass} trading is not enabled for your account`);
+}
+
+function checkQuantity(input: RiskInput): RiskCheckResult {
+  return input.quantity.greaterThan(0) && input.quantity.isFinite()
+    ? result('quantity', true, 'quantity is positive')
+    : result('quantity', false, 'the quantity must be greater than zero');
+}
+
+function checkMarketHours(input: RiskInput): RiskCheckResult {
+  return input.session.open
+    ? result('market_hours', true, 'the market is open')
+    : result('market_hours', false, input.session.description);
+}
+
+function checkMaxOrderNotional(input: RiskInput): RiskCheckResult {
+  const notional = notionalOf(input);
+  return notional.lessThanOrEqualTo(input.limits.maxOrderNotional)
+    ? result(
+        'max_order_notional',
+        true,
+        `${formatUsd(notional)} is within the ${formatUsd(input.limits.maxOrderNotional)} per-order limit`,
+      )
+    : result(
+        'max_order_notional',
+        false,
+        `${formatUsd(notional)} is above your ${formatUsd(input.limits.maxOrderNotional)} per-order limit`,
+      );
+}
+
+function checkBuyingPower(input: RiskInput): RiskCheckResult {
+  if (input.side === 'sell') return result('buying_power', true, 'sells do not use buying power');
+  const notional = notionalOf(input);
+  return notional.lessThanOrEqualTo(input.account.buyingPower)
+    ? result(
+        'buying_power',
+        true,
+        `${formatUsd(notional)} of ${formatUsd(input.account.buyingPower)} buying power`,
+      )
+    : result(
+        'buying_power',
+        false,
+        `needs ${formatUsd(notional)}, buying power is ${formatUsd(input.account.buyingPower)}`,
+      );
+}
+
+function checkPositionAvailable(input: RiskInput): RiskCheckResult {
+  if (input.side === 'buy') return result('position_available', true, 'buys need no position');
+  const opening = input.quantity.sub(Decimal.max(input.account.positionQuantity, 0));
+  if (input.option !== undefined && opening.greaterThan(0)) return coveredOptionSale(input, opening);
+  return input.quantity.lessThanOrEqualTo(input.account.positionQuantity)
+    ? result(
+        'position_available',
+        true,
+        `holding ${input.account.positionQuantity.toFixed()} ${input.symbol}`,
+      )
+    : result(
+        'position_available',
+        false,
+        `you hold ${input.account.positionQuantity.toFixed()} ${input.symbol}; selling more would be a short sale, which is not allowed`,
+      );
+}
+
+function checkMaxPositionShare(input: RiskInput): RiskCheckResult {
+  if (input.side === 'sell') return result('max_position_share', true, 'sells reduce the position');
+  if (input.account.equity.lessThanOrEqualTo(0))
+    return result('max_position_share', false, 'account equity is not positive');
+  const after = input.account.positionValue.add(notionalOf(input));
+  const share = after.div(input.account.equity);
+  const percent = (value: Decimal) => `${value.mul(100).toDecimalPlaces(1).toFixed()}%`;
+  return share.lessThanOrEqualTo(input.limits.maxPositionFraction)
+    ? result(
+        'max_position_share',
+        true,
+        `${input.symbol} would be ${percent(share)} of equity (limit ${percent(input.limits.maxPositionFraction)})`,
+      )
+    : result(
+        'max_position_share',
+        false,
+        `${input.symbol} would be ${percent(share)} of equity, above your ${percent(input.limits.maxPositionFraction)} limit`,
+      );
+}
+
+function checkDailyLossLimit(input: RiskInput): RiskCheckResult {
+  const loss = input.account.realizedPnlToday.negated();
+  if (input.side === 'sell') return result('daily_loss_limit', true, 'sells that reduce risk stay allowed');
+  return loss.lessThan(input.limits.dailyLossLimit)
+    ? result(
+        'daily_loss_limit',
+        true,
+        `today's realized P&L ${formatUsd(input.account.realizedPnlToday)} is within the limit`,
+      )
+    : result(
+        'daily_loss_limit',
+        false,
+        `today's realized loss ${formatUsd(loss)} reached your ${formatUsd(input.limits.dailyLossLimit)} daily limit; new buys resume tomorrow`,
+      );
+}
+
+/** Every check, in the order their results are listed. */
+const CHECKS: readonly (readonly [RiskCheckName, (input: RiskInput) => RiskCheckResult])[] = [
+  ['kill_switch', checkKillSwitch],
+  ['asset_class', checkAssetClass],
+  ['quantity', checkQuantity],
+  ['market_hours', checkMarketHours],
+  ['max_order_notional', checkMaxOrderNotional],
+  ['buying_power', checkBuyingPower],
+  ['position_available', checkPositionAvailable],
+  ['max_position_share', checkMaxPositionShare],
+  ['daily_loss_limit', checkDailyLossLimit],
+];
+
 /** Runs every check; an exception inside one becomes a failure of that check. */
 export function runRiskChecks(input: RiskInput): RiskCheckResult[] {
-  const checks: [RiskCheckName, () => RiskCheckResult][] = [
-    [
-      'kill_switch',
-      () =>
-        input.tradingHalted
-          ? result(
-              'kill_switch',
-              false,
-              `trading is halted for your account (${input.tradingHalted.reason}); nothing new is placed until it is lifted`,
-            )
-          : result('kill_switch', true, 'trading is on'),
-    ],
-    [
-      'asset_class',
-      () =>
-        input.limits.allowedAssetClasses.includes(input.assetClass)
-          ? result('asset_class', true, `${input.assetClass} is allowed`)
-          : result('asset_class', false, `${input.assetClass} trading is not enabled for your account`),
-    ],
-    [
-      'quantity',
-      () =>
-        input.quantity.greaterThan(0) && input.quantity.isFinite()
-          ? result('quantity', true, 'quantity is positive')
-          : result('quantity', false, 'the quantity must be greater than zero'),
-    ],
-    [
-      'market_hours',
-      () =>
-        input.session.open
-          ? result('market_hours', true, 'the market is open')
-          : result('market_hours', false, input.session.description),
-    ],
-    [
-      'max_order_notional',
-      () => {
-        const notional = notionalOf(input);
-        return notional.lessThanOrEqualTo(input.limits.maxOrderNotional)
-          ? result(
-              'max_order_notional',
-              true,
-              `${formatUsd(notional)} is within the ${formatUsd(input.limits.maxOrderNotional)} per-order limit`,
-            )
-          : result(
-              'max_order_notional',
-              false,
-              `${formatUsd(notional)} is above your ${formatUsd(input.limits.maxOrderNotional)} per-order limit`,
-            );
-      },
-    ],
-    [
-      'buying_power',
-      () => {
-        if (input.side === 'sell') return result('buying_power', true, 'sells do not use buying power');
-        const notional = notionalOf(input);
-        return notional.lessThanOrEqualTo(input.account.buyingPower)
-          ? result(
-              'buying_power',
-              true,
-              `${formatUsd(notional)} of ${formatUsd(input.account.buyingPower)} buying power`,
-            )
-          : result(
-              'buying_power',
-              false,
-              `needs ${formatUsd(notional)}, buying power is ${formatUsd(input.account.buyingPower)}`,
-            );
-      },
-    ],
-    [
-      'position_available',
-      () => {
-        if (input.side === 'buy') return result('position_available', true, 'buys need no position');
-        const opening = input.quantity.sub(Decimal.max(input.account.positionQuantity, 0));
-        if (input.option !== undefined && opening.greaterThan(0)) return coveredOptionSale(input, opening);
-        return input.quantity.lessThanOrEqualTo(input.account.positionQuantity)
-          ? result(
-              'position_available',
-              true,
-              `holding ${input.account.positionQuantity.toFixed()} ${input.symbol}`,
-            )
-          : result(
-              'position_available',
-              false,
-              `you hold ${input.account.positionQuantity.toFixed()} ${input.symbol}; selling more would be a short sale, which is not allowed`,
-            );
-      },
-    ],
-    [
-      'max_position_share',
-      () => {
-        if (input.side === 'sell') return result('max_position_share', true, 'sells reduce the position');
-        if (input.account.equity.lessThanOrEqualTo(0))
-          return result('max_position_share', false, 'account equity is not positive');
-        const after = input.account.positionValue.add(notionalOf(input));
-        const share = after.div(input.account.equity);
-        const percent = (value: Decimal) => `${value.mul(100).toDecimalPlaces(1).toFixed()}%`;
-        return share.lessThanOrEqualTo(input.limits.maxPositionFraction)
-          ? result(
-              'max_position_share',
-              true,
-              `${input.symbol} would be ${percent(share)} of equity (limit ${percent(input.limits.maxPositionFraction)})`,
-            )
-          : result(
-              'max_position_share',
-              false,
-              `${input.symbol} would be ${percent(share)} of equity, above your ${percent(input.limits.maxPositionFraction)} limit`,
-            );
-      },
-    ],
-    [
-      'daily_loss_limit',
-      () => {
-        const loss = input.account.realizedPnlToday.negated();
-        if (input.side === 'sell')
-          return result('daily_loss_limit', true, 'sells that reduce risk stay allowed');
-        return loss.lessThan(input.limits.dailyLossLimit)
-          ? result(
-              'daily_loss_limit',
-              true,
-              `today's realized P&L ${formatUsd(input.account.realizedPnlToday)} is within the limit`,
-            )
-          : result(
-              'daily_loss_limit',
-              false,
-              `today's realized loss ${formatUsd(loss)} reached your ${formatUsd(input.limits.dailyLossLimit)} daily limit; new buys resume tomorrow`,
-            );
-      },
-    ],
-  ];
-  return checks.map(([name, run]) => {
+  return CHECKS.map(([name, run]) => {
     try {
-      return run();
+      return run(input);
     } catch (error) {
       return result(name, false, `could not be checked (${(error as Error).message}); refused to be safe`);
     }

@@ -7,7 +7,9 @@
  * Like the wheel, the legs are read from the account on every evaluation; the state only keeps the
  * last notice so "nothing to collar" is said once.
  */
+
 import { z } from 'zod';
+import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import { Decimal, formatDecimal, formatUsd } from '../../core/domain/values.js';
 import type { OptionChain, OptionChainEntry } from '../../core/market-data/providers/simulated-market.js';
 import {
@@ -254,7 +256,7 @@ function openLegs(
           positionEffect: 'open',
           tag,
         }),
-        reason: `Collar: buy ${needPuts.toFixed()} protective ${contractLabel(put.contract)} at ${formatUsd(price)}, a floor ${percentOff(put.contract.strike.dividedBy(spot).toNumber())}% below ${formatUsd(spot)} for ${needPuts.times(100).toFixed()} shares.`,
+        reason: `Collar: buy ${needPuts.toFixed()} protective ${contractLabel(put.contract)} at ${formatUsd(price)}, a floor ${percentOff(put.contract.strike.dividedBy(spot).toNumber())}% below ${formatUsd(spot)} for ${needPuts.times(OPTION_CONTRACT_MULTIPLIER).toFixed()} shares.`,
       });
     }
   }

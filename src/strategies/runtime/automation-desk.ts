@@ -5,8 +5,9 @@
  * Auto mode places orders without a card, so it starts only after the user confirmed its limits in
  * their own words ("confirm auto 3f2a1b2c"); until then the strategy exists but is not evaluated.
  */
-import type { BrokerLookup } from '../../core/brokers/broker.js';
+
 import type { Accounts, TradingAccount } from '../../core/accounts/accounts.js';
+import type { BrokerLookup } from '../../core/brokers/broker.js';
 import type { AutomationDesk, AutomationRequest } from '../../core/conversation/automation.js';
 import type { AutomationCommand, AutomationTarget } from '../../core/conversation/commands.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';

@@ -3,8 +3,9 @@
  * before the monitor is marked triggered, under an intent id derived from the monitor: a run cut
  * off between the two proposes nothing new when it runs again, and still marks it.
  */
-import type { BrokerLookup } from '../../core/brokers/broker.js';
+
 import type { Accounts } from '../../core/accounts/accounts.js';
+import type { BrokerLookup } from '../../core/brokers/broker.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
 import type { Alert } from '../../core/db/generated/client.js';
 import { Decimal } from '../../core/domain/values.js';

@@ -4,8 +4,9 @@
  * option chain or price history its kind asks for. All I/O of an evaluation happens here, so the
  * decision that follows is pure.
  */
-import type { AccountSnapshot, Broker } from '../../core/brokers/broker.js';
+
 import type { TradingAccount } from '../../core/accounts/accounts.js';
+import type { AccountSnapshot, Broker } from '../../core/brokers/broker.js';
 import type { PrismaClient } from '../../core/db/database.js';
 import type { IntentStatus } from '../../core/db/generated/enums.js';
 import { Decimal } from '../../core/domain/values.js';

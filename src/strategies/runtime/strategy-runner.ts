@@ -7,12 +7,14 @@
  * and meets the intents it already made instead of making new ones. One strategy has at most one
  * `running` run (a partial unique index), so evaluations of different ticks never overlap.
  */
-import type { AccountSnapshot, BrokerLookup } from '../../core/brokers/broker.js';
+
 import type { Accounts, Trader, TradingAccount } from '../../core/accounts/accounts.js';
+import type { AccountSnapshot, BrokerLookup } from '../../core/brokers/broker.js';
 import type { OrderCommand } from '../../core/conversation/commands.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
 import { isUniqueViolation } from '../../core/db/errors.js';
 import type { Strategy, StrategyRun } from '../../core/db/generated/client.js';
+import { contractMultiplier, OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import { Decimal, formatUsd } from '../../core/domain/values.js';
 import type { IntentService, IntentUpdate } from '../../core/intents/intent-service.js';
 import type { Logger } from '../../core/logging/logger.js';
@@ -23,8 +25,6 @@ import type { ModelAdvice, ProposedOrder, StrategySnapshot } from '../strategy.j
 import { strategyIntentId } from './automation-ids.js';
 import type { Outbox } from './outbox.js';
 import { buildSnapshot, type SnapshotSources } from './snapshot-builder.js';
-
-const OPTION_MULTIPLIER = 100;
 
 /** Intent statuses whose order counts against the strategy's daily notional. */
 const SPENT = ['confirmed', 'submitting', 'submitted', 'partially_filled', 'filled'] as const;
@@ -78,8 +78,8 @@ export function strategyAddress(
 export function orderNotional(order: ProposedOrder, price: Decimal): Decimal {
   if (order.option === undefined) return order.quantity.mul(price);
   if (order.side === 'sell' && order.positionEffect === 'open' && order.option.right === 'put')
-    return order.quantity.mul(order.option.strike).mul(OPTION_MULTIPLIER);
-  return order.quantity.mul(price).mul(OPTION_MULTIPLIER);
+    return order.quantity.mul(order.option.strike).mul(OPTION_CONTRACT_MULTIPLIER);
+  return order.quantity.mul(price).mul(OPTION_CONTRACT_MULTIPLIER);
 }
 
 function orderCommandOf(order: ProposedOrder): OrderCommand {
@@ -288,11 +288,7 @@ export class StrategyRunner {
               sum.plus(
                 (position.marketValue ?? position.quantity.mul(position.averageCost))
                   .abs()
-                  .mul(
-                    position.marketValue === undefined && position.assetClass === 'option'
-                      ? OPTION_MULTIPLIER
-                      : 1,
-                  ),
+                  .mul(position.marketValue === undefined ? contractMultiplier(position.assetClass) : 1),
               ),
             new Decimal(0),
           ),
@@ -401,10 +397,7 @@ export class StrategyRunner {
     const exposure = context.snapshot.positions.reduce(
       (sum, position) =>
         sum.plus(
-          position.quantity
-            .abs()
-            .mul(position.averageCost)
-            .mul(position.assetClass === 'option' ? OPTION_MULTIPLIER : 1),
+          position.quantity.abs().mul(position.averageCost).mul(contractMultiplier(position.assetClass)),
         ),
       new Decimal(0),
     );

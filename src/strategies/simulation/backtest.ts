@@ -17,7 +17,9 @@
  *
  * Deterministic: the same inputs give the same result; no clock, no randomness.
  */
+import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import { type AssetClass, Decimal, formatUsd } from '../../core/domain/values.js';
+import { assessOrder } from '../../core/intents/pre-trade.js';
 import { type OptionContract, UnknownInstrumentError } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import {
@@ -25,7 +27,7 @@ import {
   newYorkInstant,
   usTradingDay,
 } from '../../core/market-data/providers/us-market-calendar.js';
-import { firstFailure, type RiskLimits, runRiskChecks } from '../../core/risk/risk-checks.js';
+import { firstFailure, type RiskLimits } from '../../core/risk/risk-checks.js';
 import type { HeldPosition, ProposedOrder, StrategyDefinition, StrategySnapshot } from '../strategy.js';
 import type { BacktestMarket } from './backtest-market.js';
 import {
@@ -118,7 +120,6 @@ const OPEN_LIMITS: RiskLimits = {
   allowedAssetClasses: ['equity', 'option', 'crypto'],
 };
 
-const MULTIPLIER = 100;
 const MAX_DAYS = 3_660;
 
 /** @throws RangeError for malformed dates or times, a `to` before `from`, or more than ten years */
@@ -264,33 +265,34 @@ export async function backtest<Params, State>(
       price = limit;
     }
 
-    const multiplier = contract ? MULTIPLIER : 1;
     const key = contract ? occSymbol(contract) : order.symbol;
-    const held = account.position(key)?.quantity ?? new Decimal(0);
-    const underlying = contract
-      ? (account.position(contract.underlying)?.quantity ?? new Decimal(0))
-      : undefined;
-    const checks = runRiskChecks({
-      side: order.side,
-      assetClass: order.assetClass,
-      symbol: order.symbol,
-      quantity: order.quantity,
-      price,
-      multiplier,
-      ...(contract && underlying
-        ? { option: { right: contract.right, strike: contract.strike, underlyingQuantity: underlying } }
-        : {}),
-      account: {
-        buyingPower: account.buyingPower(),
-        equity: await equityAt(at),
-        realizedPnlToday: account.realizedOn(date),
-        positionQuantity: held,
-        positionValue: held.times(price).times(multiplier),
-      },
-      limits,
-      session: market.session(order.assetClass, at),
-      tradingHalted: undefined,
+    // The same assessment as a chat order's: the position by the broker's symbol, and for an
+    // option the shares of its underlying that cover a call.
+    const positions = [key, ...(contract ? [contract.underlying] : [])].flatMap((symbol) => {
+      const position = account.position(symbol);
+      return position === undefined ? [] : [{ symbol, quantity: position.quantity }];
     });
+    const checks = assessOrder(
+      {
+        side: order.side,
+        assetClass: order.assetClass,
+        symbol: order.symbol,
+        brokerSymbol: key,
+        quantity: order.quantity,
+        price,
+        ...(contract ? { contract } : {}),
+      },
+      {
+        balances: {
+          buyingPower: account.buyingPower(),
+          equity: await equityAt(at),
+          realizedPnlToday: account.realizedOn(date),
+        },
+        positions,
+        sellsOptionsToOpen: true,
+      },
+      { limits, session: market.session(order.assetClass, at), halted: undefined },
+    );
     const failure = firstFailure(checks);
     if (failure !== undefined) return drop(`risk check ${failure.check}: ${failure.detail}`);
 
@@ -377,7 +379,7 @@ function summarize(
   const premiumCollected = orders
     .filter((trade) => trade.assetClass === 'option')
     .reduce((sum, trade) => {
-      const amount = trade.price.times(trade.quantity).times(MULTIPLIER);
+      const amount = trade.price.times(trade.quantity).times(OPTION_CONTRACT_MULTIPLIER);
       return trade.side === 'sell' ? sum.plus(amount) : sum.minus(amount);
     }, new Decimal(0));
   return {

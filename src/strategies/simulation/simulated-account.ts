@@ -11,6 +11,7 @@
  * The option leaves the books at zero, so its whole premium is realized then; the shares carry the
  * strike as their cost. No margin: buying power is cash less the strikes securing short puts.
  */
+import { contractMultiplier, OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import {
   type AssetClass,
   Decimal,
@@ -21,9 +22,6 @@ import {
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { occSymbol } from '../../core/market-data/providers/options.js';
 import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
-
-/** Shares per equity option contract. */
-const MULTIPLIER = 100;
 
 /** A holding in the ledger. */
 export interface LedgerPosition {
@@ -117,7 +115,9 @@ export class SimulatedAccount {
     let reserved = new Decimal(0);
     for (const position of this.holdings.values()) {
       if (position.option?.right === 'put' && position.quantity.isNegative())
-        reserved = reserved.plus(position.option.strike.times(MULTIPLIER).times(position.quantity.abs()));
+        reserved = reserved.plus(
+          position.option.strike.times(OPTION_CONTRACT_MULTIPLIER).times(position.quantity.abs()),
+        );
     }
     return Decimal.max(0, this.cashBalance.minus(reserved));
   }
@@ -126,7 +126,9 @@ export class SimulatedAccount {
   equity(mark: (position: LedgerPosition) => Decimal): Decimal {
     let value = this.cashBalance;
     for (const position of this.holdings.values())
-      value = value.plus(position.quantity.times(mark(position)).times(multiplierOf(position.assetClass)));
+      value = value.plus(
+        position.quantity.times(mark(position)).times(contractMultiplier(position.assetClass)),
+      );
     return value;
   }
 
@@ -137,7 +139,7 @@ export class SimulatedAccount {
     if (!input.price.isFinite() || input.price.isNegative())
       throw new RangeError(`A fill needs a non-negative price, got ${input.price.toFixed()}`);
     const signed = input.side === 'buy' ? input.quantity : input.quantity.negated();
-    const multiplier = multiplierOf(input.assetClass);
+    const multiplier = contractMultiplier(input.assetClass);
     this.cashBalance = this.cashBalance.minus(signed.times(input.price).times(multiplier));
     const realized = this.move(input, signed, multiplier);
     if (!realized.isZero()) {
@@ -204,7 +206,7 @@ export class SimulatedAccount {
     // Shares change hands: a put holder sells them, a call holder buys them.
     const holderBuysShares = contract.right === 'call';
     const sharesSide: OrderSide = short === holderBuysShares ? 'sell' : 'buy';
-    const shares = contracts.abs().times(MULTIPLIER);
+    const shares = contracts.abs().times(OPTION_CONTRACT_MULTIPLIER);
     const what =
       kind === 'assigned'
         ? `assigned: bought ${shares.toFixed()} shares at ${formatUsd(contract.strike)}`
@@ -275,8 +277,4 @@ export class SimulatedAccount {
     } else held.quantity = remaining;
     return realized;
   }
-}
-
-function multiplierOf(assetClass: AssetClass): number {
-  return assetClass === 'option' ? MULTIPLIER : 1;
 }

@@ -115,7 +115,10 @@ const PROPOSAL_RECORDED = {
   note: 'Nothing has been placed or changed. The user will see a confirmation card and must confirm it.',
 };
 
-/** Raised inside the loop to end it with a specific failure. */
+/**
+ * Raised inside the loop to end it with a specific failure; the loop catches it, so it never
+ * leaves this file.
+ */
 class LoopFailure extends Error {
   constructor(
     readonly kind: LlmFailureKind,

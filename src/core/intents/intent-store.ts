@@ -1,0 +1,161 @@
+/**
+ * The only writer of an intent's status. Every change is one row of the state machine's table,
+ * applied as one conditional statement (`WHERE status = <from>`), with its audit rows; of
+ * concurrent writers exactly one wins, and the others learn it from an `undefined` result.
+ */
+import type { TradingAccount } from '../accounts/accounts.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
+import type { IntentStatus } from '../db/generated/enums.js';
+import { insertIntentWithAudit } from './intent-insert.js';
+import type { IntentRow } from './intent-row.js';
+import { type IntentEvent, nextStatus, transition } from './state-machine.js';
+
+type ActorKind = 'user' | 'system' | 'broker';
+
+export class IntentStore {
+  readonly audit: AuditLog;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly sql: SqlExecutor,
+    private readonly clock: () => Date,
+  ) {
+    this.audit = new AuditLog(prisma);
+  }
+
+  read(intentId: string): Promise<IntentRow | null> {
+    return this.prisma.tradeIntent.findUnique({ where: { id: intentId } });
+  }
+
+  readOrThrow(intentId: string): Promise<IntentRow> {
+    return this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
+  }
+
+  /** A new intent and its `intent.proposed` audit row, in one statement (every order message writes it). */
+  async insert(intent: IntentRow, audit: { actorId: string; data: Record<string, unknown> }): Promise<void> {
+    await this.sql.execute(insertIntentWithAudit(intent, audit));
+  }
+
+  /** Records the platform id of the card, so later state changes can edit it. */
+  async attachCard(intentId: string, cardMessageId: string): Promise<void> {
+    await this.sql.execute(Prisma.sql`
+      UPDATE trade_intents SET "cardMessageId" = ${cardMessageId}, "updatedAt" = ${this.clock()}::timestamp(3)
+      WHERE id = ${intentId}::uuid`);
+  }
+
+  /** A placement whose answer was unclear: the intent stays submitting while the broker is asked. */
+  async noteAwaitingReconciliation(intentId: string): Promise<void> {
+    await this.prisma.tradeIntent.update({
+      where: { id: intentId },
+      data: { statusReason: 'awaiting reconciliation with the broker', updatedAt: this.clock() },
+    });
+  }
+
+  /** Applies one state machine event as a conditional update; undefined when someone else moved it first. */
+  async move(
+    intent: IntentRow,
+    event: IntentEvent,
+    data: Prisma.TradeIntentUncheckedUpdateManyInput,
+    actor: { kind: ActorKind; id?: string; orderId?: string },
+    extraWhere: Prisma.TradeIntentWhereInput = {},
+  ): Promise<IntentRow | undefined> {
+    const next = nextStatus(intent.status, event);
+    // Brokers repeat themselves (polls, redeliveries): an event that is not legal now changes nothing.
+    if (next === undefined) return undefined;
+    const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
+      where: { ...extraWhere, id: intent.id, status: intent.status },
+      // updatedAt from the injected clock: strategies' cool-downs read it (never the wall clock).
+      data: { ...data, status: next, updatedAt: this.clock() },
+    });
+    if (moved === undefined) return undefined;
+    await this.audit.record({
+      type: `intent.${next}`,
+      actorKind: actor.kind,
+      actorId: actor.id,
+      userId: intent.userId,
+      intentId: intent.id,
+      orderId: actor.orderId,
+      data: { from: intent.status, event },
+    });
+    return moved;
+  }
+
+  /**
+   * Applies several events of the table as one conditional update (e.g. confirm then reject), with
+   * an audit row per step. Undefined when the intent was no longer where it started.
+   */
+  async moveThrough(
+    intent: IntentRow,
+    events: readonly IntentEvent[],
+    data: Prisma.TradeIntentUncheckedUpdateManyInput,
+    extraWhere: Prisma.TradeIntentWhereInput,
+  ): Promise<IntentRow | undefined> {
+    const steps: { from: IntentStatus; event: IntentEvent; to: IntentStatus }[] = [];
+    let status = intent.status;
+    for (const event of events) {
+      const to = transition(status, event);
+      steps.push({ from: status, event, to });
+      status = to;
+    }
+    const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
+      where: { ...extraWhere, id: intent.id, status: intent.status },
+      data: { ...data, status, updatedAt: this.clock() },
+    });
+    if (moved === undefined) return undefined;
+    for (const step of steps) {
+      await this.audit.record({
+        type: `intent.${step.to}`,
+        actorKind: step.event === 'confirm' || step.event === 'approve' ? 'user' : 'system',
+        userId: intent.userId,
+        intentId: intent.id,
+        data: { from: step.from, event: step.event },
+      });
+    }
+    return moved;
+  }
+
+  /**
+   * The decision, in one statement: only a proposed (or awaiting-approval) intent of this user,
+   * before its expiry, moves to submitting (through confirmed), and its order row is created with
+   * it. Of concurrent confirmations exactly one matches; the unique client order id backs this up.
+   * Returns the order row's id, or undefined when another press (or an expiry, or the strategy's
+   * stop) won.
+   */
+  async claimForPlacement(claim: {
+    readonly intent: IntentRow;
+    readonly decision: 'confirm' | 'approve';
+    readonly approver: string | undefined;
+    readonly account: TradingAccount;
+    readonly brokerSymbol: string;
+    readonly now: Date;
+  }): Promise<{ orderId: string; submitting: IntentStatus; confirmedAt: Date } | undefined> {
+    const { intent, approver, account, now } = claim;
+    const submitting = transition(transition(intent.status, claim.decision), 'submit');
+    const confirmedAt = intent.confirmedAt ?? now;
+    const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH moved AS (
+        UPDATE trade_intents SET status = ${submitting}::"IntentStatus", "confirmedAt" = ${confirmedAt},
+          "approverUserId" = ${approver ?? null}::uuid, "approvedAt" = ${approver === undefined ? null : now},
+          "updatedAt" = ${now}
+        WHERE id = ${intent.id}::uuid AND status = ${intent.status}::"IntentStatus"
+          AND "userId" = ${intent.userId}::uuid AND "expiresAt" > ${now}
+          AND (${approver ?? null}::uuid IS NULL OR "userId" <> ${approver ?? null}::uuid)
+          -- A strategy's order only while the strategy runs: "stop everything" wins any race.
+          AND ("strategyId" IS NULL OR EXISTS (SELECT 1 FROM strategies
+            WHERE strategies.id = trade_intents."strategyId" AND strategies.status = 'active'))
+        RETURNING *
+      )
+      INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
+        side, "assetClass", symbol, "brokerSymbol", quantity, notional, "orderType", "limitPrice", "stopPrice",
+        "timeInForce", "submittedAt", "createdAt", "updatedAt")
+      SELECT gen_random_uuid(), moved.id, ${account.connectionId}::uuid, ${account.brokerAccountId}::uuid,
+        ${account.provider}::"BrokerProvider", moved."clientOrderId", 'pending', moved.side, moved."assetClass",
+        moved.symbol, ${claim.brokerSymbol}, moved.quantity, moved.notional, moved."orderType", moved."limitPrice",
+        moved."stopPrice", moved."timeInForce", ${now}, ${now}, ${now}
+      FROM moved
+      RETURNING id::text AS id`;
+    const orderId = inserted[0]?.id;
+    return orderId === undefined ? undefined : { orderId, submitting, confirmedAt };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What the user is shown as an intent moves: the card as it looks now, and the sentence that goes
+ * with it (fills, rejections, why a press changed nothing). Wording lives here, decisions elsewhere.
+ */
+import type { BrokerOrder } from '../brokers/broker.js';
+import type { IntentStatus } from '../db/generated/enums.js';
+import { formatDecimal, formatUsd } from '../domain/values.js';
+import type { Card } from '../messages.js';
+import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
+import type { IntentRow } from './intent-row.js';
+import { describeSwap, swapOf } from './swaps.js';
+
+/** What to show after a button press or an order update. */
+export type IntentUpdate = IntentNotice | IntentCardUpdate;
+
+/** Only the presser sees this; nothing changed. */
+export interface IntentNotice {
+  readonly kind: 'notice';
+  readonly text: string;
+}
+
+/**
+ * The card changed (edit it) and, optionally, a message for the chat. Four-eyes intents also
+ * carry the approval card as it looks now (posted to the chat the first time).
+ */
+export interface IntentCardUpdate {
+  readonly kind: 'updated';
+  readonly intentId: string;
+  readonly card: Card;
+  readonly approvalCard?: Card;
+  readonly text?: string;
+}
+
+/** Hooks into an execution. */
+export interface ExecutionObserver {
+  /**
+   * Called once the decision is made (the intent is submitting and its order row exists), before
+   * the broker is called: channels show "placing the order" and remove the buttons at once.
+   */
+  readonly onDecided?: (update: IntentCardUpdate) => void;
+}
+
+/** The intent's card as it looks at `now`, with an optional sentence for the chat. */
+export function cardUpdate(intent: IntentRow, now: Date, text?: string): IntentCardUpdate {
+  return {
+    kind: 'updated',
+    intentId: intent.id,
+    card: renderIntentCard(intent, { now }),
+    // Four-eyes: the approval card exists from the requester's Confirm on.
+    ...(intent.requiresApproval && intent.confirmedAt !== null
+      ? { approvalCard: renderApprovalCard(intent, { now }) }
+      : {}),
+    text,
+  };
+}
+
+export function notice(text: string): IntentNotice {
+  return { kind: 'notice', text };
+}
+
+/** What a broker's answer means for the user: "Filled (PAPER): bought 10 AAPL at $214.57." */
+export function describeOrder(status: IntentStatus, order: BrokerOrder, intent: IntentRow): string {
+  const swap = swapOf(intent);
+  if (swap !== undefined) {
+    return describeSwap(status, intent, swap, {
+      // A wallet reports what a completed swap received as its fill's quantity x price.
+      received: order.fills[0] === undefined ? undefined : order.fills[0].quantity.mul(order.fills[0].price),
+      reason: order.rejectReason,
+    });
+  }
+  const what = `${intent.side === 'buy' ? 'bought' : 'sold'} ${formatDecimal(order.filledQuantity)} ${intent.symbol}`;
+  const mode = intent.mode === 'live' ? 'LIVE' : 'PAPER';
+  switch (status) {
+    case 'filled':
+      return `Filled (${mode}): ${what} at ${formatUsd(order.averageFillPrice ?? 0)}.`;
+    case 'partially_filled':
+      return `Partially filled (${mode}): ${what} so far at ${formatUsd(order.averageFillPrice ?? 0)}.`;
+    case 'submitted':
+      return `Order placed (${mode}) and working at the broker: ${intent.side} ${formatDecimal(order.quantity ?? order.notional ?? 0)} ${intent.symbol}.`;
+    case 'rejected':
+      return `The broker rejected the order: ${order.rejectReason ?? 'no reason given'}.`;
+    case 'cancelled':
+      return `Order cancelled (${mode}): ${intent.side} ${intent.symbol}.`;
+    case 'expired':
+      return `Order expired unfilled (${mode}): ${intent.side} ${intent.symbol}.`;
+    default:
+      return `Order ${status.replace('_', ' ')}.`;
+  }
+}
+
+const ALREADY: Partial<Record<IntentStatus, string>> = {
+  awaiting_approval: 'is already confirmed and waiting for an admin',
+  confirmed: 'is already confirmed',
+  submitting: 'is already being placed',
+  submitted: 'was already placed',
+  partially_filled: 'was already placed',
+  filled: 'was already filled',
+  cancelled: 'was cancelled',
+  expired: 'expired',
+  rejected: 'was refused',
+  failed: 'failed',
+};
+
+/** A press that came too late: where the intent already is, and that nothing more was done. */
+export function alreadyDecided(status: IntentStatus): IntentNotice {
+  return notice(`This order ${ALREADY[status] ?? `is ${status}`}; nothing more was done.`);
+}
+
+/** "Refused: <reason>. Nothing was sent." from a reason that may already be a sentence. */
+export function refusedSentence(reason: string): string {
+  const sentence = reason.endsWith('.') ? reason : `Refused: ${reason}.`;
+  return sentence.includes('Nothing was sent') ? sentence : `${sentence} Nothing was sent.`;
+}

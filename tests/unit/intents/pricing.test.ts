@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../../src/core/domain/values.js';
+import { costOf, estimatePrice, quoteAt, touchOf, unitsOf } from '../../../src/core/intents/pricing.js';
+import type { Quote, QuoteRequest } from '../../../src/core/market-data/market-data.js';
+
+const book = { bid: new Decimal('199.50'), ask: new Decimal('200.50') };
+const d = (value: string | number) => new Decimal(value);
+
+describe('pricing', () => {
+  it('meets the ask when buying and the bid when selling', () => {
+    expect(touchOf('buy', book).toFixed()).toBe('200.5');
+    expect(touchOf('sell', book).toFixed()).toBe('199.5');
+  });
+
+  it('prices a market order at the touch, a resting limit at its limit, a marketable limit at the touch', () => {
+    expect(estimatePrice({ side: 'buy' }, book).toFixed()).toBe('200.5');
+    // Resting: a buy below the ask, a sell above the bid.
+    expect(estimatePrice({ side: 'buy', limitPrice: d(190) }, book).toFixed()).toBe('190');
+    expect(estimatePrice({ side: 'sell', limitPrice: d(210) }, book).toFixed()).toBe('210');
+    // Marketable: through the book it trades at the touch, not at the limit.
+    expect(estimatePrice({ side: 'buy', limitPrice: d(250) }, book).toFixed()).toBe('200.5');
+    expect(estimatePrice({ side: 'sell', limitPrice: d(150) }, book).toFixed()).toBe('199.5');
+  });
+
+  it('prices a stop at its stop, and a stop limit at its limit', () => {
+    expect(estimatePrice({ side: 'sell', stopPrice: d(180) }, book).toFixed()).toBe('180');
+    expect(estimatePrice({ side: 'sell', stopPrice: d(180), limitPrice: d(205) }, book).toFixed()).toBe(
+      '205',
+    );
+  });
+
+  it('turns a dollar amount into units at the price, per contract for options', () => {
+    expect(unitsOf({ notional: d(500) }, d(250), 1).toFixed()).toBe('2');
+    expect(unitsOf({ notional: d(845) }, d('8.45'), 100).toFixed()).toBe('1');
+    // A quantity wins over a notional; neither is zero units.
+    expect(unitsOf({ quantity: d(3), notional: d(500) }, d(250), 1).toFixed()).toBe('3');
+    expect(unitsOf({}, d(250), 1).toFixed()).toBe('0');
+  });
+
+  it('costs an order to the cent, an option contract as 100 shares of premium', () => {
+    expect(costOf(d('0.001'), d(59_000), 1).toFixed()).toBe('59');
+    expect(costOf(d(1), d('8.45'), 100).toFixed()).toBe('845');
+    expect(costOf(d(3), d('0.3333'), 1).toFixed()).toBe('1');
+  });
+
+  it("takes the broker's own quote, and the market data's when the broker has none", async () => {
+    const request: QuoteRequest = { assetClass: 'equity', symbol: 'AAPL' };
+    const quote = (source: string) => ({ ...book, last: d(200), symbol: 'AAPL', source }) as unknown as Quote;
+    const market = { quote: async () => quote('market') };
+    expect((await quoteAt({ quote: async () => quote('broker') }, market, request)).source).toBe('broker');
+    expect((await quoteAt({ quote: async () => undefined }, market, request)).source).toBe('market');
+    expect((await quoteAt({}, market, request)).source).toBe('market');
+  });
+});
