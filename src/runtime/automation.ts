@@ -5,28 +5,27 @@
  */
 
 import type { PaperBroker } from '../brokers/paper/paper-broker.js';
-import type { SettlementEvent } from '../brokers/paper/settlement.js';
 import type { Accounts } from '../core/accounts/accounts.js';
 import type { BrokerLookup } from '../core/brokers/broker.js';
 import type { Config } from '../core/config/config.js';
 import type { PrismaClient } from '../core/db/database.js';
-import { type Decimal, formatDecimal, formatUsd } from '../core/domain/values.js';
+import type { Decimal } from '../core/domain/values.js';
 import type { IntentService } from '../core/intents/intent-service.js';
 import { createJobQueue, type JobDefinition, type JobQueue } from '../core/jobs/index.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import type { OptionChainProvider } from '../core/market-data/providers/simulated-market.js';
-import { newYorkInstant, newYorkTime } from '../core/market-data/providers/us-market-calendar.js';
-import type { ChannelAddress, ChannelPort, Platform } from '../core/messages.js';
+import type { ChannelPort, Platform } from '../core/messages.js';
 import { StrategyDesk } from '../strategies/runtime/automation-desk.js';
 import { type AutomationJobs, automationJobs } from '../strategies/runtime/automation-jobs.js';
 import type { ModelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { MonitorRunner } from '../strategies/runtime/monitor-runner.js';
 import { type Delivery, deliverJob, type Outbox, queueOutbox } from '../strategies/runtime/outbox.js';
 import { memoizedChains, type PriceHistory } from '../strategies/runtime/snapshot-builder.js';
-import { StrategyRunner, strategyTitle } from '../strategies/runtime/strategy-runner.js';
+import { StrategyRunner } from '../strategies/runtime/strategy-runner.js';
 import type { BacktestMarket } from '../strategies/simulation/backtest-market.js';
+import { tickNotices } from './tick-notices.js';
 
 export interface AutomationDependencies {
   readonly config: Config;
@@ -78,22 +77,7 @@ function simulatedHistory(market: BacktestMarket): PriceHistory {
   };
 }
 
-const SETTLEMENT_WORDS: Readonly<Record<SettlementEvent['outcome'], string>> = {
-  assigned: 'was assigned',
-  called_away: 'was exercised: your shares were called away',
-  exercised: 'was exercised',
-  expired: 'expired worthless',
-  cash_settled: 'was settled in cash at its intrinsic value',
-};
-
-export function describeSettlement(event: SettlementEvent): string {
-  const { contract } = event;
-  const name = `${contract.underlying} ${formatUsd(contract.strike)} ${contract.right} ${contract.expiry}`;
-  const shares = event.shares.isZero()
-    ? ''
-    : ` ${event.shares.isPositive() ? 'Bought' : 'Delivered'} ${formatDecimal(event.shares.abs())} shares at ${formatUsd(event.price)}.`;
-  return `Paper: your ${formatDecimal(event.contracts.abs())} ${name} ${SETTLEMENT_WORDS[event.outcome]} (${contract.underlying} at ${formatUsd(event.underlyingPrice)}).${shares} Cash ${event.cashChange.isNegative() ? '' : '+'}${formatUsd(event.cashChange)}.`;
-}
+export { describeSettlement } from './tick-notices.js';
 
 export function createAutomation(deps: AutomationDependencies): Automation {
   const { config, prisma, logger, clock } = deps;
@@ -134,82 +118,12 @@ export function createAutomation(deps: AutomationDependencies): Automation {
     clock,
   });
 
-  /** Paper option expiries, told in the chat of the user's strategy on that underlying (or last order's). */
-  async function settlePaperExpiries(at: Date): Promise<void> {
-    for (const event of await deps.paper.settleExpirations(at)) {
-      const where =
-        (await prisma.strategy.findFirst({
-          where: { userId: event.userId, symbol: event.contract.underlying },
-          orderBy: { updatedAt: 'desc' },
-          select: { platform: true, workspaceExternalId: true, chatId: true },
-        })) ??
-        (await prisma.tradeIntent.findFirst({
-          where: { userId: event.userId },
-          orderBy: { createdAt: 'desc' },
-          select: { platform: true, workspaceExternalId: true, chatId: true },
-        }));
-      if (where === null) continue;
-      const address: ChannelAddress = {
-        platform: where.platform,
-        workspaceId: where.workspaceExternalId,
-        chatId: where.chatId,
-      };
-      await outbox.say(address, describeSettlement(event), `settled:${event.accountId}:${event.symbol}`);
-    }
-  }
-
-  /**
-   * After the close (16:15 New York), once a day per user: what each running strategy did today.
-   * The message key names the user and the day, so the ticks after it add nothing.
-   */
-  let summarizedDay = '';
-  async function dailySummaries(at: Date): Promise<void> {
-    const local = newYorkTime(at);
-    if (local.hour * 60 + local.minute < 16 * 60 + 15 || local.date === summarizedDay) return;
-    summarizedDay = local.date;
-    const since = newYorkInstant(local.date, 0, 0);
-    const running = await prisma.strategy.findMany({
-      where: { status: { in: ['active', 'paused', 'halted'] } },
-      orderBy: { createdAt: 'asc' },
-    });
-    const byUser = new Map<string, typeof running>();
-    for (const strategy of running)
-      byUser.set(strategy.userId, [...(byUser.get(strategy.userId) ?? []), strategy]);
-    for (const [userId, strategies] of byUser) {
-      const lines = [`Daily summary, ${local.date}:`];
-      for (const strategy of strategies) {
-        const intents = await prisma.tradeIntent.groupBy({
-          by: ['status'],
-          where: { strategyId: strategy.id, createdAt: { gte: since } },
-          _count: { _all: true },
-        });
-        const total = intents.reduce((sum, group) => sum + group._count._all, 0);
-        const filled = intents.find((group) => group.status === 'filled')?._count._all ?? 0;
-        const state =
-          strategy.status === 'halted' ? `halted (${strategy.haltReason ?? ''})` : strategy.status;
-        lines.push(
-          `  ${strategyTitle(strategy)}: ${state}; ${total === 0 ? 'no orders today' : `${total} order${total === 1 ? '' : 's'} today, ${filled} filled`}.`,
-        );
-      }
-      const first = strategies[0];
-      if (first === undefined) continue;
-      await outbox.say(
-        { platform: first.platform, workspaceId: first.workspaceExternalId, chatId: first.chatId },
-        lines.join('\n'),
-        `summary:${userId}:${local.date}`,
-      );
-    }
-  }
-
   const jobs = automationJobs({
     prisma,
     queue,
     strategies,
     monitors,
-    onTick: async (at) => {
-      await settlePaperExpiries(at);
-      await dailySummaries(at);
-    },
+    onTick: tickNotices({ prisma, paper: deps.paper, outbox }),
     tickMs: config.automation.tickSeconds * 1000,
     concurrency: config.automation.concurrency,
     logger: logger.child({ component: 'automation' }),
