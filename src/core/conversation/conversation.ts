@@ -13,6 +13,7 @@ import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
 import { describeBrokerFailure, isBrokerFailure } from '../intents/broker-failures.js';
 import type { IntentCardUpdate, IntentService, IntentUpdate } from '../intents/intent-service.js';
+import { describeCancel } from '../intents/intent-updates.js';
 import type { BrokerConnections } from '../linking/connections.js';
 import type { LinkTokens } from '../linking/link-tokens.js';
 import { createScrubber, type Logger } from '../logging/logger.js';
@@ -628,7 +629,9 @@ export class Conversation {
         );
         const update = await this.deps.intents.applyBrokerOrder(cancelled);
         if (update.kind === 'updated') await this.deliverUpdate(address, { ...update, text: undefined });
-        results.push(`${order.intentId.slice(0, 8)} cancelled`);
+        results.push(
+          describeCancel(order.intentId.slice(0, 8), brokerName(order.provider), cancelled.status),
+        );
       } catch (error) {
         this.deps.logger.warn({ err: error, userId, orderId: order.id }, 'could not cancel an order');
         results.push(

@@ -3,7 +3,7 @@
  * with it (fills, rejections, why a press changed nothing). Wording lives here, decisions elsewhere.
  */
 import type { BrokerOrder } from '../brokers/broker.js';
-import type { IntentStatus } from '../db/generated/enums.js';
+import type { IntentStatus, OrderStatus } from '../db/generated/enums.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import type { Card } from '../messages.js';
 import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
@@ -104,6 +104,25 @@ const ALREADY: Partial<Record<IntentStatus, string>> = {
 /** A press that came too late: where the intent already is, and that nothing more was done. */
 export function alreadyDecided(status: IntentStatus): IntentNotice {
   return notice(`This order ${ALREADY[status] ?? `is ${status}`}; nothing more was done.`);
+}
+
+/**
+ * One line of the answer to "cancel all" / "cancel <id>": what the broker said about the cancel,
+ * never more than it said. A cancel the broker has only accepted is followed until it ends.
+ */
+export function describeCancel(label: string, broker: string, status: OrderStatus): string {
+  switch (status) {
+    case 'cancelled':
+      return `${label} cancelled`;
+    case 'cancel_requested':
+      return `${label}: cancel requested; ${broker} has not confirmed it yet, I will tell you when it does`;
+    case 'filled':
+      return `${label} not cancelled: it had already filled`;
+    case 'partially_filled':
+      return `${label}: partly filled; ${broker} has not confirmed the cancel of the rest yet, I will tell you when it does`;
+    default:
+      return `${label} not cancelled: ${broker} reports it ${status.replace('_', ' ')}`;
+  }
 }
 
 /** "Refused: <reason>. Nothing was sent." from a reason that may already be a sentence. */

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { BrokerOrder } from '../../../src/core/brokers/broker.js';
 import { Decimal } from '../../../src/core/domain/values.js';
 import type { IntentRow } from '../../../src/core/intents/intent-row.js';
-import { alreadyDecided, describeOrder, refusedSentence } from '../../../src/core/intents/intent-updates.js';
+import {
+  alreadyDecided,
+  describeCancel,
+  describeOrder,
+  refusedSentence,
+} from '../../../src/core/intents/intent-updates.js';
 
 const intent = { side: 'buy', symbol: 'AAPL', mode: 'paper', swap: null } as unknown as IntentRow;
 const order = (fields: Partial<BrokerOrder>): BrokerOrder =>
@@ -45,5 +50,18 @@ describe('what the user is told', () => {
     expect(refusedSentence('your account changed')).toBe('Refused: your account changed. Nothing was sent.');
     expect(refusedSentence('Link Schwab again.')).toBe('Link Schwab again. Nothing was sent.');
     expect(refusedSentence('Not now. Nothing was sent.')).toBe('Not now. Nothing was sent.');
+  });
+
+  it('answers a cancel with what the broker said, never more', () => {
+    expect(describeCancel('1a2b3c4d', 'Charles Schwab', 'cancelled')).toBe('1a2b3c4d cancelled');
+    expect(describeCancel('1a2b3c4d', 'Charles Schwab', 'cancel_requested')).toBe(
+      '1a2b3c4d: cancel requested; Charles Schwab has not confirmed it yet, I will tell you when it does',
+    );
+    expect(describeCancel('1a2b3c4d', 'Alpaca', 'filled')).toBe(
+      '1a2b3c4d not cancelled: it had already filled',
+    );
+    expect(describeCancel('1a2b3c4d', 'Alpaca', 'accepted')).toBe(
+      '1a2b3c4d not cancelled: Alpaca reports it accepted',
+    );
   });
 });
