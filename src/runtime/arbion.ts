@@ -78,6 +78,9 @@ export interface ArbionOptions {
   readonly jobQueue?: JobQueue;
 }
 
+/** The options with the clock resolved: the one place the wall clock is chosen as "now". */
+export type ArbionSetup = ArbionOptions & { readonly clock: () => Date };
+
 export interface Arbion {
   readonly conversation: Conversation;
   readonly intents: IntentService;
@@ -118,7 +121,8 @@ export function createMarketData(
  * Builds Arbion in order: market data, the paper broker and accounts, broker linking and the
  * registry of linked brokers, the intent service, automation, the conversation, and the background pass.
  */
-export function createArbion(options: ArbionOptions): Arbion {
+export function createArbion(given: ArbionOptions): Arbion {
+  const options: ArbionSetup = { ...given, clock: given.clock ?? (() => new Date()) };
   const { config, database } = options;
   const prisma = database.prisma;
   const symbols = getSymbolDirectory();

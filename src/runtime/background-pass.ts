@@ -9,7 +9,7 @@ import type { Platform } from '../core/db/generated/enums.js';
 import type { IntentService, IntentUpdate } from '../core/intents/intent-service.js';
 import { OrderTracker } from '../core/intents/order-tracker.js';
 import type { ChannelAddress, Sender } from '../core/messages.js';
-import type { ArbionOptions, ChannelRegistry } from './arbion.js';
+import type { ArbionSetup, ChannelRegistry } from './arbion.js';
 import type { Linking } from './linking.js';
 
 /** What the pass knows of an intent to tell its requester about it. */
@@ -33,10 +33,7 @@ export interface BackgroundPassParts {
 }
 
 /** One pass of the background work: expire cards, follow orders, fill resting paper orders, tell the users. */
-export function createBackgroundPass(
-  options: ArbionOptions,
-  parts: BackgroundPassParts,
-): () => Promise<void> {
+export function createBackgroundPass(options: ArbionSetup, parts: BackgroundPassParts): () => Promise<void> {
   const { database, logger } = options;
   const prisma = database.prisma;
   const { registry, intents, paper } = parts;
@@ -55,7 +52,7 @@ export function createBackgroundPass(
     await warnAboutExpiringLinks();
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
     for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
-    await registry.recordHealth(options.clock?.() ?? new Date());
+    await registry.recordHealth(options.clock());
     for (const order of await paper.processRestingOrders()) {
       const known = await prisma.order.findUnique({
         where: { clientOrderId: order.clientOrderId },
@@ -73,7 +70,7 @@ export function createBackgroundPass(
  * channel, a revoked token) must not stop the pass.
  */
 function backgroundDelivery(
-  options: ArbionOptions,
+  options: ArbionSetup,
   { conversation, channels }: BackgroundPassParts,
 ): (intent: BackgroundIntent, update: IntentUpdate) => Promise<void> {
   const prisma = options.database.prisma;
@@ -112,10 +109,10 @@ function backgroundDelivery(
 }
 
 /** Broker links are looked after once a minute (tokens refreshed ahead, expiries warned), not on every pass. */
-function linkUpkeep(options: ArbionOptions, linking: Linking | undefined): () => Promise<void> {
+function linkUpkeep(options: ArbionSetup, linking: Linking | undefined): () => Promise<void> {
   let nextExpiryCheck = 0;
   return async () => {
-    const now = options.clock?.() ?? new Date();
+    const now = options.clock();
     if (linking === undefined || now.getTime() < nextExpiryCheck) return;
     nextExpiryCheck = now.getTime() + 60_000;
     try {

@@ -7,11 +7,11 @@ import { BrokerRegistry } from '../brokers/registry.js';
 import { TradingModes } from '../core/accounts/trading-modes.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { OperatorSecrets } from '../core/vault/operator-secrets.js';
-import type { ArbionOptions, ChannelRegistry } from './arbion.js';
+import type { ArbionSetup, ChannelRegistry } from './arbion.js';
 import { createLinking, type Linking } from './linking.js';
 
 /** The built-in paper broker, on the given market. */
-export function createPaperBroker(options: ArbionOptions, market: MarketDataProvider): PaperBroker {
+export function createPaperBroker(options: ArbionSetup, market: MarketDataProvider): PaperBroker {
   const { config, database } = options;
   return new PaperBroker({
     prisma: database.prisma,
@@ -28,7 +28,7 @@ export function createPaperBroker(options: ArbionOptions, market: MarketDataProv
  * after `createArbion` has built it).
  */
 export function createBrokerLinking(
-  options: ArbionOptions,
+  options: ArbionSetup,
   channels: ChannelRegistry,
   registry: () => BrokerRegistry,
 ): Linking | undefined {
@@ -60,7 +60,7 @@ export function createBrokerLinking(
 
 /** The broker client of every linked connection (only the paper broker without linking). */
 export function createBrokerRegistry(
-  options: ArbionOptions,
+  options: ArbionSetup,
   paper: PaperBroker,
   linking: Linking | undefined,
 ): BrokerRegistry {
@@ -84,7 +84,7 @@ export function createBrokerRegistry(
 
 /** "go live on X" and "paper mode"; undefined without linking (then there is nothing to go live on). */
 export function createTradingModes(
-  options: ArbionOptions,
+  options: ArbionSetup,
   linking: Linking | undefined,
   registry: BrokerRegistry,
 ): TradingModes | undefined {

@@ -20,7 +20,7 @@ import { SimulatedMarket } from '../core/market-data/providers/index.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
 import { modelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { simulatedBacktestMarket } from '../strategies/simulation/backtest-market.js';
-import type { ArbionOptions, ChannelRegistry } from './arbion.js';
+import type { ArbionSetup, ChannelRegistry } from './arbion.js';
 import { type Automation, createAutomation } from './automation.js';
 import type { Linking } from './linking.js';
 
@@ -36,7 +36,7 @@ export interface TradingParts {
 
 /** Trade intents: proposal, confirmation, exactly-once execution. */
 export function createIntentService(
-  options: ArbionOptions,
+  options: ArbionSetup,
   { market, accounts, brokerFor }: TradingParts,
 ): IntentService {
   const { config, database } = options;
@@ -69,7 +69,7 @@ export function createLlmClient(config: Config): LlmClient | undefined {
 
 /** Strategies, monitors and their jobs, with the model as the AI-driven strategy's advisor. */
 export function createArbionAutomation(
-  options: ArbionOptions,
+  options: ArbionSetup,
   parts: TradingParts & {
     readonly intents: IntentService;
     readonly paper: PaperBroker;
@@ -95,7 +95,7 @@ export function createArbionAutomation(
     paper: parts.paper,
     channelFor: (platform) => (channels.has(platform) ? channels.get(platform) : undefined),
     logger,
-    clock: options.clock ?? (() => new Date()),
+    clock: options.clock,
     ...(options.jobQueue === undefined ? {} : { queue: options.jobQueue }),
     ...(llmClient === undefined || config.llm === undefined
       ? {}
@@ -115,7 +115,7 @@ export function createArbionAutomation(
  * else the LLM when one is configured.
  */
 export function createFallbackInterpreter(
-  options: ArbionOptions,
+  options: ArbionSetup,
   parts: TradingParts & { readonly llmClient: LlmClient | undefined },
 ): FallbackInterpreter | undefined {
   const { config } = options;
@@ -129,7 +129,7 @@ export function createFallbackInterpreter(
         model: config.llm.model,
         timeoutMs: config.llm.timeoutMs,
         // The model is told the same "today" the parser and the risk checks use.
-        ...(options.clock === undefined ? {} : { now: options.clock }),
+        now: options.clock,
       }),
       accounts: parts.accounts,
       market: parts.market,
@@ -143,7 +143,7 @@ export function createFallbackInterpreter(
 
 /** The conversation: every chat message in, answers and cards out through its channel. */
 export function createConversation(
-  options: ArbionOptions,
+  options: ArbionSetup,
   parts: TradingParts & {
     readonly linking: Linking | undefined;
     readonly tradingModes: TradingModes | undefined;

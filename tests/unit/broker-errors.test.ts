@@ -53,7 +53,7 @@ describe('broker error roots', () => {
       expect(error.kind).toBe(kind);
       expect(error).toBeInstanceOf(ArbionError);
       expect(isBrokerFailure(error)).toBe(true);
-      expect(describeBrokerFailure(error, error.provider)).toBe(text);
+      expect(describeBrokerFailure(error)).toBe(text);
       expect(userMessageFor(error)).toBe(text);
     }
   });
@@ -87,6 +87,6 @@ describe('broker error roots', () => {
 
   it('leaves other errors to their own words, or the generic message', () => {
     expect(isBrokerFailure(new Error('boom'))).toBe(false);
-    expect(describeBrokerFailure(new Error('boom'), 'alpaca')).toBe(GENERIC_USER_MESSAGE);
+    expect(describeBrokerFailure(new Error('boom'))).toBe(GENERIC_USER_MESSAGE);
   });
 });

@@ -75,7 +75,7 @@ export class TradingModes {
         { err: error, userId, connectionId: connection.id },
         'could not prepare going live',
       );
-      return `${describeBrokerFailure(error, connection.provider)} I could not read your ${name} accounts, so nothing was changed. Try again in a minute.`;
+      return `${describeBrokerFailure(error)} I could not read your ${name} accounts, so nothing was changed. Try again in a minute.`;
     }
     if (account === undefined) {
       return `${name} lists no open account for this sign-in, so there is nothing to trade on. Nothing was changed.`;
@@ -112,7 +112,7 @@ export class TradingModes {
     try {
       realMoney = await this.deps.realMoney(connection.id);
     } catch (error) {
-      return `${describeBrokerFailure(error, provider)} Nothing was changed.`;
+      return `${describeBrokerFailure(error)} Nothing was changed.`;
     }
     const mode = realMoney ? 'live' : 'paper';
     // Claim the request (only once), switch the account, and put any other live link back to paper.

@@ -258,7 +258,7 @@ export class Conversation {
       }
       if (isBrokerFailure(error)) {
         this.deps.logger.warn({ ...logged, err: error }, 'a broker call failed');
-        await reply(`${describeBrokerFailure(error, trader.account.provider)} Nothing was changed.`);
+        await reply(`${describeBrokerFailure(error)} Nothing was changed.`);
         return;
       }
       this.deps.logger.error({ ...logged, err: error }, 'could not handle the message');
@@ -634,9 +634,7 @@ export class Conversation {
         );
       } catch (error) {
         this.deps.logger.warn({ err: error, userId, orderId: order.id }, 'could not cancel an order');
-        results.push(
-          `${order.intentId.slice(0, 8)} not cancelled: ${describeBrokerFailure(error, order.provider)}`,
-        );
+        results.push(`${order.intentId.slice(0, 8)} not cancelled: ${describeBrokerFailure(error)}`);
       }
     }
     return results.join('\n');

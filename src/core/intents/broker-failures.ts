@@ -5,25 +5,13 @@
  * decides the words (`brokerFailureSentence`), never an adapter's class.
  */
 
-import {
-  BrokerError,
-  type BrokerProvider,
-  BrokerRejectedError,
-  brokerFailureSentence,
-} from '../brokers/broker.js';
+import { BrokerError } from '../brokers/broker.js';
 import { ArbionError, GENERIC_USER_MESSAGE } from '../errors.js';
 
 /** One or two sentences for a chat, for any error a broker call can end in. */
-export function describeBrokerFailure(error: unknown, provider: BrokerProvider): string {
-  if (error instanceof BrokerError) {
-    return brokerFailureSentence(
-      error.kind,
-      provider,
-      error instanceof BrokerRejectedError ? error.reason : '',
-    );
-  }
-  if (error instanceof ArbionError) return error.userMessage;
-  return GENERIC_USER_MESSAGE;
+export function describeBrokerFailure(error: unknown): string {
+  // A broker error's userMessage is `brokerFailureSentence` of its kind (src/core/brokers/errors.ts).
+  return error instanceof ArbionError ? error.userMessage : GENERIC_USER_MESSAGE;
 }
 
 /** Whether an error came from a broker call (and `describeBrokerFailure` has words for it). */

@@ -208,7 +208,7 @@ async function snapshotNow(
     // Nothing moved: the card stays open and a later press tries again.
     context.logger.warn({ err: error, intentId: intent.id }, 'could not read the account at execution');
     return notice(
-      `${describeBrokerFailure(error, account.provider)} I could not re-check your account, so nothing was sent. Press Confirm again in a moment, or Cancel.`,
+      `${describeBrokerFailure(error)} I could not re-check your account, so nothing was sent. Press Confirm again in a moment, or Cancel.`,
     );
   }
 }
