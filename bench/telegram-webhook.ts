@@ -1,5 +1,5 @@
 /**
- * The Telegram webhook path, end to end: an update POSTed to our fastify webhook -> InboundQueue ->
+ * The Telegram webhook path, end to end: an update POSTed to our fastify webhook -> inbox + InboundQueue ->
  * conversation (database, paper account) -> the card's sendMessage arriving at a fake Bot API.
  * Measured side by side, in the same run and against the same fake, with a bare grammy echo bot
  * (`webhookCallback` on fastify, answering with sendMessage), which is the floor any Telegram bot
@@ -14,7 +14,6 @@
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { Bot, webhookCallback } from 'grammy';
-import { InboundQueue } from '../src/channels/inbound-queue.js';
 import { createTelegramChannel, TELEGRAM_WEBHOOK_PATH } from '../src/channels/telegram/index.js';
 import type { Card } from '../src/core/messages.js';
 import type { FakeChat, FakeUser } from '../tests/fakes/telegram/chat-model.js';
@@ -156,7 +155,7 @@ export async function runTelegramWebhookBench(
 
   // Arbion: the product's queue, web server and adapter, as `arbion start` assembles them.
   const arbion = createBenchArbion(database, logger);
-  const inbound = new InboundQueue({ handle: (message) => arbion.conversation.handle(message), logger });
+  const inbound = arbion.inbound.queue;
   const web = await createWebServer({
     logger,
     health: async () => ({
@@ -187,18 +186,18 @@ export async function runTelegramWebhookBench(
   await adapter.start();
   const ourUrl = `${await web.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
 
-  // The adapter alone: the same webhook route, queue and outbound path, a core that only answers.
+  // The adapter alone: the same webhook route and outbound path, no inbox and a core that only answers.
   const adapterWeb = Fastify();
   const adapterOnly = createTelegramChannel({
     token: TOKEN,
     apiRoot: fake.apiRoot,
     webhook: { publicUrl: 'https://bench.example', secretToken: SECRET },
-    sink: new InboundQueue({
-      handle: async (message) => {
-        await adapterOnly.send(message.address, { kind: 'card', card: FIXED_CARD });
-      },
-      logger,
-    }),
+    sink: {
+      accept: async (message) => ({
+        duplicate: false,
+        handled: adapterOnly.send(message.address, { kind: 'card', card: FIXED_CARD }).then(() => undefined),
+      }),
+    },
     logger,
     botInfo: fake.botInfo,
     retry: { maxAttempts: 0, networkErrors: false },

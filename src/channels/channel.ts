@@ -6,13 +6,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChannelPort, InboundMessage, Platform } from '../core/messages.js';
 
+/** A message the inbox took. */
+export interface Acceptance {
+  /** A redelivery of one already recorded: nothing more happens. */
+  readonly duplicate: boolean;
+  /** Settles once the core has handled the message (never rejects). */
+  readonly handled: Promise<void>;
+}
+
 /**
- * Where an adapter hands inbound messages. `deliver` queues the message and resolves when it has
- * been handled (or failed, which is logged, never thrown): webhook handlers answer the platform
- * first and do not await it; long-polling loops may.
+ * Where an adapter hands inbound messages. `accept` resolves once the message is durably recorded
+ * (only then may the platform be answered) and the core handles it afterwards; it rejects with
+ * the core's InboxUnavailableError when the message could not be recorded: the adapter then makes
+ * the platform redeliver (webhooks answer non-2xx, long polling keeps its offset) or, where the
+ * platform cannot redeliver, tells the sender INBOX_UNAVAILABLE_TEXT.
  */
 export interface InboundSink {
-  deliver(message: InboundMessage): Promise<void>;
+  accept(message: InboundMessage, options?: AcceptOptions): Promise<Acceptance>;
+}
+
+export interface AcceptOptions {
+  /** Handling starts only once this settles (the platform's answer must be out first). */
+  readonly handleAfter?: Promise<unknown>;
 }
 
 export interface ChannelAdapter extends ChannelPort {

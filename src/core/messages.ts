@@ -100,6 +100,11 @@ export interface ChannelPort {
   edit(address: ChannelAddress, messageId: string, message: OutboundMessage): Promise<void>;
   /** Tells one person something others in the chat should not see (ephemeral, alert, DM). */
   notify(address: ChannelAddress, recipient: Sender, text: string): Promise<void>;
+  /**
+   * Whether a failed call means the chat refuses for good (the bot was blocked or removed, the
+   * chat deleted): the message is recorded as undeliverable instead of retried.
+   */
+  refusesForGood?(error: unknown): boolean;
 }
 
 /**

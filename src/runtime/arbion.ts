@@ -31,6 +31,7 @@ import {
   createPaperBroker,
   createTradingModes,
 } from './broker-services.js';
+import { createInbound, type Inbound } from './inbound.js';
 import type { Linking } from './linking.js';
 import {
   createArbionAutomation,
@@ -78,6 +79,9 @@ export interface ArbionOptions {
   readonly jobQueue?: JobQueue;
 }
 
+/** How long an unfinished inbox row waits before a background pass takes it over from another process. */
+const ORPHANED_MESSAGE_AFTER_MS = 120_000;
+
 /** The options with the clock resolved: the one place the wall clock is chosen as "now". */
 export type ArbionSetup = ArbionOptions & { readonly clock: () => Date };
 
@@ -95,6 +99,8 @@ export interface Arbion {
   readonly linking: Linking | undefined;
   /** Strategies, monitors and their jobs; started by `arbion start` and `arbion worker`. */
   readonly automation: Automation;
+  /** The inbox and the queue every channel hands its messages to. */
+  readonly inbound: Inbound;
   /** One pass of the background work: expire cards, fill resting paper orders, tell the users. */
   runBackgroundPass(): Promise<void>;
 }
@@ -159,7 +165,8 @@ export function createArbion(given: ArbionOptions): Arbion {
     fallback,
     automation,
   });
-  const runBackgroundPass = createBackgroundPass(options, {
+  const inbound = createInbound(options, { conversation, channels });
+  const backgroundPass = createBackgroundPass(options, {
     linking,
     registry,
     intents,
@@ -179,6 +186,12 @@ export function createArbion(given: ArbionOptions): Arbion {
     channels,
     linking,
     automation,
-    runBackgroundPass,
+    inbound,
+    async runBackgroundPass() {
+      // Messages another process recorded and never finished (it died; the platform got its
+      // answer and will not send them again): old enough that nobody is still on them.
+      await inbound.resume(new Date(options.clock().getTime() - ORPHANED_MESSAGE_AFTER_MS));
+      await backgroundPass();
+    },
   };
 }

@@ -48,8 +48,11 @@ export function createBackgroundPass(options: ArbionSetup, parts: BackgroundPass
     clock: options.clock,
   });
 
+  const recover = recovery(options, parts, deliverInBackground);
+
   return async function runBackgroundPass(): Promise<void> {
     await warnAboutExpiringLinks();
+    await recover();
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
     for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
     await registry.recordHealth(options.clock());
@@ -65,14 +68,71 @@ export function createBackgroundPass(options: ArbionSetup, parts: BackgroundPass
   };
 }
 
+/** How long a move may wait to be told before the pass tells it (the process that moved it may be gone). */
+const UNTOLD_GRACE_MS = 15_000;
+/** Unanswered placements younger than this are sent again after a crash; older ones are closed as not placed. */
+const RESEND_WITHIN_MS = 2 * 60_000;
+/** How long a placement may stay unanswered before the pass takes it over (an attempt may still run). */
+const UNANSWERED_AFTER_MS = 60_000;
+/** Waits between attempts to tell a user, by attempts so far (then the last, until MAX_TELL_ATTEMPTS). */
+const TELL_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000];
+const MAX_TELL_ATTEMPTS = 12;
+
+/**
+ * What a crash left behind, finished: placements claimed and never answered are resumed
+ * (core/intents/outcome-recovery.ts), then moves not yet told are told. The first pass after a
+ * start takes everything at once (this process just started: nothing of it is in flight); later
+ * passes leave recent work to whoever is doing it.
+ */
+function recovery(
+  options: ArbionSetup,
+  { intents }: BackgroundPassParts,
+  deliver: BackgroundDelivery,
+): () => Promise<void> {
+  let first = true;
+  return async () => {
+    const now = options.clock();
+    const startup = first;
+    first = false;
+    const resumed = await intents.resumePlacements({
+      claimedBefore: startup ? now : new Date(now.getTime() - UNANSWERED_AFTER_MS),
+      resendWithinMs: RESEND_WITHIN_MS,
+    });
+    for (const result of resumed) if (result.kind === 'updated') await deliver(result.intent, result.update);
+    for (const intent of await intents.untold(
+      startup ? new Date(now.getTime() + 1) : new Date(now.getTime() - UNTOLD_GRACE_MS),
+    )) {
+      const update = await intents.retell(intent);
+      if (update === undefined) continue;
+      const delivered = await deliver(intent, update);
+      if (delivered === 'delivered') continue;
+      const attempts = intent.tellAttempts + 1;
+      if (delivered === 'refused' || attempts >= MAX_TELL_ATTEMPTS) {
+        options.logger.warn({ intentId: intent.id, attempts }, 'gave up telling a user about an order');
+        await intents.tellFailed(intent.id, {
+          failure: delivered === 'refused' ? 'the chat refused the message' : 'too many failed attempts',
+        });
+      } else {
+        const wait = TELL_BACKOFF_MS[Math.min(attempts - 1, TELL_BACKOFF_MS.length - 1)] ?? 60_000;
+        await intents.tellFailed(intent.id, { retryAt: new Date(now.getTime() + wait) });
+      }
+    }
+  };
+}
+
+/** Whether an update reached its chat; `refused`: the platform refuses for good (blocked, deleted). */
+type DeliveryResult = 'delivered' | 'failed' | 'refused' | 'no channel';
+type BackgroundDelivery = (intent: BackgroundIntent, update: IntentUpdate) => Promise<DeliveryResult>;
+
 /**
  * Delivers an intent's update where it was asked for; one chat that cannot be reached (a deleted
- * channel, a revoked token) must not stop the pass.
+ * channel, a revoked token) must not stop the pass. A failed delivery stays in the intent's
+ * outbox (`tellPending`), and `recovery` tries again with backoff.
  */
 function backgroundDelivery(
   options: ArbionSetup,
   { conversation, channels }: BackgroundPassParts,
-): (intent: BackgroundIntent, update: IntentUpdate) => Promise<void> {
+): BackgroundDelivery {
   const prisma = options.database.prisma;
   const addressOf = (intent: BackgroundIntent): ChannelAddress => ({
     platform: intent.platform,
@@ -94,16 +154,18 @@ function backgroundDelivery(
   };
 
   return async (intent, update) => {
-    if (!channels.has(intent.platform)) return;
+    if (!channels.has(intent.platform)) return 'no channel';
     try {
       await conversation.deliverUpdate(addressOf(intent), update, {
         privateTo: await privateRecipient(intent),
       });
+      return 'delivered';
     } catch (error) {
       options.logger.warn(
         { err: error, intentId: intent.id, platform: intent.platform },
         'could not deliver an update',
       );
+      return channels.get(intent.platform).refusesForGood?.(error) === true ? 'refused' : 'failed';
     }
   };
 }

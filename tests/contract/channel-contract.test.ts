@@ -149,23 +149,23 @@ describe.each(factories)('$platform channel contract', (factory) => {
 
   if (can.signedInbound) {
     it('rejects a forged signature or secret and records nothing', async () => {
-      const deliveries = await prisma().processedDelivery.count();
+      const deliveries = await prisma().inboundEvent.count();
       const events = await prisma().auditEvent.count();
       expect(await h.driver.forged()).toBe(401);
       await h.driver.settle();
-      expect(await prisma().processedDelivery.count()).toBe(deliveries);
+      expect(await prisma().inboundEvent.count()).toBe(deliveries);
       expect(await prisma().auditEvent.count()).toBe(events);
     });
   }
 
   if (can.httpInbound) {
     it('answers a malformed payload with 4xx and keeps working', async () => {
-      const deliveries = await prisma().processedDelivery.count();
+      const deliveries = await prisma().inboundEvent.count();
       const answer = await h.driver.malformed();
       expect(answer).toBeGreaterThanOrEqual(400);
       expect(answer).toBeLessThan(500);
       await h.driver.settle();
-      expect(await prisma().processedDelivery.count()).toBe(deliveries);
+      expect(await prisma().inboundEvent.count()).toBe(deliveries);
       const { card } = await proposal('buy 1 AAPL');
       expect(card.actionIds.length).toBeGreaterThan(0);
     });

@@ -1,9 +1,9 @@
 /**
  * An Arbion for the channel contract: a test database, a pinned simulated market and clock, the
- * product's inbound queue and web server, and one platform driver (fake server + real adapter).
+ * product's inbox and inbound queue (Arbion's own) and web server, and one platform driver (fake
+ * server + real adapter).
  */
 import { Writable } from 'node:stream';
-import { InboundQueue } from '../../src/channels/inbound-queue.js';
 import { parseEnvironment } from '../../src/core/config/config.js';
 import { createLogger, type Logger } from '../../src/core/logging/logger.js';
 import { SimulatedMarket } from '../../src/core/market-data/providers/index.js';
@@ -58,7 +58,7 @@ export async function createContractHarness(
     fallback: null,
     clock: () => clock.now,
   });
-  const inbound = new InboundQueue({ handle: (message) => arbion.conversation.handle(message), logger });
+  const inbound = arbion.inbound.queue;
   const web = await createWebServer({
     logger,
     health: async () => ({

@@ -79,12 +79,20 @@ describe.each(backends)('data model on %s PostgreSQL', (backend: Backend) => {
 
   it('records an inbound delivery once', async () => {
     const { prisma } = test.database;
-    await prisma.processedDelivery.create({ data: { platform: 'telegram', deliveryId: '1001' } });
-    const again = await prisma.processedDelivery
-      .create({ data: { platform: 'telegram', deliveryId: '1001' } })
+    const event = (platform: 'telegram' | 'slack') => ({
+      platform,
+      deliveryId: '1001',
+      chatKey: `${platform}:chat`,
+      message: {},
+      receivedAt: new Date('2026-11-24T15:00:00Z'),
+    });
+    await prisma.inboundEvent.create({ data: event('telegram') });
+    const again = await prisma.inboundEvent
+      .create({ data: event('telegram') })
       .catch((error: unknown) => error);
     expect(isUniqueViolation(again)).toBe(true);
-    await prisma.processedDelivery.create({ data: { platform: 'slack', deliveryId: '1001' } });
+    await prisma.inboundEvent.create({ data: event('slack') });
+    expect(await prisma.inboundEvent.count({ where: { deliveryId: '1001' } })).toBe(2);
   });
 
   it('gives each intent one client order id and keeps the intent state on the row', async () => {

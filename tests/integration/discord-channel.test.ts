@@ -11,7 +11,7 @@ import {
   type DiscordChannel,
   INTERACTIONS_PATH,
 } from '../../src/channels/discord/index.js';
-import { InboundQueue } from '../../src/channels/inbound-queue.js';
+import { INBOX_UNAVAILABLE_TEXT } from '../../src/core/conversation/inbox.js';
 import { type ContractHarness, createContractHarness } from '../contract/contract-harness.js';
 import {
   DISCORD_TEST_APPLICATION_ID,
@@ -26,6 +26,7 @@ import { FakeDiscord } from '../fakes/discord/fake-discord.js';
 import { type FakeGuild, type FakeRole, type FakeUser, PERMISSIONS } from '../fakes/discord/payloads.js';
 import { generateInteractionKeys, type InteractionKeys } from '../fakes/discord/signing.js';
 import { createHarness, type Harness } from '../support/arbion-harness.js';
+import { RefusingSink } from '../support/refusing-sink.js';
 
 const INTENTS = { Guilds: 1, DirectMessages: 1 << 12, MessageContent: 1 << 15 };
 
@@ -34,6 +35,8 @@ describe('Discord channel against the fake Discord', () => {
   let fake: FakeDiscord;
   let adapter: DiscordChannel;
   let sink: WatchedSink;
+  /** Between the adapter's sink and the queue: refuses like an inbox whose database is away. */
+  let refusing: RefusingSink;
   let web: FastifyInstance;
   let webUrl: string;
   let keys: InteractionKeys;
@@ -62,8 +65,8 @@ describe('Discord channel against the fake Discord', () => {
 
     keys = generateInteractionKeys();
     const logger = quietDiscordLogger();
-    const inbound = new InboundQueue({ handle: (message) => h.arbion.conversation.handle(message), logger });
-    sink = new WatchedSink(inbound);
+    refusing = new RefusingSink(h.arbion.inbound.queue);
+    sink = new WatchedSink(refusing);
     adapter = createDiscordChannel({
       token: DISCORD_TEST_TOKEN,
       applicationId: DISCORD_TEST_APPLICATION_ID,
@@ -283,7 +286,7 @@ describe('Discord channel against the fake Discord', () => {
     const pong = await fake.postInteraction(url, fake.pingInteraction(), { keys });
     expect(pong).toEqual({ status: 200, body: { type: 1 } });
 
-    const deliveries = await h.test.database.prisma.processedDelivery.count();
+    const deliveries = await h.test.database.prisma.inboundEvent.count();
     const before = sink.messages.length;
     const forged = fake.commandInteraction({ user: alice, guildId: guild.id, channelId }, 'trade', {
       text: 'buy 1 AAPL',
@@ -298,7 +301,7 @@ describe('Discord channel against the fake Discord', () => {
     expect((await fake.postInteraction(url, '{"type":', { keys })).status).toBe(400);
     await adapter.idle();
     expect(sink.messages.length).toBe(before);
-    expect(await h.test.database.prisma.processedDelivery.count()).toBe(deliveries);
+    expect(await h.test.database.prisma.inboundEvent.count()).toBe(deliveries);
   });
 
   it('HTTP endpoint: a signed command is deferred in the response and answered by webhook', async () => {
@@ -318,6 +321,61 @@ describe('Discord channel against the fake Discord', () => {
     expect(displayed(reply?.content ?? '')).toMatch(/MSFT \(Microsoft Corporation\): bid/);
   });
 
+  it('HTTP endpoint: an interaction the inbox could not record is answered ephemerally, nothing done', async () => {
+    const url = `${webUrl}${INTERACTIONS_PATH}`;
+    const prisma = h.test.database.prisma;
+    const rows = await prisma.inboundEvent.count();
+    const payload = fake.commandInteraction({ user: alice, guildId: guild.id, channelId }, 'trade', {
+      text: 'buy 3 TSLA',
+    });
+    const id = String(payload.id);
+    refusing.refuseNext();
+    const answer = await fake.postInteraction(url, payload, { keys });
+    expect(answer).toEqual({
+      status: 200,
+      body: { type: 4, data: { content: INBOX_UNAVAILABLE_TEXT, flags: 64 } },
+    });
+    await sink.handled(id);
+    await adapter.idle();
+    // The adapter did hand it over; the refusal left no row and no trade behind, and the answer
+    // is all alice sees (only she does).
+    expect(refusing.refused.map((message) => message.deliveryId)).toEqual([id]);
+    expect(await prisma.inboundEvent.count()).toBe(rows);
+    expect(await prisma.tradeIntent.count({ where: { symbol: 'TSLA' } })).toBe(0);
+    expect(
+      fake.responsesTo(id).map((reply) => ({ content: reply.content, ephemeralFor: reply.ephemeralFor })),
+    ).toEqual([{ content: INBOX_UNAVAILABLE_TEXT, ephemeralFor: alice.id }]);
+
+    // The person tries again (a new interaction) once the database is back: it is taken and handled.
+    const retry = fake.commandInteraction({ user: alice, guildId: guild.id, channelId }, 'trade', {
+      text: 'buy 3 TSLA',
+    });
+    const again = await fake.postInteraction(url, retry, { keys });
+    expect(again).toEqual({ status: 200, body: { type: 5, data: { flags: 64 } } });
+    await sink.handled(String(retry.id));
+    await adapter.idle();
+    expect(
+      await prisma.inboundEvent.count({ where: { deliveryId: String(retry.id), handledAt: { not: null } } }),
+    ).toBe(1);
+    expect(await prisma.tradeIntent.count({ where: { symbol: 'TSLA' } })).toBe(1);
+  });
+
+  it('gateway: an interaction the inbox could not record is answered ephemerally, nothing done', async () => {
+    const prisma = h.test.database.prisma;
+    const rows = await prisma.inboundEvent.count();
+    refusing.refuseNext();
+    const id = await dispatch(
+      fake.commandInteraction({ user: alice, guildId: guild.id, channelId }, 'trade', { text: 'buy 4 NFLX' }),
+    );
+    expect(refusing.refused.map((message) => message.deliveryId)).toContain(id);
+    expect(fake.callbackOf(id)).toEqual({ type: 4, data: { content: INBOX_UNAVAILABLE_TEXT, flags: 64 } });
+    expect(
+      fake.responsesTo(id).map((reply) => ({ content: reply.content, ephemeralFor: reply.ephemeralFor })),
+    ).toEqual([{ content: INBOX_UNAVAILABLE_TEXT, ephemeralFor: alice.id }]);
+    expect(await prisma.inboundEvent.count()).toBe(rows);
+    expect(await prisma.tradeIntent.count({ where: { symbol: 'NFLX' } })).toBe(0);
+  });
+
   it('waits out a 429 and still delivers the reply', async () => {
     fake.rateLimitNext({ retryAfter: 1 });
     const dm = fake.directMessage(alice, 'quote NVDA');
@@ -333,10 +391,12 @@ describe('Discord channel against the fake Discord', () => {
     await dispatch(
       fake.commandInteraction({ user: alice, guildId: guild.id, channelId }, 'trade', { text: 'buy 2 MSFT' }),
     );
+    // The clock is pinned, so createdAt ties with the MSFT intent of the token-lifetime test
+    // (expired since): this one is the MSFT intent still open.
     const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
-      where: { symbol: 'MSFT' },
-      orderBy: { createdAt: 'desc' },
+      where: { symbol: 'MSFT', status: 'proposed' },
     });
+    expect(intent.quantity?.toNumber()).toBe(2);
     const card = fake.model.all().find((message) => buttonIds(message).includes(`confirm:${intent.id}`));
     expect(card?.ephemeralFor).toBe(alice.id);
     expect(buttonIds(card as FakeMessage)).toEqual([`confirm:${intent.id}`, `cancel:${intent.id}`]);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InboundSink } from '../../src/channels/channel.js';
 import { createSlackChannel } from '../../src/channels/slack/slack-channel.js';
+import { INBOX_UNAVAILABLE_TEXT } from '../../src/core/conversation/inbox.js';
 import type { InboundMessage } from '../../src/core/messages.js';
 import { type ContractHarness, createContractHarness } from '../contract/contract-harness.js';
 import {
@@ -32,6 +33,7 @@ import {
   slashCommandRequest,
   urlVerificationRequest,
 } from '../fakes/slack/signed-requests.js';
+import { RefusingSink } from '../support/refusing-sink.js';
 
 const ALICE = SLACK_PEOPLE.alice.id;
 const BOB = SLACK_PEOPLE.bob.id;
@@ -62,10 +64,7 @@ async function post(driver: SlackContractDriver, request: SlackRequest, timestam
 
 async function countRows(h: ContractHarness): Promise<{ deliveries: number; audit: number }> {
   const prisma = h.test.database.prisma;
-  const [deliveries, audit] = await Promise.all([
-    prisma.processedDelivery.count(),
-    prisma.auditEvent.count(),
-  ]);
+  const [deliveries, audit] = await Promise.all([prisma.inboundEvent.count(), prisma.auditEvent.count()]);
   return { deliveries, audit };
 }
 
@@ -160,32 +159,95 @@ describe('Slack channel (bolt against the fake Slack)', () => {
     expect(await countRows(h)).toEqual({ deliveries: 0, audit: 0 });
   });
 
-  it('acks a slash command before the core has handled it', async () => {
+  it('acks a slash command once it is recorded, before the core has handled it', async () => {
     const held: InboundMessage[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
     const factory = createSlackDriverFactory({
+      // The core starts on a message only once the test opens the gate.
       wrapSink: (inner): InboundSink => ({
-        deliver(message) {
+        accept(message, options) {
           held.push(message);
-          return gate.then(() => inner.deliver(message));
+          return inner.accept(message, { handleAfter: Promise.all([options?.handleAfter, gate]) });
         },
       }),
     });
     const { driver, h } = await start(factory);
     const command = slashCommandRequest(driver.fake, { user: ALICE, channel: ALICE_DM, text: 'buy 10 AAPL' });
     const answer = await post(driver, command);
-    // The HTTP answer is back while the delivery is still held before the core.
+    // The HTTP answer is back: the command is in the inbox, and the core has not touched it.
     expect(answer.status).toBe(200);
     expect(held.map((message) => message.deliveryId)).toEqual([command.triggerId]);
     expect(driver.fake.calls).toEqual([]);
-    expect((await countRows(h)).deliveries).toBe(0);
+    const row = () =>
+      h.test.database.prisma.inboundEvent.findUniqueOrThrow({
+        where: { platform_deliveryId: { platform: 'slack', deliveryId: command.triggerId } },
+      });
+    expect((await row()).handledAt).toBeNull();
+    expect(await h.test.database.prisma.tradeIntent.count()).toBe(0);
     release();
     await driver.settle();
     expect(dmShown(driver).filter(isCard)).toHaveLength(1);
+    expect((await row()).handledAt).not.toBeNull();
     expect((await countRows(h)).deliveries).toBe(1);
+  });
+
+  it('answers 503 to an event it could not record, and takes it when Slack sends it again', async () => {
+    let refusing: RefusingSink | undefined;
+    const factory = createSlackDriverFactory({
+      wrapSink: (inner) => {
+        refusing = new RefusingSink(inner);
+        return refusing;
+      },
+    });
+    const { driver, h } = await start(factory);
+    const request = eventCallbackRequest(
+      driver.fake,
+      directMessageEvent({ user: ALICE, channel: ALICE_DM, text: 'buy 10 AAPL' }),
+    );
+    refusing?.refuseNext();
+    expect((await post(driver, request)).status).toBe(503);
+    await driver.settle();
+    expect(refusing?.refused.map((message) => message.deliveryId)).toEqual([request.eventId]);
+    expect(await countRows(h)).toEqual({ deliveries: 0, audit: 0 });
+    expect(driver.fake.calls).toEqual([]);
+
+    // Slack retries a failed event (same event_id): now it is recorded and handled.
+    const retry = await postSigned(driver.url, request, {
+      signingSecret: SLACK_TEST_SIGNING_SECRET,
+      retryNum: 1,
+    });
+    expect(retry.status).toBe(200);
+    await driver.settle();
+    expect(dmShown(driver).filter(isCard)).toHaveLength(1);
+    expect(
+      await h.test.database.prisma.inboundEvent.count({
+        where: { deliveryId: request.eventId, handledAt: { not: null } },
+      }),
+    ).toBe(1);
+  });
+
+  it('answers a slash command it could not record with an ephemeral "nothing was done"', async () => {
+    let refusing: RefusingSink | undefined;
+    const factory = createSlackDriverFactory({
+      wrapSink: (inner) => {
+        refusing = new RefusingSink(inner);
+        return refusing;
+      },
+    });
+    const { driver, h } = await start(factory);
+    const command = slashCommandRequest(driver.fake, { user: ALICE, channel: ALICE_DM, text: 'buy 10 AAPL' });
+    refusing?.refuseNext();
+    const answer = await post(driver, command);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({ response_type: 'ephemeral', text: INBOX_UNAVAILABLE_TEXT });
+    await driver.settle();
+    expect(refusing?.refused.map((message) => message.deliveryId)).toEqual([command.triggerId]);
+    expect(await countRows(h)).toEqual({ deliveries: 0, audit: 0 });
+    expect(await h.test.database.prisma.tradeIntent.count()).toBe(0);
+    expect(driver.fake.calls).toEqual([]);
   });
 
   it('shows a card in a channel only to its requester, and edits it through the response_url', async () => {
@@ -225,9 +287,9 @@ describe('Slack channel (bolt against the fake Slack)', () => {
     expect(retry.status).toBe(200);
     await driver.settle();
     expect(dmShown(driver).filter(isCard)).toHaveLength(1);
-    expect(
-      await h.test.database.prisma.processedDelivery.count({ where: { deliveryId: request.eventId } }),
-    ).toBe(1);
+    expect(await h.test.database.prisma.inboundEvent.count({ where: { deliveryId: request.eventId } })).toBe(
+      1,
+    );
 
     // A slash command posted twice (same trigger_id) is handled once too.
     await driver.say('alice', 'buy 5 MSFT');

@@ -31,14 +31,14 @@ describe.each(backends)('plain SQL on %s PostgreSQL', (backend: Backend) => {
     const at = new Date('2026-11-24T15:00:00.123Z');
     const sql = test.database.sql;
     await sql.execute(Prisma.sql`
-      INSERT INTO processed_deliveries (platform, "deliveryId", "receivedAt")
-      VALUES (${'console'}::"Platform", ${`tz-${backend}`}, ${at})`);
-    const viaPrisma = await test.database.prisma.processedDelivery.findUniqueOrThrow({
+      INSERT INTO inbound_events (platform, "deliveryId", "chatKey", message, "receivedAt")
+      VALUES (${'console'}::"Platform", ${`tz-${backend}`}, ${'console'}, ${'{}'}::jsonb, ${at})`);
+    const viaPrisma = await test.database.prisma.inboundEvent.findUniqueOrThrow({
       where: { platform_deliveryId: { platform: 'console', deliveryId: `tz-${backend}` } },
     });
     expect(viaPrisma.receivedAt.toISOString()).toBe(at.toISOString());
     const [row] = await sql.query<{ receivedAt: Date }>(Prisma.sql`
-      SELECT "receivedAt" FROM processed_deliveries WHERE "deliveryId" = ${`tz-${backend}`}`);
+      SELECT "receivedAt" FROM inbound_events WHERE "deliveryId" = ${`tz-${backend}`}`);
     expect(row?.receivedAt.toISOString()).toBe(at.toISOString());
   });
 
@@ -54,7 +54,7 @@ describe.each(backends)('plain SQL on %s PostgreSQL', (backend: Backend) => {
 
   it('counts changed rows', async () => {
     const changed = await test.database.sql.execute(Prisma.sql`
-      UPDATE processed_deliveries SET "receivedAt" = ${new Date('2026-01-01T00:00:00Z')}
+      UPDATE inbound_events SET "receivedAt" = ${new Date('2026-01-01T00:00:00Z')}
       WHERE "deliveryId" LIKE ${'tz-%'}`);
     expect(changed).toBe(1);
   });

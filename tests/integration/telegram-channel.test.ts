@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANDLING_FAILED_TEXT } from '../../src/channels/inbound-queue.js';
 import { textForCore } from '../../src/channels/telegram/inbound.js';
 import { createTelegramChannel, type TelegramChannel } from '../../src/channels/telegram/index.js';
 import { splitText } from '../../src/channels/telegram/render.js';
@@ -12,16 +13,21 @@ import type { ContractHarness } from '../contract/contract-harness.js';
 import { createContractHarness } from '../contract/contract-harness.js';
 import type { DriverFactory } from '../contract/driver.js';
 import {
+  createTelegramDriverFactory,
   isCard,
   quietLogger,
   TELEGRAM_CAPABILITIES,
   TELEGRAM_TEST_SECRET,
   TELEGRAM_TEST_TOKEN,
   TelegramContractDriver,
-  telegramDriver,
 } from '../contract/drivers/telegram.js';
 import type { FakeChat, FakeMessage, FakeUser } from '../fakes/telegram/chat-model.js';
-import { FakeTelegramServer, type RecordedCall } from '../fakes/telegram/fake-telegram-server.js';
+import {
+  type FakePoll,
+  FakeTelegramServer,
+  type RecordedCall,
+} from '../fakes/telegram/fake-telegram-server.js';
+import { RefusingSink } from '../support/refusing-sink.js';
 
 const ALICE: FakeUser = { id: 1_001, is_bot: false, first_name: 'Alice', username: 'alice_trades' };
 const ALICE_CHAT: FakeChat = { id: ALICE.id, type: 'private', first_name: 'Alice' };
@@ -183,16 +189,19 @@ describe('telegram channel, long polling', () => {
   let harness: ContractHarness;
   let fake: FakeTelegramServer;
   let adapter: TelegramChannel;
+  /** Between the adapter and the queue: refuses like an inbox whose database is away. */
+  let refusing: RefusingSink;
 
   const pollingFactory: DriverFactory = {
     platform: 'telegram',
     capabilities: TELEGRAM_CAPABILITIES,
     async create(context) {
       fake = await FakeTelegramServer.start({ token: TELEGRAM_TEST_TOKEN });
+      refusing = new RefusingSink(context.inbound);
       adapter = createTelegramChannel({
         token: TELEGRAM_TEST_TOKEN,
         apiRoot: fake.apiRoot,
-        sink: context.inbound,
+        sink: refusing,
         logger: quietLogger(),
         botInfo: fake.botInfo,
         retry: { maxAttempts: 2, maxDelaySeconds: 5, networkErrors: false },
@@ -258,6 +267,36 @@ describe('telegram channel, long polling', () => {
     expect(fake.callsTo('sendMessage')).toHaveLength(before + 1);
   });
 
+  it('keeps the offset on an update the inbox could not record, and fetches it again', async () => {
+    const sent = fake.callsTo('sendMessage').length;
+    const update = fake.textUpdate({ from: ALICE, chat: ALICE_CHAT, text: '/balance' });
+    const id = update.update_id;
+    refusing.refuseNext();
+    fake.enqueueUpdate(update);
+    // The update is confirmed only by a poll asking for the offset past it.
+    await fake.waitForPoll((poll) => poll.offset === id + 1);
+    await waitFor(fake, () => fake.callsTo('sendMessage').length > sent);
+    await harness.driver.settle();
+
+    expect(refusing.refused.map((message) => message.deliveryId)).toEqual([String(id)]);
+    // (The poll that first got it may have been waiting before the update existed.)
+    const served = fake.polls.filter((poll) => poll.returned?.includes(id));
+    // Served, refused, and asked for again at once with the same offset (not past it): served again.
+    expect(served).toHaveLength(2);
+    const [refusedPoll, retriedPoll] = served as [FakePoll, FakePoll];
+    expect(fake.polls.indexOf(retriedPoll)).toBe(fake.polls.indexOf(refusedPoll) + 1);
+    expect(retriedPoll.offset).toBe(refusedPoll.offset);
+    expect(refusedPoll.offset ?? Number.NEGATIVE_INFINITY).toBeLessThanOrEqual(id);
+    // Then recorded and handled once.
+    expect(fake.callsTo('sendMessage')).toHaveLength(sent + 1);
+    expect(texts(fake, ALICE_CHAT.id).at(-1)).toMatch(/^PAPER account\n/);
+    expect(
+      await harness.test.database.prisma.inboundEvent.count({
+        where: { platform: 'telegram', deliveryId: String(id), handledAt: { not: null } },
+      }),
+    ).toBe(1);
+  });
+
   it('stops polling on stop() and the fake refuses getUpdates while a webhook is set', async () => {
     await adapter.stop();
     const sent = fake.callsTo('sendMessage').length;
@@ -282,9 +321,17 @@ describe('telegram channel, webhook', () => {
   let harness: ContractHarness;
   let driver: TelegramContractDriver;
   let fake: FakeTelegramServer;
+  /** Between the adapter and the queue: refuses like an inbox whose database is away. */
+  let refusing: RefusingSink;
 
   beforeAll(async () => {
-    harness = await createContractHarness('server', telegramDriver);
+    const factory = createTelegramDriverFactory({
+      wrapSink: (inner) => {
+        refusing = new RefusingSink(inner);
+        return refusing;
+      },
+    });
+    harness = await createContractHarness('server', factory);
     driver = harness.driver as TelegramContractDriver;
     fake = driver.fake;
   });
@@ -300,7 +347,7 @@ describe('telegram channel, webhook', () => {
   });
 
   it('refuses a wrong or missing secret (401) and delivers nothing', async () => {
-    const deliveries = await harness.test.database.prisma.processedDelivery.count();
+    const deliveries = await harness.test.database.prisma.inboundEvent.count();
     expect(await driver.forged()).toBe(401);
     const missing = await fetch(driver.webhookUrl(), {
       method: 'POST',
@@ -312,7 +359,7 @@ describe('telegram channel, webhook', () => {
     });
     expect(missing.status).toBe(401);
     await driver.settle();
-    expect(await harness.test.database.prisma.processedDelivery.count()).toBe(deliveries);
+    expect(await harness.test.database.prisma.inboundEvent.count()).toBe(deliveries);
     expect(fake.callsTo('sendMessage')).toHaveLength(0);
   });
 
@@ -320,6 +367,29 @@ describe('telegram channel, webhook', () => {
     expect(await driver.malformed()).toBe(400);
     await driver.sayPrivately('alice', 'balance');
     expect(texts(fake, ALICE.id).at(-1)).toMatch(/^PAPER account\n/);
+  });
+
+  it('answers 503 to an update the inbox could not record, and handles it when Telegram posts it again', async () => {
+    const prisma = harness.test.database.prisma;
+    const rows = await prisma.inboundEvent.count();
+    const sent = fake.callsTo('sendMessage').length;
+    const update = fake.textUpdate({ from: ALICE, chat: ALICE_CHAT, text: 'balance' });
+    refusing.refuseNext();
+    expect(await driver.postUpdate(update)).toBe(503);
+    await driver.settle();
+    expect(refusing.refused.map((message) => message.deliveryId)).toEqual([String(update.update_id)]);
+    expect(await prisma.inboundEvent.count()).toBe(rows);
+    expect(fake.callsTo('sendMessage')).toHaveLength(sent);
+
+    // Telegram sends the same update again; the database is back.
+    await driver.deliver(update);
+    expect(fake.callsTo('sendMessage')).toHaveLength(sent + 1);
+    expect(texts(fake, ALICE.id).at(-1)).toMatch(/^PAPER account\n/);
+    expect(
+      await prisma.inboundEvent.count({
+        where: { platform: 'telegram', deliveryId: String(update.update_id), handledAt: { not: null } },
+      }),
+    ).toBe(1);
   });
 
   it('strips /command@our_bot, ignores commands for other bots and unaddressed group chatter', async () => {
@@ -443,15 +513,22 @@ describe('telegram channel, webhook', () => {
     await driver.sayPrivately('alice', 'orders');
     fake.clearRateLimits();
     // Each message the core tried (its answer, then its apology) was tried once and retried three
-    // times (the driver's bound), then given up.
+    // times (the driver's bound); the core then failed the message. The database is up, so the
+    // inbound queue does not handle it again (that could propose a card twice): it gives it up and
+    // tells the sender, which is tried four times like any message, then given up too.
     const attempts = new Map<string, number[]>();
     for (const call of fake.callsTo('sendMessage').slice(before)) {
       const text = String(call.params.text);
       attempts.set(text, [...(attempts.get(text) ?? []), call.status]);
     }
-    expect(attempts.size).toBeGreaterThan(0);
-    for (const statuses of attempts.values()) expect(statuses).toEqual([429, 429, 429, 429]);
+    const tries = [429, 429, 429, 429];
+    expect(attempts.get(HANDLING_FAILED_TEXT)).toEqual(tries);
+    const fromCore = [...attempts].filter(([text]) => text !== HANDLING_FAILED_TEXT);
+    expect(fromCore.length).toBeGreaterThan(0);
+    for (const [, statuses] of fromCore) expect(statuses).toEqual(tries);
     expect(fake.model.botMessagesIn(ALICE.id)).toHaveLength(shown);
+    // Given up is finished: no row is left for a restart to handle again.
+    expect(await harness.test.database.prisma.inboundEvent.count({ where: { handledAt: null } })).toBe(0);
     await driver.sayPrivately('alice', 'orders');
     expect(texts(fake, ALICE.id).at(-1)).toMatch(/orders/i);
   });
@@ -522,9 +599,9 @@ describe('telegram channel, request path and outbound order', () => {
       webhook: { publicUrl: 'https://arbion.example', secretToken: TELEGRAM_TEST_SECRET },
       // A core that takes as long as the test wants.
       sink: {
-        deliver: async (message) => {
+        accept: async (message) => {
           held.push(message);
-          await released;
+          return { duplicate: false, handled: released };
         },
       },
       logger: quietLogger(),

@@ -54,6 +54,11 @@ export class ConsoleChannel implements ChannelPort {
     return new Promise((resolve) => readline.on('close', () => void this.queue.then(resolve)));
   }
 
+  /** Prints a line from Arbion itself (not a card or an answer of the core). */
+  say(text: string): void {
+    this.write(text);
+  }
+
   stop(): void {
     this.readline?.close();
   }

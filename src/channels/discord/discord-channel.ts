@@ -10,14 +10,16 @@
 import type { KeyObject } from 'node:crypto';
 import { Client, DiscordAPIError, Events, GatewayIntentBits, Routes } from 'discord.js';
 import type { FastifyInstance } from 'fastify';
+import { INBOX_UNAVAILABLE_TEXT } from '../../core/conversation/inbox.js';
 import type { Logger } from '../../core/logging/logger.js';
 import type { SymbolResolver } from '../../core/market-data/instruments.js';
-import type { ChannelAddress, OutboundMessage, Sender } from '../../core/messages.js';
+import type { ChannelAddress, InboundMessage, OutboundMessage, Sender } from '../../core/messages.js';
 import type { ChannelAdapter, InboundSink } from '../channel.js';
 import { SLASH_COMMANDS } from './commands.js';
 import { type HttpAnswer, mountInteractionsEndpoint } from './http-endpoint.js';
 import { directMessageToInbound, type InteractionPlan, planInteraction } from './inbound.js';
 import {
+  CALLBACK,
   createdMessageSchema,
   dispatchSchema,
   EPHEMERAL_FLAG,
@@ -25,13 +27,21 @@ import {
   messageCreateSchema,
 } from './payloads.js';
 import { type MessageBody, renderCard, renderText, renderTextEdit } from './render.js';
-import { canEdit, type ReplyContext, ReplyContexts, TOKEN_LIFETIME_MS } from './reply-contexts.js';
+import { canEdit, type ReplyContext, ReplyContexts } from './reply-contexts.js';
 import { parsePublicKey, verifyInteractionSignature } from './signature.js';
 
 export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
 
+/** The answer to an interaction the inbox could not record: only its user sees it. */
+const UNRECORDED_RESPONSE = {
+  type: CALLBACK.CHANNEL_MESSAGE,
+  data: { content: INBOX_UNAVAILABLE_TEXT, flags: EPHEMERAL_FLAG },
+};
+
 /** Discord error codes we act on. */
 const ALREADY_ACKNOWLEDGED = 40060;
+/** Unknown Channel, Missing Access, Cannot send messages to this user: no retry changes these. */
+const REFUSED_FOR_GOOD = new Set([10003, 50001, 50007]);
 /** A message that can no longer be edited: gone, or its token expired. */
 const CANNOT_EDIT_ANYMORE = new Set([10003, 10008, 10015, 50027]);
 
@@ -139,6 +149,10 @@ export class DiscordChannel implements ChannelAdapter {
   }
 
   // ------------------------------------------------------------------ outbound
+
+  refusesForGood(error: unknown): boolean {
+    return isDiscordError(error, REFUSED_FOR_GOOD);
+  }
 
   send(address: ChannelAddress, message: OutboundMessage): Promise<{ messageId: string }> {
     return this.track(this.sendNow(address, message));
@@ -268,38 +282,60 @@ export class DiscordChannel implements ChannelAdapter {
       const message = messageCreateSchema.safeParse(dispatch.data.d);
       if (!message.success) return;
       const inbound = directMessageToInbound(message.data, this.botUserId, new Date());
-      if (inbound) void this.track(this.options.sink.deliver(inbound));
+      if (inbound) void this.track(this.acceptDirectMessage(inbound));
     }
   }
 
-  /** Answers an interaction through REST within Discord's 3 seconds, then hands it to the core. */
+  /** A DM recorded in the inbox; the gateway never redelivers, so a failure is told in the chat. */
+  private async acceptDirectMessage(inbound: InboundMessage): Promise<void> {
+    try {
+      const { handled } = await this.options.sink.accept(inbound);
+      await handled;
+    } catch (error) {
+      this.logger.error({ error: describeError(error) }, 'could not record a Discord message');
+      await this.sendNow(inbound.address, { kind: 'text', text: INBOX_UNAVAILABLE_TEXT }).catch(
+        () => undefined,
+      );
+    }
+  }
+
+  /**
+   * Records the interaction, then answers it through REST within Discord's 3 seconds; the core
+   * handles it once the answer is out. One that could not be recorded is answered with an
+   * ephemeral "nothing was done".
+   */
   private async answerOverGateway(id: string, token: string, plan: InteractionPlan): Promise<void> {
     if (plan.kind === 'pong') return;
-    let acknowledged = true;
-    try {
-      await this.client.rest.post(Routes.interactionCallback(id, token), {
-        body: plan.response,
-        auth: false,
+    let body = plan.response;
+    let answered: (() => void) | undefined;
+    let context: ReplyContext | undefined;
+    if (plan.kind === 'deliver') {
+      context = this.contexts.openFor(plan.reply);
+      const answer = new Promise<void>((resolve) => {
+        answered = resolve;
       });
+      if (!(await this.record(plan, context, answer))) body = UNRECORDED_RESPONSE;
+    }
+    try {
+      await this.client.rest.post(Routes.interactionCallback(id, token), { body, auth: false });
     } catch (error) {
-      // Already acknowledged: a redelivery of one we answered. The core drops it by its delivery id.
-      if (!isDiscordError(error, ALREADY_ACKNOWLEDGED)) {
+      // Already acknowledged: a redelivery of one we answered (the inbox has it already).
+      if (!isDiscordError(error, ALREADY_ACKNOWLEDGED))
         this.logger.warn(
           { interactionId: id, error: describeError(error) },
           'could not answer a Discord interaction',
         );
-        return;
-      }
-      acknowledged = false;
+      // A redelivery we could not acknowledge has no placeholder of ours to fill.
+      if (context) context.originalPending = false;
     }
-    if (plan.kind === 'deliver') this.deliver(plan, acknowledged);
+    answered?.();
   }
 
-  private onHttpInteraction(
+  private async onHttpInteraction(
     rawBody: Buffer,
     signature: string | undefined,
     timestamp: string | undefined,
-  ): HttpAnswer {
+  ): Promise<HttpAnswer> {
     if (
       this.publicKey === undefined ||
       !verifyInteractionSignature(this.publicKey, rawBody, signature, timestamp)
@@ -317,32 +353,32 @@ export class DiscordChannel implements ChannelAdapter {
     const plan = planInteraction(interaction.data, this.inboundOptions());
     if (plan.kind === 'pong') return { status: 200, body: { type: 1 } };
     if (plan.kind === 'answer') return { status: 200, body: plan.response };
-    return { status: 200, body: plan.response, afterResponse: () => this.deliver(plan, true) };
+    let answered: (() => void) | undefined;
+    const answer = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const recorded = await this.record(plan, this.contexts.openFor(plan.reply), answer);
+    return { status: 200, body: recorded ? plan.response : UNRECORDED_RESPONSE, afterResponse: answered };
   }
 
-  /** Keeps the reply context (token in memory only) and hands the message to the core, not awaited. */
-  private deliver(plan: Extract<InteractionPlan, { kind: 'deliver' }>, acknowledged: boolean): void {
-    const { reply } = plan;
-    const handle = reply.interactionId;
-    let context = this.contexts.get(handle);
-    if (context === undefined) {
-      context = {
-        interactionId: reply.interactionId,
-        token: reply.token,
-        userId: reply.userId,
-        ephemeral: reply.ephemeral,
-        originalMessageId: reply.cardMessageId,
-        // A redelivery we could not acknowledge has no placeholder of ours to fill.
-        originalPending: reply.deferredReply && acknowledged,
-        followUps: new Set(),
-        expiresAt: (this.options.clock ?? Date.now)() + TOKEN_LIFETIME_MS,
-      };
-      this.contexts.add(handle, context);
-      // A press's token may edit the pressed card: the freshest token keeps expiry edits possible.
-      if (reply.cardMessageId) this.contexts.own(reply.cardMessageId, context);
+  /**
+   * Has the inbox record an interaction, handled once `answer` settles (the core's replies use the
+   * interaction's webhook, which exists only after the answer). False when it could not be recorded.
+   */
+  private async record(
+    plan: Extract<InteractionPlan, { kind: 'deliver' }>,
+    context: ReplyContext,
+    answer: Promise<void>,
+  ): Promise<boolean> {
+    try {
+      const { handled } = await this.options.sink.accept(plan.inbound, { handleAfter: answer });
+      void this.track(handled.then(() => this.clearPlaceholder(context)));
+      return true;
+    } catch (error) {
+      this.logger.error({ error: describeError(error) }, 'could not record a Discord interaction');
+      context.originalPending = false;
+      return false;
     }
-    const handled = this.options.sink.deliver(plan.inbound).then(() => this.clearPlaceholder(context));
-    void this.track(handled);
   }
 
   /** A deferred reply the core never filled (it answered in the channel, or not at all) goes away. */

@@ -1,7 +1,7 @@
 /**
  * The HTTP interactions endpoint (the alternative to receiving interactions over the gateway):
- * `POST /discord/interactions` with the raw body kept for the signature check. It answers at
- * once; the slow part runs after the answer is on its way.
+ * `POST /discord/interactions` with the raw body kept for the signature check. It answers once
+ * the inbox has recorded the interaction; the slow part runs after the answer is on its way.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -11,7 +11,7 @@ export const INTERACTIONS_PATH = '/discord/interactions';
 export interface HttpAnswer {
   readonly status: number;
   readonly body: unknown;
-  /** Runs after the response was written (delivering to the core must not delay the answer). */
+  /** Runs once the response is written or the connection closed (the core's work waits for it). */
   readonly afterResponse?: () => void;
 }
 
@@ -19,7 +19,7 @@ export type HttpInteractionHandler = (
   rawBody: Buffer,
   signature: string | undefined,
   timestamp: string | undefined,
-) => HttpAnswer;
+) => Promise<HttpAnswer>;
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -36,12 +36,13 @@ export async function mountInteractionsEndpoint(
     });
     scope.post(INTERACTIONS_PATH, async (request, reply) => {
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const answer = handle(
+      const answer = await handle(
         rawBody,
         header(request.headers['x-signature-ed25519']),
         header(request.headers['x-signature-timestamp']),
       );
-      if (answer.afterResponse) reply.raw.once('finish', answer.afterResponse);
+      // 'close' follows 'finish', and also comes when the client went away before the answer.
+      if (answer.afterResponse) reply.raw.once('close', answer.afterResponse);
       return reply.code(answer.status).send(answer.body);
     });
   });

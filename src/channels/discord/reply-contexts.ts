@@ -5,6 +5,8 @@
  * the freshest token that may edit it). Never persisted, never logged.
  */
 
+import type { ReplySeed } from './inbound.js';
+
 /** Discord's interaction token lifetime, minus a margin so we never race its expiry. */
 export const TOKEN_LIFETIME_MS = 15 * 60_000 - 30_000;
 
@@ -33,6 +35,28 @@ export class ReplyContexts {
   private lastSweep = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * The context of an interaction, made on first sight: its token kept in memory, and the pressed
+   * card (if any) owned by it, so the freshest token keeps edits (expiry) possible.
+   */
+  openFor(reply: ReplySeed): ReplyContext {
+    const existing = this.get(reply.interactionId);
+    if (existing !== undefined) return existing;
+    const context: ReplyContext = {
+      interactionId: reply.interactionId,
+      token: reply.token,
+      userId: reply.userId,
+      ephemeral: reply.ephemeral,
+      originalMessageId: reply.cardMessageId,
+      originalPending: reply.deferredReply,
+      followUps: new Set(),
+      expiresAt: this.now() + TOKEN_LIFETIME_MS,
+    };
+    this.add(reply.interactionId, context);
+    if (reply.cardMessageId) this.own(reply.cardMessageId, context);
+    return context;
+  }
 
   add(handle: string, context: ReplyContext): void {
     this.sweep();

@@ -2,7 +2,8 @@
  * A bolt Receiver on the product's fastify server (bolt's custom-receiver pattern): the raw body
  * is kept for the signature, verified with `verifySlackRequest` (v0 HMAC, 5-minute window), parsed
  * and checked with zod, then handed to `app.processEvent`. The HTTP answer goes out as soon as
- * bolt acks, which our listeners do before any real work.
+ * bolt has run our listeners, which only translate and record (the inbox); a request that could
+ * not be recorded is answered 503.
  */
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { verifySlackRequest } from '@slack/bolt';
@@ -121,35 +122,50 @@ export class FastifySlackReceiver implements Receiver {
       await reply.code(200).send(parsed.body);
       return;
     }
-    const response = await this.dispatch(parsed.body, request);
+    const outcome = await this.dispatch(parsed.body, request);
+    // A listener that could not have the inbox record the request fails it: Slack sends events
+    // again after a non-2xx answer (and shows the user an error for a press).
+    if (outcome.failed) {
+      await reply.code(503).send({ error: 'try again later' });
+      return;
+    }
+    const response = outcome.response;
     if (response === undefined || response === '') await reply.code(200).send();
     else await reply.code(200).send(response);
   }
 
-  /** Resolves with bolt's ack body as soon as a listener acks (or bolt finishes without one). */
-  private dispatch(body: Record<string, unknown>, request: FastifyRequest): Promise<unknown> {
+  /**
+   * Runs bolt on the request and resolves once it has finished: our listeners only translate and
+   * record (the core works later, off the request), so the answer can wait for them and say
+   * whether the request was recorded. `response` is the listener's ack body.
+   */
+  private async dispatch(
+    body: Record<string, unknown>,
+    request: FastifyRequest,
+  ): Promise<{ failed: boolean; response: unknown }> {
     const app = this.app;
     if (app === undefined) throw new Error('the Slack receiver was mounted before bolt initialised it');
-    return new Promise((resolve) => {
-      let acked = false;
-      const retryNum = Number(request.headers['x-slack-retry-num']);
-      const retryReason = request.headers['x-slack-retry-reason'];
-      const event: ReceiverEvent = {
-        body,
-        ...(Number.isInteger(retryNum) ? { retryNum } : {}),
-        ...(typeof retryReason === 'string' ? { retryReason } : {}),
-        ack: async (response?: unknown) => {
-          if (acked) return; // Bolt may ack an unhandled event too; the first answer wins.
-          acked = true;
-          resolve(response);
-        },
-      };
-      app
-        .processEvent(event)
-        .catch((error: unknown) =>
-          this.options.logger.error({ err: error }, 'bolt failed on a Slack request'),
-        )
-        .finally(() => resolve(undefined));
-    });
+    let response: unknown;
+    let acked = false;
+    const retryNum = Number(request.headers['x-slack-retry-num']);
+    const retryReason = request.headers['x-slack-retry-reason'];
+    const event: ReceiverEvent = {
+      body,
+      ...(Number.isInteger(retryNum) ? { retryNum } : {}),
+      ...(typeof retryReason === 'string' ? { retryReason } : {}),
+      ack: async (answer?: unknown) => {
+        if (acked) return; // Bolt may ack an unhandled event too; the first answer wins.
+        acked = true;
+        response = answer;
+      },
+    };
+    try {
+      await app.processEvent(event);
+      return { failed: false, response };
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'bolt failed on a Slack request');
+      // An event bolt acked before the listener failed is still unrecorded: fail it too.
+      return { failed: true, response };
+    }
   }
 }

@@ -2,14 +2,16 @@
  * The Slack channel on @slack/bolt 5: HTTP events through the shared fastify server (default) or
  * Socket Mode. It translates only: slash commands, DMs, mentions and button presses become
  * `InboundMessage`s; the core's cards and texts become Block Kit messages, ephemeral to the
- * requester in channels. De-duplication, roles and trading stay in the core.
+ * requester in channels. Every message is recorded in the core's inbox before Slack is answered;
+ * de-duplication, roles and trading stay in the core.
  */
 import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { FastifyInstance } from 'fastify';
+import { INBOX_UNAVAILABLE_TEXT, InboxUnavailableError } from '../../core/conversation/inbox.js';
 import { ArbionError } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/logger.js';
 import type { ChannelAddress, InboundMessage, OutboundMessage, Sender } from '../../core/messages.js';
-import type { ChannelAdapter, InboundSink } from '../channel.js';
+import type { Acceptance, ChannelAdapter, InboundSink } from '../channel.js';
 import { renderMessage } from './blocks.js';
 import { boltLoggerFrom } from './bolt-logger.js';
 import { FastifySlackReceiver } from './http-receiver.js';
@@ -74,6 +76,18 @@ function slackErrorCode(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Slack error codes that no retry will change: the channel or the user is gone, or we were removed. */
+const REFUSED_FOR_GOOD = new Set([
+  'channel_not_found',
+  'is_archived',
+  'not_in_channel',
+  'account_inactive',
+  'user_not_found',
+  'user_disabled',
+  'invalid_auth',
+  'token_revoked',
+]);
 
 export class SlackChannel implements ChannelAdapter {
   readonly platform = 'slack' as const;
@@ -156,13 +170,19 @@ export class SlackChannel implements ChannelAdapter {
   private listen(): void {
     const now = () => new Date();
     const handleFor = (context: ReplyContext) => this.state.remember(context);
-    // Every listener hands the message to the sink (not awaited) and acks; the sink's queue
-    // does the slow part after Slack has its answer.
+    // Every listener has the inbox record the message before Slack gets its answer; the core
+    // works after that, on the sink's queue. A message that could not be recorded is answered
+    // so that nothing is lost: a command with an ephemeral "try again", a press or an event by
+    // failing the request (Slack redelivers events; Socket Mode acked already, so its sender is told).
     this.app.command(/^\/.+/, async ({ body, ack }) => {
       const command = slashCommandSchema.safeParse(body);
-      if (command.success) this.deliver(translateSlashCommand(command.data, handleFor, now()));
-      else this.options.logger.warn('ignored an unreadable slash command');
-      await ack();
+      if (!command.success) {
+        this.options.logger.warn('ignored an unreadable slash command');
+        await ack();
+        return;
+      }
+      const recorded = await this.record(translateSlashCommand(command.data, handleFor, now()));
+      await ack(recorded ? undefined : { response_type: 'ephemeral', text: INBOX_UNAVAILABLE_TEXT });
     });
     const onMessage = async ({ body, context }: { body: unknown; context: { botUserId?: string } }) => {
       const envelope = eventCallbackSchema.safeParse(body);
@@ -173,30 +193,61 @@ export class SlackChannel implements ChannelAdapter {
         handleFor,
         now(),
       );
-      if (message) this.deliver(message);
+      if (message === undefined || (await this.record(message))) return;
+      if (this.options.socketMode) await this.tellUnrecorded(message);
+      else throw new InboxUnavailableError('the event was not recorded');
     };
     this.app.event('message', onMessage);
     this.app.event('app_mention', onMessage);
     this.app.action({ type: 'block_actions' }, async ({ body, ack }) => {
       const payload = blockActionsSchema.safeParse(body);
       const message = payload.success ? translateBlockActions(payload.data, handleFor, now()) : undefined;
-      if (message) this.deliver(message);
-      else this.options.logger.warn('ignored a button press that is not on one of our cards');
-      await ack();
+      if (message === undefined) {
+        this.options.logger.warn('ignored a button press that is not on one of our cards');
+        await ack();
+        return;
+      }
+      if (await this.record(message)) return ack();
+      if (this.options.socketMode) {
+        await ack();
+        await this.tellUnrecorded(message);
+        return;
+      }
+      throw new InboxUnavailableError('the press was not recorded');
     });
   }
 
-  private deliver(message: InboundMessage): void {
-    const delivery = this.options.sink
-      .deliver(message)
-      .catch((error: unknown) =>
-        this.options.logger.error({ err: error, deliveryId: message.deliveryId }, 'Slack delivery failed'),
-      )
-      .finally(() => this.pending.delete(delivery));
-    this.pending.add(delivery);
+  /** Has the inbox record a message (handled later, tracked for idle()); false when it could not. */
+  private async record(message: InboundMessage): Promise<boolean> {
+    let acceptance: Acceptance;
+    try {
+      acceptance = await this.options.sink.accept(message);
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, deliveryId: message.deliveryId },
+        'could not record a Slack message',
+      );
+      return false;
+    }
+    const handled = acceptance.handled.finally(() => this.pending.delete(handled));
+    this.pending.add(handled);
+    return true;
+  }
+
+  /** Tells the sender of a message that could not be recorded that nothing was done. */
+  private async tellUnrecorded(message: InboundMessage): Promise<void> {
+    try {
+      await this.notify(message.address, message.sender, INBOX_UNAVAILABLE_TEXT);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not tell a sender their message was not recorded');
+    }
   }
 
   // ------------------------------------------------------------------ outbound
+
+  refusesForGood(error: unknown): boolean {
+    return error instanceof SlackCallError && REFUSED_FOR_GOOD.has(error.code);
+  }
 
   async send(address: ChannelAddress, message: OutboundMessage): Promise<{ messageId: string }> {
     const handle = this.state.handle(address.replyHandle);

@@ -1,12 +1,12 @@
 /**
- * The Telegram channel, on grammy. Receives by long polling (@grammyjs/runner, updates handled
- * concurrently) or, given a public URL, by webhook on the shared fastify server. Sends HTML with
- * everything escaped, cards with inline keyboards, edits cards in place, and answers every button
- * press exactly once. Outbound calls honour Telegram's flood control (@grammyjs/auto-retry, with
+ * The Telegram channel, on grammy. Receives by long polling (long-poll.ts: the offset moves past
+ * an update only once the inbox recorded it) or, given a public URL, by webhook on the shared
+ * fastify server (answered 200 only once recorded, 503 otherwise so Telegram redelivers). Sends
+ * HTML with everything escaped, cards with inline keyboards, edits cards in place, and answers
+ * every button press exactly once. Outbound calls honour Telegram's flood control (@grammyjs/auto-retry, with
  * bounds) and run one at a time per chat, in order.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { FastifyInstance } from 'fastify';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
@@ -16,6 +16,7 @@ import type { ChannelAdapter, InboundSink } from '../channel.js';
 import { TELEGRAM_BOT_COMMANDS } from './bot-commands.js';
 import { ChatSerializer } from './chat-serializer.js';
 import { toInboundMessage } from './inbound.js';
+import { LongPoll } from './long-poll.js';
 import { PendingPresses } from './pending-presses.js';
 import { cardKeyboard, clampText, escapeHtml, renderCardHtml, splitText } from './render.js';
 import { registerTelegramWebhook, TELEGRAM_WEBHOOK_PATH } from './webhook-route.js';
@@ -62,7 +63,7 @@ export class TelegramChannel implements ChannelAdapter {
   private readonly presses = new PendingPresses();
   /** Answers to presses that wait for the core; tracked so `idle()` and `stop()` can wait. */
   private readonly background = new Set<Promise<unknown>>();
-  private runner: RunnerHandle | undefined;
+  private poller: LongPoll | undefined;
   private started = false;
   private stopped = false;
   private mounted = false;
@@ -95,8 +96,6 @@ export class TelegramChannel implements ChannelAdapter {
         );
       return result;
     });
-    this.bot.use((context) => this.receive(context.update));
-    this.bot.catch((error) => this.logger.error({ err: error.error }, 'telegram update failed'));
   }
 
   async mount(app: FastifyInstance): Promise<void> {
@@ -106,7 +105,7 @@ export class TelegramChannel implements ChannelAdapter {
     registerTelegramWebhook(app, {
       secretToken: webhook.secretToken,
       accepting: () => this.started && !this.stopped,
-      handOver: (update) => this.bot.handleUpdate(update),
+      handOver: (update) => this.receive(update),
     });
   }
 
@@ -128,18 +127,14 @@ export class TelegramChannel implements ChannelAdapter {
     } else {
       // getUpdates is refused while a webhook is set (a previous deployment's).
       await this.bot.api.deleteWebhook();
-      const runner = run(this.bot, {
-        runner: {
-          fetch: { timeout: this.options.pollTimeoutSeconds ?? 30, allowed_updates: UPDATE_KINDS },
-          silent: true,
-        },
+      this.poller = new LongPoll({
+        api: this.bot.api,
+        receive: (update) => this.receive(update),
+        logger: this.logger,
+        timeoutSeconds: this.options.pollTimeoutSeconds ?? 30,
+        allowedUpdates: UPDATE_KINDS,
       });
-      runner
-        .task()
-        ?.catch((error: unknown) =>
-          this.logger.error({ reason: describeFailure(error) }, 'telegram long polling stopped'),
-        );
-      this.runner = runner;
+      this.poller.start();
     }
     this.started = true;
     this.logger.info({ username: this.bot.botInfo.username }, `${this.description} started`);
@@ -148,9 +143,9 @@ export class TelegramChannel implements ChannelAdapter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const runner = this.runner;
-    this.runner = undefined;
-    if (runner?.isRunning()) await runner.stop();
+    const poller = this.poller;
+    this.poller = undefined;
+    await poller?.stop();
     // A webhook stays registered: Telegram keeps the updates until we are back.
     await this.idle();
   }
@@ -168,6 +163,14 @@ export class TelegramChannel implements ChannelAdapter {
   }
 
   // ------------------------------------------------------------------ outbound
+
+  /** 403: the bot was blocked, kicked or the user deactivated; 400 "chat not found": it is gone. */
+  refusesForGood(error: unknown): boolean {
+    if (!(error instanceof GrammyError)) return false;
+    return (
+      error.error_code === 403 || (error.error_code === 400 && /chat not found/i.test(error.description))
+    );
+  }
 
   async send(address: ChannelAddress, message: OutboundMessage): Promise<{ messageId: string }> {
     const chatId = Number(address.chatId);
@@ -243,8 +246,11 @@ export class TelegramChannel implements ChannelAdapter {
 
   // ------------------------------------------------------------------ inbound
 
-  /** Translates and hands over one update; never waits for the core. */
-  private receive(update: Update): void {
+  /**
+   * Translates one update and has the inbox record it; resolves once it is recorded (never waits
+   * for the core) and throws when it could not be, so the caller makes Telegram send it again.
+   */
+  private async receive(update: Update): Promise<void> {
     const message = toInboundMessage(update, this.bot.botInfo, this.clock());
     const queryId = update.callback_query?.id;
     if (message === undefined) {
@@ -252,7 +258,7 @@ export class TelegramChannel implements ChannelAdapter {
       if (queryId !== undefined && this.presses.begin(queryId)) this.track(this.answerPress(queryId));
       return;
     }
-    const handled = this.options.sink.deliver(message);
+    const { handled } = await this.options.sink.accept(message);
     if (queryId !== undefined) {
       this.presses.begin(queryId);
       // The core answers through notify() when it has something to say; otherwise an empty

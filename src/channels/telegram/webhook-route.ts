@@ -1,9 +1,10 @@
 /**
  * The Telegram webhook route on the shared fastify server. Telegram sends each update as a JSON
  * POST with the secret we gave setWebhook in `X-Telegram-Bot-Api-Secret-Token`. We check the secret
- * before the body is even parsed (401, nothing delivered), check the body's shape (400), hand the
- * update over and answer 200 at once: the core's work runs on the inbound queue, never on
- * Telegram's request (which it would resend after a timeout).
+ * before the body is even parsed (401, nothing delivered), check the body's shape (400), have the
+ * inbox record the update and only then answer 200: the core's work runs on the inbound queue,
+ * never on Telegram's request (which it would resend after a timeout). An update that could not
+ * be recorded is answered 503, and Telegram sends it again later.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +18,7 @@ export interface TelegramWebhookRouteOptions {
   readonly secretToken: string;
   /** False before start and after stop: Telegram is told to retry later (503). */
   readonly accepting: () => boolean;
-  /** Hands the update over; resolves once it is queued, not when it is handled. */
+  /** Records the update; resolves once it is durable (not handled), throws when it could not be. */
   readonly handOver: (update: Update) => Promise<void>;
 }
 
@@ -43,7 +44,12 @@ export function registerTelegramWebhook(app: FastifyInstance, options: TelegramW
       const parsed = webhookUpdateSchema.safeParse(request.body);
       if (!parsed.success) return reply.code(400).send({ ok: false, error: 'malformed update' });
       // The schema checked every field the adapter reads; grammy's type describes the rest.
-      await options.handOver(parsed.data as unknown as Update);
+      try {
+        await options.handOver(parsed.data as unknown as Update);
+      } catch (error) {
+        request.log.warn({ reason: (error as Error).message }, 'could not record a telegram update');
+        return reply.code(503).send({ ok: false, error: 'try again later' });
+      }
       return reply.code(200).send({ ok: true });
     },
   );

@@ -7,6 +7,7 @@ import type { ChannelAdapter } from '../../channels/channel.js';
 import { ConsoleChannel } from '../../channels/console/console-channel.js';
 import type { InboundQueue } from '../../channels/inbound-queue.js';
 import type { Config } from '../../core/config/config.js';
+import { INBOX_UNAVAILABLE_TEXT } from '../../core/conversation/inbox.js';
 import type { Database } from '../../core/db/database.js';
 import { readiness } from '../../core/health/readiness.js';
 import type { Logger } from '../../core/logging/logger.js';
@@ -41,10 +42,13 @@ export async function startChannels(
   return { started, failed };
 }
 
-/** Runs a background pass every interval in `all` mode, never two at once. */
+/**
+ * Runs a background pass every interval in `all` mode, never two at once; the first at once, so
+ * what a crash left behind (unanswered placements, untold outcomes) is finished on start-up.
+ */
 export function startBackgroundPasses(arbion: Arbion, mode: ServeMode, logger: Logger): NodeJS.Timeout {
   let backgroundBusy = false;
-  return setInterval(() => {
+  const runPass = () => {
     if (backgroundBusy || mode !== 'all') return;
     backgroundBusy = true;
     arbion
@@ -53,16 +57,28 @@ export function startBackgroundPasses(arbion: Arbion, mode: ServeMode, logger: L
       .finally(() => {
         backgroundBusy = false;
       });
-  }, BACKGROUND_INTERVAL_MS);
+  };
+  runPass();
+  return setInterval(runPass, BACKGROUND_INTERVAL_MS);
 }
 
 /** The console chat on stdin and stdout, registered with Arbion (not yet reading). */
-export function openConsoleChannel(arbion: Arbion, inbound: InboundQueue): ConsoleChannel {
+export function openConsoleChannel(arbion: Arbion, inbound: InboundQueue, logger: Logger): ConsoleChannel {
   const consoleChannel = new ConsoleChannel({
     input: process.stdin,
     output: process.stdout,
     prompt: process.stdin.isTTY ? '> ' : '',
-    onMessage: (message) => inbound.deliver(message),
+    onMessage: async (message) => {
+      let handled: Promise<void>;
+      try {
+        ({ handled } = await inbound.accept(message));
+      } catch (error) {
+        logger.error({ err: error }, 'could not record a console message');
+        consoleChannel.say(INBOX_UNAVAILABLE_TEXT);
+        return;
+      }
+      await handled;
+    },
   });
   arbion.channels.register('console', consoleChannel);
   return consoleChannel;
@@ -160,10 +176,11 @@ async function shutDown(running: RunningArbion): Promise<void> {
   clearInterval(running.background);
   running.consoleChannel?.stop();
   for (const adapter of running.started) await adapter.stop().catch(() => undefined);
-  // Let messages already being handled finish (bounded): a confirmed order is not cut off.
+  // Let messages already being handled finish (bounded): a confirmed order is not cut off. What
+  // is still waiting stays unfinished in the inbox, for the next start.
   let drainDeadline: NodeJS.Timeout | undefined;
   await Promise.race([
-    running.inbound.idle(),
+    running.inbound.stop(),
     new Promise((resolve) => {
       drainDeadline = setTimeout(resolve, DRAIN_TIMEOUT_MS);
     }),

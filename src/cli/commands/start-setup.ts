@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import { linkingSitePlugin } from '../../../web-linking/linking-site.js';
 import { createWebServer } from '../../../web-linking/server.js';
 import type { ChannelAdapter } from '../../channels/channel.js';
-import { InboundQueue } from '../../channels/inbound-queue.js';
 import type { Config } from '../../core/config/config.js';
 import type { Database } from '../../core/db/database.js';
 import { Migrator } from '../../core/db/migrations/migrator.js';
@@ -72,20 +71,21 @@ export async function openVaultOrExit(config: Config, database: Database, logger
 
 /**
  * The configured chat channels, registered with Arbion. Every channel hands its messages to one
- * queue: per-chat order, off the platforms' request paths.
+ * queue (Arbion's inbound): recorded in the inbox first, then handled in per-chat order, off the
+ * platforms' request paths.
  */
 export function connectChannels(
   config: Config,
   arbion: Arbion,
   logger: Logger,
-): { inbound: InboundQueue; adapters: ChannelAdapter[] } {
-  const inbound = new InboundQueue({
-    handle: (message) => arbion.conversation.handle(message),
-    logger: logger.child({ component: 'inbound' }),
+): { adapters: ChannelAdapter[] } {
+  const adapters = createChannelAdapters(config, {
+    sink: arbion.inbound.queue,
+    logger,
+    symbols: arbion.symbols,
   });
-  const adapters = createChannelAdapters(config, { sink: inbound, logger, symbols: arbion.symbols });
   for (const adapter of adapters) arbion.channels.register(adapter.platform, adapter);
-  return { inbound, adapters };
+  return { adapters };
 }
 
 export interface WebServerParts {

@@ -51,18 +51,25 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
     logger,
     linking: { vault, publicBaseUrl: () => config.web.publicUrl ?? listenUrl },
   });
-  const { inbound, adapters } = connectChannels(config, arbion, logger);
+  const { adapters } = connectChannels(config, arbion, logger);
+  const inbound = arbion.inbound.queue;
   const serving = mode === 'all' ? adapters : [];
   const web = await buildWebServer({ config, logger, database, arbion, initialHealth, startedAt, serving });
   const url = await listenOrExit(web, config, database, logger);
   listenUrl = url;
   database.lock?.advertise(url);
 
+  // What a crash or a stop left unfinished in the inbox goes first, new messages behind it: each
+  // chat keeps its order. Handling starts once the channels can answer. (`arbion web` receives
+  // nothing, so it leaves the inbox alone.)
+  inbound.pause();
+  if (mode === 'all') await arbion.inbound.resume();
   const { started, failed } = await startChannels(serving, logger);
+  const consoleChannel = useConsole ? openConsoleChannel(arbion, inbound, logger) : undefined;
+  inbound.release();
   // Strategies and alerts: this process has the chats, so it also delivers their messages.
   if (mode === 'all') await arbion.automation.start('all');
   const background = startBackgroundPasses(arbion, mode, logger);
-  const consoleChannel = useConsole ? openConsoleChannel(arbion, inbound) : undefined;
   logStartup({ config, logger, database, url, started, failed, useConsole, startedAt });
   const consoleDone = consoleChannel ? runConsole(consoleChannel, url) : undefined;
 

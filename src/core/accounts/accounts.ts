@@ -128,25 +128,20 @@ export class Accounts {
   }
 
   /**
-   * `trader` (never creating one) in the same statement as other work, usually the delivery
-   * record of the message (`deliveryCtes`, which must define an `audit` CTE): one round trip for
-   * both. `first` is whether `audit` wrote its row (the delivery is new).
+   * `trader` (never creating one) in the same statement as other work, usually the audit row of
+   * the message (`receivedAuditCte`): one round trip for both.
    */
-  async traderAlong(
-    address: ChannelAddress,
-    sender: Sender,
-    ctes: Prisma.Sql,
-  ): Promise<{ trader: Trader | undefined; first: boolean }> {
+  async traderAlong(address: ChannelAddress, sender: Sender, ctes: Prisma.Sql): Promise<Trader | undefined> {
     // No identity yet: the lateral join leaves every trader column null.
-    type Row = { first: boolean } & (TraderRow | { [Column in keyof TraderRow]: null });
+    type Row = TraderRow | { [Column in keyof TraderRow]: null };
     const rows = await this.sql.query<Row>(Prisma.sql`
       WITH ${ctes}
-      SELECT EXISTS (SELECT 1 FROM audit) AS first, t.*
+      SELECT t.*
       FROM (SELECT 1) AS one
       LEFT JOIN LATERAL (${traderOfIdentity(address, sender)}) AS t ON true`);
     const row = rows[0];
     if (row === undefined) throw new Error('the trader lookup returned no row');
-    return { trader: row.userId === null ? undefined : this.rowToTrader(row), first: row.first };
+    return row.userId === null ? undefined : this.rowToTrader(row);
   }
 
   /** The trader by user id (confirmations, strategies). */

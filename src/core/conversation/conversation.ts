@@ -32,7 +32,8 @@ import {
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import type { AutomationDesk } from './automation.js';
 import type { ActionCommand, Command, OrderCommand, QueryCommand, SwapCommand } from './commands.js';
-import { deliveryCtes, recordInboundOnce } from './inbound-log.js';
+import { receivedAuditCte, recordReceived } from './inbound-log.js';
+import type { InboxTicket } from './inbox.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
 import { parseTeamCommand } from './team-commands.js';
 
@@ -112,43 +113,40 @@ export class Conversation {
     this.team = new TeamActions(deps);
   }
 
-  /** Handles one delivery; a redelivered one (same platform and delivery id) is ignored. */
-  async handle(message: InboundMessage): Promise<void> {
+  /**
+   * Handles one delivery. Redeliveries never get here: the inbox recorded each delivery once
+   * before the platform was answered (runtime/inbound.ts).
+   */
+  async handle(message: InboundMessage, ticket?: InboxTicket): Promise<void> {
     if (message.kind === 'action') {
-      await this.handleAction(message);
+      await this.handleAction(message, ticket);
       return;
     }
-    await this.handleText(message);
+    await this.handleText(message, ticket);
   }
 
-  private duplicate(message: InboundMessage): void {
-    this.deps.logger.debug(
-      { deliveryId: message.deliveryId, platform: message.address.platform },
-      'duplicate delivery ignored',
-    );
-  }
-
-  private async handleText(message: InboundText): Promise<void> {
+  private async handleText(message: InboundText, ticket: InboxTicket | undefined): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
     const team = parseTeamCommand(message.text);
-    // One round trip: the delivery recorded at most once (with its audit row) and the sender's
-    // trader row. Nothing is acted on before the delivery is known to be new.
-    const { trader: known, first } = await this.deps.accounts.traderAlong(
+    // One round trip: the message's audit row and the sender's trader row.
+    const known = await this.deps.accounts.traderAlong(
       message.address,
       message.sender,
-      deliveryCtes({
+      receivedAuditCte({
         platform: message.address.platform,
-        deliveryId: message.deliveryId,
         type: 'message.received',
         actor: {
           lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
         },
-        data: { text: String(scrubTokens(message.text.slice(0, 2000))), messageId: message.messageId },
+        data: {
+          text: String(scrubTokens(message.text.slice(0, 2000))),
+          messageId: message.messageId,
+          deliveryId: message.deliveryId,
+        },
         at: this.clock(),
       }),
     );
-    if (!first) return this.duplicate(message);
     let trader = known;
     if (trader === undefined) {
       // Groups without a workspace (Telegram) never create users: only people the bot already
@@ -198,7 +196,7 @@ export class Conversation {
       for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, member, logged);
       return;
     }
-    await this.dispatch(command, message, trader, member, logged, snapshot);
+    await this.dispatch(command, message, trader, member, logged, snapshot, ticket);
   }
 
   private async dispatch(
@@ -208,6 +206,7 @@ export class Conversation {
     member: Membership | undefined,
     logged: Record<string, string>,
     snapshot?: Promise<AccountSnapshot>,
+    ticket?: InboxTicket,
   ): Promise<void> {
     const { userId } = trader;
     const channel = this.deps.channelFor(message.address.platform);
@@ -220,7 +219,7 @@ export class Conversation {
             await reply(viewerRefusal(member, message.sender.platformUserId));
             return;
           }
-          await this.propose(command, message, trader, member, snapshot);
+          await this.propose(command, message, trader, member, snapshot, ticket);
           return;
         case 'query':
           await reply(await this.answerQuery(command, userId));
@@ -273,6 +272,7 @@ export class Conversation {
     trader: Trader,
     member: Membership | undefined,
     snapshot?: Promise<AccountSnapshot>,
+    ticket?: InboxTicket,
   ): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const context = {
@@ -297,22 +297,21 @@ export class Conversation {
       card: outcome.card,
       audience: 'requester',
     });
-    await this.deps.intents.attachCard(outcome.intentId, sent.messageId);
+    // The last step of the message: its inbox row is finished by the same statement.
+    await this.deps.intents.attachCard(outcome.intentId, sent.messageId, ticket);
   }
 
-  private async handleAction(message: InboundAction): Promise<void> {
+  private async handleAction(message: InboundAction, ticket: InboxTicket | undefined): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const parsed = parseActionId(message.actionId);
     // A press never creates a user: a stranger's press is refused with nothing created for them.
-    // The lookup and the delivery record are independent: run them together.
-    // The button names the intent: read it alongside the lookup and the delivery record.
+    // The button names the intent: read it alongside the lookup and the audit row.
     const intentRead = parsed ? this.deps.intents.read(parsed.intentId) : undefined;
     intentRead?.catch(() => undefined);
-    const [trader, first] = await Promise.all([
+    const [trader] = await Promise.all([
       this.deps.accounts.trader(message.address, message.sender, { create: false }),
-      recordInboundOnce(this.deps.sql, {
+      recordReceived(this.deps.sql, {
         platform: message.address.platform,
-        deliveryId: message.deliveryId,
         type: 'action.received',
         actor: {
           lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
@@ -321,14 +320,11 @@ export class Conversation {
           action: parsed?.verb ?? 'unknown',
           intentId: parsed?.intentId ?? null,
           platformUserId: message.sender.platformUserId,
+          deliveryId: message.deliveryId,
         },
         at: this.clock(),
       }),
     ]);
-    if (!first) {
-      this.duplicate(message);
-      return;
-    }
     if (parsed === undefined) {
       await channel.notify(message.address, message.sender, 'That button is not valid. Nothing was changed.');
       return;
@@ -390,6 +386,7 @@ export class Conversation {
     await this.deliverUpdate(message.address, update, {
       recipient: message,
       cardMessageId: message.messageId,
+      ticket,
     });
   }
 
@@ -406,6 +403,8 @@ export class Conversation {
       cardMessageId?: string;
       /** Tell this person privately instead of the chat (background updates in shared chats). */
       privateTo?: Sender;
+      /** The press being answered: its inbox row is finished with the told mark. */
+      ticket?: InboxTicket;
     } = {},
   ): Promise<void> {
     const channel = this.deps.channelFor(address.platform);
@@ -445,6 +444,9 @@ export class Conversation {
         });
       }
     }
+    // The card shows the outcome: the outbox flag goes now, before the sentence. A crash before
+    // this line tells it again (the edit repeats harmlessly); after it, the card has told it.
+    await this.deps.intents.markTold(update.intentId, update.status, options.ticket);
     if (update.text) await tell(update.text);
   }
 

@@ -1,13 +1,13 @@
 /**
- * Records an inbound delivery at most once, with its audit event, in one statement: the
- * de-duplication of redelivered webhooks and the audit trail cost a single round trip together.
+ * The audit event of an inbound message, as a CTE other statements put in front of their own
+ * query (the trader lookup): the audit trail costs no round trip of its own. De-duplication of
+ * redeliveries happened before, when the inbox recorded the delivery (inbox.ts).
  */
 import { Prisma, type SqlExecutor } from '../db/database.js';
 import type { Platform } from '../db/generated/enums.js';
 
 export interface InboundRecord {
   readonly platform: Platform;
-  readonly deliveryId: string;
   /** `message.received`, `action.received`. */
   readonly type: string;
   /**
@@ -22,40 +22,29 @@ export interface InboundRecord {
 }
 
 /**
- * Two CTEs, `delivery` and `audit`: the delivery recorded at most once and, only if it is new, its
- * audit event. `audit` has one row (`inserted`) the first time, none for a redelivery. Other
- * statements put them in front of their own query to save a round trip.
+ * One CTE, `audit`: the message's audit event, with one row (`inserted`). Built on the sender's
+ * identity when it is known, or looked up by platform account inside the same statement.
  */
-export function deliveryCtes(record: InboundRecord): Prisma.Sql {
+export function receivedAuditCte(record: InboundRecord): Prisma.Sql {
   const data = JSON.stringify(record.data);
   const audit =
     'lookup' in record.actor
       ? Prisma.sql`
       INSERT INTO audit_events (at, type, "actorKind", "actorId", "userId", data)
       SELECT ${record.at}::timestamp(3), ${record.type}, 'user'::"ActorKind", ci.id::text, ci."userId", ${data}::jsonb
-      FROM delivery
+      FROM (SELECT 1) AS one
       LEFT JOIN channel_identities ci ON ci.platform = ${record.platform}::"Platform"
         AND ci."platformWorkspaceId" = ${record.actor.lookup.workspaceId} AND ci."platformUserId" = ${record.actor.lookup.platformUserId}
       RETURNING 1 AS inserted`
       : Prisma.sql`
       INSERT INTO audit_events (at, type, "actorKind", "actorId", "userId", data)
-      SELECT ${record.at}::timestamp(3), ${record.type}, 'user'::"ActorKind", ${record.actor.identityId ?? null},
-        ${record.actor.userId ?? null}::uuid, ${data}::jsonb
-      FROM delivery
+      VALUES (${record.at}::timestamp(3), ${record.type}, 'user'::"ActorKind", ${record.actor.identityId ?? null},
+        ${record.actor.userId ?? null}::uuid, ${data}::jsonb)
       RETURNING 1 AS inserted`;
-  return Prisma.sql`
-    delivery AS (
-      INSERT INTO processed_deliveries (platform, "deliveryId", "receivedAt")
-      VALUES (${record.platform}::"Platform", ${record.deliveryId}, ${record.at})
-      ON CONFLICT DO NOTHING
-      RETURNING 1
-    ), audit AS (${audit})`;
+  return Prisma.sql`audit AS (${audit})`;
 }
 
-/** True the first time a (platform, delivery id) is seen; false for a redelivery (nothing written). */
-export async function recordInboundOnce(sql: SqlExecutor, record: InboundRecord): Promise<boolean> {
-  const rows = await sql.query<{ inserted: number }>(
-    Prisma.sql`WITH ${deliveryCtes(record)} SELECT inserted FROM audit`,
-  );
-  return rows.length === 1;
+/** Writes the audit event of an inbound message on its own (button presses). */
+export async function recordReceived(sql: SqlExecutor, record: InboundRecord): Promise<void> {
+  await sql.query(Prisma.sql`WITH ${receivedAuditCte(record)} SELECT inserted FROM audit`);
 }

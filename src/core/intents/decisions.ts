@@ -156,6 +156,7 @@ export async function cancelIntent(
   return {
     kind: 'updated',
     intentId,
+    status: moved.status,
     card: renderIntentCard(moved, { now: context.clock() }),
     text: 'Cancelled. Nothing was sent to the broker.',
   };

@@ -6,6 +6,7 @@
  *   decisions                       Confirm, Approve/Decline, Cancel, expiry
  *   executor                        resolve account -> re-price -> re-check -> claim -> place
  *   broker-order-sync               the broker's answers applied to order and intent rows
+ *   outcome-recovery                after a crash: untold moves told, unanswered placements resumed
  *   intent-store                    the only writer of intent status (the state machine's table)
  *   pricing, pre-trade              pure: prices, units, costs; one risk assessment for every path
  *
@@ -21,6 +22,7 @@
 import type { Accounts, Trader } from '../accounts/accounts.js';
 import type { BrokerLookup, BrokerOrder } from '../brokers/broker.js';
 import type { OrderCommand, SwapCommand } from '../conversation/commands.js';
+import type { InboxTicket } from '../conversation/inbox.js';
 import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import { prismaExecutor } from '../db/sql.js';
 import type { Logger } from '../logging/logger.js';
@@ -30,14 +32,16 @@ import { approveIntent, cancelIntent, confirmIntent, expireDueIntents } from './
 import type { IntentContext, IntentSettings } from './intent-context.js';
 import type { IntentRow } from './intent-row.js';
 import { IntentStore } from './intent-store.js';
-import type { ExecutionObserver, IntentUpdate } from './intent-updates.js';
+import type { ExecutionObserver, IntentCardUpdate, IntentUpdate } from './intent-updates.js';
 import { proposeOrder } from './order-proposer.js';
+import { type ResumedPlacement, resumePlacements, retell, untoldIntents } from './outcome-recovery.js';
 import type { ProposalContext, ProposeOutcome } from './proposal.js';
 import { proposeSwap } from './swap-proposer.js';
 
 export type { IntentSettings } from './intent-context.js';
 export { contractOf, type IntentRow } from './intent-row.js';
 export type { ExecutionObserver, IntentCardUpdate, IntentNotice, IntentUpdate } from './intent-updates.js';
+export type { ResumedPlacement } from './outcome-recovery.js';
 export type { ProposalContext, ProposeOutcome } from './proposal.js';
 
 export interface IntentServiceDependencies {
@@ -83,8 +87,8 @@ export class IntentService {
   }
 
   /** Records the platform id of the card, so later state changes can edit it. */
-  attachCard(intentId: string, cardMessageId: string): Promise<void> {
-    return this.context.store.attachCard(intentId, cardMessageId);
+  attachCard(intentId: string, cardMessageId: string, ticket?: InboxTicket): Promise<void> {
+    return this.context.store.attachCard(intentId, cardMessageId, ticket);
   }
 
   /** Reads an intent (callers that know the id early start this alongside other work). */
@@ -135,6 +139,31 @@ export class IntentService {
     known?: { readonly intent: IntentRow; readonly orderId: string },
   ): Promise<IntentUpdate> {
     return applyBrokerOrder(this.context, brokerOrder, known);
+  }
+
+  /** The user has seen the intent at `status`: its outbox flag is cleared (unless it moved on). */
+  markTold(intentId: string, status: IntentRow['status'], ticket?: InboxTicket): Promise<void> {
+    return this.context.store.markTold(intentId, status, ticket);
+  }
+
+  /** Telling the user failed: retry after `retryAt`, or give up (`failure`, recorded). */
+  tellFailed(intentId: string, outcome: { retryAt: Date } | { failure: string }): Promise<void> {
+    return this.context.store.tellFailed(intentId, outcome);
+  }
+
+  /** Intents whose last move is still to be told (due now), moved before `movedBefore`. */
+  untold(movedBefore: Date): Promise<IntentRow[]> {
+    return untoldIntents(this.context, movedBefore);
+  }
+
+  /** The update that tells where an intent stands, from its rows; undefined when there is no card to tell it on. */
+  retell(intent: IntentRow): Promise<IntentCardUpdate | undefined> {
+    return retell(this.context, intent);
+  }
+
+  /** Placements claimed before `claimedBefore` and never answered: looked up, sent again, or closed. */
+  resumePlacements(options: { claimedBefore: Date; resendWithinMs: number }): Promise<ResumedPlacement[]> {
+    return resumePlacements(this.context, options);
   }
 
   /** A placement never found at the broker: closed as not placed, and the user told `text`. */

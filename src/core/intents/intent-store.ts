@@ -2,9 +2,12 @@
  * The only writer of an intent's status. Every change is one row of the state machine's table,
  * applied as one conditional statement (`WHERE status = <from>`), with its audit rows; of
  * concurrent writers exactly one wins, and the others learn it from an `undefined` result.
+ * The same statement sets `tellPending`: the intent's outbox flag, cleared once the user has
+ * seen the new status (`markTold`), so a crash between the move and the telling loses nothing.
  */
 import type { TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { finishInboxCte, type InboxTicket } from '../conversation/inbox.js';
 import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { IntentStatus } from '../db/generated/enums.js';
 import { insertIntentWithAudit } from './intent-insert.js';
@@ -37,11 +40,52 @@ export class IntentStore {
     await this.sql.execute(insertIntentWithAudit(intent, audit));
   }
 
-  /** Records the platform id of the card, so later state changes can edit it. */
-  async attachCard(intentId: string, cardMessageId: string): Promise<void> {
+  /**
+   * Records the platform id of the card, so later state changes can edit it. The card shows the
+   * intent as proposed: that is what the user was told (a move since then is still to be told).
+   * With the message's inbox ticket, the same statement finishes its inbox row.
+   */
+  async attachCard(intentId: string, cardMessageId: string, ticket?: InboxTicket): Promise<void> {
+    const now = this.clock();
+    const finish = finishInboxCte(ticket, now);
     await this.sql.execute(Prisma.sql`
-      UPDATE trade_intents SET "cardMessageId" = ${cardMessageId}, "updatedAt" = ${this.clock()}::timestamp(3)
+      ${finish === undefined ? Prisma.empty : Prisma.sql`WITH ${finish}`}
+      UPDATE trade_intents SET "cardMessageId" = ${cardMessageId}, "updatedAt" = ${now}::timestamp(3),
+        "toldStatus" = 'proposed', "tellPending" = (status <> 'proposed')
       WHERE id = ${intentId}::uuid`);
+    if (ticket !== undefined) ticket.finished = true;
+  }
+
+  /**
+   * The user has seen the intent at `status` (its card edited): the outbox flag is cleared, unless
+   * the intent moved on meanwhile (that move is still to be told). With the press's inbox ticket,
+   * the same statement finishes its inbox row.
+   */
+  async markTold(intentId: string, status: IntentStatus, ticket?: InboxTicket): Promise<void> {
+    const finish = finishInboxCte(ticket, this.clock());
+    await this.sql.execute(Prisma.sql`
+      ${finish === undefined ? Prisma.empty : Prisma.sql`WITH ${finish}`}
+      UPDATE trade_intents SET "tellPending" = false, "toldStatus" = ${status}::"IntentStatus",
+        "tellAttempts" = 0, "nextTellAt" = NULL
+      WHERE id = ${intentId}::uuid AND status = ${status}::"IntentStatus"`);
+    if (ticket !== undefined) ticket.finished = true;
+  }
+
+  /**
+   * Telling the user failed: try again after `retryAt`, or never (`failure`: the platform refused
+   * for good). Plain SQL: Prisma's @updatedAt would stamp the wall clock, and a failed telling is
+   * not a move of the intent.
+   */
+  async tellFailed(intentId: string, outcome: { retryAt: Date } | { failure: string }): Promise<void> {
+    await this.sql.execute(
+      'retryAt' in outcome
+        ? Prisma.sql`
+          UPDATE trade_intents SET "tellAttempts" = "tellAttempts" + 1, "nextTellAt" = ${outcome.retryAt}::timestamp(3)
+          WHERE id = ${intentId}::uuid`
+        : Prisma.sql`
+          UPDATE trade_intents SET "tellPending" = false, "tellFailure" = ${outcome.failure}, "nextTellAt" = NULL
+          WHERE id = ${intentId}::uuid`,
+    );
   }
 
   /** A placement whose answer was unclear: the intent stays submitting while the broker is asked. */
@@ -66,7 +110,8 @@ export class IntentStore {
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { ...extraWhere, id: intent.id, status: intent.status },
       // updatedAt from the injected clock: strategies' cool-downs read it (never the wall clock).
-      data: { ...data, status: next, updatedAt: this.clock() },
+      // tellPending: the move is in the outbox until the user has been told (markTold).
+      data: { ...data, status: next, updatedAt: this.clock(), tellPending: true },
     });
     if (moved === undefined) return undefined;
     await this.audit.record({
@@ -100,7 +145,7 @@ export class IntentStore {
     }
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { ...extraWhere, id: intent.id, status: intent.status },
-      data: { ...data, status, updatedAt: this.clock() },
+      data: { ...data, status, updatedAt: this.clock(), tellPending: true },
     });
     if (moved === undefined) return undefined;
     for (const step of steps) {
@@ -137,7 +182,7 @@ export class IntentStore {
       WITH moved AS (
         UPDATE trade_intents SET status = ${submitting}::"IntentStatus", "confirmedAt" = ${confirmedAt},
           "approverUserId" = ${approver ?? null}::uuid, "approvedAt" = ${approver === undefined ? null : now},
-          "updatedAt" = ${now}
+          "updatedAt" = ${now}, "tellPending" = true
         WHERE id = ${intent.id}::uuid AND status = ${intent.status}::"IntentStatus"
           AND "userId" = ${intent.userId}::uuid AND "expiresAt" > ${now}
           AND (${approver ?? null}::uuid IS NULL OR "userId" <> ${approver ?? null}::uuid)

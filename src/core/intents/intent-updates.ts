@@ -26,6 +26,8 @@ export interface IntentNotice {
 export interface IntentCardUpdate {
   readonly kind: 'updated';
   readonly intentId: string;
+  /** The status the card shows (what the user has been told once it is delivered). */
+  readonly status: IntentStatus;
   readonly card: Card;
   readonly approvalCard?: Card;
   readonly text?: string;
@@ -45,6 +47,7 @@ export function cardUpdate(intent: IntentRow, now: Date, text?: string): IntentC
   return {
     kind: 'updated',
     intentId: intent.id,
+    status: intent.status,
     card: renderIntentCard(intent, { now }),
     // Four-eyes: the approval card exists from the requester's Confirm on.
     ...(intent.requiresApproval && intent.confirmedAt !== null

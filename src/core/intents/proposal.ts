@@ -76,5 +76,11 @@ export function conversationFields(
     statusReason: null,
     createdAt: now,
     updatedAt: now,
+    // The card is the first telling; the conversation sends it and attachCard records it.
+    tellPending: false,
+    toldStatus: null,
+    tellAttempts: 0,
+    nextTellAt: null,
+    tellFailure: null,
   } as const satisfies Partial<IntentRow>;
 }

@@ -42,7 +42,8 @@ export const consoleDriver: DriverFactory = {
       user: { platformUserId: 'alice', displayName: 'alice' },
       onMessage: async (message) => {
         try {
-          await context.inbound.deliver(message);
+          const acceptance = await context.inbound.accept(message);
+          await acceptance.handled;
         } finally {
           handled++;
           if (handled === typed) {

@@ -6,6 +6,7 @@
  * from the fake's chat model, ephemerals included for the person who sees them.
  */
 
+import type { Acceptance, AcceptOptions, InboundSink } from '../../../src/channels/channel.js';
 import {
   createDiscordChannel,
   type DiscordChannel,
@@ -43,26 +44,31 @@ function isCard(message: FakeMessage): boolean {
 
 /**
  * Counts what the adapter hands to the core, by delivery id, so a driver knows when a dispatched
- * interaction has arrived (and can wait for it to be handled).
+ * interaction has arrived (and can wait for it to be handled, or for its refusal).
  */
-export class WatchedSink {
+export class WatchedSink implements InboundSink {
   private readonly seen = new Map<string, Promise<void>[]>();
-  /** Every message handed to the core, in order. */
+  /** Every message handed to the core, in order (those it refused included). */
   readonly messages: InboundMessage[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly target: { deliver(message: InboundMessage): Promise<void> }) {}
+  constructor(private readonly target: InboundSink) {}
 
-  deliver(message: InboundMessage): Promise<void> {
+  accept(message: InboundMessage, options?: AcceptOptions): Promise<Acceptance> {
     this.messages.push(message);
-    const handled = this.target.deliver(message);
+    const acceptance = this.target.accept(message, options);
+    // Handled once the core is done with it; a refused message is done at once (nothing to handle).
+    const handled = acceptance.then(
+      (accepted) => accepted.handled,
+      () => undefined,
+    );
     const list = this.seen.get(message.deliveryId) ?? [];
     list.push(handled);
     this.seen.set(message.deliveryId, list);
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
-    return handled;
+    return acceptance;
   }
 
   /** Resolves once the `occurrence`-th delivery of `deliveryId` (1-based) has been handled. */

@@ -8,6 +8,7 @@
  * Presses, texts and alerts are read from the fake's chat model, never from the adapter.
  */
 
+import type { InboundSink } from '../../../src/channels/channel.js';
 import {
   createTelegramChannel,
   TELEGRAM_WEBHOOK_PATH,
@@ -174,9 +175,14 @@ export class TelegramContractDriver implements ContractDriver {
   /** Posts the update to our webhook as Telegram would, then waits until it has been handled. */
   async deliver(update: UpdateJson): Promise<void> {
     this.lastUpdate = update;
-    const status = await this.post(JSON.stringify(update), TELEGRAM_TEST_SECRET);
+    const status = await this.postUpdate(update);
     if (status !== 200) throw new Error(`the webhook answered ${status} to a genuine update`);
     await this.settle();
+  }
+
+  /** Posts the update to our webhook with the right secret; returns the status we answered. */
+  postUpdate(update: UpdateJson): Promise<number> {
+    return this.post(JSON.stringify(update), TELEGRAM_TEST_SECRET);
   }
 
   /** Our webhook's URL on the product's web server. */
@@ -195,24 +201,34 @@ export class TelegramContractDriver implements ContractDriver {
   }
 }
 
-export const telegramDriver: DriverFactory = {
-  platform: 'telegram',
-  capabilities: TELEGRAM_CAPABILITIES,
-  async create(context: DriverContext): Promise<TelegramContractDriver> {
-    const fake = await FakeTelegramServer.start({ token: TELEGRAM_TEST_TOKEN });
-    const adapter = createTelegramChannel({
-      token: TELEGRAM_TEST_TOKEN,
-      apiRoot: fake.apiRoot,
-      // The fake does not call webhooks (the driver posts updates itself); any HTTPS URL will do.
-      webhook: { publicUrl: 'https://arbion.example', secretToken: TELEGRAM_TEST_SECRET },
-      sink: context.inbound,
-      logger: quietLogger(),
-      botInfo: fake.botInfo,
-      retry: { maxAttempts: 3, maxDelaySeconds: 5, networkErrors: false },
-    });
-    context.arbion.channels.register('telegram', adapter);
-    await adapter.mount(context.web);
-    await adapter.start();
-    return new TelegramContractDriver(fake, adapter, context);
-  },
-};
+export interface TelegramDriverOptions {
+  /** Wraps the product's inbound queue (tests refuse or hold deliveries). */
+  readonly wrapSink?: (sink: InboundSink) => InboundSink;
+}
+
+/** A driver factory; `telegramDriver` is the plain one. */
+export function createTelegramDriverFactory(options: TelegramDriverOptions = {}): DriverFactory {
+  return {
+    platform: 'telegram',
+    capabilities: TELEGRAM_CAPABILITIES,
+    async create(context: DriverContext): Promise<TelegramContractDriver> {
+      const fake = await FakeTelegramServer.start({ token: TELEGRAM_TEST_TOKEN });
+      const adapter = createTelegramChannel({
+        token: TELEGRAM_TEST_TOKEN,
+        apiRoot: fake.apiRoot,
+        // The fake does not call webhooks (the driver posts updates itself); any HTTPS URL will do.
+        webhook: { publicUrl: 'https://arbion.example', secretToken: TELEGRAM_TEST_SECRET },
+        sink: options.wrapSink ? options.wrapSink(context.inbound) : context.inbound,
+        logger: quietLogger(),
+        botInfo: fake.botInfo,
+        retry: { maxAttempts: 3, maxDelaySeconds: 5, networkErrors: false },
+      });
+      context.arbion.channels.register('telegram', adapter);
+      await adapter.mount(context.web);
+      await adapter.start();
+      return new TelegramContractDriver(fake, adapter, context);
+    },
+  };
+}
+
+export const telegramDriver: DriverFactory = createTelegramDriverFactory();

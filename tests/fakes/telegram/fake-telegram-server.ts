@@ -8,7 +8,8 @@
  * bot messages only and never "not modified", callback queries that exist and are answered at most
  * once with at most 200 characters, bot command names and descriptions, and getUpdates offsets
  * (confirmed updates are dropped; long polls wait; 409 while a webhook is set). It can answer the
- * next call with 429 + retry_after. It keeps a chat model (see chat-model.ts) and records every call.
+ * next call with 429 + retry_after. It keeps a chat model (see chat-model.ts) and records every call,
+ * and every getUpdates request with the offset it asked for (`polls`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -35,6 +36,17 @@ export interface RecordedCall {
   readonly params: Record<string, unknown>;
   readonly status: number;
   readonly description?: string;
+}
+
+/**
+ * One getUpdates request, recorded when it arrives (a long poll is recorded in `calls` only when
+ * it is answered): the offset it asked for, and the update ids it was answered with.
+ */
+export interface FakePoll {
+  /** The `offset` parameter; undefined when the request had none. */
+  readonly offset: number | undefined;
+  /** The update ids returned, once answered; undefined while it waits or if the client gave up. */
+  returned?: number[];
 }
 
 /** An error answer of the Bot API: `{"ok":false,"error_code","description","parameters"?}`. */
@@ -198,6 +210,8 @@ interface RateLimit {
 
 export class FakeTelegramServer {
   readonly calls: RecordedCall[] = [];
+  /** Every getUpdates request in arrival order (see FakePoll). */
+  readonly polls: FakePoll[] = [];
   readonly model = new FakeChatModel();
   readonly bot: FakeUser;
   /** Commands as last set by setMyCommands. */
@@ -212,6 +226,7 @@ export class FakeTelegramServer {
   private waiters: (() => void)[] = [];
   private rateLimits: RateLimit[] = [];
   private readonly listeners = new Set<(call: RecordedCall) => void>();
+  private readonly pollListeners = new Set<() => void>();
   private closed = false;
 
   private constructor(options: FakeTelegramOptions) {
@@ -268,6 +283,25 @@ export class FakeTelegramServer {
   onCall(listener: (call: RecordedCall) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolves with the first getUpdates request at index `from` or later that satisfies `condition`,
+   * checked as requests arrive and as they are answered (the test timeout bounds the wait).
+   */
+  waitForPoll(condition: (poll: FakePoll) => boolean, from = 0): Promise<FakePoll> {
+    const find = () => this.polls.slice(from).find(condition);
+    const found = find();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve) => {
+      const check = () => {
+        const poll = find();
+        if (poll === undefined) return;
+        this.pollListeners.delete(check);
+        resolve(poll);
+      };
+      this.pollListeners.add(check);
+    });
   }
 
   /**
@@ -463,6 +497,10 @@ export class FakeTelegramServer {
         "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
       );
     const { offset, limit, timeout } = parseParams(getUpdatesSchema, params);
+    const poll: FakePoll = { offset };
+    this.polls.push(poll);
+    this.pollsChanged();
+    // An offset confirms every update below it: they are never returned again.
     if (offset !== undefined) this.pending = this.pending.filter((update) => update.update_id >= offset);
     const take = Math.max(1, Math.min(limit ?? 100, 100));
     if (this.pending.length === 0 && (timeout ?? 0) > 0 && !this.closed) {
@@ -476,7 +514,16 @@ export class FakeTelegramServer {
         }
       });
     }
-    return this.pending.slice(0, take);
+    const result = this.pending.slice(0, take);
+    if (!res.destroyed) {
+      poll.returned = result.map((update) => update.update_id);
+      this.pollsChanged();
+    }
+    return result;
+  }
+
+  private pollsChanged(): void {
+    for (const listener of [...this.pollListeners]) listener();
   }
 
   private setWebhook(params: Record<string, unknown>): true {

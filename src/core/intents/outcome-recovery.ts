@@ -1,0 +1,205 @@
+/**
+ * What a crash may leave behind, and how it is finished: intents whose last move the user was not
+ * told (`tellPending`, the intent's outbox flag) are told from their rows; placements claimed but
+ * never answered (an intent in `submitting`, its order row without a broker id) are looked up and,
+ * at brokers that look up by client order id, sent again under the same client order id (the
+ * broker's idempotency key, so a placement that did arrive is found, never doubled).
+ */
+import type { TradingAccount } from '../accounts/accounts.js';
+import { type BrokerOrder, brokerName } from '../brokers/broker.js';
+import { Decimal } from '../domain/values.js';
+import type { OrderRow } from '../orders/order-rows.js';
+import { abandonPlacement, applyBrokerOrder, placeAndApply } from './broker-order-sync.js';
+import type { IntentContext } from './intent-context.js';
+import { contractOf, type IntentRow, placeRequest } from './intent-row.js';
+import { cardUpdate, describeOrder, type IntentCardUpdate, refusedSentence } from './intent-updates.js';
+
+/** Intents whose last move is still to be told, due now, moved before `movedBefore`. */
+export function untoldIntents(context: IntentContext, movedBefore: Date, limit = 100): Promise<IntentRow[]> {
+  const now = context.clock();
+  return context.prisma.tradeIntent.findMany({
+    where: {
+      tellPending: true,
+      updatedAt: { lt: movedBefore },
+      OR: [{ nextTellAt: null }, { nextTellAt: { lte: now } }],
+    },
+    orderBy: { updatedAt: 'asc' },
+    take: limit,
+  });
+}
+
+/**
+ * The update that tells the user where an intent stands, from its rows alone (the process that
+ * moved it may be gone): the card as it is now, and the sentence for its status. Undefined when
+ * the user never saw a card of it (nothing to edit, nothing they wait for): it is marked told.
+ */
+export async function retell(
+  context: IntentContext,
+  intent: IntentRow,
+): Promise<IntentCardUpdate | undefined> {
+  if (intent.cardMessageId === null && intent.approvalMessageId === null) {
+    await context.store.markTold(intent.id, intent.status);
+    return undefined;
+  }
+  const order = await context.prisma.order.findFirst({
+    where: { intentId: intent.id },
+    include: { fills: true },
+    orderBy: { createdAt: 'desc' },
+  });
+  return cardUpdate(intent, context.clock(), sentenceFor(intent, order));
+}
+
+function sentenceFor(
+  intent: IntentRow,
+  order:
+    | (OrderRow & {
+        fills: { quantity: unknown; price: unknown; brokerFillId: string; fee: unknown; filledAt: Date }[];
+      })
+    | null,
+): string | undefined {
+  const reason = intent.statusReason ?? undefined;
+  if (order === null || order.brokerOrderId === null) {
+    switch (intent.status) {
+      case 'rejected':
+        return refusedSentence(reason ?? 'the order was refused');
+      case 'failed':
+        return `Not placed: ${reason ?? 'it could not be sent'}.`;
+      case 'expired':
+        // As the expiry pass says it: the card alone.
+        return undefined;
+      case 'cancelled':
+        return 'Cancelled. Nothing was sent.';
+      default:
+        // proposed (a new price), awaiting approval, submitting: the card says it.
+        return undefined;
+    }
+  }
+  return describeOrder(intent.status, brokerOrderOf(order), intent);
+}
+
+/** The order row as the broker last described it (what the sentence needs). */
+function brokerOrderOf(
+  order: OrderRow & {
+    fills: { quantity: unknown; price: unknown; brokerFillId: string; fee: unknown; filledAt: Date }[];
+  },
+): BrokerOrder {
+  const decimal = (value: unknown) =>
+    value === null || value === undefined ? undefined : new Decimal(String(value));
+  return {
+    brokerOrderId: order.brokerOrderId ?? '',
+    clientOrderId: order.clientOrderId,
+    status: order.status,
+    symbol: order.symbol,
+    side: order.side,
+    orderType: order.orderType,
+    quantity: decimal(order.quantity),
+    notional: decimal(order.notional),
+    limitPrice: decimal(order.limitPrice),
+    stopPrice: decimal(order.stopPrice),
+    filledQuantity: new Decimal(String(order.filledQuantity)),
+    averageFillPrice: decimal(order.averageFillPrice),
+    rejectReason: order.rejectReason ?? undefined,
+    fills: order.fills.map((fill) => ({
+      id: fill.brokerFillId,
+      quantity: new Decimal(String(fill.quantity)),
+      price: new Decimal(String(fill.price)),
+      fee: new Decimal(String(fill.fee)),
+      at: fill.filledAt,
+    })),
+    createdAt: order.createdAt,
+  };
+}
+
+/** What became of one unanswered placement. */
+export type ResumedPlacement =
+  | { readonly kind: 'updated'; readonly intent: IntentRow; readonly update: IntentCardUpdate }
+  | { readonly kind: 'left'; readonly reason: string };
+
+/**
+ * Placements claimed before `claimedBefore` and never answered. At brokers that look orders up by
+ * client order id: found -> applied; not found and claimed within `resendWithinMs` -> sent again
+ * with the same client order id (the confirmation stands; the broker refuses a duplicate id);
+ * older -> closed as not placed. Other brokers are left to the order tracker's reconciliation.
+ */
+export async function resumePlacements(
+  context: IntentContext,
+  options: { readonly claimedBefore: Date; readonly resendWithinMs: number; readonly limit?: number },
+): Promise<ResumedPlacement[]> {
+  const orphans = await context.prisma.order.findMany({
+    where: {
+      status: 'pending',
+      brokerOrderId: null,
+      intent: { status: 'submitting' },
+      submittedAt: { lt: options.claimedBefore },
+    },
+    include: { intent: true, brokerAccount: true },
+    orderBy: { submittedAt: 'asc' },
+    take: options.limit ?? 100,
+  });
+  const results: ResumedPlacement[] = [];
+  for (const order of orphans) {
+    const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
+    try {
+      results.push(await resumeOne(context, order, options.resendWithinMs));
+    } catch (error) {
+      context.logger.warn({ ...logged, err: error }, 'could not resume an unanswered placement');
+      results.push({ kind: 'left', reason: 'lookup failed' });
+    }
+  }
+  return results;
+}
+
+async function resumeOne(
+  context: IntentContext,
+  order: OrderRow & { intent: IntentRow; brokerAccount: { externalId: string } | null },
+  resendWithinMs: number,
+): Promise<ResumedPlacement> {
+  const broker = await context.brokerFor(order);
+  if (broker.placementLookup !== 'client_order_id')
+    return { kind: 'left', reason: 'reconciled by the tracker' };
+  const accountId = order.brokerAccount?.externalId ?? '';
+  const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
+  const found = await broker.findOrderByClientOrderId(accountId, order.clientOrderId);
+  if (found !== undefined) {
+    context.logger.info({ ...logged, brokerOrderId: found.brokerOrderId }, 'unanswered placement found');
+    const update = await applyBrokerOrder(context, found, { intent: order.intent, orderId: order.id });
+    return updated(context, order.intentId, update);
+  }
+  const claimedAt = order.submittedAt ?? order.createdAt;
+  if (context.clock().getTime() - claimedAt.getTime() > resendWithinMs) {
+    context.logger.warn(logged, 'unanswered placement too old to send; reported as not placed');
+    const text = `Your order to ${order.side} ${order.symbol} was not placed: Arbion stopped before ${brokerName(order.provider)} received it, and too long ago to send it now. Nothing was sent; ask again if you still want it.`;
+    const update = await abandonPlacement(context, order.id, text);
+    return update === undefined
+      ? { kind: 'left', reason: 'moved meanwhile' }
+      : updated(context, order.intentId, update);
+  }
+  context.logger.info(logged, 'unanswered placement not at the broker; sending it now');
+  // The request as the claim made it: the same intent, account and client order id.
+  const account: TradingAccount = {
+    connectionId: order.connectionId ?? '',
+    brokerAccountId: order.brokerAccountId ?? '',
+    externalId: accountId,
+    provider: order.provider,
+    mode: order.intent.mode,
+    status: 'active',
+  };
+  const request = placeRequest(order.intent, account, contractOf(order.intent));
+  const update = await placeAndApply(context, {
+    broker,
+    request,
+    intent: order.intent,
+    orderId: order.id,
+    account,
+  });
+  return updated(context, order.intentId, update);
+}
+
+async function updated(
+  context: IntentContext,
+  intentId: string,
+  update: Awaited<ReturnType<typeof applyBrokerOrder>>,
+): Promise<ResumedPlacement> {
+  if (update.kind !== 'updated') return { kind: 'left', reason: update.text };
+  return { kind: 'updated', intent: await context.store.readOrThrow(intentId), update };
+}

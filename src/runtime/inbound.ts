@@ -1,0 +1,53 @@
+/**
+ * The inbound side of Arbion: the inbox (core/conversation/inbox.ts) and the queue that handles
+ * what it recorded, one chat at a time. Every channel hands its messages here.
+ */
+import { InboundQueue } from '../channels/inbound-queue.js';
+import type { Conversation } from '../core/conversation/conversation.js';
+import { Inbox } from '../core/conversation/inbox.js';
+import type { InboundMessage } from '../core/messages.js';
+import type { ArbionSetup, ChannelRegistry } from './arbion.js';
+
+export interface Inbound {
+  readonly inbox: Inbox;
+  readonly queue: InboundQueue;
+  /**
+   * Queues the inbox's unfinished rows received before `receivedBefore` (by default all of them:
+   * on start-up, what a crash or a stop left behind). Returns how many were queued.
+   */
+  resume(receivedBefore?: Date): Promise<number>;
+}
+
+export function createInbound(
+  options: ArbionSetup,
+  parts: { readonly conversation: Conversation; readonly channels: ChannelRegistry },
+): Inbound {
+  const { database, logger, clock } = options;
+  const inbox = new Inbox({ sql: database.sql, clock });
+  const tell = async (message: InboundMessage, text: string) => {
+    const channel = parts.channels.get(message.address.platform);
+    if (message.kind === 'action') await channel.notify(message.address, message.sender, text);
+    else await channel.send(message.address, { kind: 'text', text });
+  };
+  const queue = new InboundQueue({
+    inbox,
+    handle: (message, ticket) => parts.conversation.handle(message, ticket),
+    tell,
+    databaseReachable: () =>
+      database.ping().then(
+        () => true,
+        () => false,
+      ),
+    logger: logger.child({ component: 'inbound' }),
+  });
+  return {
+    inbox,
+    queue,
+    async resume(receivedBefore) {
+      const entries = await inbox.claimUnfinished(receivedBefore);
+      const queued = queue.resume(entries);
+      if (queued.length > 0) logger.info({ count: queued.length }, 'handling messages left unfinished');
+      return queued.length;
+    },
+  };
+}
