@@ -350,9 +350,8 @@ export class Conversation {
         progress = this.deliverUpdate(
           message.address,
           { ...decided, text: undefined },
-          {
-            cardMessageId: message.messageId,
-          },
+          // Progress, not an outcome: the outcome's own telling clears the outbox flag.
+          { cardMessageId: message.messageId, progress: true },
         ).catch((error: unknown) =>
           this.deps.logger.warn({ err: error, intentId: decided.intentId }, 'could not show the decision'),
         );
@@ -405,6 +404,8 @@ export class Conversation {
       privateTo?: Sender;
       /** The press being answered: its inbox row is finished with the told mark. */
       ticket?: InboxTicket;
+      /** "Placing the order...": shown, but the move is not marked told (its outcome will be). */
+      progress?: boolean;
     } = {},
   ): Promise<void> {
     const channel = this.deps.channelFor(address.platform);
@@ -446,7 +447,8 @@ export class Conversation {
     }
     // The card shows the outcome: the outbox flag goes now, before the sentence. A crash before
     // this line tells it again (the edit repeats harmlessly); after it, the card has told it.
-    await this.deps.intents.markTold(update.intentId, update.status, options.ticket);
+    if (options.progress !== true)
+      await this.deps.intents.markTold(update.intentId, update.status, options.ticket);
     if (update.text) await tell(update.text);
   }
 
