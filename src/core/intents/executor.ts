@@ -280,7 +280,8 @@ async function claimAndPlace(
   });
   if (claimed === undefined) return explainLostConfirmation(context, intent.id, now);
   const { orderId } = claimed;
-  // The audit rows do not gate the placement: write them alongside it.
+  // The audit rows do not gate the placement: write them alongside it. Their failure (a database
+  // outage) is logged, never left unhandled (that would end the process mid-placement).
   const audited = Promise.all([
     context.store.audit.record({
       type: step.decision === 'approve' ? 'intent.approved' : 'intent.confirmed',
@@ -297,7 +298,12 @@ async function claimAndPlace(
       orderId,
       data: { clientOrderId: intent.clientOrderId },
     }),
-  ]);
+  ]).catch((error: unknown) =>
+    context.logger.warn(
+      { err: error, intentId: intent.id, orderId },
+      'could not write the audit rows of a decision',
+    ),
+  );
   const decided: IntentRow = {
     ...intent,
     status: claimed.submitting,
