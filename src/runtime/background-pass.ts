@@ -90,17 +90,21 @@ function recovery(
   deliver: BackgroundDelivery,
 ): () => Promise<void> {
   let first = true;
+  // What was claimed or moved before this process was built is nobody's work in flight here; what
+  // came after may be a replayed press or a new one being handled right now.
+  // (+1 ms: "before" includes the instant itself.)
+  const startedAt = new Date(options.clock().getTime() + 1);
   return async () => {
     const now = options.clock();
     const startup = first;
     first = false;
     const resumed = await intents.resumePlacements({
-      claimedBefore: startup ? now : new Date(now.getTime() - UNANSWERED_AFTER_MS),
+      claimedBefore: startup ? startedAt : new Date(now.getTime() - UNANSWERED_AFTER_MS),
       resendWithinMs: RESEND_WITHIN_MS,
     });
     for (const result of resumed) if (result.kind === 'updated') await deliver(result.intent, result.update);
     for (const intent of await intents.untold(
-      startup ? new Date(now.getTime() + 1) : new Date(now.getTime() - UNTOLD_GRACE_MS),
+      startup ? startedAt : new Date(now.getTime() - UNTOLD_GRACE_MS),
     )) {
       const update = await intents.retell(intent);
       if (update === undefined) continue;

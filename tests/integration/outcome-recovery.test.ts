@@ -142,6 +142,30 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     expect(filledSentences(h)).toHaveLength(1);
   });
 
+  it('moves an intent left in submitting after its order row took the fill, and tells it', async () => {
+    h = await createHarness(backend);
+    const { intent } = await proposed(h, 'buy 0.01 btc');
+    await confirmSilently(h, intent.id, intent.userId);
+    // The kill landed between the order row's update and the intent's move.
+    await h.test.database.prisma.$executeRaw`
+      UPDATE trade_intents SET status = 'submitting' WHERE id = ${intent.id}::uuid`;
+    let placements = 0;
+    h.arbion.paper.placeOrder = async () => {
+      placements++;
+      throw new Lost('must not be sent again');
+    };
+    await h.arbion.runBackgroundPass();
+    expect(placements).toBe(0);
+    expect(await paperOrdersOf(h, intent.clientOrderId)).toBe(1);
+    expect(
+      await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } }),
+    ).toMatchObject({
+      status: 'filled',
+      tellPending: false,
+    });
+    expect(filledSentences(h)).toHaveLength(1);
+  });
+
   it('closes a claim too old to send as not placed, and says so', async () => {
     h = await createHarness(backend);
     const { intent } = await proposed(h, 'buy 0.01 btc');

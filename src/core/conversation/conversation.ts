@@ -9,6 +9,7 @@ import type { TradingModes } from '../accounts/trading-modes.js';
 import { type AccountSnapshot, type BrokerLookup, brokerName } from '../brokers/broker.js';
 import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import type { Platform } from '../db/generated/enums.js';
+import { isDatabaseOutage } from '../db/outage.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
 import { describeBrokerFailure, isBrokerFailure } from '../intents/broker-failures.js';
@@ -251,6 +252,8 @@ export class Conversation {
           return;
       }
     } catch (error) {
+      // An outage is not this message's fault: the inbound queue waits it out and tries again.
+      if (isDatabaseOutage(error)) throw error;
       if (error instanceof UnknownInstrumentError) {
         await reply(`I don't know the symbol ${error.symbol}. Nothing was done.`);
         return;

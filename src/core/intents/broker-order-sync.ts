@@ -22,7 +22,7 @@ import { cardUpdate, describeOrder, type IntentUpdate } from './intent-updates.j
 import type { IntentEvent } from './state-machine.js';
 
 /** The broker status of an order, as the intent event it means. */
-function eventFor(status: OrderStatus): IntentEvent | undefined {
+export function eventFor(status: OrderStatus): IntentEvent | undefined {
   switch (status) {
     case 'accepted':
       return 'accept';

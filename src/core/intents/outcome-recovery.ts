@@ -9,7 +9,7 @@ import type { TradingAccount } from '../accounts/accounts.js';
 import { type BrokerOrder, brokerName } from '../brokers/broker.js';
 import { Decimal } from '../domain/values.js';
 import type { OrderRow } from '../orders/order-rows.js';
-import { abandonPlacement, applyBrokerOrder, placeAndApply } from './broker-order-sync.js';
+import { abandonPlacement, applyBrokerOrder, eventFor, placeAndApply } from './broker-order-sync.js';
 import type { IntentContext } from './intent-context.js';
 import { contractOf, type IntentRow, placeRequest } from './intent-row.js';
 import { cardUpdate, describeOrder, type IntentCardUpdate, refusedSentence } from './intent-updates.js';
@@ -127,10 +127,10 @@ export async function resumePlacements(
 ): Promise<ResumedPlacement[]> {
   const orphans = await context.prisma.order.findMany({
     where: {
-      status: 'pending',
-      brokerOrderId: null,
       intent: { status: 'submitting' },
       submittedAt: { lt: options.claimedBefore },
+      // Never answered; or answered and written to the order row, the intent not yet moved.
+      OR: [{ status: 'pending', brokerOrderId: null }, { brokerOrderId: { not: null } }],
     },
     include: { intent: true, brokerAccount: true },
     orderBy: { submittedAt: 'asc' },
@@ -154,6 +154,7 @@ async function resumeOne(
   order: OrderRow & { intent: IntentRow; brokerAccount: { externalId: string } | null },
   resendWithinMs: number,
 ): Promise<ResumedPlacement> {
+  if (order.brokerOrderId !== null) return followOrderRow(context, order);
   const broker = await context.brokerFor(order);
   if (broker.placementLookup !== 'client_order_id')
     return { kind: 'left', reason: 'reconciled by the tracker' };
@@ -195,11 +196,36 @@ async function resumeOne(
   return updated(context, order.intentId, update);
 }
 
+/**
+ * The broker's answer reached the order row but the intent did not move (a crash between the two
+ * statements): the intent follows the row now, and the user is told.
+ */
+async function followOrderRow(
+  context: IntentContext,
+  order: OrderRow & { intent: IntentRow },
+): Promise<ResumedPlacement> {
+  const event = eventFor(order.status);
+  if (event === undefined) return { kind: 'left', reason: `order ${order.status}` };
+  const moved = await context.store.move(
+    order.intent,
+    event,
+    { statusReason: order.rejectReason ?? null },
+    { kind: 'broker', orderId: order.id },
+  );
+  if (moved === undefined) return { kind: 'left', reason: 'moved meanwhile' };
+  const fills = await context.prisma.fill.findMany({ where: { orderId: order.id } });
+  const text = describeOrder(moved.status, brokerOrderOf({ ...order, fills }), moved);
+  return { kind: 'updated', intent: moved, update: cardUpdate(moved, context.clock(), text) };
+}
+
 async function updated(
   context: IntentContext,
   intentId: string,
   update: Awaited<ReturnType<typeof applyBrokerOrder>>,
 ): Promise<ResumedPlacement> {
   if (update.kind !== 'updated') return { kind: 'left', reason: update.text };
-  return { kind: 'updated', intent: await context.store.readOrThrow(intentId), update };
+  const intent = await context.store.readOrThrow(intentId);
+  // Someone else moved it on meanwhile (a replayed press): theirs is the telling, not this copy.
+  if (intent.status !== update.status) return { kind: 'left', reason: 'moved meanwhile' };
+  return { kind: 'updated', intent, update };
 }
