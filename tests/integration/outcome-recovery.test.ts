@@ -146,9 +146,10 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     h = await createHarness(backend);
     const { intent } = await proposed(h, 'buy 0.01 btc');
     await confirmSilently(h, intent.id, intent.userId);
-    // The kill landed between the order row's update and the intent's move.
+    // The kill landed between the order row's update and its fills and the intent's move.
     await h.test.database.prisma.$executeRaw`
       UPDATE trade_intents SET status = 'submitting' WHERE id = ${intent.id}::uuid`;
+    await h.test.database.prisma.fill.deleteMany({ where: { order: { intentId: intent.id } } });
     let placements = 0;
     h.arbion.paper.placeOrder = async () => {
       placements++;
@@ -164,6 +165,7 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
       tellPending: false,
     });
     expect(filledSentences(h)).toHaveLength(1);
+    expect(await h.test.database.prisma.fill.count({ where: { order: { intentId: intent.id } } })).toBe(1);
   });
 
   it('closes a claim too old to send as not placed, and says so', async () => {

@@ -133,7 +133,11 @@ export async function applyBrokerOrder(
 }
 
 /** The fills a broker reported, once each (a fill's broker id is unique per order). */
-async function recordFills(context: IntentContext, orderId: string, brokerOrder: BrokerOrder): Promise<void> {
+export async function recordFills(
+  context: IntentContext,
+  orderId: string,
+  brokerOrder: BrokerOrder,
+): Promise<void> {
   if (brokerOrder.fills.length === 0) return;
   await context.prisma.fill.createMany({
     data: brokerOrder.fills.map((fill) => ({

@@ -9,7 +9,13 @@ import type { TradingAccount } from '../accounts/accounts.js';
 import { type BrokerOrder, brokerName } from '../brokers/broker.js';
 import { Decimal } from '../domain/values.js';
 import type { OrderRow } from '../orders/order-rows.js';
-import { abandonPlacement, applyBrokerOrder, eventFor, placeAndApply } from './broker-order-sync.js';
+import {
+  abandonPlacement,
+  applyBrokerOrder,
+  eventFor,
+  placeAndApply,
+  recordFills,
+} from './broker-order-sync.js';
 import type { IntentContext } from './intent-context.js';
 import { contractOf, type IntentRow, placeRequest } from './intent-row.js';
 import { cardUpdate, describeOrder, type IntentCardUpdate, refusedSentence } from './intent-updates.js';
@@ -202,7 +208,7 @@ async function resumeOne(
  */
 async function followOrderRow(
   context: IntentContext,
-  order: OrderRow & { intent: IntentRow },
+  order: OrderRow & { intent: IntentRow; brokerAccount: { externalId: string } | null },
 ): Promise<ResumedPlacement> {
   const event = eventFor(order.status);
   if (event === undefined) return { kind: 'left', reason: `order ${order.status}` };
@@ -213,7 +219,17 @@ async function followOrderRow(
     { kind: 'broker', orderId: order.id },
   );
   if (moved === undefined) return { kind: 'left', reason: 'moved meanwhile' };
-  const fills = await context.prisma.fill.findMany({ where: { orderId: order.id } });
+  let fills = await context.prisma.fill.findMany({ where: { orderId: order.id } });
+  if (fills.length === 0 && Number(order.filledQuantity) > 0) {
+    // The crash came before the fills were written too: the broker still has them.
+    const broker = await context.brokerFor(order);
+    const reported = await broker.findOrderByClientOrderId(
+      order.brokerAccount?.externalId ?? '',
+      order.clientOrderId,
+    );
+    if (reported !== undefined) await recordFills(context, order.id, reported);
+    fills = await context.prisma.fill.findMany({ where: { orderId: order.id } });
+  }
   const text = describeOrder(moved.status, brokerOrderOf({ ...order, fills }), moved);
   return { kind: 'updated', intent: moved, update: cardUpdate(moved, context.clock(), text) };
 }
