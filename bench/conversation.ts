@@ -66,8 +66,17 @@ function benchParse() {
 /** Counts statements sent to the PostgreSQL server by any pg client in this process. */
 let roundTrips = 0;
 const clientQuery = pg.Client.prototype.query;
+/** BENCH_TRACE=1 prints each statement of the last measured round (what a round trip is spent on). */
+const tracing = process.env.BENCH_TRACE === '1';
+let traced: string[] = [];
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
   roundTrips++;
+  if (tracing) {
+    const first = args[0] as string | { text?: string };
+    traced.push(
+      (typeof first === 'string' ? first : (first?.text ?? '?')).replace(/\s+/g, ' ').slice(0, 160),
+    );
+  }
   return (clientQuery as (...inner: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
 
@@ -122,9 +131,11 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
   const confirmMs: number[] = [];
   const placedMs: number[] = [];
   const cardTrips: number[] = [];
+  let cardStatementsOfLast: string[] = [];
   const confirmTrips: number[] = [];
   for (let i = 0; i < iterations + 20; i++) {
     const tripsBefore = roundTrips;
+    traced = [];
     const t0 = performance.now();
     await say('buy 1 AAPL');
     const t1 = performance.now();
@@ -134,6 +145,8 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
       orderBy: { createdAt: 'desc' },
     });
     const tripsBeforeConfirm = roundTrips;
+    const cardStatements = traced;
+    traced = [];
     const t2 = performance.now();
     await handOver({
       kind: 'action',
@@ -146,6 +159,7 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
       actionId: `confirm:${intent.id}`,
     });
     const t3 = performance.now();
+    cardStatementsOfLast = cardStatements;
     if (i >= 20) {
       cardMs.push(t1 - t0);
       confirmMs.push(t3 - t2);
@@ -153,6 +167,10 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
       cardTrips.push(tripsAfterCard - tripsBefore);
       confirmTrips.push(roundTrips - tripsBeforeConfirm);
     }
+  }
+  if (tracing && kind === 'server') {
+    console.log(`message -> card statements:\n  ${cardStatementsOfLast.join('\n  ')}`);
+    console.log(`confirm -> told statements:\n  ${traced.join('\n  ')}`);
   }
   const filled = await database.prisma.tradeIntent.count({ where: { status: 'filled' } });
   await cleanup();

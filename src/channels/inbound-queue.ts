@@ -191,7 +191,7 @@ export class InboundQueue implements InboundSink {
     // A message whose earlier attempts all ended in a crash is not tried again.
     if (entry.attempts >= (this.options.maxAttempts ?? 3)) return this.giveUp(entry);
     let handled = false;
-    const ticket: InboxTicket = { id: entry.id, finished: false };
+    const ticket: InboxTicket = { id: entry.id, finished: false, replayed: entry.attempts > 0 };
     let toldDelayed = false;
     let delay = this.options.retryDelayMs ?? 1000;
     while (!this.stopping) {
@@ -209,6 +209,8 @@ export class InboundQueue implements InboundSink {
         if (ticket.finished) return;
         const outage = isDatabaseOutage(error) || !(await this.options.databaseReachable());
         if (!outage && !handled) return this.giveUp(entry);
+        // Tried again after the outage: what this attempt did before it failed stays done.
+        ticket.replayed = true;
       }
       if (!toldDelayed && !handled) {
         toldDelayed = true;

@@ -22,6 +22,7 @@ import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
 import type { ChannelPort } from '../core/messages.js';
+import { ProcessRegistry } from '../core/processes/process-registry.js';
 import type { SecretVault } from '../core/vault/types.js';
 import type { Automation } from './automation.js';
 import { createBackgroundPass } from './background-pass.js';
@@ -79,9 +80,6 @@ export interface ArbionOptions {
   readonly jobQueue?: JobQueue;
 }
 
-/** How long an unfinished inbox row waits before a background pass takes it over from another process. */
-const ORPHANED_MESSAGE_AFTER_MS = 120_000;
-
 /** The options with the clock resolved: the one place the wall clock is chosen as "now". */
 export type ArbionSetup = ArbionOptions & { readonly clock: () => Date };
 
@@ -101,6 +99,11 @@ export interface Arbion {
   readonly automation: Automation;
   /** The inbox and the queue every channel hands its messages to. */
   readonly inbound: Inbound;
+  /**
+   * This process among the others on the database: registered by `arbion start` before it takes
+   * work, deregistered when it stops. Work of a process found dead is taken over at once.
+   */
+  readonly processes: ProcessRegistry;
   /** One pass of the background work: expire cards, fill resting paper orders, tell the users. */
   runBackgroundPass(): Promise<void>;
 }
@@ -152,7 +155,13 @@ export function createArbion(given: ArbionOptions): Arbion {
   const brokerFor: BrokerLookup = registry.brokerFor;
   const tradingModes = createTradingModes(options, linking, registry);
   const parts = { market, symbols, accounts, brokerFor };
-  const intents = createIntentService(options, parts);
+  const processes = new ProcessRegistry({
+    sql: database.sql,
+    clock: options.clock,
+    logger: options.logger.child({ component: 'processes' }),
+    exclusive: database.kind === 'embedded',
+  });
+  const intents = createIntentService(options, parts, processes.id);
   const llmClient = createLlmClient(config);
   const automation = createArbionAutomation(options, { ...parts, intents, paper, channels, llmClient });
   const fallback = createFallbackInterpreter(options, { ...parts, llmClient });
@@ -165,7 +174,7 @@ export function createArbion(given: ArbionOptions): Arbion {
     fallback,
     automation,
   });
-  const inbound = createInbound(options, { conversation, channels });
+  const inbound = createInbound(options, { conversation, channels, processes });
   const backgroundPass = createBackgroundPass(options, {
     linking,
     registry,
@@ -187,11 +196,13 @@ export function createArbion(given: ArbionOptions): Arbion {
     linking,
     automation,
     inbound,
+    processes,
     async runBackgroundPass() {
-      // Messages another process recorded and never finished (it died; the platform got its
-      // answer and will not send them again): old enough that nobody is still on them.
-      await inbound.resume(new Date(options.clock().getTime() - ORPHANED_MESSAGE_AFTER_MS));
-      await backgroundPass();
+      const live = await processes.live();
+      // Messages a process that died recorded and never finished (the platform got its answer
+      // and will not send them again).
+      await inbound.resume(live);
+      await backgroundPass(live);
     },
   };
 }

@@ -33,7 +33,10 @@ export interface BackgroundPassParts {
 }
 
 /** One pass of the background work: expire cards, follow orders, fill resting paper orders, tell the users. */
-export function createBackgroundPass(options: ArbionSetup, parts: BackgroundPassParts): () => Promise<void> {
+export function createBackgroundPass(
+  options: ArbionSetup,
+  parts: BackgroundPassParts,
+): (live: readonly string[]) => Promise<void> {
   const { database, logger } = options;
   const prisma = database.prisma;
   const { registry, intents, paper } = parts;
@@ -50,9 +53,9 @@ export function createBackgroundPass(options: ArbionSetup, parts: BackgroundPass
 
   const recover = recovery(options, parts, deliverInBackground);
 
-  return async function runBackgroundPass(): Promise<void> {
+  return async function runBackgroundPass(live: readonly string[]): Promise<void> {
     await warnAboutExpiringLinks();
-    await recover();
+    await recover(live);
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
     for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
     await registry.recordHealth(options.clock());
@@ -80,32 +83,24 @@ const MAX_TELL_ATTEMPTS = 12;
 
 /**
  * What a crash left behind, finished: placements claimed and never answered are resumed
- * (core/intents/outcome-recovery.ts), then moves not yet told are told. The first pass after a
- * start takes everything at once (this process just started: nothing of it is in flight); later
- * passes leave recent work to whoever is doing it.
+ * (core/intents/outcome-recovery.ts), then moves not yet told are told. Work of a process that
+ * died (`live` leaves it out) is taken at once; a live process's work only once it has waited
+ * long enough that its own attempt failed (that process may be on it right now).
  */
 function recovery(
   options: ArbionSetup,
   { intents }: BackgroundPassParts,
   deliver: BackgroundDelivery,
-): () => Promise<void> {
-  let first = true;
-  // What was claimed or moved before this process was built is nobody's work in flight here; what
-  // came after may be a replayed press or a new one being handled right now.
-  // (+1 ms: "before" includes the instant itself.)
-  const startedAt = new Date(options.clock().getTime() + 1);
-  return async () => {
+): (live: readonly string[]) => Promise<void> {
+  return async (live) => {
     const now = options.clock();
-    const startup = first;
-    first = false;
     const resumed = await intents.resumePlacements({
-      claimedBefore: startup ? startedAt : new Date(now.getTime() - UNANSWERED_AFTER_MS),
+      live,
+      before: new Date(now.getTime() - UNANSWERED_AFTER_MS),
       resendWithinMs: RESEND_WITHIN_MS,
     });
     for (const result of resumed) if (result.kind === 'updated') await deliver(result.intent, result.update);
-    for (const intent of await intents.untold(
-      startup ? startedAt : new Date(now.getTime() - UNTOLD_GRACE_MS),
-    )) {
+    for (const intent of await intents.untold({ live, before: new Date(now.getTime() - UNTOLD_GRACE_MS) })) {
       const update = await intents.retell(intent);
       if (update === undefined) continue;
       const delivered = await deliver(intent, update);

@@ -38,6 +38,7 @@ export interface TradingParts {
 export function createIntentService(
   options: ArbionSetup,
   { market, accounts, brokerFor }: TradingParts,
+  processId: string,
 ): IntentService {
   const { config, database } = options;
   return new IntentService({
@@ -52,6 +53,7 @@ export function createIntentService(
     },
     logger: options.logger,
     clock: options.clock,
+    processId,
   });
 }
 

@@ -7,6 +7,7 @@
  * message is never handled twice because its handled mark failed. Every wait is on an event or a
  * promise, never on the clock.
  */
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +32,9 @@ const logger = createLogger({
 const RECEIVED_AT = new Date('2026-11-24T15:00:00Z');
 /** The inbox's clock: every handled mark carries it. */
 const HANDLED_AT = new Date('2026-11-24T15:00:05Z');
+/** Processes (core/processes): one that died with rows unfinished, one that is alive. */
+const DEAD_PROCESS = '00000000-0000-4000-8000-00000000dead';
+const LIVE_PROCESS = '00000000-0000-4000-8000-0000000011fe';
 
 let sequence = 0;
 function message(chatId: string, text: string, receivedAt = RECEIVED_AT): InboundMessage {
@@ -136,9 +140,11 @@ describe.each(backends)('the inbound queue on a %s PostgreSQL inbox', (backend: 
     handle: (inbound: InboundMessage) => Promise<void>;
     concurrency?: number;
     maxAttempts?: number;
+    /** The process the inbox records for (default: one that has died since). */
+    processId?: string;
   }) {
     const sql = new SwitchableSql(test.database.sql);
-    const inbox = new Inbox({ sql, clock: () => HANDLED_AT });
+    const inbox = new Inbox({ sql, clock: () => HANDLED_AT, processId: options.processId ?? DEAD_PROCESS });
     const told: { text: string; told: string }[] = [];
     const queue = new InboundQueue({
       inbox,
@@ -345,8 +351,11 @@ describe.each(backends)('the inbound queue on a %s PostgreSQL inbox', (backend: 
     expect((await row(inbound))?.handledAt).toEqual(HANDLED_AT);
   });
 
-  it('resumes unfinished rows in id order per chat, and gives up one whose attempts reached the bound', async () => {
-    const { inbox } = queueWith({ handle: async () => undefined });
+  it('resumes unfinished rows of dead processes in id order per chat, and gives up one whose attempts reached the bound', async () => {
+    const { inbox: deadInbox } = queueWith({ handle: async () => undefined, processId: DEAD_PROCESS });
+    const { inbox: liveInbox } = queueWith({ handle: async () => undefined, processId: LIVE_PROCESS });
+    // This process, after the restart.
+    const { inbox } = queueWith({ handle: async () => undefined, processId: randomUUID() });
     const before = new Date('2026-01-05T10:00:00Z');
     const recorded: InboundMessage[] = [];
     // Left unfinished by a crash: recorded, never handled.
@@ -358,18 +367,18 @@ describe.each(backends)('the inbound queue on a %s PostgreSQL inbox', (backend: 
       ['B', 'r-b2'],
     ] as const) {
       const inbound = message(chat, text, before);
-      expect(await inbox.record(inbound)).toBeDefined();
+      expect(await deadInbox.record(inbound)).toBeDefined();
       recorded.push(inbound);
     }
-    // Too recent to be anyone's leftover: not claimed.
+    // Being handled by a process that lives: not claimed.
     const recent = message('A', 'r-recent', new Date('2026-03-01T00:00:00Z'));
-    expect(await inbox.record(recent)).toBeDefined();
+    expect(await liveInbox.record(recent)).toBeDefined();
     // r-b2's earlier attempts all crashed Arbion.
     const crashing = await row(recorded[4] as InboundMessage);
     if (crashing === null) throw new Error('r-b2 was not recorded');
     await test.database.prisma.inboundEvent.update({ where: { id: crashing.id }, data: { attempts: 3 } });
 
-    const entries = await inbox.claimUnfinished(new Date('2026-02-01T00:00:00Z'));
+    const entries = await inbox.claimUnfinished([LIVE_PROCESS]);
     expect(entries.map((entry) => textOf(entry.message))).toEqual(['r-a1', 'r-b1', 'r-a2', 'r-a3', 'r-b2']);
     expect(entries.map((entry) => entry.attempts)).toEqual([1, 1, 1, 1, 3]);
 

@@ -3,11 +3,14 @@
  * from where the intent is and only when the table allows it, with its audit rows and the injected
  * clock's time; of concurrent claims exactly one creates the order row.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prismaExecutor } from '../../src/core/db/sql.js';
 import { IntentStore } from '../../src/core/intents/intent-store.js';
 import { ADDRESS, createHarness, type Harness } from '../support/arbion-harness.js';
 import { type Backend, backends } from '../support/databases.js';
+
+const PROCESS = randomUUID();
 
 describe.each(backends)('the intent store on %s PostgreSQL', (backend: Backend) => {
   let h: Harness;
@@ -16,7 +19,7 @@ describe.each(backends)('the intent store on %s PostgreSQL', (backend: Backend) 
   beforeAll(async () => {
     h = await createHarness(backend);
     const prisma = h.test.database.prisma;
-    store = new IntentStore(prisma, prismaExecutor(prisma), () => h.clock.now);
+    store = new IntentStore(prisma, prismaExecutor(prisma), () => h.clock.now, PROCESS);
   });
   afterAll(async () => {
     await h?.destroy();
@@ -43,6 +46,7 @@ describe.each(backends)('the intent store on %s PostgreSQL', (backend: Backend) 
       h.test.database.prisma,
       prismaExecutor(h.test.database.prisma),
       () => later,
+      PROCESS,
     );
     const cancelled = await storeLater.move(
       intent,
@@ -52,6 +56,9 @@ describe.each(backends)('the intent store on %s PostgreSQL', (backend: Backend) 
     );
     expect(cancelled?.status).toBe('cancelled');
     expect(cancelled?.updatedAt.toISOString()).toBe(later.toISOString());
+    // Held by the process that moved it, until the user is told.
+    expect(cancelled?.heldBy).toBe(PROCESS);
+    expect(cancelled?.tellPending).toBe(true);
     const audit = await h.test.database.prisma.auditEvent.findFirstOrThrow({
       where: { intentId: intent.id, type: 'intent.cancelled' },
     });

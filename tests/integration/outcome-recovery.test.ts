@@ -1,13 +1,14 @@
 /**
- * What a crash leaves behind, finished by the first background pass after a start: a move the user
+ * What a crash leaves behind (the work of a process that died), finished by the next process's
+ * first background pass: a move the user
  * was not told is told from the rows (card edited, then the sentence, once); a placement claimed
  * and never answered is looked up at the paper broker and applied, or sent again under the same
  * client order id, or (too old to send) closed as not placed. Telling that fails is retried with
  * backoff, and a chat that refuses for good is recorded, not retried.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChannelAddress, OutboundMessage, Sender } from '../../src/core/messages.js';
-import { createHarness, type Harness, RecordingChannel } from '../support/arbion-harness.js';
+import type { ChannelAddress, InboundMessage, OutboundMessage, Sender } from '../../src/core/messages.js';
+import { ADDRESS, createHarness, type Harness, RecordingChannel } from '../support/arbion-harness.js';
 import { backends } from '../support/databases.js';
 
 /** Something the paper broker or a chat said instead of answering (the process "died"). */
@@ -56,6 +57,11 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     const moved = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
     expect(moved).toMatchObject({ status: 'filled', tellPending: true, toldStatus: 'proposed' });
 
+    // While the process that moved it lives, the telling is its own (a pass leaves it alone)...
+    await h.arbion.runBackgroundPass();
+    expect(editsOf(h, cardMessageId)).toHaveLength(0);
+    // ...once it died, the next process tells it at once.
+    await h.restart();
     await h.arbion.runBackgroundPass();
     const edits = editsOf(h, cardMessageId);
     expect(edits).toHaveLength(1);
@@ -90,9 +96,10 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     });
     expect(await paperOrdersOf(h, intent.clientOrderId)).toBe(0);
 
-    // The restart: a new process (this pass is its first), a second later.
+    // The restart: a new process, a second later.
     dead = false;
     h.clock.now = new Date(h.clock.now.getTime() + 1000);
+    await h.restart();
     await h.arbion.runBackgroundPass();
     expect(await paperOrdersOf(h, intent.clientOrderId)).toBe(1);
     expect(
@@ -124,12 +131,14 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     expect(await paperOrdersOf(h, intent.clientOrderId)).toBe(1);
 
     dead = false;
+    h.clock.now = new Date(h.clock.now.getTime() + 1000);
+    await h.restart();
     let placements = 0;
+    const placeAgain = h.arbion.paper.placeOrder.bind(h.arbion.paper);
     h.arbion.paper.placeOrder = async (request) => {
       placements++;
-      return place(request);
+      return placeAgain(request);
     };
-    h.clock.now = new Date(h.clock.now.getTime() + 1000);
     await h.arbion.runBackgroundPass();
     expect(placements).toBe(0);
     expect(await paperOrdersOf(h, intent.clientOrderId)).toBe(1);
@@ -150,6 +159,7 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     await h.test.database.prisma.$executeRaw`
       UPDATE trade_intents SET status = 'submitting' WHERE id = ${intent.id}::uuid`;
     await h.test.database.prisma.fill.deleteMany({ where: { order: { intentId: intent.id } } });
+    await h.restart();
     let placements = 0;
     h.arbion.paper.placeOrder = async () => {
       placements++;
@@ -171,19 +181,20 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
   it('closes a claim too old to send as not placed, and says so', async () => {
     h = await createHarness(backend);
     const { intent } = await proposed(h, 'buy 0.01 btc');
-    const place = h.arbion.paper.placeOrder.bind(h.arbion.paper);
     let placements = 0;
     h.arbion.paper.placeOrder = async () => {
       placements++;
       throw new Lost('the process died before the broker was called');
     };
     await confirmSilently(h, intent.id, intent.userId);
-    h.arbion.paper.placeOrder = async (request) => {
-      placements++;
-      return place(request);
-    };
     // Down for three minutes: the confirmation is too old to act on now.
     h.clock.now = new Date(h.clock.now.getTime() + 3 * 60_000);
+    await h.restart();
+    const placeAfterRestart = h.arbion.paper.placeOrder.bind(h.arbion.paper);
+    h.arbion.paper.placeOrder = async (request) => {
+      placements++;
+      return placeAfterRestart(request);
+    };
     await h.arbion.runBackgroundPass();
     expect(placements).toBe(1);
     expect(await paperOrdersOf(h, intent.clientOrderId)).toBe(0);
@@ -196,6 +207,35 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     expect(h.channel.texts().at(-1)).toMatch(
       /was not placed: Arbion stopped before .* received it.*Nothing was sent/,
     );
+  });
+});
+
+// On a server several processes share the database (the embedded one has one process at a time:
+// whoever opens it is alone, and takes everything over at once).
+describe('recovery beside a live process (server)', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.destroy();
+  });
+
+  it("leaves a live process's untold move to it, and takes it over once that process is gone", async () => {
+    h = await createHarness('server');
+    const { intent, cardMessageId } = await proposed(h, 'buy 0.01 btc');
+    const first = h.arbion;
+    await first.processes.register();
+    await confirmSilently(h, intent.id, intent.userId);
+    // A second process on the same database: the first one is alive and on it.
+    await h.restart();
+    await h.arbion.processes.register();
+    await h.arbion.runBackgroundPass();
+    expect(editsOf(h, cardMessageId)).toHaveLength(0);
+    expect(filledSentences(h)).toHaveLength(0);
+    // The first one stops (or is found dead): its work is the second's at once.
+    await first.processes.deregister();
+    await h.arbion.runBackgroundPass();
+    expect(editsOf(h, cardMessageId)).toHaveLength(1);
+    expect(filledSentences(h)).toHaveLength(1);
+    await h.arbion.processes.deregister();
   });
 });
 
@@ -242,9 +282,10 @@ describe('telling that fails', () => {
     });
     if (first === undefined || second === undefined) throw new Error('two cards expected');
 
-    // The first fill meets a chat that is down for a while.
+    // The first fill meets a chat that is down for a while (told by the next process).
     await confirmSilently(h, first.id, first.userId);
     chat.failing = new Error('503 from the platform');
+    await h.restart(chat);
     await h.arbion.runBackgroundPass();
     const waiting = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: first.id } });
     expect(waiting).toMatchObject({ tellPending: true, tellAttempts: 1, tellFailure: null });
@@ -277,5 +318,91 @@ describe('telling that fails', () => {
     h.clock.now = new Date(h.clock.now.getTime() + 3_600_000);
     await h.arbion.runBackgroundPass();
     expect(chat.texts().filter((text) => text.startsWith('Filled'))).toHaveLength(1);
+  });
+});
+
+/** A chat whose next card send dies with the process (after or before the platform got it). */
+class DyingChannel extends RecordingChannel {
+  dieOnCard: 'before' | 'after' | undefined;
+  override async send(address: ChannelAddress, message: OutboundMessage): Promise<{ messageId: string }> {
+    const dying = message.kind === 'card' ? this.dieOnCard : undefined;
+    this.dieOnCard = undefined;
+    if (dying === 'before') throw new Lost('died before the card was sent');
+    const sent = await super.send(address, message);
+    if (dying === 'after') throw new Lost('died before the card was attached');
+    return sent;
+  }
+}
+
+describe('a message replayed after its first attempt died', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.destroy();
+  });
+
+  const replayed = () => ({ id: '0', finished: false, replayed: true });
+  function textMessage(text: string, messageId: string): InboundMessage {
+    return {
+      kind: 'text',
+      deliveryId: `replay-${messageId}`,
+      address: ADDRESS,
+      sender: { platformUserId: 'alice', displayName: 'alice' },
+      receivedAt: h.clock.now,
+      chatType: 'direct',
+      messageId,
+      text,
+    };
+  }
+
+  it('shows the card its first attempt proposed instead of proposing again', async () => {
+    h = await createHarness('server');
+    const chat = new DyingChannel();
+    h.arbion.channels.register('console', chat);
+    await h.say('alice', 'balance'); // the user exists
+    // The first attempt dies before the card was sent, or after it was sent but not attached.
+    for (const [dying, messageId] of [
+      ['before', 'tg-77'],
+      ['after', 'tg-78'],
+    ] as const) {
+      const message = textMessage('buy 0.01 btc', messageId);
+      chat.dieOnCard = dying;
+      // (The process would die; here the error is answered and dropped.)
+      await h.arbion.conversation.handle(message).catch(() => undefined);
+      expect(chat.dieOnCard).toBeUndefined();
+      await h.arbion.conversation.handle(message, replayed());
+      // One intent for the message, its card attached: the one shown last.
+      const intents = await h.test.database.prisma.tradeIntent.findMany({
+        where: { requestMessageId: messageId },
+      });
+      expect(intents).toHaveLength(1);
+      expect(intents[0]?.cardMessageId).toBe(chat.lastCard()?.messageId);
+      expect(intents[0]?.status).toBe('proposed');
+    }
+    // A message with another id is a new request, replayed or not.
+    await h.arbion.conversation.handle(textMessage('buy 0.01 btc', 'tg-79'), replayed());
+    expect(await h.test.database.prisma.tradeIntent.count({ where: { status: 'proposed' } })).toBe(3);
+  });
+
+  it('says nothing for a replayed press of an intent already decided: the outbox tells it', async () => {
+    h = await createHarness('server');
+    const { intent, cardMessageId } = await proposed(h, 'buy 0.01 btc');
+    await h.press('alice', `confirm:${intent.id}`, cardMessageId);
+    expect(filledSentences(h)).toHaveLength(1);
+    const logged = h.channel.log.length;
+    const press: InboundMessage = {
+      kind: 'action',
+      deliveryId: 'replayed-press',
+      address: ADDRESS,
+      sender: { platformUserId: 'alice', displayName: 'alice' },
+      receivedAt: h.clock.now,
+      chatType: 'direct',
+      messageId: cardMessageId,
+      actionId: `confirm:${intent.id}`,
+    };
+    await h.arbion.conversation.handle(press, replayed());
+    expect(h.channel.log.length).toBe(logged);
+    // The same press new (not a replay) is answered as before.
+    await h.arbion.conversation.handle({ ...press, deliveryId: 'second-press' });
+    expect(h.channel.log.length).toBe(logged + 1);
   });
 });

@@ -73,6 +73,12 @@ export interface Harness {
   /** Presses a button as `user`. */
   press(user: string, actionId: string, messageId?: string): Promise<void>;
   order(fields: Partial<OrderCommand> & Pick<OrderCommand, 'side' | 'symbol'>): OrderCommand;
+  /**
+   * A crash and a restart: a new Arbion (a new process, its own paper broker) on the same
+   * database, clock, market and chat (`channel`, by default the recording one); `arbion` is it
+   * from now on. What the old one held is a dead process's work.
+   */
+  restart(channel?: ChannelPort): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -105,17 +111,19 @@ export async function createHarness(
     secretValues: [],
     destination: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
   });
-  const arbion = createArbion({
-    config: parsed.config,
-    database: test.database,
-    logger,
-    market,
-    fallback: options.fallback === 'configured' ? undefined : (options.fallback ?? null),
-    clock: () => clock.now,
-    linking: options.linking,
-    ...options.brokers,
-    ...(options.jobQueue === undefined ? {} : { jobQueue: options.jobQueue }),
-  });
+  const build = () =>
+    createArbion({
+      config: parsed.config,
+      database: test.database,
+      logger,
+      market,
+      fallback: options.fallback === 'configured' ? undefined : (options.fallback ?? null),
+      clock: () => clock.now,
+      linking: options.linking,
+      ...options.brokers,
+      ...(options.jobQueue === undefined ? {} : { jobQueue: options.jobQueue }),
+    });
+  let arbion = build();
   const channel = new RecordingChannel();
   arbion.channels.register('console', channel);
 
@@ -128,7 +136,9 @@ export async function createHarness(
   });
   return {
     test,
-    arbion,
+    get arbion() {
+      return arbion;
+    },
     market,
     channel,
     clock,
@@ -155,6 +165,11 @@ export async function createHarness(
         ...fields,
       };
       return orderCommandSchema.parse(candidate);
+    },
+    async restart(chat = channel) {
+      // The old one is gone mid-work: nothing of it is stopped or drained.
+      arbion = build();
+      arbion.channels.register('console', chat);
     },
     async destroy() {
       await arbion.automation.stop(2000);

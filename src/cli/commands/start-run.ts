@@ -189,6 +189,10 @@ async function shutDown(running: RunningArbion): Promise<void> {
   clearTimeout(drainDeadline);
   // Running evaluations finish (bounded); with BullMQ an unfinished one runs elsewhere.
   await running.arbion.automation.stop(DRAIN_TIMEOUT_MS);
+  // What is still unfinished is taken over by the other processes at once (or by the next start).
+  await running.arbion.processes
+    .deregister()
+    .catch((error: unknown) => running.logger.warn({ err: error }, 'could not deregister this process'));
   await running.web.close();
   await running.database.close();
 }

@@ -63,6 +63,8 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
   // chat keeps its order. Handling starts once the channels can answer. (`arbion web` receives
   // nothing, so it leaves the inbox alone.)
   inbound.pause();
+  // Registered before taking work: what this process records and claims is marked as its own.
+  await arbion.processes.register();
   if (mode === 'all') await arbion.inbound.resume();
   const { started, failed } = await startChannels(serving, logger);
   const consoleChannel = useConsole ? openConsoleChannel(arbion, inbound, logger) : undefined;

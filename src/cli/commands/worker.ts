@@ -31,6 +31,8 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
 
   // No chats and no linking site here: brokers are reached through the stored links only.
   const arbion = createArbion({ config, database, logger });
+  // Strategies' intents are held by this process while it tells them (core/processes).
+  await arbion.processes.register();
   await arbion.automation.start('worker');
   logger.info(
     {
@@ -50,6 +52,7 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
       void (async () => {
         try {
           await arbion.automation.stop(DRAIN_TIMEOUT_MS);
+          await arbion.processes.deregister().catch(() => undefined);
           await database.close();
         } catch (error) {
           logger.error({ err: error }, 'error while shutting down');

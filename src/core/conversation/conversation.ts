@@ -13,7 +13,7 @@ import { isDatabaseOutage } from '../db/outage.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
 import { describeBrokerFailure, isBrokerFailure } from '../intents/broker-failures.js';
-import type { IntentCardUpdate, IntentService, IntentUpdate } from '../intents/intent-service.js';
+import type { IntentCardUpdate, IntentRow, IntentService, IntentUpdate } from '../intents/intent-service.js';
 import { describeCancel } from '../intents/intent-updates.js';
 import type { BrokerConnections } from '../linking/connections.js';
 import type { LinkTokens } from '../linking/link-tokens.js';
@@ -278,6 +278,7 @@ export class Conversation {
     ticket?: InboxTicket,
   ): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
+    if (ticket?.replayed && (await this.showLeftoverCard(message, trader, ticket))) return;
     const context = {
       userId: trader.userId,
       identityId: trader.identityId,
@@ -302,6 +303,53 @@ export class Conversation {
     });
     // The last step of the message: its inbox row is finished by the same statement.
     await this.deps.intents.attachCard(outcome.intentId, sent.messageId, ticket);
+  }
+
+  /**
+   * A replayed message whose earlier attempt proposed an intent and stopped before its card was
+   * attached: that intent's card is shown (as it stands now), and nothing is proposed twice. (If
+   * the earlier attempt did send the card, the user sees it twice: the same intent, one order.)
+   */
+  private async showLeftoverCard(
+    message: InboundText,
+    trader: Trader,
+    ticket: InboxTicket,
+  ): Promise<boolean> {
+    const leftover = await this.deps.intents.proposedBy({
+      userId: trader.userId,
+      address: message.address,
+      messageId: message.messageId,
+      receivedAt: message.receivedAt,
+    });
+    if (leftover === null) return false;
+    this.deps.logger.info(
+      { intentId: leftover.id, deliveryId: message.deliveryId },
+      'replayed message: showing the card its first attempt proposed',
+    );
+    const { card } = this.deps.intents.cardOf(leftover);
+    const channel = this.deps.channelFor(message.address.platform);
+    const sent = await channel.send(message.address, { kind: 'card', card, audience: 'requester' });
+    await this.deps.intents.attachCard(leftover.id, sent.messageId, ticket);
+    return true;
+  }
+
+  /**
+   * A replayed press (its first attempt crashed or met an outage) of an intent that is no longer
+   * open: that attempt, or another press, decided it, and its outcome is told from the intent's
+   * outbox (tellPending). Answering "already decided" beside that telling would say it twice.
+   */
+  private async decidedMeanwhile(
+    intentId: string,
+    intentRead: Promise<IntentRow | null> | undefined,
+  ): Promise<boolean> {
+    const intent = await (intentRead ?? this.deps.intents.read(intentId));
+    if (intent === null || intent.status === 'proposed' || intent.status === 'awaiting_approval')
+      return false;
+    this.deps.logger.info(
+      { intentId, status: intent.status },
+      'replayed press of a decided intent: its outcome is told from the outbox',
+    );
+    return true;
   }
 
   private async handleAction(message: InboundAction, ticket: InboxTicket | undefined): Promise<void> {
@@ -340,6 +388,7 @@ export class Conversation {
       );
       return;
     }
+    if (ticket?.replayed && (await this.decidedMeanwhile(parsed.intentId, intentRead))) return;
     // Roles can change between the card and the press: check them again (fail closed).
     const member =
       parsed.verb === 'cancel'

@@ -35,6 +35,11 @@ export class InboxUnavailableError extends Error {
 export interface InboxTicket {
   readonly id: string;
   finished: boolean;
+  /**
+   * An earlier attempt at this message may have done part of its work (a crash, an outage
+   * mid-handling): handling looks for what it left before doing it again.
+   */
+  replayed: boolean;
 }
 
 /**
@@ -98,6 +103,8 @@ function storedForm(message: InboundMessage): Record<string, unknown> {
 export interface InboxOptions {
   readonly sql: SqlExecutor;
   readonly clock: () => Date;
+  /** This process (core/processes): the rows it records and takes over are marked as its own. */
+  readonly processId: string;
 }
 
 export class Inbox {
@@ -113,9 +120,10 @@ export class Inbox {
   async record(message: InboundMessage): Promise<string | undefined> {
     try {
       const rows = await this.options.sql.query<{ id: string }>(Prisma.sql`
-        INSERT INTO inbound_events (platform, "deliveryId", "chatKey", message, "receivedAt", attempts)
+        INSERT INTO inbound_events (platform, "deliveryId", "chatKey", message, "receivedAt", attempts, "handlerId")
         VALUES (${message.address.platform}::"Platform", ${message.deliveryId}, ${chatKeyOf(message)},
-          ${JSON.stringify(storedForm(message))}::jsonb, ${message.receivedAt}::timestamp(3), 1)
+          ${JSON.stringify(storedForm(message))}::jsonb, ${message.receivedAt}::timestamp(3), 1,
+          ${this.options.processId}::uuid)
         ON CONFLICT DO NOTHING
         RETURNING id::text AS id`);
       return rows[0]?.id;
@@ -152,18 +160,19 @@ export class Inbox {
   }
 
   /**
-   * The unfinished deliveries, oldest first, each counted as one more attempt. `receivedBefore`
-   * leaves out what is too recent to be anyone's leftover (another process may be handling it);
-   * without it, all of them.
+   * The unfinished deliveries nobody handles any more (recorded by a process not among `live`:
+   * it died or stopped), oldest first, taken over by this process and each counted as one more
+   * attempt.
    */
-  async claimUnfinished(receivedBefore?: Date, limit = 500): Promise<InboxEntry[]> {
+  async claimUnfinished(live: readonly string[], limit = 500): Promise<InboxEntry[]> {
     const rows = await this.options.sql.query<{ id: string; message: unknown; attempts: number }>(Prisma.sql`
-      UPDATE inbound_events SET attempts = attempts + 1
+      UPDATE inbound_events SET attempts = attempts + 1, "handlerId" = ${this.options.processId}::uuid
       WHERE id IN (
         SELECT id FROM inbound_events
         WHERE "handledAt" IS NULL
-          AND (${receivedBefore ?? null}::timestamp(3) IS NULL OR "receivedAt" < ${receivedBefore ?? null}::timestamp(3))
+          AND ("handlerId" IS NULL OR NOT ("handlerId" = ANY(${[...live]}::uuid[])))
         ORDER BY id LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
       )
       RETURNING id::text AS id, message, attempts - 1 AS attempts`);
     const entries: InboxEntry[] = [];

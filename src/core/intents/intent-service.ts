@@ -19,6 +19,7 @@
  *    table holds it uniquely, and brokers treat it as an idempotency key.
  * 4. Risk checks run at proposal and again at execution, and fail closed.
  */
+import { randomUUID } from 'node:crypto';
 import type { Accounts, Trader } from '../accounts/accounts.js';
 import type { BrokerLookup, BrokerOrder } from '../brokers/broker.js';
 import type { OrderCommand, SwapCommand } from '../conversation/commands.js';
@@ -27,21 +28,33 @@ import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import { prismaExecutor } from '../db/sql.js';
 import type { Logger } from '../logging/logger.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
+import type { ChannelAddress } from '../messages.js';
 import { abandonPlacement, applyBrokerOrder } from './broker-order-sync.js';
 import { approveIntent, cancelIntent, confirmIntent, expireDueIntents } from './decisions.js';
 import type { IntentContext, IntentSettings } from './intent-context.js';
 import type { IntentRow } from './intent-row.js';
 import { IntentStore } from './intent-store.js';
-import type { ExecutionObserver, IntentCardUpdate, IntentUpdate } from './intent-updates.js';
+import {
+  cardUpdate,
+  type ExecutionObserver,
+  type IntentCardUpdate,
+  type IntentUpdate,
+} from './intent-updates.js';
 import { proposeOrder } from './order-proposer.js';
-import { type ResumedPlacement, resumePlacements, retell, untoldIntents } from './outcome-recovery.js';
+import {
+  type RecoveryWindow,
+  type ResumedPlacement,
+  resumePlacements,
+  retell,
+  untoldIntents,
+} from './outcome-recovery.js';
 import type { ProposalContext, ProposeOutcome } from './proposal.js';
 import { proposeSwap } from './swap-proposer.js';
 
 export type { IntentSettings } from './intent-context.js';
 export { contractOf, type IntentRow } from './intent-row.js';
 export type { ExecutionObserver, IntentCardUpdate, IntentNotice, IntentUpdate } from './intent-updates.js';
-export type { ResumedPlacement } from './outcome-recovery.js';
+export type { RecoveryWindow, ResumedPlacement } from './outcome-recovery.js';
 export type { ProposalContext, ProposeOutcome } from './proposal.js';
 
 export interface IntentServiceDependencies {
@@ -54,6 +67,8 @@ export interface IntentServiceDependencies {
   readonly settings: IntentSettings;
   readonly logger: Logger;
   readonly clock?: () => Date;
+  /** This process (core/processes/process-registry.ts): the work it holds. Default: a fresh id. */
+  readonly processId?: string;
 }
 
 export class IntentService {
@@ -63,7 +78,12 @@ export class IntentService {
     const clock = deps.clock ?? (() => new Date());
     this.context = {
       prisma: deps.prisma,
-      store: new IntentStore(deps.prisma, deps.sql ?? prismaExecutor(deps.prisma), clock),
+      store: new IntentStore(
+        deps.prisma,
+        deps.sql ?? prismaExecutor(deps.prisma),
+        clock,
+        deps.processId ?? randomUUID(),
+      ),
       market: deps.market,
       accounts: deps.accounts,
       brokerFor: deps.brokerFor,
@@ -84,6 +104,35 @@ export class IntentService {
    */
   proposeSwap(command: SwapCommand, context: ProposalContext): Promise<ProposeOutcome> {
     return proposeSwap(this.context, command, context);
+  }
+
+  /**
+   * The intent an earlier attempt at this message proposed without attaching its card (a crash or
+   * an outage mid-handling), if any: a replay shows that card instead of proposing again.
+   */
+  proposedBy(request: {
+    readonly userId: string;
+    readonly address: ChannelAddress;
+    readonly messageId: string;
+    readonly receivedAt: Date;
+  }): Promise<IntentRow | null> {
+    return this.context.prisma.tradeIntent.findFirst({
+      where: {
+        userId: request.userId,
+        platform: request.address.platform,
+        chatId: request.address.chatId,
+        requestMessageId: request.messageId,
+        cardMessageId: null,
+        // Console message ids restart with the process: only an intent of this very message.
+        createdAt: { gte: request.receivedAt },
+      },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  /** The card of an intent as it stands now. */
+  cardOf(intent: IntentRow): IntentCardUpdate {
+    return cardUpdate(intent, this.context.clock());
   }
 
   /** Records the platform id of the card, so later state changes can edit it. */
@@ -151,9 +200,9 @@ export class IntentService {
     return this.context.store.tellFailed(intentId, outcome);
   }
 
-  /** Intents whose last move is still to be told (due now), moved before `movedBefore`. */
-  untold(movedBefore: Date): Promise<IntentRow[]> {
-    return untoldIntents(this.context, movedBefore);
+  /** Intents whose last move is still to be told (due now) and left to others (see RecoveryWindow). */
+  untold(options: RecoveryWindow): Promise<IntentRow[]> {
+    return untoldIntents(this.context, options);
   }
 
   /** The update that tells where an intent stands, from its rows; undefined when there is no card to tell it on. */
@@ -162,7 +211,7 @@ export class IntentService {
   }
 
   /** Placements claimed before `claimedBefore` and never answered: looked up, sent again, or closed. */
-  resumePlacements(options: { claimedBefore: Date; resendWithinMs: number }): Promise<ResumedPlacement[]> {
+  resumePlacements(options: RecoveryWindow & { resendWithinMs: number }): Promise<ResumedPlacement[]> {
     return resumePlacements(this.context, options);
   }
 

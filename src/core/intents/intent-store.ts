@@ -3,7 +3,9 @@
  * applied as one conditional statement (`WHERE status = <from>`), with its audit rows; of
  * concurrent writers exactly one wins, and the others learn it from an `undefined` result.
  * The same statement sets `tellPending`: the intent's outbox flag, cleared once the user has
- * seen the new status (`markTold`), so a crash between the move and the telling loses nothing.
+ * seen the new status (`markTold`), so a crash between the move and the telling loses nothing;
+ * and `heldBy`, the process that will tell it (and place it): if that process dies, the work is
+ * taken over at once (core/processes/process-registry.ts).
  */
 import type { TradingAccount } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
@@ -23,6 +25,8 @@ export class IntentStore {
     private readonly prisma: PrismaClient,
     private readonly sql: SqlExecutor,
     private readonly clock: () => Date,
+    /** This process (core/processes): the intents it moves are held by it until told. */
+    private readonly processId: string,
   ) {
     this.audit = new AuditLog(prisma);
   }
@@ -110,8 +114,9 @@ export class IntentStore {
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { ...extraWhere, id: intent.id, status: intent.status },
       // updatedAt from the injected clock: strategies' cool-downs read it (never the wall clock).
-      // tellPending: the move is in the outbox until the user has been told (markTold).
-      data: { ...data, status: next, updatedAt: this.clock(), tellPending: true },
+      // tellPending: the move is in the outbox until the user has been told (markTold), by this
+      // process (heldBy) unless it dies first.
+      data: { ...data, status: next, updatedAt: this.clock(), tellPending: true, heldBy: this.processId },
     });
     if (moved === undefined) return undefined;
     await this.audit.record({
@@ -145,7 +150,7 @@ export class IntentStore {
     }
     const [moved] = await this.prisma.tradeIntent.updateManyAndReturn({
       where: { ...extraWhere, id: intent.id, status: intent.status },
-      data: { ...data, status, updatedAt: this.clock(), tellPending: true },
+      data: { ...data, status, updatedAt: this.clock(), tellPending: true, heldBy: this.processId },
     });
     if (moved === undefined) return undefined;
     for (const step of steps) {
@@ -182,7 +187,7 @@ export class IntentStore {
       WITH moved AS (
         UPDATE trade_intents SET status = ${submitting}::"IntentStatus", "confirmedAt" = ${confirmedAt},
           "approverUserId" = ${approver ?? null}::uuid, "approvedAt" = ${approver === undefined ? null : now},
-          "updatedAt" = ${now}, "tellPending" = true
+          "updatedAt" = ${now}, "tellPending" = true, "heldBy" = ${this.processId}::uuid
         WHERE id = ${intent.id}::uuid AND status = ${intent.status}::"IntentStatus"
           AND "userId" = ${intent.userId}::uuid AND "expiresAt" > ${now}
           AND (${approver ?? null}::uuid IS NULL OR "userId" <> ${approver ?? null}::uuid)

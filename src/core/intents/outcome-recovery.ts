@@ -7,6 +7,7 @@
  */
 import type { TradingAccount } from '../accounts/accounts.js';
 import { type BrokerOrder, brokerName } from '../brokers/broker.js';
+import type { Prisma } from '../db/database.js';
 import { Decimal } from '../domain/values.js';
 import type { OrderRow } from '../orders/order-rows.js';
 import {
@@ -20,14 +21,35 @@ import type { IntentContext } from './intent-context.js';
 import { contractOf, type IntentRow, placeRequest } from './intent-row.js';
 import { cardUpdate, describeOrder, type IntentCardUpdate, refusedSentence } from './intent-updates.js';
 
-/** Intents whose last move is still to be told, due now, moved before `movedBefore`. */
-export function untoldIntents(context: IntentContext, movedBefore: Date, limit = 100): Promise<IntentRow[]> {
+/**
+ * What recovery may take: work held by a process not among `live` (it died or stopped: nobody
+ * will finish it), and work held by a live one that has waited since before `before` (an attempt
+ * that failed without dying; the holder's own pass retries it).
+ */
+export interface RecoveryWindow {
+  readonly live: readonly string[];
+  readonly before: Date;
+}
+
+/** Held by no live process: Prisma's form of the first half of RecoveryWindow. */
+function orphaned(window: RecoveryWindow): Prisma.TradeIntentWhereInput[] {
+  return [{ heldBy: null }, { heldBy: { notIn: [...window.live] } }];
+}
+
+/** Intents whose last move is still to be told, due now, left over (see RecoveryWindow). */
+export function untoldIntents(
+  context: IntentContext,
+  window: RecoveryWindow,
+  limit = 100,
+): Promise<IntentRow[]> {
   const now = context.clock();
   return context.prisma.tradeIntent.findMany({
     where: {
       tellPending: true,
-      updatedAt: { lt: movedBefore },
-      OR: [{ nextTellAt: null }, { nextTellAt: { lte: now } }],
+      AND: [
+        { OR: [...orphaned(window), { updatedAt: { lt: window.before } }] },
+        { OR: [{ nextTellAt: null }, { nextTellAt: { lte: now } }] },
+      ],
     },
     orderBy: { updatedAt: 'asc' },
     take: limit,
@@ -122,21 +144,24 @@ export type ResumedPlacement =
   | { readonly kind: 'left'; readonly reason: string };
 
 /**
- * Placements claimed before `claimedBefore` and never answered. At brokers that look orders up by
+ * Placements left over (see RecoveryWindow: claimed by a process that died, or claimed before
+ * `before`) and never answered. At brokers that look orders up by
  * client order id: found -> applied; not found and claimed within `resendWithinMs` -> sent again
  * with the same client order id (the confirmation stands; the broker refuses a duplicate id);
  * older -> closed as not placed. Other brokers are left to the order tracker's reconciliation.
  */
 export async function resumePlacements(
   context: IntentContext,
-  options: { readonly claimedBefore: Date; readonly resendWithinMs: number; readonly limit?: number },
+  options: RecoveryWindow & { readonly resendWithinMs: number; readonly limit?: number },
 ): Promise<ResumedPlacement[]> {
   const orphans = await context.prisma.order.findMany({
     where: {
       intent: { status: 'submitting' },
-      submittedAt: { lt: options.claimedBefore },
-      // Never answered; or answered and written to the order row, the intent not yet moved.
-      OR: [{ status: 'pending', brokerOrderId: null }, { brokerOrderId: { not: null } }],
+      AND: [
+        { OR: [...orphaned(options).map((intent) => ({ intent })), { submittedAt: { lt: options.before } }] },
+        // Never answered; or answered and written to the order row, the intent not yet moved.
+        { OR: [{ status: 'pending', brokerOrderId: null }, { brokerOrderId: { not: null } }] },
+      ],
     },
     include: { intent: true, brokerAccount: true },
     orderBy: { submittedAt: 'asc' },

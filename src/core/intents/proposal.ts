@@ -82,5 +82,6 @@ export function conversationFields(
     tellAttempts: 0,
     nextTellAt: null,
     tellFailure: null,
+    heldBy: null,
   } as const satisfies Partial<IntentRow>;
 }
