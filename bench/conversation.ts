@@ -96,13 +96,18 @@ async function benchFlow(kind: 'embedded' | 'server', iterations: number) {
   // "Placed" is when the broker has the order; "done" is when the user has been told.
   let placedAt = 0;
   const brokerMs: number[] = [];
-  const placeOrder = arbion.paper.placeOrder.bind(arbion.paper);
-  arbion.paper.placeOrder = async (request) => {
+  // The paper broker's placement is quoted first, then written in the transaction that applies
+  // it: "placed" is when that write returns (its commit comes with the intent's move).
+  const preparePlacement = arbion.paper.preparePlacement.bind(arbion.paper);
+  arbion.paper.preparePlacement = async (request) => {
     const started = performance.now();
-    const order = await placeOrder(request);
-    placedAt = performance.now();
-    brokerMs.push(placedAt - started);
-    return order;
+    const write = await preparePlacement(request);
+    return async (tx) => {
+      const order = await write(tx);
+      placedAt = performance.now();
+      brokerMs.push(placedAt - started);
+      return order;
+    };
   };
   const address: ChannelAddress = { platform: 'console', workspaceId: '', chatId: 'bench' };
   const sender = { platformUserId: 'bench-user' };

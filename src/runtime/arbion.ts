@@ -22,6 +22,7 @@ import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { CoinGeckoPrices, MarketDataRouter, SimulatedMarket } from '../core/market-data/providers/index.js';
 import { getSymbolDirectory } from '../core/market-data/symbols/directory.js';
 import type { ChannelPort } from '../core/messages.js';
+import { NoticeStore } from '../core/notices/notice-store.js';
 import { ProcessRegistry } from '../core/processes/process-registry.js';
 import type { SecretVault } from '../core/vault/types.js';
 import type { Automation } from './automation.js';
@@ -163,7 +164,15 @@ export function createArbion(given: ArbionOptions): Arbion {
   });
   const intents = createIntentService(options, parts, processes.id);
   const llmClient = createLlmClient(config);
-  const automation = createArbionAutomation(options, { ...parts, intents, paper, channels, llmClient });
+  const notices = new NoticeStore({ prisma, clock: options.clock, processId: processes.id });
+  const automation = createArbionAutomation(options, {
+    ...parts,
+    intents,
+    paper,
+    channels,
+    llmClient,
+    notices,
+  });
   const fallback = createFallbackInterpreter(options, { ...parts, llmClient });
   const conversation = createConversation(options, {
     ...parts,
@@ -176,6 +185,7 @@ export function createArbion(given: ArbionOptions): Arbion {
   });
   const inbound = createInbound(options, { conversation, channels, processes });
   const backgroundPass = createBackgroundPass(options, {
+    notices,
     linking,
     registry,
     intents,

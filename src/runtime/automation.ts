@@ -17,11 +17,12 @@ import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import type { OptionChainProvider } from '../core/market-data/providers/simulated-market.js';
 import type { ChannelPort, Platform } from '../core/messages.js';
+import type { NoticeStore } from '../core/notices/notice-store.js';
 import { StrategyDesk } from '../strategies/runtime/automation-desk.js';
 import { type AutomationJobs, automationJobs } from '../strategies/runtime/automation-jobs.js';
 import type { ModelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { MonitorRunner } from '../strategies/runtime/monitor-runner.js';
-import { type Delivery, deliverJob, type Outbox, queueOutbox } from '../strategies/runtime/outbox.js';
+import { type Delivery, deliverJob, durableOutbox, type Outbox } from '../strategies/runtime/outbox.js';
 import { memoizedChains, type PriceHistory } from '../strategies/runtime/snapshot-builder.js';
 import { StrategyRunner } from '../strategies/runtime/strategy-runner.js';
 import type { BacktestMarket } from '../strategies/simulation/backtest-market.js';
@@ -39,6 +40,8 @@ export interface AutomationDependencies {
   readonly symbols: SymbolResolver;
   readonly paper: PaperBroker;
   readonly channelFor: (platform: Platform) => ChannelPort | undefined;
+  /** The notice outbox: what background work tells chats is written here before it is sent. */
+  readonly notices: NoticeStore;
   readonly logger: Logger;
   readonly clock: () => Date;
   /** Replaces the configured queue (tests isolate BullMQ under their own prefix). */
@@ -89,8 +92,14 @@ export function createAutomation(deps: AutomationDependencies): Automation {
       lockDurationMs: config.automation.jobLockSeconds * 1000,
       stalledIntervalMs: config.automation.jobLockSeconds * 1000,
     });
-  const deliver = deliverJob({ prisma, intents: deps.intents, channelFor: deps.channelFor, clock });
-  const outbox = queueOutbox(queue, deliver);
+  const deliver = deliverJob({
+    prisma,
+    intents: deps.intents,
+    notices: deps.notices,
+    channelFor: deps.channelFor,
+    clock,
+  });
+  const outbox = durableOutbox(deps.notices, queue, deliver);
   const strategies = new StrategyRunner({
     prisma,
     accounts: deps.accounts,

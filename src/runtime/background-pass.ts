@@ -9,8 +9,10 @@ import type { Platform } from '../core/db/generated/enums.js';
 import type { IntentService, IntentUpdate } from '../core/intents/intent-service.js';
 import { OrderTracker } from '../core/intents/order-tracker.js';
 import type { ChannelAddress, Sender } from '../core/messages.js';
+import type { NoticeStore } from '../core/notices/notice-store.js';
 import type { ArbionSetup, ChannelRegistry } from './arbion.js';
 import type { Linking } from './linking.js';
+import { noticeDelivery } from './notice-delivery.js';
 
 /** What the pass knows of an intent to tell its requester about it. */
 interface BackgroundIntent {
@@ -24,6 +26,7 @@ interface BackgroundIntent {
 }
 
 export interface BackgroundPassParts {
+  readonly notices: NoticeStore;
   readonly linking: Linking | undefined;
   readonly registry: BrokerRegistry;
   readonly intents: IntentService;
@@ -52,10 +55,12 @@ export function createBackgroundPass(
   });
 
   const recover = recovery(options, parts, deliverInBackground);
+  const deliverNotices = noticeDelivery(options, parts);
 
   return async function runBackgroundPass(live: readonly string[]): Promise<void> {
     await warnAboutExpiringLinks();
     await recover(live);
+    await deliverNotices(live);
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
     for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
     await registry.recordHealth(options.clock());

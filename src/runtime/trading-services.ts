@@ -2,6 +2,7 @@
  * `createArbion`'s trading and conversation steps: the intent service, the OpenAI client, the
  * automation (strategies, monitors, their jobs), the LLM fallback and the conversation.
  */
+
 import type { PaperBroker } from '../brokers/paper/paper-broker.js';
 import type { Accounts } from '../core/accounts/accounts.js';
 import { IdentityLinks } from '../core/accounts/identity-links.js';
@@ -17,6 +18,7 @@ import { IntentService } from '../core/intents/intent-service.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../core/market-data/market-data.js';
 import { SimulatedMarket } from '../core/market-data/providers/index.js';
+import type { NoticeStore } from '../core/notices/notice-store.js';
 import { Workspaces } from '../core/workspaces/workspaces.js';
 import { modelAdvisor } from '../strategies/runtime/model-advisor.js';
 import { simulatedBacktestMarket } from '../strategies/simulation/backtest-market.js';
@@ -77,6 +79,7 @@ export function createArbionAutomation(
     readonly paper: PaperBroker;
     readonly channels: ChannelRegistry;
     readonly llmClient: LlmClient | undefined;
+    readonly notices: NoticeStore;
   },
 ): Automation {
   const { config, database, logger } = options;
@@ -96,6 +99,7 @@ export function createArbionAutomation(
     symbols,
     paper: parts.paper,
     channelFor: (platform) => (channels.has(platform) ? channels.get(platform) : undefined),
+    notices: parts.notices,
     logger,
     clock: options.clock,
     ...(options.jobQueue === undefined ? {} : { queue: options.jobQueue }),

@@ -169,6 +169,34 @@ export class PaperBroker implements Broker, PaperAccounts {
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder> {
+    const placement = await this.prepare(request);
+    try {
+      const plan = await this.placeOptimistically(request, placement);
+      return placedOrder(request, placement, plan);
+    } catch (error) {
+      // The same client order id again (a retry, or a concurrent placement): return the first order.
+      if (isUniqueViolation(error)) {
+        const first = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
+        if (first !== undefined) return first;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The placement quoted now (a slow provider must not hold a transaction), written by the caller's
+   * transaction: the fill commits with the intent's move (see Broker.preparePlacement).
+   */
+  async preparePlacement(request: PlaceOrderRequest): Promise<(tx: Transaction) => Promise<BrokerOrder>> {
+    const placement = await this.prepare(request);
+    return async (tx) => {
+      const plan = await this.placeOptimistically(request, placement, tx);
+      return placedOrder(request, placement, plan);
+    };
+  }
+
+  /** Checks the request and quotes it: everything a placement needs before the ledger is touched. */
+  private async prepare(request: PlaceOrderRequest): Promise<PreparedPlacement> {
     if ((request.quantity === undefined) === (request.notional === undefined)) {
       throw new BrokerRejectedError('paper', 'an order needs exactly one of quantity and notional');
     }
@@ -177,11 +205,7 @@ export class PaperBroker implements Broker, PaperAccounts {
         ? { assetClass: 'option', contract: this.requireContract(request.option, request.symbol) }
         : { assetClass: request.assetClass, symbol: request.symbol };
     const contract = contractOf(quoteRequest);
-    // Quote before the transaction: a slow provider must not hold the account lock.
     const quote = await this.market.quote(quoteRequest);
-
-    const now = this.clock();
-    const id = randomUUID();
     const ledgerOrder: LedgerOrder = {
       side: request.side,
       assetClass: request.assetClass,
@@ -196,43 +220,7 @@ export class PaperBroker implements Broker, PaperAccounts {
       averageFillPrice: undefined,
       triggeredAt: null,
     };
-    try {
-      const plan = await this.placeOptimistically(request, id, ledgerOrder, quote, now);
-      return {
-        brokerOrderId: id,
-        clientOrderId: request.clientOrderId,
-        status: plan.status,
-        symbol: request.symbol,
-        side: request.side,
-        orderType: request.orderType,
-        quantity: request.quantity,
-        notional: request.notional,
-        limitPrice: request.limitPrice,
-        stopPrice: request.stopPrice,
-        filledQuantity: plan.fill?.filledQuantity ?? new Decimal(0),
-        averageFillPrice: plan.fill?.averageFillPrice,
-        rejectReason: plan.rejectReason,
-        fills: plan.fill
-          ? [
-              {
-                id: plan.fill.id,
-                quantity: plan.fill.quantity,
-                price: plan.fill.price,
-                fee: new Decimal(0),
-                at: now,
-              },
-            ]
-          : [],
-        createdAt: now,
-      };
-    } catch (error) {
-      // The same client order id again (a retry, or a concurrent placement): return the first order.
-      if (isUniqueViolation(error)) {
-        const first = await this.findOrderByClientOrderId(request.accountId, request.clientOrderId);
-        if (first !== undefined) return first;
-      }
-      throw error;
-    }
+    return { id: randomUUID(), ledgerOrder, quote, now: this.clock() };
   }
 
   /** The client order id is the broker's own key: a lookup by it settles any placement. */
@@ -528,33 +516,33 @@ export class PaperBroker implements Broker, PaperAccounts {
    * write to the account gets in between, nothing is written and we plan again on fresh values;
    * after repeated conflicts (a busy account) we take the account lock instead.
    */
+  /**
+   * Reads the account and writes the plan if nobody changed the account in between (its version);
+   * after a few lost races, under the account's lock. `tx`: inside the caller's transaction (a
+   * lost race there changes nothing, so the next attempt sees the newer account).
+   */
   private async placeOptimistically(
     request: PlaceOrderRequest,
-    id: string,
-    ledgerOrder: LedgerOrder,
-    quote: Quote,
-    now: Date,
+    placement: PreparedPlacement,
+    tx?: Transaction,
   ): Promise<FillPlan> {
-    const context = {
-      accountId: request.accountId,
-      symbol: request.symbol,
-      assetClass: request.assetClass,
-      now,
-    };
+    const { id, ledgerOrder, quote, now } = placement;
+    const context = placementContext(request, now);
     const target = { kind: 'new' as const, order: { ...request, id } };
     const scope = { symbol: request.symbol, underlying: request.option?.underlying };
+    const db = tx ?? this.prisma;
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const account = await readLedgerAccount(this.prisma, request.accountId, scope, false);
+      const account = await readLedgerAccount(db, request.accountId, scope, false);
       const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
-      if (await writePlan(this.prisma, target, plan, { ...context, expectedVersion: account.version }))
-        return plan;
+      if (await writePlan(db, target, plan, { ...context, expectedVersion: account.version })) return plan;
     }
-    return this.prisma.$transaction(async (tx) => {
-      const account = await this.lockAccount(tx, request.accountId, scope);
+    const locked = async (inner: Transaction) => {
+      const account = await this.lockAccount(inner, request.accountId, scope);
       const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
-      await writePlan(tx, target, plan, context);
+      await writePlan(inner, target, plan, context);
       return plan;
-    });
+    };
+    return tx === undefined ? this.prisma.$transaction(locked) : locked(tx);
   }
 
   private planOptions(assetClass: 'equity' | 'option' | 'crypto', now: Date) {
@@ -565,6 +553,50 @@ export class PaperBroker implements Broker, PaperAccounts {
       today: newYorkDate(now),
     };
   }
+}
+
+/** A placement checked and quoted, not yet written. */
+interface PreparedPlacement {
+  readonly id: string;
+  readonly ledgerOrder: LedgerOrder;
+  readonly quote: Quote;
+  readonly now: Date;
+}
+
+function placementContext(request: PlaceOrderRequest, now: Date) {
+  return { accountId: request.accountId, symbol: request.symbol, assetClass: request.assetClass, now };
+}
+
+/** The broker's answer to a placement, as written. */
+function placedOrder(request: PlaceOrderRequest, placement: PreparedPlacement, plan: FillPlan): BrokerOrder {
+  const { id, now } = placement;
+  return {
+    brokerOrderId: id,
+    clientOrderId: request.clientOrderId,
+    status: plan.status,
+    symbol: request.symbol,
+    side: request.side,
+    orderType: request.orderType,
+    quantity: request.quantity,
+    notional: request.notional,
+    limitPrice: request.limitPrice,
+    stopPrice: request.stopPrice,
+    filledQuantity: plan.fill?.filledQuantity ?? new Decimal(0),
+    averageFillPrice: plan.fill?.averageFillPrice,
+    rejectReason: plan.rejectReason,
+    fills: plan.fill
+      ? [
+          {
+            id: plan.fill.id,
+            quantity: plan.fill.quantity,
+            price: plan.fill.price,
+            fee: new Decimal(0),
+            at: now,
+          },
+        ]
+      : [],
+    createdAt: now,
+  };
 }
 
 /** The contract of an option quote request; undefined for stocks and coins. */

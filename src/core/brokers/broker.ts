@@ -9,6 +9,7 @@
  * doing anything else. Each carries a `kind` (refused, auth, rate_limited, circuit_open,
  * unexpected_answer; unreachable).
  */
+import type { Prisma } from '../db/database.js';
 import type { BrokerProvider, OrderStatus } from '../db/generated/enums.js';
 import type { AssetClass, Decimal, OrderSide, OrderType, TimeInForce } from '../domain/values.js';
 import type { OptionContract, Quote, QuoteRequest } from '../market-data/market-data.js';
@@ -182,6 +183,17 @@ export interface Broker extends BrokerCapabilities {
    * @throws BrokerUnreachableError when the outcome is unknown
    */
   placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder>;
+  /**
+   * Brokers whose book is in Arbion's own database (the paper broker): the placement is prepared
+   * outside any transaction (quoted, checked), and the function it returns writes it in the
+   * transaction that also applies the answer to our order and intent rows: the fill and the
+   * intent's move commit together, or neither does. Absent: `placeOrder`, and the answer applied
+   * after it.
+   * @throws BrokerRejectedError from either step when the broker refuses (nothing written)
+   */
+  preparePlacement?(
+    request: PlaceOrderRequest,
+  ): Promise<(tx: Prisma.TransactionClient) => Promise<BrokerOrder>>;
   /** The order placed with this client order id, if any: how ambiguous failures are resolved. */
   findOrderByClientOrderId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined>;
   /**

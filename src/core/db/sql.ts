@@ -76,7 +76,7 @@ export function poolExecutor(pool: pg.Pool): SqlExecutor {
 }
 
 /** Statements through Prisma's connection (embedded PGlite). */
-export function prismaExecutor(prisma: PrismaClient): SqlExecutor {
+export function prismaExecutor(prisma: PrismaClient | Prisma.TransactionClient): SqlExecutor {
   return {
     query<Row>(statement: Prisma.Sql): Promise<Row[]> {
       return prisma.$queryRaw<Row[]>(statement);

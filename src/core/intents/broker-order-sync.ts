@@ -59,23 +59,16 @@ export async function placeAndApply(
   const { broker, request, intent, orderId, account } = placement;
   let brokerOrder: BrokerOrder;
   try {
-    brokerOrder = await broker.placeOrder(request);
-  } catch (error) {
-    if (error instanceof BrokerRejectedError) {
-      await rejectPlacement(orderRows(context), { id: orderId }, error.reason, context.clock());
-      const current = await context.store.readOrThrow(intent.id);
-      const rejected = await context.store.move(
-        current,
-        'reject',
-        { statusReason: error.reason },
-        { kind: 'broker' },
-      );
-      return cardUpdate(
-        rejected ?? current,
-        context.clock(),
-        `The broker rejected the order: ${error.reason}.`,
+    if (broker.preparePlacement !== undefined) {
+      // The broker's book is our database: its write and our rows' moves commit together.
+      const write = await broker.preparePlacement(request);
+      return await context.transaction(async (inner) =>
+        applyBrokerOrder(inner, await write(inner.prisma), { intent, orderId }),
       );
     }
+    brokerOrder = await broker.placeOrder(request);
+  } catch (error) {
+    if (error instanceof BrokerRejectedError) return rejectAtBroker(context, intent, orderId, error);
     context.logger.warn(
       { err: error, intentId: intent.id, clientOrderId: intent.clientOrderId },
       'ambiguous order placement; reconciling',
@@ -95,6 +88,24 @@ export async function placeAndApply(
     brokerOrder = found;
   }
   return applyBrokerOrder(context, brokerOrder, { intent, orderId });
+}
+
+/** The broker refused the order: both rows rejected, nothing placed. */
+async function rejectAtBroker(
+  context: IntentContext,
+  intent: IntentRow,
+  orderId: string,
+  error: BrokerRejectedError,
+): Promise<IntentUpdate> {
+  await rejectPlacement(orderRows(context), { id: orderId }, error.reason, context.clock());
+  const current = await context.store.readOrThrow(intent.id);
+  const rejected = await context.store.move(
+    current,
+    'reject',
+    { statusReason: error.reason },
+    { kind: 'broker' },
+  );
+  return cardUpdate(rejected ?? current, context.clock(), `The broker rejected the order: ${error.reason}.`);
 }
 
 /**

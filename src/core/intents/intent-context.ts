@@ -4,7 +4,7 @@
  */
 import type { Accounts } from '../accounts/accounts.js';
 import type { BrokerLookup } from '../brokers/broker.js';
-import type { PrismaClient } from '../db/database.js';
+import type { Prisma } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
 import type { IntentStore } from './intent-store.js';
@@ -17,7 +17,13 @@ export interface IntentSettings {
 }
 
 export interface IntentContext {
-  readonly prisma: PrismaClient;
+  /** The database, or the transaction the step runs in (see `transaction`). */
+  readonly prisma: Prisma.TransactionClient;
+  /**
+   * Runs `work` in one database transaction, with a context whose every write is part of it
+   * (inside a transaction already: in that one).
+   */
+  readonly transaction: <T>(work: (inner: IntentContext) => Promise<T>) => Promise<T>;
   readonly store: IntentStore;
   readonly market: MarketDataProvider;
   readonly accounts: Accounts;

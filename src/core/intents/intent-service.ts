@@ -76,8 +76,18 @@ export class IntentService {
 
   constructor(deps: IntentServiceDependencies) {
     const clock = deps.clock ?? (() => new Date());
-    this.context = {
+    const root: IntentContext = {
       prisma: deps.prisma,
+      transaction: (work) =>
+        deps.prisma.$transaction((tx) => {
+          const inner: IntentContext = {
+            ...root,
+            prisma: tx,
+            store: root.store.within(tx),
+            transaction: (nested) => nested(inner),
+          };
+          return work(inner);
+        }),
       store: new IntentStore(
         deps.prisma,
         deps.sql ?? prismaExecutor(deps.prisma),
@@ -91,6 +101,7 @@ export class IntentService {
       logger: deps.logger,
       clock,
     };
+    this.context = root;
   }
 
   /** Quotes, sizes and risk-checks an order; returns the confirmation card or the reason it is refused. */

@@ -12,6 +12,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import { finishInboxCte, type InboxTicket } from '../conversation/inbox.js';
 import { Prisma, type PrismaClient, type SqlExecutor } from '../db/database.js';
 import type { IntentStatus } from '../db/generated/enums.js';
+import { prismaExecutor } from '../db/sql.js';
 import { insertIntentWithAudit } from './intent-insert.js';
 import type { IntentRow } from './intent-row.js';
 import { type IntentEvent, nextStatus, transition } from './state-machine.js';
@@ -22,13 +23,18 @@ export class IntentStore {
   readonly audit: AuditLog;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly prisma: PrismaClient | Prisma.TransactionClient,
     private readonly sql: SqlExecutor,
     private readonly clock: () => Date,
     /** This process (core/processes): the intents it moves are held by it until told. */
     private readonly processId: string,
   ) {
     this.audit = new AuditLog(prisma);
+  }
+
+  /** The same store writing inside a transaction (its moves commit with the transaction's other work). */
+  within(tx: Prisma.TransactionClient): IntentStore {
+    return new IntentStore(tx, prismaExecutor(tx), this.clock, this.processId);
   }
 
   read(intentId: string): Promise<IntentRow | null> {

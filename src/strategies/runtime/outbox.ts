@@ -1,7 +1,9 @@
 /**
- * Messages from background work to chats. Evaluations may run in `arbion worker` processes that
- * have no chat connections, so they do not send: they enqueue a `deliver` job, which only the
- * process holding the channels (`arbion start`) works on. A card is re-rendered from its intent
+ * Messages from background work to chats. Each is written to the notice outbox first
+ * (core/notices/notice-store.ts: durable, one row per key), then handed to a `deliver` job for
+ * speed. Evaluations may run in `arbion worker` processes that have no chat connections: only the
+ * process holding the channels (`arbion start`) works on those jobs, and its background pass
+ * delivers whatever a crash or a lost job left undelivered. A card is re-rendered from its intent
  * when delivered, and its message id attached, so its buttons work like a chat order's.
  */
 import { z } from 'zod';
@@ -10,7 +12,7 @@ import { renderIntentCard } from '../../core/intents/confirmation-card.js';
 import type { IntentService } from '../../core/intents/intent-service.js';
 import { defineJob, type JobDefinition, type JobQueue } from '../../core/jobs/index.js';
 import type { ChannelAddress, ChannelPort, Platform } from '../../core/messages.js';
-import { derivedUuid } from './automation-ids.js';
+import type { NoticeStore } from '../../core/notices/notice-store.js';
 
 const deliverySchema = z.object({
   platform: z.enum(['telegram', 'slack', 'discord', 'console']),
@@ -20,6 +22,8 @@ const deliverySchema = z.object({
   /** A text, or the card of a proposed intent (with the text before it). */
   text: z.string().max(4000).optional(),
   intentId: z.uuid().optional(),
+  /** The notice row this delivers (jobs from before the notice outbox have none). */
+  noticeId: z.string().regex(/^\d+$/).optional(),
 });
 export type Delivery = z.infer<typeof deliverySchema>;
 
@@ -31,7 +35,7 @@ export interface Outbox {
   card(address: ChannelAddress, intentId: string, text: string | undefined): Promise<void>;
 }
 
-function plainAddress(address: ChannelAddress): Omit<Delivery, 'text' | 'intentId'> {
+function plainAddress(address: ChannelAddress): Omit<Delivery, 'text' | 'intentId' | 'noticeId'> {
   return {
     platform: address.platform as Delivery['platform'],
     workspaceId: address.workspaceId,
@@ -43,9 +47,31 @@ function plainAddress(address: ChannelAddress): Omit<Delivery, 'text' | 'intentI
 export interface DeliverDependencies {
   readonly prisma: Pick<PrismaClient, 'tradeIntent'>;
   readonly intents: Pick<IntentService, 'attachCard'>;
+  readonly notices: Pick<NoticeStore, 'undelivered' | 'delivered'>;
   /** Undefined when this process has no channel for the platform (the job then retries). */
   readonly channelFor: (platform: Platform) => ChannelPort | undefined;
   readonly clock: () => Date;
+}
+
+/** Sends a notice's text, then its intent's card while the intent is still proposed. */
+export async function sendNotice(
+  deps: DeliverDependencies,
+  address: ChannelAddress,
+  content: { readonly text?: string | undefined; readonly intentId?: string | undefined },
+): Promise<void> {
+  const channel = deps.channelFor(address.platform);
+  if (channel === undefined) throw new Error(`no ${address.platform} channel in this process`);
+  if (content.text !== undefined) await channel.send(address, { kind: 'text', text: content.text });
+  if (content.intentId === undefined) return;
+  const intent = await deps.prisma.tradeIntent.findUnique({ where: { id: content.intentId } });
+  // Answered, expired or placed meanwhile (auto mode): the text said what happened.
+  if (intent === null || intent.status !== 'proposed' || intent.cardMessageId !== null) return;
+  const sent = await channel.send(address, {
+    kind: 'card',
+    card: renderIntentCard(intent, { now: deps.clock() }),
+    audience: 'requester',
+  });
+  await deps.intents.attachCard(intent.id, sent.messageId);
 }
 
 /** The `deliver` job: only processes with chat channels run its workers. */
@@ -56,41 +82,45 @@ export function deliverJob(deps: DeliverDependencies): JobDefinition<Delivery> {
     attempts: 5,
     backoffMs: 2000,
     async handler(delivery) {
-      const channel = deps.channelFor(delivery.platform);
-      if (channel === undefined) throw new Error(`no ${delivery.platform} channel in this process`);
       const address: ChannelAddress = {
         platform: delivery.platform,
         workspaceId: delivery.workspaceId,
         chatId: delivery.chatId,
         ...(delivery.threadId === undefined ? {} : { threadId: delivery.threadId }),
       };
-      if (delivery.text !== undefined) await channel.send(address, { kind: 'text', text: delivery.text });
-      if (delivery.intentId === undefined) return;
-      const intent = await deps.prisma.tradeIntent.findUnique({ where: { id: delivery.intentId } });
-      // Answered, expired or placed meanwhile (auto mode): the text said what happened.
-      if (intent === null || intent.status !== 'proposed' || intent.cardMessageId !== null) return;
-      const sent = await channel.send(address, {
-        kind: 'card',
-        card: renderIntentCard(intent, { now: deps.clock() }),
-        audience: 'requester',
-      });
-      await deps.intents.attachCard(intent.id, sent.messageId);
+      if (delivery.noticeId === undefined) return sendNotice(deps, address, delivery);
+      // Delivered meanwhile (the background pass, or an earlier attempt of this job).
+      const notice = await deps.notices.undelivered(delivery.noticeId);
+      if (notice === undefined) return;
+      await sendNotice(deps, notice.address, notice);
+      await deps.notices.delivered(notice.id);
     },
   });
 }
 
-/** The outbox over a job queue: messages are jobs with ids derived from their keys. */
-export function queueOutbox(queue: JobQueue, job: JobDefinition<Delivery>): Outbox {
+/** The outbox: a notice row per key, then a job to send it at once. */
+export function durableOutbox(
+  notices: Pick<NoticeStore, 'record'>,
+  queue: JobQueue,
+  job: JobDefinition<Delivery>,
+): Outbox {
+  const write = async (
+    address: ChannelAddress,
+    key: string,
+    content: { text?: string; intentId?: string },
+  ) => {
+    const notice = await notices.record(key, address, content);
+    // Written before (a repeated evaluation): it is sent, or being sent, already.
+    if (notice === undefined) return;
+    await queue.enqueue(
+      job,
+      { ...plainAddress(address), ...content, noticeId: notice.id },
+      { jobId: `notice-${notice.id}` },
+    );
+  };
   return {
-    async say(address, text, key) {
-      await queue.enqueue(job, { ...plainAddress(address), text }, { jobId: `say-${derivedUuid(key)}` });
-    },
-    async card(address, intentId, text) {
-      await queue.enqueue(
-        job,
-        { ...plainAddress(address), intentId, ...(text === undefined ? {} : { text }) },
-        { jobId: `card-${intentId}` },
-      );
-    },
+    say: (address, text, key) => write(address, `say:${key}`, { text }),
+    card: (address, intentId, text) =>
+      write(address, `card:${intentId}`, { intentId, ...(text === undefined ? {} : { text }) }),
   };
 }
