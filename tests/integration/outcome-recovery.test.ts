@@ -194,6 +194,41 @@ describe.each(backends)('recovery after a crash (%s)', (backend) => {
     expect(filledSentences(h)).toHaveLength(1);
   });
 
+  it("looks for a dead process's placement at once at a broker without client order ids, and says when it is not known", async () => {
+    h = await createHarness(backend);
+    const { intent } = await proposed(h, 'buy 0.01 btc');
+    h.arbion.paper.preparePlacement = async () => {
+      throw new Lost('the process died while sending');
+    };
+    await confirmSilently(h, intent.id, intent.userId);
+    await h.restart();
+    // As Schwab: orders are found by matching the account's recent orders, and not yet here.
+    Object.defineProperty(h.arbion.paper, 'placementLookup', { value: 'reconciliation' });
+    const looked: string[] = [];
+    h.arbion.paper.reconcilePlacement = async (request) => {
+      looked.push(request.clientOrderId);
+      return undefined;
+    };
+    const placements = countPlacements(h);
+    await h.arbion.runBackgroundPass();
+    expect(looked).toEqual([intent.clientOrderId]);
+    expect(placements.count).toBe(0);
+    expect(h.channel.texts().at(-1)).toMatch(
+      /^I do not know yet whether your order to buy BTC reached .*: Arbion stopped while sending it.*Nothing was sent again\. Check your .* account before placing it again/,
+    );
+    const adopted = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+    expect(adopted).toMatchObject({
+      status: 'submitting',
+      heldBy: h.arbion.processes.id,
+      tellPending: false,
+    });
+    // Told once: the next passes leave it to the order tracker.
+    const told = h.channel.texts().length;
+    await h.arbion.runBackgroundPass();
+    expect(h.channel.texts()).toHaveLength(told);
+    expect(looked).toHaveLength(1);
+  });
+
   it('moves an intent left in submitting after its order row took the fill, and tells it', async () => {
     h = await createHarness(backend);
     const { intent } = await proposed(h, 'buy 0.01 btc');

@@ -98,11 +98,18 @@ export class IntentStore {
     );
   }
 
-  /** A placement whose answer was unclear: the intent stays submitting while the broker is asked. */
+  /**
+   * A placement whose answer was unclear: the intent stays submitting while the broker is asked,
+   * held by this process (a process that takes it over after a crash adopts it).
+   */
   async noteAwaitingReconciliation(intentId: string): Promise<void> {
     await this.prisma.tradeIntent.update({
       where: { id: intentId },
-      data: { statusReason: 'awaiting reconciliation with the broker', updatedAt: this.clock() },
+      data: {
+        statusReason: 'awaiting reconciliation with the broker',
+        updatedAt: this.clock(),
+        heldBy: this.processId,
+      },
     });
   }
 

@@ -171,7 +171,8 @@ export async function resumePlacements(
   for (const order of orphans) {
     const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
     try {
-      results.push(await resumeOne(context, order, options.resendWithinMs));
+      const orphaned = order.intent.heldBy === null || !options.live.includes(order.intent.heldBy);
+      results.push(await resumeOne(context, order, { ...options, orphaned }));
     } catch (error) {
       context.logger.warn({ ...logged, err: error }, 'could not resume an unanswered placement');
       results.push({ kind: 'left', reason: 'lookup failed' });
@@ -183,12 +184,17 @@ export async function resumePlacements(
 async function resumeOne(
   context: IntentContext,
   order: OrderRow & { intent: IntentRow; brokerAccount: { externalId: string } | null },
-  resendWithinMs: number,
+  options: { readonly resendWithinMs: number; readonly orphaned: boolean },
 ): Promise<ResumedPlacement> {
+  const { resendWithinMs } = options;
   if (order.brokerOrderId !== null) return followOrderRow(context, order);
   const broker = await context.brokerFor(order);
-  if (broker.placementLookup !== 'client_order_id')
-    return { kind: 'left', reason: 'reconciled by the tracker' };
+  if (broker.placementLookup !== 'client_order_id') {
+    // The tracker keeps looking (order-tracker.ts); a dead process's placement is looked for now.
+    return options.orphaned
+      ? reconcileNow(context, order, broker)
+      : { kind: 'left', reason: 'reconciled by the tracker' };
+  }
   const accountId = order.brokerAccount?.externalId ?? '';
   const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
   const found = await broker.findOrderByClientOrderId(accountId, order.clientOrderId);
@@ -208,14 +214,7 @@ async function resumeOne(
   }
   context.logger.info(logged, 'unanswered placement not at the broker; sending it now');
   // The request as the claim made it: the same intent, account and client order id.
-  const account: TradingAccount = {
-    connectionId: order.connectionId ?? '',
-    brokerAccountId: order.brokerAccountId ?? '',
-    externalId: accountId,
-    provider: order.provider,
-    mode: order.intent.mode,
-    status: 'active',
-  };
+  const account = claimedAccount(order);
   const request = placeRequest(order.intent, account, contractOf(order.intent));
   const update = await placeAndApply(context, {
     broker,
@@ -225,6 +224,52 @@ async function resumeOne(
     account,
   });
   return updated(context, order.intentId, update);
+}
+
+/** The account a claim's order row names, as the placement used it. */
+function claimedAccount(
+  order: OrderRow & { intent: IntentRow; brokerAccount: { externalId: string } | null },
+): TradingAccount {
+  return {
+    connectionId: order.connectionId ?? '',
+    brokerAccountId: order.brokerAccountId ?? '',
+    externalId: order.brokerAccount?.externalId ?? '',
+    provider: order.provider,
+    mode: order.intent.mode,
+    status: 'active',
+  };
+}
+
+/**
+ * A dead process's placement at a broker without client order ids (Schwab, the smart wallet):
+ * looked for now. Found: applied and told. Not found yet: the user is told the outcome is not known
+ * and what to check; this process adopts it, and the order tracker keeps looking and tells the end.
+ */
+async function reconcileNow(
+  context: IntentContext,
+  order: OrderRow & { intent: IntentRow; brokerAccount: { externalId: string } | null },
+  broker: Awaited<ReturnType<IntentContext['brokerFor']>>,
+): Promise<ResumedPlacement> {
+  const found = await broker.reconcilePlacement(
+    placeRequest(order.intent, claimedAccount(order), contractOf(order.intent)),
+    order.submittedAt ?? order.createdAt,
+  );
+  if (found !== undefined) {
+    const update = await applyBrokerOrder(
+      context,
+      { ...found, clientOrderId: order.clientOrderId },
+      {
+        intent: order.intent,
+        orderId: order.id,
+      },
+    );
+    return updated(context, order.intentId, update);
+  }
+  await context.store.noteAwaitingReconciliation(order.intentId);
+  const intent = await context.store.readOrThrow(order.intentId);
+  const name = brokerName(order.provider);
+  const text = `I do not know yet whether your order to ${order.side} ${order.symbol} reached ${name}: Arbion stopped while sending it, and ${name} does not show it so far. Nothing was sent again. Check your ${name} account before placing it again; I keep looking and will tell you what I find.`;
+  return { kind: 'updated', intent, update: cardUpdate(intent, context.clock(), text) };
 }
 
 /**
