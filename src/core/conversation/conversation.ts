@@ -326,10 +326,10 @@ export class Conversation {
       { intentId: leftover.id, deliveryId: message.deliveryId },
       'replayed message: showing the card its first attempt proposed',
     );
-    const { card } = this.deps.intents.cardOf(leftover);
+    const { card, status } = this.deps.intents.cardOf(leftover);
     const channel = this.deps.channelFor(message.address.platform);
     const sent = await channel.send(message.address, { kind: 'card', card, audience: 'requester' });
-    await this.deps.intents.attachCard(leftover.id, sent.messageId, ticket);
+    await this.deps.intents.attachCard(leftover.id, sent.messageId, ticket, status);
     return true;
   }
 
@@ -483,8 +483,10 @@ export class Conversation {
       update.approvalCard !== undefined
         ? stored?.cardMessageId
         : (options.cardMessageId ?? stored?.cardMessageId);
-    if (cardMessageId)
-      await channel.edit(address, cardMessageId, { kind: 'card', card: update.card, audience: 'requester' });
+    const requesterCard = { kind: 'card', card: update.card, audience: 'requester' } as const;
+    if (cardMessageId) await channel.edit(address, cardMessageId, requesterCard);
+    if (update.approvalCard === undefined && update.cardMessageId && update.cardMessageId !== cardMessageId)
+      await channel.edit(address, update.cardMessageId, requesterCard);
     if (update.approvalCard !== undefined) {
       const approval = { kind: 'card', card: update.approvalCard, audience: 'chat' } as const;
       if (stored?.approvalMessageId) {

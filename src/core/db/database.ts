@@ -53,6 +53,11 @@ async function openServer(url: string, poolSize: number): Promise<Database> {
   );
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor one checked out (a transaction in progress when the server shuts down: 57P01): the query
+  // in flight fails with the same error, and that failure is what callers handle.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const adapterFactory = new PrismaPg(pool);
   const prisma = new PrismaClient({ adapter: adapterFactory });
   const database: Database = {

@@ -7,6 +7,7 @@
 import type { Trader, TradingAccount } from '../accounts/accounts.js';
 import type { AccountSnapshot, Broker } from '../brokers/broker.js';
 import type { Prisma } from '../db/database.js';
+import { isDatabaseOutage } from '../db/outage.js';
 import { contractMultiplier } from '../domain/contract-multiplier.js';
 import { formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
@@ -205,6 +206,8 @@ async function snapshotNow(
       ? await execution.loadedSnapshot
       : await broker.getAccountSnapshot(account.externalId);
   } catch (error) {
+    // The database is away (the paper account is ours): the press is waited out and handled again.
+    if (isDatabaseOutage(error)) throw error;
     // Nothing moved: the card stays open and a later press tries again.
     context.logger.warn({ err: error, intentId: intent.id }, 'could not read the account at execution');
     return notice(
@@ -267,9 +270,31 @@ async function claimAndPlace(
   execution: Execution,
   target: { account: TradingAccount; broker: Broker; contract: OptionContract | undefined },
 ): Promise<IntentUpdate> {
+  const { intent } = step;
+  const request = placeRequest(intent, target.account, target.contract);
+  // Marked as running here before the claim commits: a background pass never resumes it meanwhile.
+  context.placing.enter(intent.id);
+  try {
+    return await claimThenPlace(context, step, execution, { ...target, request });
+  } finally {
+    context.placing.leave(intent.id);
+  }
+}
+
+async function claimThenPlace(
+  context: IntentContext,
+  step: Step,
+  execution: Execution,
+  target: {
+    account: TradingAccount;
+    broker: Broker;
+    contract: OptionContract | undefined;
+    request: ReturnType<typeof placeRequest>;
+  },
+): Promise<IntentUpdate> {
   const { intent, now } = step;
   const { approver } = step;
-  const request = placeRequest(intent, target.account, target.contract);
+  const { request } = target;
   const claimed = await context.store.claimForPlacement({
     intent,
     decision: step.decision,

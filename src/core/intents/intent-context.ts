@@ -16,6 +16,25 @@ export interface IntentSettings {
   readonly priceToleranceBps: number;
 }
 
+/** Placements running in this process, counted (concurrent presses of one card each enter). */
+export class RunningPlacements {
+  private readonly running = new Map<string, number>();
+
+  enter(intentId: string): void {
+    this.running.set(intentId, (this.running.get(intentId) ?? 0) + 1);
+  }
+
+  leave(intentId: string): void {
+    const left = (this.running.get(intentId) ?? 1) - 1;
+    if (left <= 0) this.running.delete(intentId);
+    else this.running.set(intentId, left);
+  }
+
+  has(intentId: string): boolean {
+    return this.running.has(intentId);
+  }
+}
+
 export interface IntentContext {
   /** The database, or the transaction the step runs in (see `transaction`). */
   readonly prisma: Prisma.TransactionClient;
@@ -30,6 +49,14 @@ export interface IntentContext {
   readonly brokerFor: BrokerLookup;
   readonly settings: IntentSettings;
   readonly logger: Logger;
+  /** This process (core/processes): the work it holds carries this id. */
+  readonly processId: string;
+  /**
+   * Intents whose placement is running in this process right now. A placement this process holds
+   * that is not among them was cut short (a database outage, an unclear answer) and is resumed at
+   * once, not after a minute.
+   */
+  readonly placing: RunningPlacements;
   /** "Now" for every decision: never the wall clock or the database's now(). */
   readonly clock: () => Date;
 }

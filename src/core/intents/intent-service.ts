@@ -31,7 +31,7 @@ import type { MarketDataProvider } from '../market-data/market-data.js';
 import type { ChannelAddress } from '../messages.js';
 import { abandonPlacement, applyBrokerOrder } from './broker-order-sync.js';
 import { approveIntent, cancelIntent, confirmIntent, expireDueIntents } from './decisions.js';
-import type { IntentContext, IntentSettings } from './intent-context.js';
+import { type IntentContext, type IntentSettings, RunningPlacements } from './intent-context.js';
 import type { IntentRow } from './intent-row.js';
 import { IntentStore } from './intent-store.js';
 import {
@@ -76,8 +76,11 @@ export class IntentService {
 
   constructor(deps: IntentServiceDependencies) {
     const clock = deps.clock ?? (() => new Date());
+    const processId = deps.processId ?? randomUUID();
     const root: IntentContext = {
       prisma: deps.prisma,
+      processId,
+      placing: new RunningPlacements(),
       transaction: (work) =>
         deps.prisma.$transaction((tx) => {
           const inner: IntentContext = {
@@ -88,12 +91,7 @@ export class IntentService {
           };
           return work(inner);
         }),
-      store: new IntentStore(
-        deps.prisma,
-        deps.sql ?? prismaExecutor(deps.prisma),
-        clock,
-        deps.processId ?? randomUUID(),
-      ),
+      store: new IntentStore(deps.prisma, deps.sql ?? prismaExecutor(deps.prisma), clock, processId),
       market: deps.market,
       accounts: deps.accounts,
       brokerFor: deps.brokerFor,
@@ -147,8 +145,13 @@ export class IntentService {
   }
 
   /** Records the platform id of the card, so later state changes can edit it. */
-  attachCard(intentId: string, cardMessageId: string, ticket?: InboxTicket): Promise<void> {
-    return this.context.store.attachCard(intentId, cardMessageId, ticket);
+  attachCard(
+    intentId: string,
+    cardMessageId: string,
+    ticket?: InboxTicket,
+    shown?: IntentRow['status'],
+  ): Promise<void> {
+    return this.context.store.attachCard(intentId, cardMessageId, ticket, shown);
   }
 
   /** Reads an intent (callers that know the id early start this alongside other work). */

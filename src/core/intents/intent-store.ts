@@ -52,16 +52,23 @@ export class IntentStore {
 
   /**
    * Records the platform id of the card, so later state changes can edit it. The card shows the
-   * intent as proposed: that is what the user was told (a move since then is still to be told).
-   * With the message's inbox ticket, the same statement finishes its inbox row.
+   * intent at `shown` (proposed, unless a replay rendered it later): a move since then is still to
+   * be told, unless it was told meanwhile (a press on this card, handled by another process,
+   * edited it already). With the message's inbox ticket, the same statement finishes its inbox row.
    */
-  async attachCard(intentId: string, cardMessageId: string, ticket?: InboxTicket): Promise<void> {
+  async attachCard(
+    intentId: string,
+    cardMessageId: string,
+    ticket?: InboxTicket,
+    shown: IntentStatus = 'proposed',
+  ): Promise<void> {
     const now = this.clock();
     const finish = finishInboxCte(ticket, now);
     await this.sql.execute(Prisma.sql`
       ${finish === undefined ? Prisma.empty : Prisma.sql`WITH ${finish}`}
       UPDATE trade_intents SET "cardMessageId" = ${cardMessageId}, "updatedAt" = ${now}::timestamp(3),
-        "toldStatus" = 'proposed', "tellPending" = (status <> 'proposed')
+        "toldStatus" = CASE WHEN "toldStatus" = status THEN "toldStatus" ELSE ${shown}::"IntentStatus" END,
+        "tellPending" = (status <> ${shown}::"IntentStatus" AND "toldStatus" IS DISTINCT FROM status)
       WHERE id = ${intentId}::uuid`);
     if (ticket !== undefined) ticket.finished = true;
   }

@@ -31,6 +31,11 @@ export interface IntentCardUpdate {
   readonly card: Card;
   readonly approvalCard?: Card;
   readonly text?: string;
+  /**
+   * The card the intent's row names. A press may come from another copy of it (a card shown twice
+   * after a crash between the platform's answer and our write): both are edited.
+   */
+  readonly cardMessageId?: string;
 }
 
 /** Hooks into an execution. */
@@ -49,6 +54,7 @@ export function cardUpdate(intent: IntentRow, now: Date, text?: string): IntentC
     intentId: intent.id,
     status: intent.status,
     card: renderIntentCard(intent, { now }),
+    ...(intent.cardMessageId === null ? {} : { cardMessageId: intent.cardMessageId }),
     // Four-eyes: the approval card exists from the requester's Confirm on.
     ...(intent.requiresApproval && intent.confirmedAt !== null
       ? { approvalCard: renderApprovalCard(intent, { now }) }

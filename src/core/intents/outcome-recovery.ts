@@ -158,7 +158,14 @@ export async function resumePlacements(
     where: {
       intent: { status: 'submitting' },
       AND: [
-        { OR: [...orphaned(options).map((intent) => ({ intent })), { submittedAt: { lt: options.before } }] },
+        {
+          OR: [
+            ...orphaned(options).map((intent) => ({ intent })),
+            // This process's own, cut short (not running here any more: see IntentContext.placing).
+            { intent: { heldBy: context.processId } },
+            { submittedAt: { lt: options.before } },
+          ],
+        },
         // Never answered; or answered and written to the order row, the intent not yet moved.
         { OR: [{ status: 'pending', brokerOrderId: null }, { brokerOrderId: { not: null } }] },
       ],
@@ -169,6 +176,7 @@ export async function resumePlacements(
   });
   const results: ResumedPlacement[] = [];
   for (const order of orphans) {
+    if (context.placing.has(order.intentId)) continue;
     const logged = { orderId: order.id, intentId: order.intentId, provider: order.provider };
     try {
       const orphaned = order.intent.heldBy === null || !options.live.includes(order.intent.heldBy);
