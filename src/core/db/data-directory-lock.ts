@@ -14,7 +14,8 @@ export interface LockHolder {
   readonly url?: string;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host (signal 0 touches nothing). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { isAlive } from '../db/data-directory-lock.js';
 import { Prisma, type SqlExecutor } from '../db/database.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -24,16 +25,6 @@ export interface ProcessRegistryOptions {
   readonly exclusive: boolean;
   /** Whether a pid runs on this host (tests replace it); default: signal 0. */
   readonly pidRunning?: (pid: number) => boolean;
-}
-
-/** Signal 0 checks that a process exists without touching it; EPERM means it does (someone else's). */
-function pidRunningHere(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class ProcessRegistry {
@@ -92,7 +83,7 @@ export class ProcessRegistry {
         SELECT id::text AS id, host, pid, "heartbeatAt" < ${staleBefore}::timestamp(3) AS stale
         FROM arbion_processes`,
     );
-    const pidRunning = this.options.pidRunning ?? pidRunningHere;
+    const pidRunning = this.options.pidRunning ?? isAlive;
     const others = rows.filter((row) => row.id !== this.id);
     // Gone for sure: nothing can bring them back. Stale ones are deleted only while still stale
     // (a paused process that beats again in between stays).
