@@ -87,7 +87,7 @@ describe('arbion start with chat channels', () => {
       expect(String(card?.params.text)).toMatch(/BUY 0\.01 BTC/);
       expect(JSON.stringify(card?.params.reply_markup)).toMatch(/confirm:[0-9a-f-]{36}/);
     } finally {
-      expect(await arbion.stop()).toBe(0);
+      expect(await arbion.stop(), arbion.output()).toBe(0);
     }
     expect(arbion.output()).not.toContain(TELEGRAM_TOKEN);
     expect(arbion.output()).not.toContain(SLACK_TOKEN);
@@ -108,7 +108,7 @@ describe('arbion start with chat channels', () => {
       expect(arbion.output()).toMatch(/"channelsFailed":\["discord"\]/);
       expect(/channels: ([^"]*)"/.exec(arbion.output())?.[1]).toBe('telegram (long polling)');
     } finally {
-      expect(await arbion.stop()).toBe(0);
+      expect(await arbion.stop(), arbion.output()).toBe(0);
     }
   });
 });

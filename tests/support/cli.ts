@@ -65,25 +65,58 @@ export function startArbion(
   const child = spawn(process.execPath, [arbionBinary, command], { cwd, env: cleanEnv(env) });
   let stdout = '';
   let stderr = '';
+  // Waiters are checked on every chunk: a line is seen the moment it arrives, as a supervisor
+  // reading the output would see it.
+  const waiters = new Set<() => void>();
+  const arrived = () => {
+    for (const check of waiters) check();
+  };
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
+    arrived();
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
+    arrived();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let ended = false;
+  // 'close': after the output is read to its end ('exit' may come before the last lines). A
+  // process ended by a signal has no exit code: say which signal, for the failure message.
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code, signal) => {
+      if (signal) stderr += `\n[ended by ${signal}]\n`;
+      ended = true;
+      arrived();
+      resolve(code);
+    }),
+  );
   return {
     stdin: child.stdin,
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    async waitFor(pattern, where = 'stdout') {
-      const deadline = Date.now() + 45_000;
-      while (!pattern.test(where === 'both' ? stdout + stderr : stdout)) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`never saw ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+    waitFor(pattern, where = 'stdout') {
+      return new Promise<void>((resolve, reject) => {
+        const done = () => {
+          waiters.delete(check);
+          clearTimeout(timer);
+        };
+        const check = () => {
+          if (pattern.test(where === 'both' ? stdout + stderr : stdout)) {
+            done();
+            resolve();
+          } else if (ended) {
+            done();
+            reject(new Error(`ended before ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`never saw ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        }, 45_000);
+        waiters.add(check);
+        check();
+      });
     },
     stop() {
       child.kill('SIGTERM');

@@ -135,40 +135,57 @@ export interface RunningArbion {
   readonly started: readonly ChannelAdapter[];
   readonly background: NodeJS.Timeout;
   readonly consoleChannel: ConsoleChannel | undefined;
-  /** Resolves when the console is closed (Ctrl-D). */
-  readonly consoleDone: Promise<void> | undefined;
+}
+
+/** Arbion's stop: by a signal, or asked for (Ctrl-D in the console). */
+export interface Stopping {
+  /** Stops Arbion as SIGTERM would; nothing more when it is stopping already. */
+  stop(): void;
+  /** Resolves once Arbion has stopped. */
+  readonly stopped: Promise<void>;
 }
 
 /**
- * Resolves once Arbion stopped after SIGINT, SIGTERM or Ctrl-D in the console; a second signal
- * exits at once.
+ * Handles SIGINT and SIGTERM from now on: the first stops Arbion cleanly, a second exits at once.
+ * Called before Arbion says it is running, so a supervisor that stops it as soon as it reads that
+ * line finds the handlers in place (a signal without them ends the process uncleanly).
  */
-export function untilStopped(running: RunningArbion): Promise<void> {
+export function stopOnSignals(running: RunningArbion): Stopping {
   const { logger } = running;
-  return new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      void (async () => {
-        try {
-          await shutDown(running);
-        } catch (error) {
-          logger.error({ err: error }, 'error while shutting down');
-        }
-        logger.info('stopped');
-        resolve();
-      })();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    // Ctrl-D in the console stops Arbion like Ctrl-C.
-    void running.consoleDone?.then(() => stop('SIGTERM'));
+  let stopping = false;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
   });
+  const stop = (signal: NodeJS.Signals | 'end of console input') => {
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void (async () => {
+      try {
+        await shutDown(running);
+      } catch (error) {
+        logger.error({ err: error }, 'error while shutting down');
+      }
+      logger.info('stopped');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolveStopped();
+    })();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) return stop(signal);
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.exit(130);
+  };
+  // `on`, not `once`: a second signal reaches `onSignal` (with `once` it would kill by default).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stop: () => {
+      if (!stopping) stop('end of console input');
+    },
+    stopped,
+  };
 }
 
 /** Stops receiving, lets the work in hand finish (bounded), then closes the server and the database. */

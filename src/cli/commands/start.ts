@@ -14,7 +14,7 @@ import {
   runConsole,
   startBackgroundPasses,
   startChannels,
-  untilStopped,
+  stopOnSignals,
 } from './start-run.js';
 import {
   buildWebServer,
@@ -72,10 +72,7 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
   // Strategies and alerts: this process has the chats, so it also delivers their messages.
   if (mode === 'all') await arbion.automation.start('all');
   const background = startBackgroundPasses(arbion, mode, logger);
-  logStartup({ config, logger, database, url, started, failed, useConsole, startedAt });
-  const consoleDone = consoleChannel ? runConsole(consoleChannel, url) : undefined;
-
-  await untilStopped({
+  const stopping = stopOnSignals({
     logger,
     arbion,
     database,
@@ -84,6 +81,9 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
     started,
     background,
     consoleChannel,
-    consoleDone,
   });
+  logStartup({ config, logger, database, url, started, failed, useConsole, startedAt });
+  // Ctrl-D in the console stops Arbion like Ctrl-C.
+  if (consoleChannel) void runConsole(consoleChannel, url).then(() => stopping.stop());
+  await stopping.stopped;
 }

@@ -34,16 +34,8 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
   // Strategies' intents are held by this process while it tells them (core/processes).
   await arbion.processes.register();
   await arbion.automation.start('worker');
-  logger.info(
-    {
-      pid: process.pid,
-      concurrency: config.automation.concurrency,
-      tickSeconds: config.automation.tickSeconds,
-    },
-    'Arbion worker is running',
-  );
-
-  await new Promise<void>((resolve) => {
+  // The handlers are in place before the line saying it runs (a supervisor may stop it at once).
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) process.exit(130);
@@ -61,7 +53,17 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
         resolve();
       })();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // `on`, not `once`: a second signal reaches `stop` (with `once` it would kill by default).
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
+  logger.info(
+    {
+      pid: process.pid,
+      concurrency: config.automation.concurrency,
+      tickSeconds: config.automation.tickSeconds,
+    },
+    'Arbion worker is running',
+  );
+  await stopped;
 }
