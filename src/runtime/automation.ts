@@ -99,7 +99,7 @@ export function createAutomation(deps: AutomationDependencies): Automation {
     channelFor: deps.channelFor,
     clock,
   });
-  const outbox = durableOutbox(deps.notices, queue, deliver);
+  const outbox = durableOutbox({ prisma, notices: deps.notices, queue, job: deliver });
   const strategies = new StrategyRunner({
     prisma,
     accounts: deps.accounts,

@@ -5,7 +5,7 @@
  */
 import type { PaperBroker } from '../brokers/paper/paper-broker.js';
 import type { SettlementEvent } from '../brokers/paper/settlement.js';
-import type { PrismaClient } from '../core/db/database.js';
+import type { Prisma, PrismaClient } from '../core/db/database.js';
 import { formatDecimal, formatUsd } from '../core/domain/values.js';
 import { newYorkInstant, newYorkTime } from '../core/market-data/providers/us-market-calendar.js';
 import type { ChannelAddress } from '../core/messages.js';
@@ -44,29 +44,45 @@ export function describeSettlement(event: SettlementEvent): string {
   return `Paper: your ${formatDecimal(event.contracts.abs())} ${name} ${SETTLEMENT_WORDS[event.outcome]} (${contract.underlying} at ${formatUsd(event.underlyingPrice)}).${shares} Cash ${event.cashChange.isNegative() ? '' : '+'}${formatUsd(event.cashChange)}.`;
 }
 
-/** Paper option expiries, told in the chat of the user's strategy on that underlying (or last order's). */
+/**
+ * Paper option expiries, told in the chat of the user's strategy on that underlying (or last
+ * order's). Each notice is written by the settlement's own transaction: a crash cannot leave a
+ * settled position untold.
+ */
 async function settlePaperExpiries(deps: TickNoticeDependencies, at: Date): Promise<void> {
-  const { prisma, outbox } = deps;
-  for (const event of await deps.paper.settleExpirations(at)) {
-    const where =
-      (await prisma.strategy.findFirst({
-        where: { userId: event.userId, symbol: event.contract.underlying },
-        orderBy: { updatedAt: 'desc' },
-        select: { platform: true, workspaceExternalId: true, chatId: true },
-      })) ??
-      (await prisma.tradeIntent.findFirst({
-        where: { userId: event.userId },
-        orderBy: { createdAt: 'desc' },
-        select: { platform: true, workspaceExternalId: true, chatId: true },
-      }));
-    if (where === null) continue;
-    const address: ChannelAddress = {
-      platform: where.platform,
-      workspaceId: where.workspaceExternalId,
-      chatId: where.chatId,
-    };
-    await outbox.say(address, describeSettlement(event), `settled:${event.accountId}:${event.symbol}`);
+  const told = deps.outbox.deferred();
+  try {
+    await deps.paper.settleExpirations(at, async (tx, event) => {
+      const address = await settlementChat(tx, event);
+      if (address === undefined) return;
+      await told
+        .within(tx)
+        .say(address, describeSettlement(event), `settled:${event.accountId}:${event.symbol}`);
+    });
+  } finally {
+    // Those settled before a failure are committed: they are told now, not after the grace.
+    await told.send();
   }
+}
+
+async function settlementChat(
+  tx: Prisma.TransactionClient,
+  event: SettlementEvent,
+): Promise<ChannelAddress | undefined> {
+  const where =
+    (await tx.strategy.findFirst({
+      where: { userId: event.userId, symbol: event.contract.underlying },
+      orderBy: { updatedAt: 'desc' },
+      select: { platform: true, workspaceExternalId: true, chatId: true },
+    })) ??
+    (await tx.tradeIntent.findFirst({
+      where: { userId: event.userId },
+      orderBy: { createdAt: 'desc' },
+      select: { platform: true, workspaceExternalId: true, chatId: true },
+    }));
+  return where === null
+    ? undefined
+    : { platform: where.platform, workspaceId: where.workspaceExternalId, chatId: where.chatId };
 }
 
 /**

@@ -48,7 +48,7 @@ import {
   writePlan,
 } from './ledger.js';
 import { optionRoot, reservedCash, shortOptionsOf } from './option-cover.js';
-import { type SettlementEvent, settleExpirations } from './settlement.js';
+import { type SettlementEvent, type SettlementListener, settleExpirations } from './settlement.js';
 
 /** Optimistic placement attempts before falling back to the account lock. */
 const OPTIMISTIC_ATTEMPTS = 5;
@@ -405,11 +405,12 @@ export class PaperBroker implements Broker, PaperAccounts {
   /**
    * Settles option positions whose contracts expired at or before `at` (16:00 New York on the
    * expiry date): assigned, called away, exercised or expired worthless, at the underlying's price
-   * now. Idempotent and safe from several processes at once; returns what this call settled, for
-   * telling the owners. Run by the job runner after the close.
+   * now. Idempotent and safe from several processes at once; returns what this call settled, and
+   * tells `onSettled` each settlement inside its transaction (to write its notice there). Run by
+   * the job runner after the close.
    */
-  async settleExpirations(at: Date): Promise<SettlementEvent[]> {
-    return settleExpirations({ prisma: this.prisma, market: this.market, clock: this.clock }, at);
+  async settleExpirations(at: Date, onSettled?: SettlementListener): Promise<SettlementEvent[]> {
+    return settleExpirations({ prisma: this.prisma, market: this.market, clock: this.clock }, at, onSettled);
   }
 
   // ------------------------------------------------------------------ internals

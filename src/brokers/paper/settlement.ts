@@ -72,11 +72,21 @@ interface CandidateRow {
 }
 
 /**
+ * Told each settlement inside the transaction that makes it (to write the notice telling it there,
+ * so the two commit together); a throw rolls the settlement back.
+ */
+export type SettlementListener = (tx: Prisma.TransactionClient, event: SettlementEvent) => Promise<void>;
+
+/**
  * Settles every option position whose contract expired at or before `at`, and expires the orders
  * still open on such contracts. Positions whose underlying has no price now stay for the next pass.
  * Returns the settlements this call made (none for positions another pass settled).
  */
-export async function settleExpirations(deps: SettlementDependencies, at: Date): Promise<SettlementEvent[]> {
+export async function settleExpirations(
+  deps: SettlementDependencies,
+  at: Date,
+  onSettled?: SettlementListener,
+): Promise<SettlementEvent[]> {
   await expireOpenOrders(deps, at);
   const prices = new Map<string, Promise<Decimal | undefined>>();
   const events: SettlementEvent[] = [];
@@ -93,7 +103,7 @@ export async function settleExpirations(deps: SettlementDependencies, at: Date):
     }
     const underlyingPrice = await price;
     if (underlyingPrice === undefined) continue;
-    const event = await settlePosition(deps, candidate, underlyingPrice);
+    const event = await settlePosition(deps, candidate, underlyingPrice, onSettled);
     if (event !== undefined) events.push(event);
   }
   return events;
@@ -123,6 +133,7 @@ async function settlePosition(
   deps: SettlementDependencies,
   candidate: Candidate,
   underlyingPrice: Decimal,
+  onSettled: SettlementListener | undefined,
 ): Promise<SettlementEvent | undefined> {
   const { accountId, symbol, contract } = candidate;
   return deps.prisma.$transaction(async (tx) => {
@@ -170,7 +181,7 @@ async function settlePosition(
       });
       await writePosition(tx, accountId, ticker, 'equity', plan.shares.result, now);
     }
-    return {
+    const event: SettlementEvent = {
       accountId,
       userId: candidate.userId,
       symbol,
@@ -188,6 +199,8 @@ async function settlePosition(
       cashChange: plan.cashChange,
       realizedPnl: plan.realized,
     };
+    await onSettled?.(tx, event);
+    return event;
   });
 }
 

@@ -6,7 +6,7 @@
  * died, or its own attempt failed). Delivery is at least once: a crash between the send and the
  * `deliveredAt` mark sends it again.
  */
-import type { PrismaClient } from '../db/database.js';
+import type { Prisma, PrismaClient } from '../db/database.js';
 import type { ChannelAddress, Platform } from '../messages.js';
 
 /** A notice as written, and as read back to deliver it. */
@@ -50,13 +50,17 @@ function noticeOf(row: NoticeRow): Notice {
 export class NoticeStore {
   constructor(private readonly options: NoticeStoreOptions) {}
 
-  /** Writes a notice; undefined when its key was written before (nothing to send again). */
+  /**
+   * Writes a notice; undefined when its key was written before (nothing to send again). Given a
+   * transaction, the notice commits (or rolls back) with the change it tells.
+   */
   async record(
     key: string,
     address: ChannelAddress,
     content: { readonly text?: string; readonly intentId?: string },
+    within: Prisma.TransactionClient | PrismaClient = this.options.prisma,
   ): Promise<Notice | undefined> {
-    const [row] = await this.options.prisma.notice.createManyAndReturn({
+    const [row] = await within.notice.createManyAndReturn({
       data: [
         {
           key,

@@ -83,15 +83,19 @@ export class MonitorRunner {
     });
     if (!evaluation.triggered) {
       if (evaluation.invalid !== undefined) {
-        await prisma.alert.updateMany({
-          where: { id: alert.id, status: 'active' },
-          data: { status: 'cancelled' },
+        const invalid = evaluation.invalid;
+        await outbox.transaction(async (tx, told) => {
+          const { count } = await tx.alert.updateMany({
+            where: { id: alert.id, status: 'active' },
+            data: { status: 'cancelled' },
+          });
+          if (count === 1)
+            await told.say(
+              address,
+              `Your ${alert.symbol} alert was cancelled: ${invalid}.`,
+              `invalid:${alert.id}`,
+            );
         });
-        await outbox.say(
-          address,
-          `Your ${alert.symbol} alert was cancelled: ${evaluation.invalid}.`,
-          `invalid:${alert.id}`,
-        );
         return false;
       }
       const mark = evaluation.highWaterMark;
@@ -110,26 +114,29 @@ export class MonitorRunner {
     if (evaluation.closeOrder !== undefined && account !== undefined) {
       closing = await this.proposeClose(alert, evaluation.closeOrder, account);
     }
-    const { count } = await prisma.alert.updateMany({
-      where: { id: alert.id, status: 'active' },
-      data: {
-        status: 'triggered',
-        triggeredAt: this.deps.clock(),
-        triggerPrice: new Prisma.Decimal(evaluation.triggerPrice.toFixed()),
-        ...(evaluation.highWaterMark === null
-          ? {}
-          : { highWaterMark: new Prisma.Decimal(evaluation.highWaterMark.toFixed()) }),
-      },
+    // Marked triggered and told in one transaction: a crash cannot leave a fired alert untold.
+    const fired = await outbox.transaction(async (tx, told) => {
+      const { count } = await tx.alert.updateMany({
+        where: { id: alert.id, status: 'active' },
+        data: {
+          status: 'triggered',
+          triggeredAt: this.deps.clock(),
+          triggerPrice: new Prisma.Decimal(evaluation.triggerPrice.toFixed()),
+          ...(evaluation.highWaterMark === null
+            ? {}
+            : { highWaterMark: new Prisma.Decimal(evaluation.highWaterMark.toFixed()) }),
+        },
+      });
+      if (count === 1)
+        await told.say(
+          address,
+          [evaluation.notice, closing].filter(Boolean).join(' '),
+          `triggered:${alert.id}`,
+        );
+      return count === 1;
     });
-    if (count === 1) {
-      this.deps.logger.info({ alertId: alert.id, userId: alert.userId }, 'monitor triggered');
-      await outbox.say(
-        address,
-        [evaluation.notice, closing].filter(Boolean).join(' '),
-        `triggered:${alert.id}`,
-      );
-    }
-    return count === 1;
+    if (fired) this.deps.logger.info({ alertId: alert.id, userId: alert.userId }, 'monitor triggered');
+    return fired;
   }
 
   /** The closing order: a card (ask) or placed at once (auto). Returns a sentence for the notice. */

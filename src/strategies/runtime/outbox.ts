@@ -7,12 +7,12 @@
  * when delivered, and its message id attached, so its buttons work like a chat order's.
  */
 import { z } from 'zod';
-import type { PrismaClient } from '../../core/db/database.js';
+import type { Prisma, PrismaClient } from '../../core/db/database.js';
 import { renderIntentCard } from '../../core/intents/confirmation-card.js';
 import type { IntentService } from '../../core/intents/intent-service.js';
 import { defineJob, type JobDefinition, type JobQueue } from '../../core/jobs/index.js';
 import type { ChannelAddress, ChannelPort, Platform } from '../../core/messages.js';
-import type { NoticeStore } from '../../core/notices/notice-store.js';
+import type { Notice, NoticeStore } from '../../core/notices/notice-store.js';
 
 const deliverySchema = z.object({
   platform: z.enum(['telegram', 'slack', 'discord', 'console']),
@@ -27,12 +27,32 @@ const deliverySchema = z.object({
 });
 export type Delivery = z.infer<typeof deliverySchema>;
 
-/** Where background work puts its messages. */
-export interface Outbox {
+/** Writes messages from background work to chats. */
+export interface NoticeWriter {
   /** `key` names the message so a re-run evaluation does not say it twice. */
   say(address: ChannelAddress, text: string, key: string): Promise<void>;
   /** The confirmation card of a proposed intent, after an optional line of text. */
   card(address: ChannelAddress, intentId: string, text: string | undefined): Promise<void>;
+}
+
+/** Notices written by transactions run elsewhere (a paper settlement), sent once they commit. */
+export interface DeferredNotices {
+  /** A writer whose notices commit, or roll back, with `tx`'s other writes. */
+  within(tx: Prisma.TransactionClient): NoticeWriter;
+  /** Sends what was written: call once the transactions have committed. */
+  send(): Promise<void>;
+}
+
+/** Where background work puts its messages. */
+export interface Outbox extends NoticeWriter {
+  /**
+   * Runs `change` in one transaction with the notices it writes through `told`, and sends them once
+   * it commits: a state change and the notice telling it are never apart (a crash between the two
+   * would leave the change untold for good).
+   */
+  transaction<T>(change: (tx: Prisma.TransactionClient, told: NoticeWriter) => Promise<T>): Promise<T>;
+  /** For a transaction someone else runs: see DeferredNotices. */
+  deferred(): DeferredNotices;
 }
 
 function plainAddress(address: ChannelAddress): Omit<Delivery, 'text' | 'intentId' | 'noticeId'> {
@@ -98,29 +118,67 @@ export function deliverJob(deps: DeliverDependencies): JobDefinition<Delivery> {
   });
 }
 
+export interface DurableOutboxDependencies {
+  readonly prisma: Pick<PrismaClient, '$transaction'>;
+  readonly notices: Pick<NoticeStore, 'record'>;
+  readonly queue: JobQueue;
+  readonly job: JobDefinition<Delivery>;
+}
+
 /** The outbox: a notice row per key, then a job to send it at once. */
-export function durableOutbox(
-  notices: Pick<NoticeStore, 'record'>,
-  queue: JobQueue,
-  job: JobDefinition<Delivery>,
-): Outbox {
-  const write = async (
-    address: ChannelAddress,
-    key: string,
-    content: { text?: string; intentId?: string },
-  ) => {
-    const notice = await notices.record(key, address, content);
-    // Written before (a repeated evaluation): it is sent, or being sent, already.
-    if (notice === undefined) return;
-    await queue.enqueue(
-      job,
-      { ...plainAddress(address), ...content, noticeId: notice.id },
+export function durableOutbox(deps: DurableOutboxDependencies): Outbox {
+  const send = async (notice: Notice) => {
+    await deps.queue.enqueue(
+      deps.job,
+      {
+        ...plainAddress(notice.address),
+        ...(notice.text === undefined ? {} : { text: notice.text }),
+        ...(notice.intentId === undefined ? {} : { intentId: notice.intentId }),
+        noticeId: notice.id,
+      },
       { jobId: `notice-${notice.id}` },
     );
   };
+  const writer = (
+    within: Prisma.TransactionClient | undefined,
+    written: (notice: Notice) => Promise<void>,
+  ): NoticeWriter => {
+    const write = async (
+      address: ChannelAddress,
+      key: string,
+      content: { text?: string; intentId?: string },
+    ) => {
+      const notice = await deps.notices.record(key, address, content, within);
+      // Written before (a repeated evaluation): it is sent, or being sent, already.
+      if (notice !== undefined) await written(notice);
+    };
+    return {
+      say: (address, text, key) => write(address, `say:${key}`, { text }),
+      card: (address, intentId, text) =>
+        write(address, `card:${intentId}`, { intentId, ...(text === undefined ? {} : { text }) }),
+    };
+  };
+  const deferred = (): DeferredNotices => {
+    const written: Notice[] = [];
+    return {
+      within: (tx) =>
+        writer(tx, async (notice) => {
+          written.push(notice);
+        }),
+      async send() {
+        // A notice of a transaction that rolled back has no row: its job finds nothing to send.
+        for (const notice of written.splice(0)) await send(notice);
+      },
+    };
+  };
   return {
-    say: (address, text, key) => write(address, `say:${key}`, { text }),
-    card: (address, intentId, text) =>
-      write(address, `card:${intentId}`, { intentId, ...(text === undefined ? {} : { text }) }),
+    ...writer(undefined, send),
+    deferred,
+    async transaction(change) {
+      const notices = deferred();
+      const value = await deps.prisma.$transaction((tx) => change(tx, notices.within(tx)));
+      await notices.send();
+      return value;
+    },
   };
 }

@@ -23,7 +23,7 @@ import { guardStrategyOrder } from '../../core/risk/strategy-guard.js';
 import { strategyKind } from '../kinds.js';
 import type { ModelAdvice, ProposedOrder, StrategySnapshot } from '../strategy.js';
 import { strategyIntentId } from './automation-ids.js';
-import type { Outbox } from './outbox.js';
+import type { NoticeWriter, Outbox } from './outbox.js';
 import { buildSnapshot, type SnapshotSources } from './snapshot-builder.js';
 
 /** Intent statuses whose order counts against the strategy's daily notional. */
@@ -186,7 +186,9 @@ export class StrategyRunner {
 
   /**
    * A strategy paused, stopped or halted while a run of this tick was interrupted: the run is
-   * closed (so it does not hold the strategy), and a halt whose message was not sent is told now.
+   * closed (so it does not hold the strategy). A halt is told with the halt itself (one
+   * transaction); telling it here again finds its key written and adds nothing, unless the run
+   * was left by a version that told halts afterwards.
    */
   private async closeInterruptedRun(strategy: Strategy, tick: Date): Promise<void> {
     const { prisma } = this.deps;
@@ -196,7 +198,12 @@ export class StrategyRunner {
     });
     if (open?.status !== 'running') return;
     if (strategy.status === 'halted')
-      await this.tellHalt(strategy, open.id, strategy.haltReason ?? 'a risk limit was reached');
+      await this.tellHalt(
+        this.deps.outbox,
+        strategy,
+        open.id,
+        strategy.haltReason ?? 'a risk limit was reached',
+      );
     await prisma.strategyRun.updateMany({
       where: { id: open.id, status: 'running' },
       data: {
@@ -503,24 +510,30 @@ export class StrategyRunner {
   }
 
   /**
-   * Stops the strategy for a risk rule or a broken account, and tells the user why. The run ends
-   * only after the message is queued: a retry of an interrupted halt tells it then
-   * (`closeInterruptedRun`).
+   * Stops the strategy for a risk rule or a broken account, tells the user why, and ends the run:
+   * one transaction, so a crash leaves either all three or none (the retry halts it then).
    */
   private async halt(strategy: Strategy, runId: string, reason: string): Promise<void> {
-    const { count } = await this.deps.prisma.strategy.updateMany({
-      where: { id: strategy.id, status: 'active' },
-      data: { status: 'halted', haltReason: reason },
-    });
-    if (count === 1) await this.tellHalt(strategy, runId, reason);
-    await this.deps.prisma.strategyRun.update({
-      where: { id: runId },
-      data: { status: 'succeeded', finishedAt: this.deps.clock(), decision: { halted: reason } },
+    await this.deps.outbox.transaction(async (tx, told) => {
+      const { count } = await tx.strategy.updateMany({
+        where: { id: strategy.id, status: 'active' },
+        data: { status: 'halted', haltReason: reason },
+      });
+      if (count === 1) await this.tellHalt(told, strategy, runId, reason);
+      await tx.strategyRun.update({
+        where: { id: runId },
+        data: { status: 'succeeded', finishedAt: this.deps.clock(), decision: { halted: reason } },
+      });
     });
   }
 
-  private async tellHalt(strategy: Strategy, runId: string, reason: string): Promise<void> {
-    await this.deps.outbox.say(
+  private async tellHalt(
+    told: NoticeWriter,
+    strategy: Strategy,
+    runId: string,
+    reason: string,
+  ): Promise<void> {
+    await told.say(
       strategyAddress(strategy),
       `${strategyTitle(strategy)} is halted: ${plainReason(reason)}. Say "resume ${strategy.symbol}" when you want it to run again.`,
       `halt:${strategy.id}:${runId}`,
