@@ -433,6 +433,105 @@ describe('Coinbase: orders', () => {
   });
 });
 
+describe('Coinbase: time in force and previews for cards', () => {
+  it('applies immediate-or-cancel to every market order, and the time in force asked to limits', async () => {
+    const { broker } = connect();
+    const ask = (orderType: 'market' | 'limit', timeInForce: 'day' | 'gtc' | 'ioc' | 'fok') =>
+      broker.appliedTimeInForce({ assetClass: 'crypto', orderType, timeInForce });
+    expect(await ask('market', 'gtc')).toBe('ioc');
+    expect(await ask('market', 'day')).toBe('ioc');
+    expect(await ask('limit', 'gtc')).toBe('gtc');
+    expect(await ask('limit', 'day')).toBe('day');
+    // What is sent agrees: a market order "gtc" goes out as market_market_ioc.
+    await broker.placeOrder(order({ timeInForce: 'gtc', quantity: new Decimal('0.001') }));
+    expect(Object.keys(fake.orders()[0]?.['order_configuration'] ?? {})).toEqual(['market_market_ioc']);
+    expect(fake.orders()[0]).toMatchObject({ time_in_force: 'IMMEDIATE_OR_CANCEL' });
+  });
+
+  it('a preview that prices only what fills at once answers 0 for a resting limit', async () => {
+    // Why the card estimates a limit order at quantity x limit and not at the preview's total.
+    fake.previewRestingAtZero();
+    const { broker } = connect();
+    const resting = await broker.previewCost(
+      order({ orderType: 'limit', limitPrice: new Decimal('59000'), quantity: new Decimal('0.001') }),
+    );
+    expect(resting.total.toFixed()).toBe('0');
+    const market = await broker.previewCost(order({ quantity: new Decimal('0.001') }));
+    expect(market.total.toFixed()).toBe('64.39406');
+  });
+});
+
+describe('Coinbase: lists read element by element', () => {
+  function capturedLogger() {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    return { lines, logger };
+  }
+
+  const skipped = (lines: readonly Record<string, unknown>[]) =>
+    lines.filter((line) => String(line['msg']).startsWith('skipped an element'));
+
+  it('reads the zeros and nulls of an unfilled order as Coinbase lists them', async () => {
+    const { broker } = connect();
+    const placed = await broker.placeOrder(
+      order({ orderType: 'limit', limitPrice: new Decimal('50000'), quantity: new Decimal('0.001') }),
+    );
+    expect(fake.orders()[0]).toMatchObject({
+      filled_size: '0',
+      average_filled_price: '0',
+      settled: null,
+      last_fill_time: null,
+    });
+    const [open] = await broker.listOpenOrders(ACCOUNT);
+    expect(open).toMatchObject({ brokerOrderId: placed.brokerOrderId, status: 'accepted' });
+    expect(open?.filledQuantity.toFixed()).toBe('0');
+    expect(open?.averageFillPrice).toBeUndefined();
+    // Empty wallets are listed at "0" and are not positions.
+    expect(await broker.getPositions(ACCOUNT)).toEqual([]);
+  });
+
+  it('skips an order, a fill and an account it cannot read, logs their ids, and keeps the rest', async () => {
+    const { lines, logger } = capturedLogger();
+    fake.setBalance('BTC', '0.5');
+    const { broker } = connect({}, { logger });
+    const filled = await broker.placeOrder(
+      order({ clientOrderId: 'C-FILLED', quantity: new Decimal('0.001') }),
+    );
+    const [listed] = fake.orders();
+    fake.listRaw('orders', { ...listed, order_id: 'odd-order', side: 'UNKNOWN_ORDER_SIDE' });
+    fake.listRaw('orders', { ...listed, order_id: 'no-time', created_time: null });
+    fake.listRaw('fills', { entry_id: 'odd-fill', order_id: filled.brokerOrderId, price: null, size: '1' });
+    fake.listRaw('accounts', { uuid: 'odd-wallet', currency: 'XYZ', available_balance: null });
+
+    const found = await broker.findOrderByClientOrderId(ACCOUNT, 'C-FILLED');
+    expect(found?.brokerOrderId).toBe(filled.brokerOrderId);
+    expect(found?.fills).toHaveLength(1);
+    const snapshot = await broker.getAccountSnapshot(ACCOUNT);
+    expect(snapshot.positions.map((position) => position.symbol)).toEqual(['BTC']);
+    expect(snapshot.balances.cash.greaterThan(0)).toBe(true);
+
+    const ids = skipped(lines).map((line) => [line['list'], line['id'], line['issues']]);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        ['orders', 'odd-order', ['side: invalid_value']],
+        ['orders', 'no-time', ['created_time: invalid_type']],
+        ['fills', 'odd-fill', ['trade_time: invalid_type', 'price: invalid_type']],
+        ['accounts', 'odd-wallet', ['available_balance: invalid_type']],
+      ]),
+    );
+    expect(skipped(lines).every((line) => line['provider'] === 'coinbase')).toBe(true);
+    expect(JSON.stringify(lines)).not.toContain(KEY_NAME);
+  });
+});
+
 describe('Coinbase: refusals', () => {
   it('refuses a size below the minimum before any order request reaches Coinbase', async () => {
     const { broker } = connect();
@@ -534,14 +633,6 @@ describe('Coinbase: exactly once through ambiguous failures', () => {
     ]);
   });
 
-  it('after a reset on an order Coinbase accepted, finds that order without placing it again', async () => {
-    const { broker } = connect();
-    fake.acceptThenTimeout('reset');
-    const placed = await broker.placeOrder(order({ clientOrderId: 'intent-reset' }));
-    expect(placed.clientOrderId).toBe('intent-reset');
-    expect(fake.orders()).toHaveLength(1);
-  });
-
   it('after a reset before processing, looks up (not listed) and sends the same client order id once more', async () => {
     const { broker } = connect();
     fake.dropNext('POST /orders');
@@ -566,19 +657,6 @@ describe('Coinbase: exactly once through ambiguous failures', () => {
     expect(sleeps).toEqual([]);
     expect(seen().filter((line) => line.startsWith('POST'))).toEqual(['POST /orders 502']);
     expect(fake.orders()).toHaveLength(1);
-  });
-
-  it('placing twice with the same client order id makes one order (Coinbase returns the first)', async () => {
-    const { broker } = connect();
-    const request = order({ clientOrderId: 'intent-twice' });
-    const first = await broker.placeOrder(request);
-    const second = await broker.placeOrder(request);
-    expect(second.brokerOrderId).toBe(first.brokerOrderId);
-    expect(fake.orders()).toHaveLength(1);
-    expect(seen().filter((line) => line.startsWith('POST'))).toEqual([
-      'POST /orders 200',
-      'POST /orders 200',
-    ]);
   });
 
   it('rides out a 429 storm, honouring Retry-After, and places the order once', async () => {

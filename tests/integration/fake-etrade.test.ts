@@ -1,7 +1,8 @@
 /**
  * The E*TRADE fake itself, driven with raw signed requests: it must refuse what E*TRADE refuses
  * (a place without the matching preview, a reused or malformed clientOrderId, invalid fields,
- * tampered signatures, too many requests), or the broker tests prove nothing.
+ * tampered signatures, too many requests) and answer as E*TRADE documents (never showing the
+ * clientOrderId, nulls and zeros where nothing applies yet), or the broker tests prove nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OAuth1Signer } from '../../src/core/oauth/oauth1-signer.js';
@@ -216,7 +217,7 @@ describe('fake E*TRADE: preview then place', () => {
     const orderId = (placed.json as { PlaceOrderResponse: { OrderIds: { orderId: number }[] } })
       .PlaceOrderResponse.OrderIds[0]?.orderId;
     expect((await call('GET', `${ORDERS}?status=OPEN`)).json).toMatchObject({
-      OrdersResponse: { Order: [{ orderId, clientOrderId: 'LIST1', OrderDetail: [{ status: 'OPEN' }] }] },
+      OrdersResponse: { Order: [{ orderId, OrderDetail: [{ status: 'OPEN' }] }] },
     });
     expect((await call('GET', `${ORDERS}?status=EXECUTED`)).status).toBe(204);
     expect((await call('GET', `${ORDERS}?status=SOMETIMES`)).status).toBe(400);
@@ -225,6 +226,90 @@ describe('fake E*TRADE: preview then place', () => {
     expect((await call('GET', `${ORDERS}?status=CANCELLED`)).json).toMatchObject({
       OrdersResponse: { Order: [{ orderId, OrderDetail: [{ status: 'CANCELLED' }] }] },
     });
+  });
+});
+
+describe('fake E*TRADE: answers as documented', () => {
+  async function placeLimit(clientOrderId: string): Promise<{ text: string; orderId: number }> {
+    const id = await previewId(orderBody(clientOrderId));
+    const placed = await call('POST', `${ORDERS}/place`, {
+      PlaceOrderRequest: { ...orderBody(clientOrderId), PreviewIds: [{ previewId: id }] },
+    });
+    expect(placed.status).toBe(200);
+    const orderId =
+      (placed.json as { PlaceOrderResponse: { OrderIds: { orderId: number }[] } }).PlaceOrderResponse
+        .OrderIds[0]?.orderId ?? 0;
+    return { text: placed.text, orderId };
+  }
+
+  it('never shows the clientOrderId: not in preview, place nor list answers', async () => {
+    const preview = await call('POST', `${ORDERS}/preview`, { PreviewOrderRequest: orderBody('SECRETID1') });
+    expect(preview.status).toBe(200);
+    expect(preview.text).not.toContain('SECRETID1');
+    const { text } = await placeLimit('SECRETID2');
+    expect(text).not.toContain('SECRETID2');
+    const listed = await call('GET', ORDERS);
+    expect(listed.status).toBe(200);
+    expect(listed.text).not.toContain('SECRETID2');
+    expect(listed.text).not.toContain('clientOrderId');
+    expect(fake.orders()[0]?.clientOrderId).toBe('SECRETID2');
+  });
+
+  it('lists what does not apply yet as null or 0: executedTime, averageExecutionPrice, stopPrice', async () => {
+    const { orderId } = await placeLimit('NULLS1');
+    const listed = (await call('GET', ORDERS)).json as {
+      OrdersResponse: { Order: { orderId: number; OrderDetail: Record<string, unknown>[] }[] };
+    };
+    const [detail] =
+      listed.OrdersResponse.Order.find((order) => order.orderId === orderId)?.OrderDetail ?? [];
+    expect(detail).toMatchObject({ status: 'OPEN', executedTime: null, limitPrice: 169.73, stopPrice: 0 });
+    expect(detail?.['Instrument']).toMatchObject([
+      { filledQuantity: 0, averageExecutionPrice: null, orderedQuantity: 1 },
+    ]);
+  });
+
+  it('narrows the order list to New York days (fromDate/toDate, MMDDYYYY, both or neither)', async () => {
+    await placeLimit('DAYS1'); // 10:00 in New York on June 2
+    const count = async (query: string) => {
+      const answer = await call('GET', `${ORDERS}?${query}`);
+      if (answer.status === 204) return 0;
+      expect(answer.status).toBe(200);
+      return (answer.json as { OrdersResponse: { Order: unknown[] } }).OrdersResponse.Order.length;
+    };
+    expect(await count('fromDate=06022025&toDate=06022025')).toBe(1);
+    expect(await count('fromDate=05302025&toDate=06012025')).toBe(0);
+    expect(await count('fromDate=06032025&toDate=06042025')).toBe(0);
+    for (const bad of [
+      'fromDate=06022025',
+      'fromDate=2025-06-02&toDate=06022025',
+      'fromDate=06032025&toDate=06022025',
+    ]) {
+      expect((await call('GET', `${ORDERS}?${bad}`)).status).toBe(400);
+    }
+  });
+
+  it('can lose a place answer after creating the order, and list an order late', async () => {
+    fake.loseNextPlaceAnswer(500);
+    const id = await previewId(orderBody('LOST1'));
+    const lost = await call('POST', `${ORDERS}/place`, {
+      PlaceOrderRequest: { ...orderBody('LOST1'), PreviewIds: [{ previewId: id }] },
+    });
+    expect(lost.status).toBe(500);
+    expect(lost.contentType).toContain('text/html');
+    expect(fake.orders()).toHaveLength(1);
+
+    fake.listNextOrderLate(1);
+    await placeLimit('LATE1');
+    const first = (await call('GET', ORDERS)).json as { OrdersResponse: { Order: unknown[] } };
+    expect(first.OrdersResponse.Order).toHaveLength(1);
+    const second = (await call('GET', ORDERS)).json as { OrdersResponse: { Order: unknown[] } };
+    expect(second.OrdersResponse.Order).toHaveLength(2);
+  });
+
+  it('slips an element a client cannot read into a list', async () => {
+    fake.injectUnreadable('orders', { orderId: 5, OrderDetail: 'n/a' });
+    const listed = (await call('GET', ORDERS)).json as { OrdersResponse: { Order: unknown[] } };
+    expect(listed.OrdersResponse.Order).toEqual([{ orderId: 5, OrderDetail: 'n/a' }]);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provider.js';
-import { FakeSchwab } from '../fakes/schwab/fake-schwab.js';
+import { FakeSchwab, GATEWAY_ERROR_PAGE } from '../fakes/schwab/fake-schwab.js';
 import { type SchwabApi, SchwabSchemas } from '../fakes/schwab/openapi-validation.js';
 
 const CLIENT = {
@@ -58,6 +58,42 @@ async function call(
     text,
     json: isJson ? JSON.parse(text) : undefined,
   };
+}
+
+const BASIC = `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`;
+
+/** A call to the token endpoint: status and JSON body. */
+async function tokenEndpoint(
+  form: Record<string, string>,
+  authorization: string | null = BASIC,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(oauth.tokenEndpoint, {
+    method: 'POST',
+    headers: {
+      ...(authorization === null ? {} : { authorization }),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** Signs in through the fake provider the way the Schwab linking flow does: both tokens. */
+async function signInForTokens(): Promise<{ accessToken: string; refreshToken: string }> {
+  const authorize = new URL(oauth.authorizationEndpoint);
+  authorize.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENT.clientId,
+    redirect_uri: CLIENT.redirectUris[0] ?? '',
+    state: 'state-2',
+  }).toString();
+  const callback = await oauth.approve(authorize);
+  const { json } = await tokenEndpoint({
+    grant_type: 'authorization_code',
+    code: callback.searchParams.get('code') ?? '',
+    redirect_uri: CLIENT.redirectUris[0] ?? '',
+  });
+  return { accessToken: String(json['access_token']), refreshToken: String(json['refresh_token']) };
 }
 
 /** Signs in through the fake provider the way the Schwab linking flow does, returning the access token. */
@@ -138,7 +174,13 @@ async function placedOrder(reply: Reply): Promise<Record<string, unknown>> {
 
 beforeEach(async () => {
   clock = new Date('2024-05-13T14:30:00.000Z');
-  oauth = await FakeOAuth2Provider.start({ clients: [CLIENT], issueIdToken: true, now: () => clock });
+  oauth = await FakeOAuth2Provider.start({
+    clients: [CLIENT],
+    issueIdToken: true,
+    refreshRevokesAccessTokens: true,
+    refreshRefusal: 'schwab',
+    now: () => clock,
+  });
   schwab = await FakeSchwab.start({
     oauth,
     now: () => clock,
@@ -224,6 +266,77 @@ describe('authorization', () => {
     });
     expect((await call('/trader/v1/accounts/accountNumbers')).status).toBe(401);
     expect(JSON.stringify(schwab.requests)).not.toContain(token);
+  });
+});
+
+describe('tokens refused before their expiry, and the token endpoint', () => {
+  const accountNumbers = (bearer: string) => call('/trader/v1/accounts/accountNumbers', { bearer });
+
+  it('refuses an unexpired access token the service dropped, while its refresh token still works', async () => {
+    const tokens = await signInForTokens();
+    expect((await accountNumbers(tokens.accessToken)).status).toBe(200);
+    expect(oauth.revokeAccessTokens(tokens.accessToken)).toBe(1);
+    const refused = await accountNumbers(tokens.accessToken);
+    expect(refused.status).toBe(401);
+    expectSpec('trader', 'GET', '/accounts/accountNumbers', refused);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    const renewed = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
+    expect(renewed.status).toBe(200);
+    expect((await accountNumbers(String(renewed.json['access_token']))).status).toBe(200);
+    // Another sign-in's tokens are not touched by a revocation aimed at this one.
+    expect((await accountNumbers(token)).status).toBe(200);
+  });
+
+  it('refuses the old access token once a refresh issued a new one (stricter than the documentation)', async () => {
+    const tokens = await signInForTokens();
+    const renewed = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
+    expect(renewed.json).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 1800,
+      refresh_token: tokens.refreshToken,
+    });
+    expect((await accountNumbers(tokens.accessToken)).status).toBe(401);
+    expect((await accountNumbers(String(renewed.json['access_token']))).status).toBe(200);
+  });
+
+  it('enforces the refresh rules: HTTP Basic, grant_type, and seven days from the sign-in', async () => {
+    const tokens = await signInForTokens();
+    const form = { grant_type: 'refresh_token', refresh_token: tokens.refreshToken };
+    const posted = await tokenEndpoint(
+      { ...form, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret },
+      null,
+    );
+    expect([posted.status, posted.json['error']]).toEqual([401, 'invalid_client']);
+    const wrongSecret = `Basic ${Buffer.from(`${CLIENT.clientId}:nope`).toString('base64')}`;
+    expect((await tokenEndpoint(form, wrongSecret)).status).toBe(401);
+    expect((await tokenEndpoint({ refresh_token: tokens.refreshToken })).json['error']).toBe(
+      'invalid_request',
+    );
+    expect((await tokenEndpoint({ ...form, grant_type: 'password' })).json['error']).toBe(
+      'unsupported_grant_type',
+    );
+    // Refreshing does not extend the refresh token: it dies seven days after the sign-in.
+    clock = new Date(clock.getTime() + 6 * 24 * 3_600_000);
+    expect((await tokenEndpoint(form)).status).toBe(200);
+    clock = new Date(clock.getTime() + 24 * 3_600_000);
+    const expired = await tokenEndpoint(form);
+    // Schwab's wording for a refused refresh token, not RFC 6749's invalid_grant.
+    expect(expired.status).toBe(400);
+    expect(expired.json['error']).toBe('unsupported_token_type');
+    expect(String(expired.json['error_description'])).toContain('refresh_token_authentication_error');
+    expect(String(expired.json['error_description'])).not.toContain(tokens.refreshToken);
+  });
+
+  it('refuseEveryToken refuses even fresh tokens while new ones are still issued', async () => {
+    schwab.refuseEveryToken();
+    expect((await accountNumbers(token)).status).toBe(401);
+    const tokens = await signInForTokens();
+    expect((await accountNumbers(tokens.accessToken)).status).toBe(401);
+    expect((await call('/marketdata/v1/quotes?symbols=AAPL', { bearer: tokens.accessToken })).status).toBe(
+      401,
+    );
+    schwab.refuseEveryToken(false);
+    expect((await accountNumbers(tokens.accessToken)).status).toBe(200);
   });
 });
 
@@ -685,6 +798,69 @@ describe('market data', () => {
   });
 });
 
+describe('untidy listings', () => {
+  const listing = () =>
+    call(`/trader/v1/accounts/${hash}/orders?fromEnteredTime=${FROM}&toEnteredTime=${TO}`);
+
+  it('lists market orders with "price": 0 and leaves optional fields out of every other entry, within the spec', async () => {
+    for (let i = 0; i < 4; i += 1) {
+      await place(equityOrder(i % 2 === 0 ? {} : { orderType: 'LIMIT', price: '150.00' }));
+      clock = new Date(clock.getTime() + 1_000);
+    }
+    const all = await listing();
+    expectSpec('trader', 'GET', '/accounts/{accountNumber}/orders', all);
+    const orders = all.json as Record<string, unknown>[];
+    expect(orders).toHaveLength(4);
+    for (const order of orders) {
+      expect(order).toMatchObject({
+        orderType: order['orderType'],
+        price: order['orderType'] === 'MARKET' ? 0 : 150,
+      });
+      const sparse = Number(order['orderId']) % 2 === 0;
+      expect(['duration', 'session', 'cancelable', 'accountNumber'].map((field) => field in order)).toEqual(
+        Array(4).fill(!sparse),
+      );
+      expect(Object.keys(order)).toEqual(
+        expect.arrayContaining([
+          'orderId',
+          'status',
+          'orderType',
+          'quantity',
+          'enteredTime',
+          'orderLegCollection',
+        ]),
+      );
+    }
+    expect(new Set(orders.map((order) => Number(order['orderId']) % 2))).toEqual(new Set([0, 1]));
+    // The single order is read in full, its market price 0 included.
+    const id = orders.find((order) => order['orderType'] === 'MARKET')?.['orderId'];
+    const one = await call(`/trader/v1/accounts/${hash}/orders/${String(id)}`);
+    expect(one.json).toMatchObject({ orderType: 'MARKET', price: 0, duration: 'DAY', session: 'NORMAL' });
+  });
+
+  it('listAlso adds an entry, as given, to the account listing', async () => {
+    await place(equityOrder());
+    schwab.listAlso(hash, { orderId: 'x', orderLegCollection: [] });
+    const all = await listing();
+    expect(all.json).toEqual([
+      expect.objectContaining({ orderType: 'MARKET' }),
+      { orderId: 'x', orderLegCollection: [] },
+    ]);
+    expect(() => schwab.listAlso('NO-SUCH-HASH', {})).toThrow(/no account hash/);
+  });
+
+  it('answers like a gateway with an HTML error page when told to', async () => {
+    schwab.failNextWithGatewayPage({ path: '/trader/v1/accounts/accountNumbers' });
+    const page = await call('/trader/v1/accounts/accountNumbers');
+    expect([page.status, page.headers.get('content-type'), page.text]).toEqual([
+      502,
+      'text/html; charset=utf-8',
+      GATEWAY_ERROR_PAGE,
+    ]);
+    expect((await call('/trader/v1/accounts/accountNumbers')).status).toBe(200);
+  });
+});
+
 describe('failure injection', () => {
   it('failNext answers the scripted failure without processing, then recovers', async () => {
     schwab.failNext({ method: 'POST', path: /\/orders$/ }, { status: 503, retryAfter: 5 });
@@ -710,7 +886,7 @@ describe('failure injection', () => {
       body: equityOrder(),
       signal: abort.signal,
     });
-    await waitFor(() => schwab.orders(hash).length === 1);
+    await schwab.until(() => schwab.orders(hash).length === 1);
     abort.abort();
     await expect(pending).rejects.toThrow();
     expect(schwab.requests.at(-1)).toMatchObject({
@@ -752,7 +928,7 @@ describe('failure injection', () => {
       body: equityOrder(),
       signal: abort.signal,
     });
-    await waitFor(() => schwab.orders(hash).length === 1);
+    await schwab.until(() => schwab.orders(hash).length === 1);
     expect(schwab.requests.at(-1)).toMatchObject({ outcome: 'unanswered' });
     abort.abort();
     await expect(pending).rejects.toThrow();
@@ -760,11 +936,3 @@ describe('failure injection', () => {
     expect((await call('/trader/v1/accounts/accountNumbers')).status).toBe(200);
   });
 });
-
-/** Polls a condition the fake reaches on its own (no time is asserted). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 500 && !condition(); attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  expect(condition()).toBe(true);
-}

@@ -414,7 +414,7 @@ describe('live trading through linked brokers', () => {
     expect((await ordersOf(userId))[0]).toMatchObject({ provider: 'alpaca', status: 'filled' });
   });
 
-  it('tells the user a Schwab order that never showed up was not placed, and never resends it', async () => {
+  it('tells the user a Schwab order that never showed up is unclear (never "not placed"), and never resends it', async () => {
     await linkSchwab('sid');
     const userId = await userIdOf('sid');
     await goLive('sid', 'schwab');
@@ -430,9 +430,10 @@ describe('live trading through linked brokers', () => {
     const beforeGiveUp = h.channel.texts().length;
     h.clock.now = new Date(h.clock.now.getTime() + 61_000);
     await h.arbion.runBackgroundPass();
-    expect(h.channel.texts().slice(beforeGiveUp).join('\n')).toContain(
-      'Charles Schwab never confirmed your order to buy AAPL',
-    );
+    const told = h.channel.texts().slice(beforeGiveUp).join('\n');
+    expect(told).toContain('I could not confirm whether your order to buy AAPL reached Charles Schwab');
+    expect(told).toContain('Check your Charles Schwab orders before placing it again');
+    expect(told).not.toMatch(/not placed/);
     expect(schwab.orders(hash)).toHaveLength(before);
     expect((await ordersOf(userId))[0]).toMatchObject({ status: 'rejected' });
     const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({ where: { userId } });
@@ -504,6 +505,16 @@ describe('live trading through linked brokers', () => {
     const previewed = h.channel.lastCard();
     const fields = previewed?.message?.kind === 'card' ? previewed.message.card.fields : [];
     expect(fields.find((field) => field.label === 'Est. cost')?.value).toBe('$65.65');
+    // Coinbase runs market orders immediate-or-cancel: the card says so (the broker is asked).
+    expect(fields.find((field) => field.label === 'Type')?.value).toBe('Market, immediate or cancel');
+    // A limit that rests is estimated at quantity x limit, plus the previewed fee (1% of $59).
+    await h.say('cory', 'buy 0.001 BTC limit 59000');
+    const limitCard = h.channel.lastCard();
+    const limitFields = limitCard?.message?.kind === 'card' ? limitCard.message.card.fields : [];
+    expect(limitFields.find((field) => field.label === 'Est. cost')?.value).toBe('$59.59');
+    expect(limitFields.find((field) => field.label === 'Type')?.value).toBe(
+      'Limit (limit $59,000.00), good till cancelled',
+    );
 
     await h.say('cory', 'buy $50 of BTC');
     const card = h.channel.lastCard();

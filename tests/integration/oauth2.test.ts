@@ -450,6 +450,77 @@ describe.each(backends)('OAuth 2.0 on %s PostgreSQL', (backend: Backend) => {
       );
     });
 
+    it('renews a refused token once for concurrent callers in two instances (two processes), with time left', async () => {
+      const { id, tokens } = await linkedConnection('schwab');
+      // PGlite belongs to one process: there the second instance shares the single connection.
+      const second =
+        backend === 'server'
+          ? await openDatabase({ kind: 'server', url: test.location, poolSize: 4 })
+          : undefined;
+      try {
+        advance(60); // 29 minutes left: no refresh would be due
+        const first = tokensFor(test.database);
+        const other = tokensFor(second ?? test.database);
+        const refreshes = schwab.tokenCalls('refresh_token').length;
+        expect(await first.accessToken(id)).toBe(tokens.accessToken);
+        expect(schwab.tokenCalls('refresh_token')).toHaveLength(refreshes);
+
+        const refused = { refused: tokens.accessToken };
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? first : other).accessToken(id, refused)),
+        );
+        expect(
+          schwab
+            .tokenCalls('refresh_token')
+            .slice(refreshes)
+            .map((call) => call.status),
+        ).toEqual([200]);
+        expect(new Set(results).size).toBe(1);
+        expect(results[0]).not.toBe(tokens.accessToken);
+        expect(await resourceStatus(schwab, results[0] ?? '')).toBe(200);
+        expect((await first.read(id))?.accessToken).toBe(results[0]);
+
+        // Someone refused the old token late: the newer one is theirs, nothing is refreshed again.
+        expect(await tokensFor(second ?? test.database).accessToken(id, refused)).toBe(results[0]);
+        expect(schwab.tokenCalls('refresh_token')).toHaveLength(refreshes + 1);
+        // Without a refusal the renewed token is served as it is.
+        expect(await other.accessToken(id)).toBe(results[0]);
+        const row = await test.database.prisma.brokerConnection.findUniqueOrThrow({ where: { id } });
+        expect(row.status).toBe('active');
+      } finally {
+        await second?.close();
+      }
+    });
+
+    it('a refused token is renewed once even with rotating refresh tokens: the spent one is never presented', async () => {
+      const { id, tokens } = await linkedConnection('coinbase');
+      const connectionTokens = tokensFor(test.database);
+      const calls = coinbase.calls.length;
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => connectionTokens.accessToken(id, { refused: tokens.accessToken })),
+      );
+      expect(new Set(results).size).toBe(1);
+      const tokenCalls = coinbase.calls.slice(calls);
+      expect(tokenCalls.map((call) => [call.grantType, call.status, call.error])).toEqual([
+        ['refresh_token', 200, undefined],
+      ]);
+      // The renewed one refused in turn: one more refresh, with the newest refresh token.
+      const again = await connectionTokens.accessToken(id, { refused: results[0] ?? '' });
+      expect(again).not.toBe(results[0]);
+      expect(coinbase.calls.slice(calls).every((call) => call.status === 200)).toBe(true);
+      expect(await resourceStatus(coinbase, again)).toBe(200);
+    });
+
+    it('marks the connection needs_reauth when a refused token cannot be renewed (invalid_grant)', async () => {
+      const { id, tokens } = await linkedConnection('coinbase');
+      await flowFor(coinbaseSpec()).revoke(tokens.refreshToken ?? '', 'refresh_token');
+      const error = await errorOf(tokensFor(test.database).accessToken(id, { refused: tokens.accessToken }));
+      expect(error).toBeInstanceOf(OAuthReauthRequiredError);
+      expect(error).toMatchObject({ providerError: 'invalid_grant' });
+      const row = await test.database.prisma.brokerConnection.findUniqueOrThrow({ where: { id } });
+      expect(row.status).toBe('needs_reauth');
+    });
+
     it('revokes an access token at the provider', async () => {
       const { tokens } = await signIn(flowFor(coinbaseSpec()), coinbase);
       await flowFor(coinbaseSpec()).revoke(tokens.accessToken, 'access_token');

@@ -5,8 +5,10 @@
  * as the broker's lookup allows. The brokers are in-memory stand-ins of the port (the wire-level
  * fakes are exercised by each broker's own suite).
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker, BrokerProvider, PlacementLookup } from '../../src/core/brokers/broker.js';
+import { BrokerUnreachableError } from '../../src/core/brokers/broker.js';
 import { OrderTracker } from '../../src/core/intents/order-tracker.js';
 import { createLogger } from '../../src/core/logging/logger.js';
 import { ADDRESS, createHarness, type Harness } from '../support/arbion-harness.js';
@@ -128,12 +130,40 @@ describe('the order tracker', () => {
     // The pass reads due placements in no particular order.
     expect(updates.map(({ update }) => update.text).sort()).toEqual([
       'Alpaca never received your order to buy AAPL: nothing was placed and nothing was resent. Ask again if you still want it.',
-      "Charles Schwab never confirmed your order to sell MSFT, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your Charles Schwab account before asking again.",
       "I could not confirm that your swap of ETH reached the network, and this server has no record of sending it: it was most likely not sent. Nothing was resent; check your wallet's activity before asking again.",
+      "I could not confirm whether your order to sell MSFT reached Charles Schwab: Charles Schwab never answered it clearly, and I cannot tell it apart among the account's orders. Nothing was resent. Check your Charles Schwab orders before placing it again: if it is there, it was placed.",
     ]);
     const closed = await h.test.database.prisma.order.findMany({
       where: { id: { in: rows.map((row) => row.id) } },
     });
     expect(closed.every((row) => row.status === 'rejected')).toBe(true);
+  });
+
+  it('tells a placement it cannot tell apart (several matches) as unclear once the window is over, never as not placed', async () => {
+    const several = new BrokerUnreachableError('etrade', 'several E*TRADE orders match; none is claimed');
+    const unclear = (provider: BrokerProvider): Broker =>
+      ({
+        ...broker(provider, { placementLookup: 'reconciliation', reportsOwnFills: false }, []),
+        reconcilePlacement: async () => {
+          throw several;
+        },
+      }) as unknown as Broker;
+    // The intent the earlier cases failed is being placed again, as far as this case goes.
+    await h.test.database.prisma.tradeIntent.update({
+      where: { id: intentId },
+      data: { status: 'submitting' },
+    });
+    const recent = await order('etrade', { status: 'pending', side: 'buy', symbol: 'IBM' });
+    await h.test.database.prisma.order.update({
+      where: { id: recent.id },
+      data: { submittedAt: new Date(h.clock.now.getTime() - 5 * 60_000) },
+    });
+    // Within the window: looked for again later, nothing said.
+    expect(await tracker([unclear('etrade')], 10).pass()).toEqual([]);
+    h.clock.now = new Date(h.clock.now.getTime() + 15 * 60_000);
+    const updates = await tracker([unclear('etrade')], 10).pass();
+    expect(updates.map(({ update }) => update.text)).toEqual([
+      "I could not confirm whether your order to buy IBM reached E*TRADE: E*TRADE never answered it clearly, and I cannot tell it apart among the account's orders. Nothing was resent. Check your E*TRADE orders before placing it again: if it is there, it was placed.",
+    ]);
   });
 });

@@ -1,17 +1,26 @@
 /**
  * The Schwab broker against the local Schwab fake and OAuth 2.0 provider: orders of every type,
  * options with the padded symbol and open/close instructions, balances and positions in one call,
- * tokens that expire mid-session, and exactly-once placement WITHOUT a client order id through
- * timeouts, resets, 5xx and 429 storms (the fake, like Schwab, places a second order if posted
- * twice). Waits go through an injected `sleep` that records the delays and returns at once; both
- * fakes and the broker share one test clock.
+ * tokens that expire mid-session or are refused before their expiry, list answers with entries we
+ * cannot read and market orders listed at price 0, gateway error pages, and exactly-once placement
+ * WITHOUT a client order id through timeouts, resets, 5xx and 429 storms (the fake, like Schwab,
+ * places a second order if posted twice). Waits go through an injected `sleep` that records the
+ * delays and returns at once; both fakes and the broker share one test clock.
  */
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  BrokerAuthError,
   BrokerCircuitOpenError,
   BrokerRequestRejectedError,
 } from '../../src/brokers/http/errors.js';
+import type { SchwabTokenSource } from '../../src/brokers/schwab/access-tokens.js';
+import {
+  schwabAccountNumbersSchema,
+  schwabAccountSchema,
+  schwabChainSchema,
+  schwabOrderListSchema,
+  schwabQuotesSchema,
+} from '../../src/brokers/schwab/schemas.js';
 import {
   RECHECK_DELAY_MS,
   SchwabBroker,
@@ -23,6 +32,7 @@ import {
   type PlaceOrderRequest,
 } from '../../src/core/brokers/broker.js';
 import { Decimal } from '../../src/core/domain/values.js';
+import { createLogger, type Logger } from '../../src/core/logging/logger.js';
 import { UnknownInstrumentError } from '../../src/core/market-data/market-data.js';
 import { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provider.js';
 import { FakeSchwab } from '../fakes/schwab/fake-schwab.js';
@@ -45,7 +55,12 @@ let hash: string;
 
 beforeEach(async () => {
   clock = new Date('2024-05-13T14:30:00.000Z');
-  oauth = await FakeOAuth2Provider.start({ clients: [CLIENT], issueIdToken: true, now: () => clock });
+  oauth = await FakeOAuth2Provider.start({
+    clients: [CLIENT],
+    issueIdToken: true,
+    refreshRevokesAccessTokens: true,
+    now: () => clock,
+  });
   schwab = await FakeSchwab.start({
     oauth,
     accounts: [{ accountNumber: ACCOUNT_NUMBER, cash: '100000' }],
@@ -99,22 +114,56 @@ async function signIn(): Promise<TokenSet> {
 }
 
 /**
- * A token source like ConnectionTokens.accessToken: the stored token while it has more than a
- * minute left (by the test clock), else a refresh at the provider first.
+ * A token source like ConnectionTokens: the stored token while it has more than a minute left (by
+ * the test clock), else a refresh at the provider first; a refused token is refreshed unless it was
+ * replaced already.
  */
-async function tokenSource(): Promise<{ accessToken: () => Promise<string>; refreshes: () => number }> {
+async function tokenSource(): Promise<SchwabTokenSource & { refreshes: () => number }> {
   let tokens = await signIn();
   let refreshes = 0;
+  let refreshing: Promise<void> | undefined;
+  // One refresh at a time: a second one would kill the token the first just handed out.
+  const refresh = async () => {
+    refreshing ??= tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken })
+      .then((renewed) => {
+        tokens = renewed;
+        refreshes += 1;
+      })
+      .finally(() => {
+        refreshing = undefined;
+      });
+    await refreshing;
+  };
   return {
     accessToken: async () => {
-      if (tokens.expiresAt.getTime() - clock.getTime() <= 60_000) {
-        tokens = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
-        refreshes += 1;
-      }
+      await refreshing;
+      if (tokens.expiresAt.getTime() - clock.getTime() <= 60_000) await refresh();
+      return tokens.accessToken;
+    },
+    refreshAccessToken: async (refused) => {
+      await refreshing;
+      if (tokens.accessToken === refused) await refresh();
       return tokens.accessToken;
     },
     refreshes: () => refreshes,
   };
+}
+
+/** A logger whose JSON lines are kept in `lines`. */
+function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'info',
+    format: 'json',
+    secretValues: [],
+    destination: new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        callback();
+      },
+    }),
+  });
+  return { logger, lines };
 }
 
 async function connect(
@@ -122,10 +171,11 @@ async function connect(
   extra: Partial<SchwabBrokerOptions> = {},
 ): Promise<{ broker: SchwabBroker; sleeps: number[] }> {
   const sleeps: number[] = [];
-  const { accessToken } = await tokenSource();
+  const { accessToken, refreshAccessToken } = await tokenSource();
   const broker = new SchwabBroker({
     apiBase: schwab.baseUrl,
     accessToken,
+    refreshAccessToken,
     now: () => clock,
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -232,15 +282,6 @@ describe('Schwab broker: the happy path', () => {
     );
     expect(await broker.findOrderByClientOrderId(hash, 'never-placed')).toBeUndefined();
     expect(await broker.getOrder(hash, '999')).toBeUndefined();
-  });
-
-  it('returns the first order when the same client order id is placed again', async () => {
-    const { broker } = await connect();
-    const request = order({ clientOrderId: 'intent-twice' });
-    const first = await broker.placeOrder(request);
-    const second = await broker.placeOrder(request);
-    expect(second.brokerOrderId).toBe(first.brokerOrderId);
-    expect(schwab.orders(hash)).toHaveLength(1);
   });
 
   it('rests a limit order, lists it as open, and reports it filled once the market reaches it', async () => {
@@ -365,11 +406,7 @@ describe('Schwab broker: options', () => {
 describe('Schwab broker: tokens', () => {
   it('keeps working when the access token expires between two calls', async () => {
     const source = await tokenSource();
-    const broker = new SchwabBroker({
-      apiBase: schwab.baseUrl,
-      accessToken: source.accessToken,
-      now: () => clock,
-    });
+    const broker = new SchwabBroker({ ...source, apiBase: schwab.baseUrl, now: () => clock });
     await broker.getBalances(hash);
     clock = new Date(clock.getTime() + 31 * 60_000);
     const balances = await broker.getBalances(hash);
@@ -378,37 +415,233 @@ describe('Schwab broker: tokens', () => {
     expect(seen()).toEqual(['GET /trader/v1/accounts/{hash} 200', 'GET /trader/v1/accounts/{hash} 200']);
   });
 
-  it('asks for the token again after a 401 and repeats the request once', async () => {
+  it('renews a token Schwab refused before its expiry, once, and repeats the order POST once', async () => {
     const source = await tokenSource();
-    const stale = await source.accessToken();
-    clock = new Date(clock.getTime() + 31 * 60_000); // the provider expired `stale`
-    let calls = 0;
-    const broker = new SchwabBroker({
-      apiBase: schwab.baseUrl,
-      // The first answer raced a refresh and is already stale; the second is fresh.
-      accessToken: async () => (++calls === 1 ? stale : source.accessToken()),
-      now: () => clock,
-    });
+    const { logger, lines } = recordingLogger();
+    const broker = new SchwabBroker({ ...source, apiBase: schwab.baseUrl, now: () => clock, logger });
+    await broker.getBalances(hash);
+    expect(oauth.revokeAccessTokens()).toBe(1); // 29 minutes left, and refused all the same
     const placed = await broker.placeOrder(order());
     expect(placed.status).toBe('filled');
-    expect(seen()).toEqual([
+    expect(seen().slice(1)).toEqual([
       `POST ${ORDERS} 401`,
       `POST ${ORDERS} 201`,
-      expect.stringMatching(/^GET .* 200$/),
+      `GET ${ORDERS}/${placed.brokerOrderId} 200`,
     ]);
+    expect(orderPosts()).toHaveLength(2);
+    expect(schwab.orders(hash)).toHaveLength(1);
+    expect(source.refreshes()).toBe(1);
+    expect(oauth.tokenCalls('refresh_token').map((call) => call.status)).toEqual([200]);
+    expect(lines.map((line) => line['msg'])).toContain(
+      'Schwab refused the access token; renewing it once and repeating the request',
+    );
+    // The renewed token serves the next calls; nothing is refreshed again.
+    await broker.getBalances(hash);
+    expect(source.refreshes()).toBe(1);
+  });
+
+  it('does not renew a token that was never refused: a refusal of another kind is passed on', async () => {
+    const source = await tokenSource();
+    const broker = new SchwabBroker({ ...source, apiBase: schwab.baseUrl, now: () => clock });
+    schwab.failNext({ method: 'GET' }, { status: 403 });
+    await expect(broker.getBalances(hash)).rejects.toMatchObject({ status: 403 });
+    expect(source.refreshes()).toBe(0);
+    expect(schwab.requests).toHaveLength(1);
+  });
+
+  it('after a renewal, an order POST with an unknown outcome is looked up, never sent a third time', async () => {
+    const source = await tokenSource();
+    const broker = new SchwabBroker({
+      ...source,
+      apiBase: schwab.baseUrl,
+      now: () => clock,
+      sleep: async () => undefined,
+      http: { timeoutMs: 300 },
+    });
+    oauth.revokeAccessTokens();
+    schwab.acceptThenTimeout('hang');
+    const placed = await broker.placeOrder(order());
+    expect(placed.status).toBe('filled');
+    expect(seen()).toEqual([`POST ${ORDERS} 401`, `POST ${ORDERS} unanswered`, `GET ${ORDERS} 200`]);
     expect(schwab.orders(hash)).toHaveLength(1);
   });
 
-  it('gives up with BrokerAuthError when the second token is refused too', async () => {
+  it('tells the token store the token each refused request was sent with; concurrent refusals share one refresh', async () => {
+    const source = await tokenSource();
+    const refusedTokens: string[] = [];
     const broker = new SchwabBroker({
+      ...source,
+      refreshAccessToken: async (refused) => {
+        refusedTokens.push(refused);
+        return source.refreshAccessToken(refused);
+      },
       apiBase: schwab.baseUrl,
-      accessToken: async () => 'at-revoked-or-made-up',
       now: () => clock,
     });
+    const first = await source.accessToken();
+    oauth.revokeAccessTokens();
+    const results = await Promise.all([broker.getBalances(hash), broker.listOpenOrders(hash)]);
+    expect(results[0].cash.toFixed()).toBe('100000');
+    expect(refusedTokens).toEqual([first, first]);
+    // The second refusal found the token replaced: one refresh for both.
+    expect(source.refreshes()).toBe(1);
+  });
+});
+
+describe('Schwab broker: untidy answers', () => {
+  it('reads an order list around an entry it cannot use, and finds a market order listed at price 0', async () => {
+    const { logger, lines } = recordingLogger();
+    const { broker } = await connect({ timeoutMs: 300 }, { logger });
+    schwab.listAlso(hash, { orderId: 'not-a-number', status: 'WORKING', orderType: 'LIMIT' });
+    schwab.acceptThenTimeout('hang');
+    const placed = await broker.placeOrder(order({ clientOrderId: 'intent-market' }));
+    expect(placed).toMatchObject({ clientOrderId: 'intent-market', status: 'filled', orderType: 'market' });
+    expect(placed.limitPrice).toBeUndefined();
+    const listed = schwab.orders(hash);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ orderType: 'MARKET', price: 0 });
+    expect(seen()).toEqual([`POST ${ORDERS} unanswered`, `GET ${ORDERS} 200`]);
+    const skipped = lines.filter((line) => line['list'] === 'orders');
+    expect(skipped).toEqual([
+      expect.objectContaining({
+        level: 40,
+        provider: 'schwab',
+        at: '1',
+        id: 'not-a-number',
+        issues: expect.arrayContaining(['orderId: invalid_type']),
+      }),
+    ]);
+    // Open orders are listed around it too.
+    await broker.placeOrder(order({ orderType: 'limit', limitPrice: new Decimal(150) }));
+    expect((await broker.listOpenOrders(hash)).map((open) => open.orderType)).toEqual(['limit']);
+  });
+
+  it('reads listings whose entries leave out optional fields, or send them as null', () => {
+    const orders = schwabOrderListSchema.parse([
+      {
+        orderId: 2,
+        status: 'FILLED',
+        orderType: 'MARKET',
+        quantity: 5,
+        price: null,
+        duration: null,
+        statusDescription: null,
+        filledQuantity: null,
+        orderActivityCollection: null,
+        enteredTime: '2024-05-13T14:30:00+0000',
+        orderLegCollection: [
+          { instruction: 'BUY', quantity: 5, instrument: { symbol: 'AAPL', assetType: 'EQUITY' } },
+        ],
+      },
+      { orderId: 3, status: 'WORKING' },
+    ]);
+    expect(orders.items).toHaveLength(1);
+    expect(orders.items[0]).toMatchObject({
+      orderId: 2,
+      price: undefined,
+      duration: undefined,
+      orderActivityCollection: [],
+    });
+    expect(orders.items[0]?.filledQuantity.toFixed()).toBe('0');
+    expect(orders.skipped).toEqual([
+      expect.objectContaining({
+        at: '1',
+        id: '3',
+        issues: expect.arrayContaining(['quantity: invalid_type']),
+      }),
+    ]);
+    const accounts = schwabAccountNumbersSchema.parse([
+      { accountNumber: '1', hashValue: 'H1' },
+      { accountNumber: 2 },
+    ]);
+    expect(accounts).toEqual({
+      items: [{ accountNumber: '1', hashValue: 'H1' }],
+      skipped: [expect.objectContaining({ at: '1', id: undefined })],
+    });
+    const account = schwabAccountSchema.parse({
+      securitiesAccount: {
+        type: 'MARGIN',
+        accountNumber: '1',
+        positions: [
+          { longQuantity: 1, instrument: { symbol: 'AAPL', assetType: 'EQUITY' }, averagePrice: null },
+          { longQuantity: 'lots', instrument: { symbol: 'MSFT', assetType: 'EQUITY' } },
+        ],
+        currentBalances: null,
+      },
+    });
+    expect(account.securitiesAccount.positions.items.map((position) => position.instrument.symbol)).toEqual([
+      'AAPL',
+    ]);
+    expect(account.securitiesAccount.positions.skipped).toEqual([
+      expect.objectContaining({ at: '1', id: 'MSFT' }),
+    ]);
+    expect(
+      schwabAccountSchema.parse({ securitiesAccount: { type: 'CASH', accountNumber: '1' } }).securitiesAccount
+        .positions,
+    ).toEqual({ items: [], skipped: [] });
+    // A body that is no list at all is still refused.
+    expect(schwabOrderListSchema.safeParse({ orders: [] }).success).toBe(false);
+  });
+
+  it('reads quote maps and option chains entry by entry', () => {
+    const quotes = schwabQuotesSchema.parse({
+      AAPL: { assetMainType: 'EQUITY', symbol: 'AAPL', quote: { bidPrice: 1, askPrice: 2, lastPrice: 1.5 } },
+      ODD: { assetMainType: 'EQUITY', symbol: 7 },
+      errors: { invalidSymbols: ['ZZZZ'] },
+    });
+    expect(quotes.quotes.map((quote) => quote.symbol)).toEqual(['AAPL']);
+    expect(quotes.invalidSymbols).toEqual(['ZZZZ']);
+    expect(quotes.skipped).toEqual([expect.objectContaining({ at: 'ODD' })]);
+    const contract = (symbol: string, strike: number) => ({
+      putCall: 'PUT',
+      symbol,
+      strikePrice: strike,
+      bid: 1,
+      ask: 1.1,
+    });
+    const chain = schwabChainSchema.parse({
+      symbol: 'AAPL',
+      status: 'SUCCESS',
+      underlyingPrice: 190,
+      callExpDateMap: null,
+      putExpDateMap: {
+        '2024-05-17:4': {
+          '185.0': [
+            contract('AAPL  240517P00185000', 185),
+            { putCall: 'PUT', symbol: 'AAPL  240517P00187500' },
+          ],
+          '190.0': { not: 'a list' },
+        },
+      },
+    });
+    expect(chain.contracts.items).toEqual([
+      expect.objectContaining({
+        expiry: '2024-05-17',
+        contract: expect.objectContaining({ symbol: 'AAPL  240517P00185000' }),
+      }),
+    ]);
+    expect(chain.contracts.skipped.map((entry) => [entry.at, entry.id])).toEqual([
+      ['2024-05-17:4/185.0/1', 'AAPL  240517P00187500'],
+      ['2024-05-17:4/190.0', undefined],
+    ]);
+  });
+
+  it('turns a gateway HTML error page into an unreachable error, never a parse failure', async () => {
+    const { broker } = await connect({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    schwab.failNextWithGatewayPage({ method: 'GET' });
+    schwab.failNextWithGatewayPage({ method: 'GET' });
     const error = await broker.getBalances(hash).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(BrokerAuthError);
-    expect((error as BrokerAuthError).reason).toBe('Client not authorized: The access token is invalid.');
-    expect(schwab.requests).toHaveLength(2);
+    expect(error).toBeInstanceOf(BrokerUnreachableError);
+    expect(error).not.toBeInstanceOf(BrokerRejectedError);
+    expect((error as Error).message).toMatch(
+      /^Schwab answered GET \/trader\/v1\/accounts\/\S+ with HTTP 502: /,
+    );
+    expect((error as Error).message).not.toContain('<');
+    expect(seen()).toEqual(['GET /trader/v1/accounts/{hash} 502', 'GET /trader/v1/accounts/{hash} 502']);
+    // A market data call too (its own error shape).
+    schwab.failNextWithGatewayPage({ path: '/marketdata/v1/quotes' }, 503);
+    schwab.failNextWithGatewayPage({ path: '/marketdata/v1/quotes' }, 503);
+    await expect(broker.getQuotes(['AAPL'])).rejects.toBeInstanceOf(BrokerUnreachableError);
   });
 });
 
@@ -461,15 +694,6 @@ describe('Schwab broker: exactly once without a client order id', () => {
     );
   });
 
-  it('after a reset on an order Schwab accepted, returns that order without posting again', async () => {
-    const { broker } = await connect();
-    schwab.acceptThenTimeout('reset');
-    const placed = await broker.placeOrder(order({ orderType: 'limit', limitPrice: new Decimal(180) }));
-    expect(placed.status).toBe('accepted');
-    expect(schwab.orders(hash)).toHaveLength(1);
-    expect(orderPosts()).toHaveLength(1);
-  });
-
   it('does not claim an identical order that belongs to another intent', async () => {
     const { broker } = await connect({ timeoutMs: 300 });
     const other = await broker.placeOrder(order({ orderType: 'limit', limitPrice: new Decimal(180) }));
@@ -499,20 +723,6 @@ describe('Schwab broker: exactly once without a client order id', () => {
     await expect(broker.placeOrder(order())).rejects.toThrow(/NOT found/);
     expect(seen()).toEqual([`POST ${ORDERS} 502`, `GET ${ORDERS} 200`, `GET ${ORDERS} 200`]);
     expect(schwab.orders(hash)).toHaveLength(0);
-  });
-
-  it('sends the order again through a 429 storm, honouring Retry-After, and places it once', async () => {
-    const { broker, sleeps } = await connect();
-    for (let i = 0; i < 4; i++)
-      schwab.failNext({ method: 'POST', path: /\/orders$/ }, { status: 429, retryAfter: 1 });
-    const placed = await broker.placeOrder(order());
-    expect(placed.status).toBe('filled');
-    expect(schwab.orders(hash)).toHaveLength(1);
-    expect(seen().filter((line) => line.startsWith('POST'))).toEqual([
-      ...Array(4).fill(`POST ${ORDERS} 429`),
-      `POST ${ORDERS} 201`,
-    ]);
-    expect(sleeps).toEqual([1000, 1000, 1000, 1000]);
   });
 
   it('after a restart, reconcilePlacement finds the order by its content, unless another intent owns it', async () => {

@@ -218,6 +218,23 @@ describe('swaps on the Coinbase smart wallet', () => {
     expect(cdp.userOperations()).toHaveLength(before);
   });
 
+  it('lists the balances it can read: a zero one is no holding, a malformed one is skipped', async () => {
+    const smart = await linkWallet('lena');
+    cdp.setBalance('base', smart, ETH, (ONE_ETH / 2n).toString());
+    // A token once held is listed at "0"; CDP's documentation allows no null amount.
+    cdp.setBalance('base', smart, USDC, '0');
+    cdp.listRawBalance('base', smart, {
+      amount: { amount: null, decimals: 18 },
+      token: { network: 'base', contractAddress: '0x4200000000000000000000000000000000000006' },
+    });
+    cdp.listRawBalance('base', smart, { amount: { amount: '5', decimals: 0 }, token: null });
+    await h.say('lena', 'wallet');
+    const shown = h.channel.texts().at(-1) ?? '';
+    expect(shown).toContain('  base: 0.5 ETH\n');
+    await h.say('lena', 'swap 0.1 ETH to USDC on base');
+    expect(cardFields()).toMatchObject({ Swap: '0.1 ETH → USDC on Base' });
+  });
+
   it('says so plainly when Coinbase refuses our credentials, and sends nothing', async () => {
     await linkWallet('rex');
     const before = cdp.userOperations().length;

@@ -25,11 +25,13 @@ import {
 } from '../../core/brokers/broker.js';
 import type { OrderType } from '../../core/domain/values.js';
 import { Decimal } from '../../core/domain/values.js';
+import type { Logger } from '../../core/logging/logger.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import { BrokerHttpClient } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
+import { firstIdField, parseList, rawList } from '../http/parse-list.js';
 import type { RateLimits } from '../http/rate-limiter.js';
 import {
   type AlpacaAccount,
@@ -38,9 +40,8 @@ import {
   type AlpacaPosition,
   alpacaAccountSchema,
   alpacaErrorSchema,
-  alpacaOrderListSchema,
   alpacaOrderSchema,
-  alpacaPositionListSchema,
+  alpacaPositionSchema,
 } from './schemas.js';
 
 /** Alpaca's documented quota: 200 requests per minute per account. */
@@ -68,6 +69,10 @@ export interface AlpacaBrokerOptions extends BrokerClientOptions {
 
 const noContent = z.unknown();
 
+/** How a listed order or position is named in the log when it cannot be read. */
+const orderId = firstIdField(['id'], ['client_order_id']);
+const positionId = firstIdField(['symbol'], ['asset_id']);
+
 export class AlpacaBroker implements Broker {
   readonly provider = 'alpaca' as const;
   readonly placementLookup = 'client_order_id' as const;
@@ -76,9 +81,11 @@ export class AlpacaBroker implements Broker {
   readonly environment: 'paper' | 'live';
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
+  private readonly logger: Logger | undefined;
 
   constructor(options: AlpacaBrokerOptions) {
     this.environment = options.environment;
+    this.logger = options.logger;
     const { keyId, secretKey } = options;
     this.http = new BrokerHttpClient({
       provider: 'alpaca',
@@ -161,14 +168,15 @@ export class AlpacaBroker implements Broker {
     );
   }
 
+  /** Open orders, oldest first; one Alpaca lists that we cannot read is skipped and logged. */
   async listOpenOrders(_accountId: string): Promise<BrokerOrder[]> {
     const { data } = await this.http.request({
       method: 'GET',
       path: '/v2/orders',
       query: { status: 'open', limit: LIST_LIMIT, direction: 'asc' },
-      schema: alpacaOrderListSchema,
+      schema: rawList,
     });
-    return data.map(toBrokerOrder);
+    return this.readList(data, alpacaOrderSchema, 'open orders', orderId).map(toBrokerOrder);
   }
 
   /** The one account these keys open (`GET /v2/account`). */
@@ -185,13 +193,14 @@ export class AlpacaBroker implements Broker {
     return toBalances(await this.getAccount());
   }
 
+  /** Open positions; one Alpaca lists that we cannot read is skipped and logged. */
   async getPositions(_accountId: string): Promise<Position[]> {
     const { data } = await this.http.request({
       method: 'GET',
       path: '/v2/positions',
-      schema: alpacaPositionListSchema,
+      schema: rawList,
     });
-    return data.map(toPosition);
+    return this.readList(data, alpacaPositionSchema, 'positions', positionId).map(toPosition);
   }
 
   /** Alpaca has no combined call: account and positions in parallel. */
@@ -204,6 +213,16 @@ export class AlpacaBroker implements Broker {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** The elements of a list answer that match `schema`; the others are skipped and logged. */
+  private readList<T>(
+    raw: readonly unknown[],
+    schema: z.ZodType<T>,
+    list: string,
+    idOf: (element: unknown) => string | undefined,
+  ): T[] {
+    return parseList(raw, schema, { provider: 'alpaca', list, idOf, logger: this.logger });
+  }
 
   /** A GET for one order; Alpaca's 404 means there is none. */
   private async getOrUndefined(request: {

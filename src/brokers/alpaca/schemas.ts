@@ -1,7 +1,10 @@
 /**
  * Alpaca Trading API v2 answers, as zod schemas. Alpaca sends every amount as a decimal string;
  * they become `Decimal` here, so no amount ever passes through a JS number. Fields we do not use
- * are not listed (zod drops them), so Alpaca adding fields never breaks us.
+ * are not listed (zod drops them), so Alpaca adding fields never breaks us. Fields Alpaca documents
+ * as nullable (an unfilled order's `filled_avg_price` and `filled_at`, a market order's
+ * `limit_price`, a position's prices while it has no quote) are optional here. Lists (orders,
+ * positions) are read element by element (../http/parse-list.ts).
  */
 import { z } from 'zod';
 import { Decimal } from '../../core/domain/values.js';
@@ -70,8 +73,6 @@ export const alpacaOrderSchema = z.object({
 
 export type AlpacaOrder = z.infer<typeof alpacaOrderSchema>;
 
-export const alpacaOrderListSchema = z.array(alpacaOrderSchema);
-
 /** `GET /v2/account`. */
 export const alpacaAccountSchema = z.object({
   account_number: z.string(),
@@ -99,8 +100,6 @@ export const alpacaPositionSchema = z.object({
 });
 
 export type AlpacaPosition = z.infer<typeof alpacaPositionSchema>;
-
-export const alpacaPositionListSchema = z.array(alpacaPositionSchema);
 
 /** The body of `POST /v2/orders` as we send it: amounts as decimal strings. */
 export interface AlpacaOrderRequest {

@@ -41,7 +41,9 @@ import { Decimal } from '../../core/domain/values.js';
 import type { Logger } from '../../core/logging/logger.js';
 import type { BrokerHttpHealth } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
+import { retryAfterMs } from '../http/retry-after.js';
 import { CdpWallets, type UserWallet } from './cdp-wallets.js';
+import { listTokenBalances } from './token-balances.js';
 import {
   isWalletNetwork,
   tokenAt,
@@ -72,7 +74,15 @@ export interface CdpWalletBrokerOptions {
   /** Where swaps run when a request names no network (chosen when linking). */
   readonly defaultNetwork: string;
   readonly logger: Logger;
+  /** How a rate-limited send waits before it is sent again (tests record the waits). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly clock?: () => Date;
 }
+
+/** Sends refused as rate limited (429: not processed) are sent again this many times at most. */
+const RATE_LIMITED_SENDS = 5;
+/** The wait when a 429 does not say how long (doubled on each repeat). */
+const RATE_LIMIT_WAIT_MS = 1_000;
 
 export class CdpWalletBroker implements Broker {
   readonly provider = 'cdp_wallet' as const;
@@ -150,6 +160,9 @@ export class CdpWalletBroker implements Broker {
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder> {
+    // Placed before by this process: the same operation, never a second one.
+    const already = this.sent.get(request.clientOrderId);
+    if (already !== undefined) return this.orderOf(request.clientOrderId, request, already, 'broadcast');
     const swap = request.swap;
     if (swap === undefined || request.quantity === undefined) {
       throw new BrokerRejectedError(
@@ -225,32 +238,57 @@ export class CdpWalletBroker implements Broker {
     }
     calls.push({ to: quote.transaction.to, data: swapData, value: quote.transaction.value });
     const gas = this.options.wallets.gasFor(network);
-    let sent: { userOpHash: Hex };
-    try {
-      sent = await client.evm.sendUserOperation({
+    const sent = await this.send(request.clientOrderId, () =>
+      client.evm.sendUserOperation({
         smartAccount: wallet.smart,
         network: network as 'base',
         calls,
         ...(gas.paymasterUrl === undefined ? {} : { paymasterUrl: gas.paymasterUrl }),
         idempotencyKey: idempotencyKey(request.clientOrderId, 'send'),
-      });
-      this.succeeded();
-    } catch (error) {
-      // A refusal (4xx) sent nothing; anything else may have reached the network.
-      this.failed(error);
-      const refusal = refusalOf(error);
-      if (refusal !== undefined)
-        throw new BrokerRequestRejectedError(this.provider, refusal.reason, refusal.status);
-      throw new BrokerUnreachableError(this.provider, 'the wallet service gave no clear answer to the swap', {
-        cause: error,
-      });
-    }
+      }),
+    );
     this.sent.set(request.clientOrderId, sent.userOpHash);
     this.options.logger.info(
       { clientOrderId: request.clientOrderId, userOpHash: sent.userOpHash, network, calls: calls.length },
       'swap sent as a user operation',
     );
     return this.orderOf(request.clientOrderId, request, sent.userOpHash, 'broadcast');
+  }
+
+  /**
+   * The user operation's send. A 429 was not processed: sent again after the wait it asks for
+   * (bounded). A refusal (4xx) sent nothing. Anything else may have reached the network, and so
+   * may a refusal of the idempotency key (an earlier send under it exists): outcome unknown.
+   */
+  private async send(clientOrderId: string, operation: () => Promise<{ userOpHash: Hex }>) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const sent = await operation();
+        this.succeeded();
+        return sent;
+      } catch (error) {
+        this.failed(error);
+        const wait = rateLimitWaitMs(error, attempt, this.options.clock?.() ?? new Date());
+        if (wait !== undefined && attempt < RATE_LIMITED_SENDS) {
+          this.options.logger.warn(
+            { clientOrderId, attempt, waitMs: wait },
+            'wallet send rate limited; waiting',
+          );
+          await (this.options.sleep ?? defaultSleep)(wait);
+          continue;
+        }
+        const refusal = refusalOf(error);
+        if (refusal !== undefined && !refusal.keyUsedBefore)
+          throw new BrokerRequestRejectedError(this.provider, refusal.reason, refusal.status);
+        throw new BrokerUnreachableError(
+          this.provider,
+          'the wallet service gave no clear answer to the swap',
+          {
+            cause: error,
+          },
+        );
+      }
+    }
   }
 
   async getOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder | undefined> {
@@ -365,19 +403,26 @@ export class CdpWalletBroker implements Broker {
     return { network, from, to, fromAmount: parseUnits(request.fromAmount.toFixed(), from.decimals) };
   }
 
-  /** The listed tokens the wallet holds on a network; undefined where CDP lists no balances. */
+  /**
+   * The listed tokens the wallet holds on a network; undefined where CDP lists no balances. A
+   * listed balance we cannot read is skipped and logged (token-balances.ts).
+   */
   private async tokensOn(
     wallet: UserWallet,
     network: WalletNetwork,
   ): Promise<{ symbol: string; quantity: Decimal }[] | undefined> {
     const listed = BALANCE_NETWORKS.find((candidate) => candidate === network);
     if (listed === undefined) return undefined;
-    const result = await this.call('balances', () =>
-      this.options.wallets.client.evm.listTokenBalances({ address: wallet.smart.address, network: listed }),
+    const balances = await this.call('balances', () =>
+      listTokenBalances(
+        this.options.wallets,
+        { address: wallet.smart.address, network: listed },
+        this.options.logger,
+      ),
     );
-    return result.balances.flatMap((balance) => {
-      const token = tokenAt(network, balance.token.contractAddress);
-      const quantity = units(balance.amount.amount, balance.amount.decimals);
+    // Tokens we do not swap, and zero balances (CDP lists tokens once held), are not holdings.
+    return balances.flatMap(({ contractAddress, quantity }) => {
+      const token = tokenAt(network, contractAddress);
       return token === undefined || quantity.isZero() ? [] : [{ symbol: token.symbol, quantity }];
     });
   }
@@ -495,19 +540,43 @@ export class CdpWalletBroker implements Broker {
 }
 
 /** An API refusal (4xx) with its message; undefined for 5xx, timeouts and the like. */
-function refusalOf(error: unknown): { status: number; reason: string } | undefined {
+function refusalOf(error: unknown): { status: number; reason: string; keyUsedBefore: boolean } | undefined {
   const parsed = apiErrorSchema.safeParse(error);
-  if (!parsed.success || parsed.data.statusCode >= 500 || parsed.data.statusCode === 429) return undefined;
-  const { statusCode, errorMessage } = parsed.data;
+  // Below 400: no answer at all (the SDK reports a network failure as status 0).
+  if (!parsed.success || parsed.data.statusCode < 400) return undefined;
+  if (parsed.data.statusCode >= 500 || parsed.data.statusCode === 429) return undefined;
+  const { statusCode, errorMessage, errorType } = parsed.data;
+  const keyUsedBefore = errorType === 'idempotency_error';
   // The credentials are the operator's, not the user's: nothing the user can fix by linking again.
   if (statusCode === 401 || statusCode === 403) {
     return {
       status: statusCode,
       reason:
         "Coinbase's wallet service refused this server's credentials (the operator must check the CDP API key)",
+      keyUsedBefore,
     };
   }
-  return { status: statusCode, reason: errorMessage.replace(/\.+$/, '') };
+  return { status: statusCode, reason: errorMessage.replace(/\.+$/, ''), keyUsedBefore };
+}
+
+/** Retry-After of a 429 as the SDK passes it on (its cause's response), else a doubling wait. */
+const rateLimitedSchema = z.object({
+  statusCode: z.literal(429),
+  cause: z
+    .object({ response: z.object({ headers: z.record(z.string(), z.unknown()) }).optional() })
+    .optional(),
+});
+
+function rateLimitWaitMs(error: unknown, attempt: number, now: Date): number | undefined {
+  const parsed = rateLimitedSchema.safeParse(error);
+  if (!parsed.success) return undefined;
+  const header = parsed.data.cause?.response?.headers['retry-after'];
+  const asked = typeof header === 'string' ? retryAfterMs(header, now) : undefined;
+  return asked ?? RATE_LIMIT_WAIT_MS * 2 ** (attempt - 1);
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Deterministic per order and step: a repeated request replays instead of acting twice. */

@@ -17,6 +17,7 @@
  * `accountId` arguments only name it.
  */
 
+import type { z } from 'zod';
 import {
   type AccountSnapshot,
   type Balances,
@@ -29,18 +30,21 @@ import {
   type PlaceOrderRequest,
   type Position,
   type SizingRequest,
+  type TimeInForceRequest,
 } from '../../core/brokers/broker.js';
-import { Decimal, formatUsd } from '../../core/domain/values.js';
+import { Decimal, formatUsd, type TimeInForce } from '../../core/domain/values.js';
 import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import { BrokerHttpClient } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
+import { firstIdField, parseList } from '../http/parse-list.js';
 import type { RateLimits } from '../http/rate-limiter.js';
 import { importCdpPrivateKey, signCdpRequestJwt } from './cdp-jwt.js';
 import {
   baseSymbolOf,
   coinbaseOrderBody,
+  coinbaseTimeInForce,
   describeFailureReason,
   describeOrderError,
   type FailureContext,
@@ -58,15 +62,20 @@ import {
   type CoinbaseOrderBody,
   type CoinbasePricebook,
   type CoinbaseProduct,
+  coinbaseAccountSchema,
   coinbaseAccountsPageSchema,
   coinbaseBestBidAskSchema,
   coinbaseCancelResponseSchema,
+  coinbaseCancelResultSchema,
   coinbaseCreateOrderResponseSchema,
   coinbaseErrorSchema,
+  coinbaseFillSchema,
   coinbaseFillsPageSchema,
   coinbaseOrderResponseSchema,
+  coinbaseOrderSchema,
   coinbaseOrdersPageSchema,
   coinbasePreviewResponseSchema,
+  coinbasePricebookSchema,
   coinbaseProductSchema,
 } from './schemas.js';
 
@@ -90,6 +99,15 @@ const FILLS_PAGE_SIZE = '100';
 const MAX_FILL_PAGES = 10;
 const ACCOUNTS_PAGE_SIZE = '250';
 const MAX_ACCOUNT_PAGES = 20;
+
+/** How an element of each list is named in the log when it cannot be read (ids, never amounts). */
+const LISTED_IDS = {
+  accounts: firstIdField(['uuid'], ['currency']),
+  orders: firstIdField(['order_id'], ['client_order_id']),
+  fills: firstIdField(['entry_id'], ['trade_id']),
+  'best bid/ask': firstIdField(['product_id']),
+  'cancel results': firstIdField(['order_id']),
+} as const;
 
 /** Currencies we count as cash: Coinbase trades USDC 1:1 against USD pairs. */
 const CASH_CURRENCIES = new Set(['USD', 'USDC']);
@@ -227,6 +245,11 @@ export class CoinbaseBroker implements Broker {
     return { total: preview.orderTotal, fees: preview.commissionTotal };
   }
 
+  /** Market orders run immediate-or-cancel here, whatever was asked (see `coinbaseTimeInForce`). */
+  async appliedTimeInForce(order: TimeInForceRequest): Promise<TimeInForce> {
+    return coinbaseTimeInForce(order);
+  }
+
   /** Coinbase keeps the client order id: a lookup by it (product, from `sentAt`) settles a placement. */
   async reconcilePlacement(request: PlaceOrderRequest, sentAt: Date): Promise<BrokerOrder | undefined> {
     return this.findListed(
@@ -273,7 +296,7 @@ export class CoinbaseBroker implements Broker {
         query: { order_ids: [brokerOrderId], limit: FILLS_PAGE_SIZE, cursor },
         schema: coinbaseFillsPageSchema,
       });
-      fills.push(...data.fills);
+      fills.push(...this.readList(data.fills, coinbaseFillSchema, 'fills'));
       if (data.cursor === '' || data.fills.length === 0) break;
       cursor = data.cursor;
     }
@@ -295,7 +318,8 @@ export class CoinbaseBroker implements Broker {
           schema: coinbaseCancelResponseSchema,
           idempotent: false,
         });
-        const result = data.results.find((candidate) => candidate.order_id === brokerOrderId);
+        const results = this.readList(data.results, coinbaseCancelResultSchema, 'cancel results');
+        const result = results.find((candidate) => candidate.order_id === brokerOrderId);
         const reason = result?.failure_reason ?? undefined;
         // A cancel already on its way is what we asked for.
         if (result?.success || reason === 'DUPLICATE_CANCEL_REQUEST') return;
@@ -315,10 +339,6 @@ export class CoinbaseBroker implements Broker {
 
   // ------------------------------------------------------------------ products and prices
 
-  /**
-   * A product's increments, limits and trading state (`GET /products/{id}`).
-   * @throws BrokerRejectedError when Coinbase does not list it
-   */
   /** Rounded to the product's increments and checked against its sizes (see `sizeOrder`). */
   async sizeOrder(order: SizingRequest): Promise<OrderSize> {
     if (order.assetClass !== 'crypto') {
@@ -338,6 +358,10 @@ export class CoinbaseBroker implements Broker {
     };
   }
 
+  /**
+   * A product's increments, limits and trading state (`GET /products/{id}`).
+   * @throws BrokerRejectedError when Coinbase does not list it
+   */
   async getProduct(productId: string): Promise<CoinbaseProduct> {
     try {
       const { data } = await this.http.request({
@@ -362,7 +386,7 @@ export class CoinbaseBroker implements Broker {
       query: { product_ids: productIds },
       schema: coinbaseBestBidAskSchema,
     });
-    return data.pricebooks;
+    return this.readList(data.pricebooks, coinbasePricebookSchema, 'best bid/ask');
   }
 
   /**
@@ -466,6 +490,12 @@ export class CoinbaseBroker implements Broker {
 
   // ------------------------------------------------------------------ internals
 
+  /** The elements of a list answer that match `schema`; the others are skipped and logged. */
+  private readList<T>(raw: readonly unknown[], schema: z.ZodType<T>, list: keyof typeof LISTED_IDS): T[] {
+    const idOf = LISTED_IDS[list];
+    return parseList(raw, schema, { provider: 'coinbase', list, idOf, logger: this.options.logger });
+  }
+
   /**
    * The body to send, after the checks that need no order request: the order's shape, then the
    * product (trading? sizes within its limits?). Placement refuses an order that sizing would
@@ -562,7 +592,7 @@ export class CoinbaseBroker implements Broker {
         query: { ...query, limit: ORDERS_PAGE_SIZE, cursor },
         schema: coinbaseOrdersPageSchema,
       });
-      yield* data.orders;
+      yield* this.readList(data.orders, coinbaseOrderSchema, 'orders');
       if (!data.has_next || data.cursor === '') return;
       cursor = data.cursor;
     }
@@ -584,7 +614,7 @@ export class CoinbaseBroker implements Broker {
         query: { limit: ACCOUNTS_PAGE_SIZE, cursor },
         schema: coinbaseAccountsPageSchema,
       });
-      accounts.push(...data.accounts);
+      accounts.push(...this.readList(data.accounts, coinbaseAccountSchema, 'accounts'));
       if (!data.has_next || data.cursor === '') break;
       cursor = data.cursor;
     }

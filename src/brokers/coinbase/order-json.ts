@@ -13,8 +13,9 @@ import {
   BrokerRejectedError,
   type OrderStatus,
   type PlaceOrderRequest,
+  type TimeInForceRequest,
 } from '../../core/brokers/broker.js';
-import type { OrderSide, OrderType } from '../../core/domain/values.js';
+import type { OrderSide, OrderType, TimeInForce } from '../../core/domain/values.js';
 import { Decimal, formatUsd } from '../../core/domain/values.js';
 import type {
   CoinbaseFill,
@@ -200,6 +201,15 @@ export function coinbaseOrderBody(request: PlaceOrderRequest, now: Date): Coinba
     side: request.side === 'buy' ? 'BUY' : 'SELL',
     order_configuration: orderConfigurationFor(request, now, reject),
   };
+}
+
+/**
+ * The time in force Coinbase applies (as `orderConfigurationFor` sends it): a market order is
+ * always `market_market_ioc`, so immediate-or-cancel whatever was asked; a limit or stop-limit order
+ * keeps the one asked (a day order is sent good-till-date, 24 hours ahead).
+ */
+export function coinbaseTimeInForce(order: TimeInForceRequest): TimeInForce {
+  return order.orderType === 'market' ? 'ioc' : order.timeInForce;
 }
 
 function orderConfigurationFor(

@@ -1,11 +1,15 @@
 /**
  * Coinbase Advanced Trade (`/api/v3/brokerage`) answers, as zod schemas. Coinbase sends amounts as
- * decimal strings and often sends "" (or "0") where a value does not apply yet (an unfilled order's
- * average price); those become `undefined` here, never a JS number. Fields we do not use are not
- * listed (zod drops them), so Coinbase adding fields never breaks us.
+ * decimal strings and often sends "", "0" or null where a value does not apply yet (an unfilled
+ * order's `average_filled_price` "0", its `filled_size` "0"); "" and null become `undefined` here,
+ * never a JS number. Fields we do not use are not listed (zod drops them), so Coinbase adding
+ * fields, or nulling ones we ignore (`settled`, `completion_percentage`), never breaks us. Lists
+ * (accounts, orders, fills, books, cancel results) are read element by element
+ * (../http/parse-list.ts): their pages hold raw elements, parsed with the element schemas here.
  */
 import { z } from 'zod';
 import { Decimal } from '../../core/domain/values.js';
+import { rawList } from '../http/parse-list.js';
 
 const DECIMAL = /^-?\d+(?:\.\d+)?$/;
 
@@ -53,9 +57,9 @@ export const coinbaseAccountSchema = z.object({
 
 export type CoinbaseAccount = z.infer<typeof coinbaseAccountSchema>;
 
-/** `GET /accounts`: cursor paging (`has_next`, `cursor`). */
+/** `GET /accounts`: cursor paging (`has_next`, `cursor`); entries are `coinbaseAccountSchema`. */
 export const coinbaseAccountsPageSchema = z.object({
-  accounts: z.array(coinbaseAccountSchema),
+  accounts: rawList,
   has_next: z.boolean().default(false),
   cursor: optionalText,
 });
@@ -87,19 +91,24 @@ export type CoinbaseProduct = z.infer<typeof coinbaseProductSchema>;
 
 const priceLevel = z.object({ price: coinbaseDecimal, size: coinbaseDecimal });
 
-/** `GET /best_bid_ask?product_ids=A&product_ids=B`. */
-export const coinbaseBestBidAskSchema = z.object({
-  pricebooks: z.array(
-    z.object({
-      product_id: z.string(),
-      bids: z.array(priceLevel),
-      asks: z.array(priceLevel),
-      time: timestamp.nullish(),
-    }),
-  ),
+/** One product's book in `GET /best_bid_ask`; a side with no orders may be empty or null. */
+export const coinbasePricebookSchema = z.object({
+  product_id: z.string(),
+  bids: z
+    .array(priceLevel)
+    .nullish()
+    .transform((levels) => levels ?? []),
+  asks: z
+    .array(priceLevel)
+    .nullish()
+    .transform((levels) => levels ?? []),
+  time: timestamp.nullish(),
 });
 
-export type CoinbasePricebook = z.infer<typeof coinbaseBestBidAskSchema>['pricebooks'][number];
+/** `GET /best_bid_ask?product_ids=A&product_ids=B`; entries are `coinbasePricebookSchema`. */
+export const coinbaseBestBidAskSchema = z.object({ pricebooks: rawList });
+
+export type CoinbasePricebook = z.infer<typeof coinbasePricebookSchema>;
 
 /** The sizes and prices of any order configuration (each kind uses some of them). */
 const orderConfigurationFields = z.object({
@@ -145,9 +154,9 @@ export type CoinbaseOrder = z.infer<typeof coinbaseOrderSchema>;
 
 export const coinbaseOrderResponseSchema = z.object({ order: coinbaseOrderSchema });
 
-/** `GET /orders/historical/batch`: cursor paging. */
+/** `GET /orders/historical/batch`: cursor paging; entries are `coinbaseOrderSchema`. */
 export const coinbaseOrdersPageSchema = z.object({
-  orders: z.array(coinbaseOrderSchema),
+  orders: rawList,
   has_next: z.boolean().default(false),
   cursor: optionalText,
 });
@@ -167,8 +176,9 @@ export const coinbaseFillSchema = z.object({
 
 export type CoinbaseFill = z.infer<typeof coinbaseFillSchema>;
 
+/** `GET /orders/historical/fills`: cursor paging; entries are `coinbaseFillSchema`. */
 export const coinbaseFillsPageSchema = z.object({
-  fills: z.array(coinbaseFillSchema),
+  fills: rawList,
   cursor: optionalText,
 });
 
@@ -216,16 +226,15 @@ export const coinbasePreviewResponseSchema = z.object({
 
 export type CoinbasePreviewResponse = z.infer<typeof coinbasePreviewResponseSchema>;
 
-/** `POST /orders/batch_cancel`: one result per order id. */
-export const coinbaseCancelResponseSchema = z.object({
-  results: z.array(
-    z.object({
-      success: z.boolean(),
-      failure_reason: z.string().nullish(),
-      order_id: z.string(),
-    }),
-  ),
+/** One order's result in `POST /orders/batch_cancel`. */
+export const coinbaseCancelResultSchema = z.object({
+  success: z.boolean(),
+  failure_reason: z.string().nullish(),
+  order_id: z.string(),
 });
+
+/** `POST /orders/batch_cancel`: one result per order id; entries are `coinbaseCancelResultSchema`. */
+export const coinbaseCancelResponseSchema = z.object({ results: rawList });
 
 /** The order configurations we send (Create Order's `order_configuration`). */
 export type CoinbaseOrderConfiguration =

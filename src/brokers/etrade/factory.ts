@@ -2,7 +2,14 @@
 import type { BrokerFactory } from '../broker-factory.js';
 import { EtradeBroker } from './etrade-broker.js';
 
-export const etradeFactory: BrokerFactory = ({ credentials, brokers, options, notSetUp }) => {
+export const etradeFactory: BrokerFactory = ({
+  connection,
+  credentials,
+  brokers,
+  prisma,
+  options,
+  notSetUp,
+}) => {
   if (brokers.etrade === undefined || credentials?.kind !== 'oauth1') throw notSetUp();
   const broker = new EtradeBroker({
     ...options,
@@ -10,6 +17,18 @@ export const etradeFactory: BrokerFactory = ({ credentials, brokers, options, no
     consumerKey: brokers.etrade.consumerKey,
     consumerSecret: brokers.etrade.consumerSecret,
     tokens: async () => ({ token: credentials.token, tokenSecret: credentials.tokenSecret }),
+    // Orders already attributed to intents are never claimed by a reconciliation.
+    knownOrderIds: async (accountId) => {
+      const rows = await prisma.order.findMany({
+        where: {
+          provider: 'etrade',
+          brokerOrderId: { not: null },
+          brokerAccount: { externalId: accountId, connectionId: connection.connectionId },
+        },
+        select: { brokerOrderId: true },
+      });
+      return new Set(rows.flatMap((row) => (row.brokerOrderId === null ? [] : [row.brokerOrderId])));
+    },
   });
   return {
     broker,

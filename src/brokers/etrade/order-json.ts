@@ -2,10 +2,11 @@
  * Our orders to E*TRADE's order JSON and back. Pure: no I/O, so every mapping is tested with plain
  * values.
  *
- * E*TRADE's `clientOrderId` is at most 20 alphanumerics and unique per account; it is what makes
- * placing exactly once possible (a second place with the same id is refused). Ours already has that
- * form (see core/intents/order-identity.ts) and is sent unchanged; any other id is replaced by a
- * digest of it, so a retry always sends the same E*TRADE id.
+ * E*TRADE's `clientOrderId` is at most 20 alphanumerics and unique per account: a second place
+ * with the same id is refused. E*TRADE never shows it in an answer, so orders are found again by
+ * their content (./reconcile.ts), not by it. Ours already has that form (see
+ * core/intents/order-identity.ts) and is sent unchanged; any other id is replaced by a digest of
+ * it, so the same intent always sends the same E*TRADE id.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -215,13 +216,22 @@ export function symbolOf(product: EtradeProduct): string {
   });
 }
 
+/** Price types that carry a limit price, and those that carry a stop price. */
+const LIMIT_PRICE_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LIMIT']);
+const STOP_PRICE_TYPES: ReadonlySet<string> = new Set(['STOP', 'STOP_LIMIT']);
+
+/** A listed price that means something: E*TRADE lists 0 (or null) where there is none. */
+function meaningfulPrice(price: Decimal | undefined): Decimal | undefined {
+  return price?.greaterThan(0) ? price : undefined;
+}
+
 /**
  * One listed order → ours. E*TRADE reports the aggregate execution per instrument (filled quantity
  * at an average price); like Alpaca's, it becomes one fill under the order id once the order is
  * final, so a fill recorded by id is recorded once with the final totals.
- * @param clientOrderId ours, when the caller knows it (E*TRADE shows its own form of it)
+ * @param clientOrderId ours, when the caller knows it (E*TRADE never shows it)
  */
-export function toBrokerOrder(listed: EtradeListedOrder, clientOrderId?: string): BrokerOrder {
+export function toBrokerOrder(listed: EtradeListedOrder, clientOrderId = ''): BrokerOrder {
   const [detail] = listed.OrderDetail;
   const [instrument] = detail?.Instrument ?? [];
   if (detail === undefined || instrument === undefined) {
@@ -229,7 +239,9 @@ export function toBrokerOrder(listed: EtradeListedOrder, clientOrderId?: string)
   }
   const filledQuantity = instrument.filledQuantity ?? new Decimal(0);
   const status = orderStatusFor(detail.status, filledQuantity);
-  const averageFillPrice = filledQuantity.greaterThan(0) ? instrument.averageExecutionPrice : undefined;
+  const averageFillPrice = filledQuantity.greaterThan(0)
+    ? meaningfulPrice(instrument.averageExecutionPrice)
+    : undefined;
   const createdAt = detail.placedTime ?? new Date(0);
   const fills: BrokerFill[] =
     FINAL_STATUSES.includes(status) && filledQuantity.greaterThan(0) && averageFillPrice !== undefined
@@ -245,19 +257,50 @@ export function toBrokerOrder(listed: EtradeListedOrder, clientOrderId?: string)
       : [];
   return {
     brokerOrderId: String(listed.orderId),
-    clientOrderId: clientOrderId ?? listed.clientOrderId ?? '',
+    clientOrderId,
     status,
     symbol: symbolOf(instrument.Product),
     side: instrument.orderAction.startsWith('BUY') ? 'buy' : 'sell',
     orderType: ORDER_TYPES[detail.priceType] ?? 'market',
     quantity: instrument.orderedQuantity,
     notional: undefined,
-    limitPrice: detail.limitPrice,
-    stopPrice: detail.stopPrice,
+    limitPrice: LIMIT_PRICE_TYPES.has(detail.priceType) ? meaningfulPrice(detail.limitPrice) : undefined,
+    stopPrice: STOP_PRICE_TYPES.has(detail.priceType) ? meaningfulPrice(detail.stopPrice) : undefined,
     filledQuantity,
     averageFillPrice,
     rejectReason: status === 'rejected' ? 'E*TRADE rejected the order' : undefined,
     fills,
     createdAt,
+  };
+}
+
+/**
+ * An order E*TRADE placed (it gave its id) that we could not read back yet: accepted, as we sent
+ * it. The tracker reads its real state later.
+ */
+export function acceptedAsSent(
+  request: PlaceOrderRequest,
+  body: EtradeOrderBody,
+  orderId: string,
+  placedAt: Date,
+): BrokerOrder {
+  const [order] = body.Order;
+  return {
+    brokerOrderId: orderId,
+    clientOrderId: request.clientOrderId,
+    status: 'accepted',
+    symbol:
+      request.assetClass === 'option' ? occSymbol(optionContractOf(request)) : request.symbol.toUpperCase(),
+    side: request.side,
+    orderType: request.orderType,
+    quantity: request.quantity,
+    notional: undefined,
+    limitPrice: order.limitPrice === undefined ? undefined : request.limitPrice,
+    stopPrice: order.stopPrice === undefined ? undefined : request.stopPrice,
+    filledQuantity: new Decimal(0),
+    averageFillPrice: undefined,
+    rejectReason: undefined,
+    fills: [],
+    createdAt: placedAt,
   };
 }

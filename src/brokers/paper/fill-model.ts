@@ -1,4 +1,5 @@
-import { Decimal, type OrderSide, type OrderType } from '../../core/domain/values.js';
+import type { TimeInForceRequest } from '../../core/brokers/broker.js';
+import { Decimal, type OrderSide, type OrderType, type TimeInForce } from '../../core/domain/values.js';
 import type { Quote } from '../../core/market-data/market-data.js';
 
 export interface FillableOrder {
@@ -46,4 +47,17 @@ export function decideFill(order: FillableOrder, quote: Quote, slippageBps: numb
 /** Decimal places for a paper quantity bought by notional. */
 export function quantityPrecision(assetClass: 'equity' | 'option' | 'crypto'): number {
   return assetClass === 'crypto' ? 8 : assetClass === 'equity' ? 6 : 0;
+}
+
+/**
+ * The time in force the paper book applies. A crypto market order fills in full at once (crypto
+ * never closes), so it is immediate-or-cancel. Other IOC/FOK orders are not cancelled when they do
+ * not fill at once: they rest until cancelled, like GTC. Day orders end at the US equity close,
+ * except crypto ones, which never end: GTC.
+ */
+export function paperTimeInForce(order: TimeInForceRequest): TimeInForce {
+  if (order.assetClass === 'crypto' && order.orderType === 'market') return 'ioc';
+  if (order.timeInForce === 'ioc' || order.timeInForce === 'fok') return 'gtc';
+  if (order.timeInForce === 'day' && order.assetClass === 'crypto') return 'gtc';
+  return order.timeInForce;
 }

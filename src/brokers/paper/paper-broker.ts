@@ -20,6 +20,7 @@ import {
   BrokerRejectedError,
   type PlaceOrderRequest,
   type Position,
+  type TimeInForceRequest,
 } from '../../core/brokers/broker.js';
 import type { PrismaClient, SqlExecutor } from '../../core/db/database.js';
 import { Prisma } from '../../core/db/database.js';
@@ -27,7 +28,7 @@ import { isUniqueViolation } from '../../core/db/errors.js';
 import type { AssetClass, OrderStatus } from '../../core/db/generated/enums.js';
 import { prismaExecutor } from '../../core/db/sql.js';
 import { contractMultiplier } from '../../core/domain/contract-multiplier.js';
-import { Decimal } from '../../core/domain/values.js';
+import { Decimal, type TimeInForce } from '../../core/domain/values.js';
 import {
   type MarketDataProvider,
   type OptionContract,
@@ -39,6 +40,7 @@ import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/opti
 import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
 import { type AccountReadScope, optionUnderlyingJoin, readLedgerAccount } from './account-read.js';
 import { expiresAt, intrinsicValue } from './expiry.js';
+import { paperTimeInForce } from './fill-model.js';
 import {
   type FillPlan,
   type LedgerOrder,
@@ -160,6 +162,11 @@ export class PaperBroker implements Broker, PaperAccounts {
     this.market = options.market;
     this.slippageBps = options.slippageBps ?? 2;
     this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** What the paper book does with the time in force asked (see `paperTimeInForce`). */
+  async appliedTimeInForce(order: TimeInForceRequest): Promise<TimeInForce> {
+    return paperTimeInForce(order);
   }
 
   /** Opens the ledger of a new paper account, in the transaction that creates its user. */

@@ -8,6 +8,8 @@ export const schwabFactory: BrokerFactory = ({ connection, brokers, tokens, pris
     ...options,
     apiBase: brokers.schwab.apiBase,
     accessToken: () => tokens.accessToken(connection.connectionId),
+    // Schwab refused this token before its expiry: one refresh, shared by everyone it refused.
+    refreshAccessToken: (refused) => tokens.accessToken(connection.connectionId, { refused }),
     // Orders already attributed to intents are never claimed by a reconciliation.
     knownOrderIds: async (accountId) => {
       const rows = await prisma.order.findMany({

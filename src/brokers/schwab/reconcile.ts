@@ -4,24 +4,24 @@
  *
  * Schwab has no client order id, so "is this ours?" is answered by the order's content: the same
  * symbol, instruction, quantity, order type, prices and duration, entered no earlier than we sent
- * it (less a clock-skew allowance), and not already attributed to another of our intents. Two
+ * it (less a clock-skew allowance), and not already attributed to another of our intents. A price
+ * the order type does not use is listed as 0 or not at all and is not compared. Two
  * identical orders sent within the window by two intents can only be told apart by that last rule,
  * which is why the caller must pass the broker order ids it already owns.
  */
 import { Decimal } from '../../core/domain/values.js';
+import {
+  CLOCK_SKEW_MS,
+  type ReconcileOutcome as GenericOutcome,
+  LOOKAHEAD_MS,
+  singleMatch,
+} from '../placement-search.js';
 import type { SchwabInstruction, SchwabOrderRequest } from './order-json.js';
 import type { SchwabOrder } from './schemas.js';
 
-/** How far our clock and Schwab's may disagree; also how far before the send the lookup starts. */
-export const CLOCK_SKEW_MS = 2 * 60_000;
-/** How far past "now" the lookup window reaches (Schwab's clock may run ahead). */
-export const LOOKAHEAD_MS = 60_000;
+export { CLOCK_SKEW_MS, LOOKAHEAD_MS };
 
-export type ReconcileOutcome =
-  | { readonly kind: 'found'; readonly order: SchwabOrder }
-  | { readonly kind: 'none' }
-  /** More than one candidate: we cannot tell which is ours, so we claim none. */
-  | { readonly kind: 'several'; readonly orderIds: readonly string[] };
+export type ReconcileOutcome = GenericOutcome<SchwabOrder>;
 
 /** The `fromEnteredTime` / `toEnteredTime` query for an order sent at `sentAt`. */
 export function reconcileWindow(sentAt: Date, now: Date): { fromEnteredTime: string; toEnteredTime: string } {
@@ -71,8 +71,8 @@ export function matchesPlacement(
 }
 
 /**
- * Our order among `recent` (oldest or newest first, either): the single match not in `attributed` (broker order ids that already
- * belong to other intents).
+ * Our order among `recent` (oldest or newest first, either): the single match not in `attributed`
+ * (broker order ids that already belong to other intents).
  */
 export function findPlacement(
   recent: readonly SchwabOrder[],
@@ -80,16 +80,20 @@ export function findPlacement(
   sentAt: Date,
   attributed: ReadonlySet<string>,
 ): ReconcileOutcome {
-  const candidates = recent.filter(
-    (order) => !attributed.has(String(order.orderId)) && matchesPlacement(order, fingerprint, sentAt),
+  return singleMatch(
+    recent,
+    (order) => matchesPlacement(order, fingerprint, sentAt),
+    (order) => String(order.orderId),
+    attributed,
   );
-  const [only] = candidates;
-  if (only === undefined) return { kind: 'none' };
-  if (candidates.length === 1) return { kind: 'found', order: only };
-  return { kind: 'several', orderIds: candidates.map((order) => String(order.orderId)) };
 }
 
+/**
+ * A price we sent must be listed as sent. A price we did not send (a market order's limit, a limit
+ * order's stop) may be listed as absent or as 0: Schwab lists market orders with `"price": 0`, and
+ * 0 is never a price anyone set.
+ */
 function samePrice(theirs: Decimal | undefined, ours: string | undefined): boolean {
-  if (theirs === undefined || ours === undefined) return theirs === undefined && ours === undefined;
-  return theirs.equals(new Decimal(ours));
+  if (ours === undefined) return theirs === undefined || theirs.isZero();
+  return theirs?.equals(new Decimal(ours)) === true;
 }

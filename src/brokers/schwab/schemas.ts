@@ -3,9 +3,20 @@
  * OpenAPI documents in tests/fakes/schwab/spec). Schwab sends amounts as JSON numbers; they become
  * `Decimal` here through their shortest decimal text, so no later arithmetic happens in floats.
  * Only the fields we use are listed (zod drops the rest), so Schwab adding fields never breaks us.
+ * Every field the published schema lets Schwab leave out may also come as null: both read as
+ * absent. List answers are read entry by entry (../http/parse-list.ts): one entry we cannot read is
+ * skipped and reported, never a reason to refuse the whole list.
  */
 import { z } from 'zod';
 import { Decimal } from '../../core/domain/values.js';
+import {
+  type ElementId,
+  idField,
+  type ParsedList,
+  parseEntries,
+  rawList,
+  type SkippedElement,
+} from '../http/parse-list.js';
 
 /** A JSON number → Decimal (via its shortest round-trip text: 190.05 stays 190.05). */
 export const schwabNumber = z
@@ -14,6 +25,21 @@ export const schwabNumber = z
   .transform((value) => new Decimal(String(value)));
 
 const optionalNumber = schwabNumber.nullish().transform((value) => value ?? undefined);
+/** A quantity Schwab may leave out (or send as null) when it is zero. */
+const quantityOrZero = schwabNumber.nullish().transform((value) => value ?? new Decimal(0));
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? undefined);
+const optionalInteger = z
+  .number()
+  .int()
+  .nullish()
+  .transform((value) => value ?? undefined);
+const optionalCount = z
+  .number()
+  .nullish()
+  .transform((value) => value ?? undefined);
 
 /**
  * Greeks and volatilities: Schwab writes "not available" as -999, "NaN" or null; all become
@@ -35,6 +61,18 @@ export const schwabTimestamp = z
   .string()
   .transform((value) => new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')))
   .refine((date) => !Number.isNaN(date.getTime()), 'must be a timestamp');
+
+/** A JSON array read element by element: the ones that do not match are skipped, not fatal. */
+function listOf<T>(element: z.ZodType<T>, idOf: ElementId) {
+  return rawList.transform(
+    (raw): ParsedList<T> =>
+      parseEntries(
+        raw.map((value, index) => [String(index), value] as const),
+        element,
+        idOf,
+      ),
+  );
+}
 
 // ------------------------------------------------------------------ errors
 
@@ -59,15 +97,15 @@ export const schwabMarketDataErrorSchema = z.object({
 
 // ------------------------------------------------------------------ accounts
 
+const accountNumberSchema = z.object({ accountNumber: z.string().min(1), hashValue: z.string().min(1) });
+export type SchwabAccountNumber = z.infer<typeof accountNumberSchema>;
+
 /** `GET /accounts/accountNumbers`: the plain account number and the hash used in every path. */
-export const schwabAccountNumbersSchema = z.array(
-  z.object({ accountNumber: z.string().min(1), hashValue: z.string().min(1) }),
-);
-export type SchwabAccountNumber = z.infer<typeof schwabAccountNumbersSchema>[number];
+export const schwabAccountNumbersSchema = listOf(accountNumberSchema, (raw) => idField(raw, 'hashValue'));
 
 export const schwabPositionSchema = z.object({
-  longQuantity: schwabNumber.default(new Decimal(0)),
-  shortQuantity: schwabNumber.default(new Decimal(0)),
+  longQuantity: quantityOrZero,
+  shortQuantity: quantityOrZero,
   averagePrice: optionalNumber,
   marketValue: optionalNumber,
   longOpenProfitLoss: optionalNumber,
@@ -79,6 +117,8 @@ export const schwabPositionSchema = z.object({
   }),
 });
 export type SchwabPosition = z.infer<typeof schwabPositionSchema>;
+
+const emptyList = { items: [], skipped: [] };
 
 /**
  * The balance fields we read, from MarginBalance, CashBalance and their initial variants (one
@@ -101,13 +141,17 @@ export const schwabAccountSchema = z.object({
   securitiesAccount: z.object({
     type: z.string(),
     accountNumber: z.string(),
-    positions: z.array(schwabPositionSchema).default([]),
-    initialBalances: balancesSchema.optional(),
-    currentBalances: balancesSchema.optional(),
+    /** Absent unless asked for (`fields=positions`) or when there are none. */
+    positions: listOf(schwabPositionSchema, (raw) => idField(raw, 'instrument', 'symbol'))
+      .nullish()
+      .transform((listed): ParsedList<SchwabPosition> => listed ?? emptyList),
+    initialBalances: balancesSchema.nullish().transform((value) => value ?? undefined),
+    currentBalances: balancesSchema.nullish().transform((value) => value ?? undefined),
   }),
   aggregatedBalance: z
     .object({ currentLiquidationValue: optionalNumber, liquidationValue: optionalNumber })
-    .optional(),
+    .nullish()
+    .transform((value) => value ?? undefined),
 });
 export type SchwabAccount = z.infer<typeof schwabAccountSchema>;
 
@@ -139,17 +183,20 @@ export const SCHWAB_ORDER_STATUSES = [
 export type SchwabOrderStatus = (typeof SCHWAB_ORDER_STATUSES)[number];
 
 const executionLegSchema = z.object({
-  legId: z.number().int().optional(),
+  legId: optionalInteger,
   quantity: schwabNumber,
   price: schwabNumber,
   time: schwabTimestamp,
 });
 
 const orderActivitySchema = z.object({
-  activityType: z.string().optional(),
+  activityType: optionalText,
   /** Not in the published schema, but sent by Schwab; the fill id is built from it when present. */
-  activityId: z.number().int().optional(),
-  executionLegs: z.array(executionLegSchema).default([]),
+  activityId: optionalInteger,
+  executionLegs: z
+    .array(executionLegSchema)
+    .nullish()
+    .transform((legs) => legs ?? []),
 });
 
 const orderLegSchema = z.object({
@@ -158,24 +205,31 @@ const orderLegSchema = z.object({
   instrument: z.object({ symbol: z.string().min(1), assetType: z.string() }),
 });
 
-/** `GET /accounts/{hash}/orders/{id}` and each entry of the order lists. */
+/**
+ * `GET /accounts/{hash}/orders/{id}` and each entry of the order lists. A market order may list
+ * `"price": 0` (or none): prices are read as they come; what they mean depends on the order type.
+ */
 export const schwabOrderSchema = z.object({
   orderId: z.number().int().positive(),
   status: z.string(),
-  statusDescription: z.string().optional(),
+  statusDescription: optionalText,
   orderType: z.string(),
-  duration: z.string().optional(),
+  duration: optionalText,
   quantity: schwabNumber,
-  filledQuantity: schwabNumber.default(new Decimal(0)),
+  filledQuantity: quantityOrZero,
   price: optionalNumber,
   stopPrice: optionalNumber,
   enteredTime: schwabTimestamp,
   orderLegCollection: z.array(orderLegSchema).min(1),
-  orderActivityCollection: z.array(orderActivitySchema).default([]),
+  orderActivityCollection: z
+    .array(orderActivitySchema)
+    .nullish()
+    .transform((activities) => activities ?? []),
 });
 export type SchwabOrder = z.infer<typeof schwabOrderSchema>;
 
-export const schwabOrderListSchema = z.array(schwabOrderSchema);
+/** `GET /accounts/{hash}/orders`: the orders we can read, and the ones skipped (by order id). */
+export const schwabOrderListSchema = listOf(schwabOrderSchema, (raw) => idField(raw, 'orderId'));
 
 // ------------------------------------------------------------------ market data
 
@@ -184,7 +238,7 @@ const quoteBlockSchema = z.object({
   askPrice: optionalNumber,
   lastPrice: optionalNumber,
   mark: optionalNumber,
-  quoteTime: z.number().int().optional(),
+  quoteTime: optionalInteger,
   delta: statistic,
   gamma: statistic,
   theta: statistic,
@@ -196,31 +250,38 @@ const quoteBlockSchema = z.object({
 const quoteEntrySchema = z.object({
   assetMainType: z.string(),
   symbol: z.string(),
-  quote: quoteBlockSchema.optional(),
+  quote: quoteBlockSchema.nullish().transform((value) => value ?? undefined),
 });
 export type SchwabQuoteEntry = z.infer<typeof quoteEntrySchema>;
 
+const invalidSymbolsSchema = z.object({
+  invalidSymbols: z
+    .array(z.string())
+    .nullish()
+    .transform((symbols) => symbols ?? []),
+});
+
+/** The quotes answer: readable entries, symbols Schwab does not know, and entries skipped. */
+export interface SchwabQuotesAnswer {
+  readonly quotes: SchwabQuoteEntry[];
+  readonly invalidSymbols: string[];
+  readonly skipped: SkippedElement[];
+}
+
 /**
  * `GET /marketdata/v1/quotes`: a map keyed by symbol, plus `errors.invalidSymbols` for the unknown
- * ones. Entries of asset types we do not read are kept out by `assetMainType` checks later.
+ * ones. Entries of asset types we do not read are kept out by `assetMainType` checks later; an
+ * entry of an unexpected shape is skipped (and its symbol counted as not quoted by the caller).
  */
-export const schwabQuotesSchema = z.record(z.string(), z.unknown()).transform((body, context) => {
-  const quotes: SchwabQuoteEntry[] = [];
-  let invalidSymbols: string[] = [];
-  for (const [key, value] of Object.entries(body)) {
-    if (key === 'errors') {
-      const errors = z.object({ invalidSymbols: z.array(z.string()).default([]) }).safeParse(value);
-      if (errors.success) invalidSymbols = errors.data.invalidSymbols;
-      continue;
-    }
-    const entry = quoteEntrySchema.safeParse(value);
-    if (!entry.success) {
-      context.addIssue({ code: 'custom', message: `quote ${key} does not match`, path: [key] });
-      return z.NEVER;
-    }
-    quotes.push(entry.data);
-  }
-  return { quotes, invalidSymbols };
+export const schwabQuotesSchema = z.record(z.string(), z.unknown()).transform((body): SchwabQuotesAnswer => {
+  const { errors, ...entries } = body;
+  const listed = parseEntries(Object.entries(entries), quoteEntrySchema, (raw) => idField(raw, 'symbol'));
+  const invalid = invalidSymbolsSchema.safeParse(errors ?? {});
+  return {
+    quotes: listed.items,
+    invalidSymbols: invalid.success ? invalid.data.invalidSymbols : [],
+    skipped: listed.skipped,
+  };
 });
 
 const chainContractSchema = z.object({
@@ -236,9 +297,9 @@ const chainContractSchema = z.object({
   lastPrice: optionalNumber,
   markPrice: optionalNumber,
   strikePrice: schwabNumber,
-  daysToExpiration: z.number().optional(),
-  openInterest: z.number().optional(),
-  totalVolume: z.number().optional(),
+  daysToExpiration: optionalCount,
+  openInterest: optionalCount,
+  totalVolume: optionalCount,
   delta: statistic,
   gamma: statistic,
   theta: statistic,
@@ -248,15 +309,54 @@ const chainContractSchema = z.object({
 });
 export type SchwabChainContract = z.infer<typeof chainContractSchema>;
 
-/** `{"2024-05-17:3": {"190.0": [contract]}}`: expiration (with days to it), then strike. */
-const expDateMapSchema = z.record(z.string(), z.record(z.string(), z.array(chainContractSchema)));
+/** A contract of a chain with the expiration it is listed under (YYYY-MM-DD). */
+export interface SchwabChainListing {
+  readonly expiry: string;
+  readonly contract: SchwabChainContract;
+}
 
-/** `GET /marketdata/v1/chains`. */
-export const schwabChainSchema = z.object({
-  symbol: z.string(),
-  status: z.string(),
-  underlyingPrice: optionalNumber,
-  callExpDateMap: expDateMapSchema.default({}),
-  putExpDateMap: expDateMapSchema.default({}),
-});
+const chainListingSchema = z.object({ expiry: z.string().min(1), contract: chainContractSchema });
+
+/** `{"2024-05-17:3": {"190.0": [contract]}}`: expiration (with days to it), then strike. */
+const expDateMapSchema = z
+  .record(z.string(), z.record(z.string(), z.unknown()))
+  .nullish()
+  .transform((map) => map ?? {});
+type ExpDateMap = z.infer<typeof expDateMapSchema>;
+
+/** Every contract of the maps as (where, {expiry, contract}); a strike that holds no list counts as one entry. */
+function chainEntries(maps: readonly ExpDateMap[]): [string, unknown][] {
+  const entries: [string, unknown][] = [];
+  for (const map of maps) {
+    for (const [key, strikes] of Object.entries(map)) {
+      const expiry = key.split(':')[0] ?? key;
+      for (const [strike, contracts] of Object.entries(strikes)) {
+        if (!Array.isArray(contracts)) {
+          entries.push([`${key}/${strike}`, contracts]);
+          continue;
+        }
+        contracts.forEach((contract: unknown, index) => {
+          entries.push([`${key}/${strike}/${index}`, { expiry, contract }]);
+        });
+      }
+    }
+  }
+  return entries;
+}
+
+/** `GET /marketdata/v1/chains`: its contracts read one by one (calls, then puts). */
+export const schwabChainSchema = z
+  .object({
+    symbol: z.string(),
+    status: z.string(),
+    underlyingPrice: optionalNumber,
+    callExpDateMap: expDateMapSchema,
+    putExpDateMap: expDateMapSchema,
+  })
+  .transform(({ callExpDateMap, putExpDateMap, ...chain }) => ({
+    ...chain,
+    contracts: parseEntries(chainEntries([callExpDateMap, putExpDateMap]), chainListingSchema, (raw) =>
+      idField(raw, 'contract', 'symbol'),
+    ),
+  }));
 export type SchwabChain = z.infer<typeof schwabChainSchema>;

@@ -8,8 +8,10 @@
  * orders (see ./reconcile.ts): found → that is the order; not found → look once more after a short
  * wait (Schwab may list it late); still not found → a `BrokerUnreachableError` that says the order
  * was NOT found and nothing was resent. The caller decides; we never place it again ourselves.
- * A 429 is repeated by the plumbing (Schwab did not process it), and so is a 401 once, here, with
- * a freshly asked-for token (Schwab did not process that either).
+ * A 429 is repeated by the plumbing (Schwab did not process it), and so is a 401 once, after one
+ * forced renewal of the refused token (./access-tokens.ts; Schwab did not process that either).
+ * List answers are read entry by entry: an entry we cannot read is logged and skipped, so it never
+ * hides the others (../http/parse-list.ts). Answers become ours in ./answers.ts (pure).
  *
  * `findOrderByClientOrderId` can only know orders this instance placed (an in-memory map). After a
  * restart, an ambiguous placement is settled with `reconcilePlacement(request, sentAt)`, which runs
@@ -26,23 +28,14 @@ import {
   type AccountSnapshot,
   type Balances,
   type Broker,
-  type BrokerFill,
   type BrokerOrder,
   BrokerRejectedError,
   BrokerUnreachableError,
-  type OrderStatus,
   type PlaceOrderRequest,
   type Position,
 } from '../../core/brokers/broker.js';
-import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
-import type { OrderSide, OrderType } from '../../core/domain/values.js';
 import { Decimal } from '../../core/domain/values.js';
-import {
-  type OptionContract,
-  type Quote,
-  type QuoteRequest,
-  UnknownInstrumentError,
-} from '../../core/market-data/market-data.js';
+import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import {
@@ -50,8 +43,22 @@ import {
   type BrokerHttpRequest,
   type BrokerHttpResponse,
 } from '../http/broker-http-client.js';
-import { BrokerAuthError, BrokerRequestRejectedError } from '../http/errors.js';
+import { BrokerRequestRejectedError } from '../http/errors.js';
+import type { ParsedList, SkippedElement } from '../http/parse-list.js';
 import type { RateLimits } from '../http/rate-limiter.js';
+import { notSentOnFailure } from '../placement-search.js';
+import { SchwabAccessTokens, type SchwabTokenSource } from './access-tokens.js';
+import {
+  describeSchwabError,
+  OPEN_STATUSES,
+  type SchwabChainEntry,
+  type SchwabQuote,
+  toBalances,
+  toBrokerOrder,
+  toChainEntry,
+  toPosition,
+  toQuote,
+} from './answers.js';
 import {
   type PositionEffect,
   positionEffectFor,
@@ -64,18 +71,13 @@ import { findPlacement, fingerprintOf, type PlacementFingerprint, reconcileWindo
 import {
   type SchwabAccount,
   type SchwabAccountNumber,
-  type SchwabChainContract,
   type SchwabOrder,
-  type SchwabPosition,
-  type SchwabQuoteEntry,
   schwabAccountNumbersSchema,
   schwabAccountSchema,
   schwabChainSchema,
-  schwabMarketDataErrorSchema,
   schwabOrderListSchema,
   schwabOrderSchema,
   schwabQuotesSchema,
-  schwabTraderErrorSchema,
 } from './schemas.js';
 
 /**
@@ -100,36 +102,14 @@ const MARKET_DATA = '/marketdata/v1';
 
 const noContent = z.unknown();
 
-export interface SchwabBrokerOptions extends BrokerClientOptions {
+export interface SchwabBrokerOptions extends BrokerClientOptions, SchwabTokenSource {
   /** `https://api.schwabapi.com` (SCHWAB_API_BASE), or a fake in tests; `/trader/v1` etc. are appended. */
   readonly apiBase: string;
-  /**
-   * A valid access token, asked for before every request, e.g.
-   * `() => connectionTokens.accessToken(connectionId)`, which refreshes it under a lock when near
-   * expiry; so a token that expires mid-session is replaced without the broker noticing.
-   */
-  readonly accessToken: () => Promise<string>;
   /**
    * Broker order ids on this account already attributed to intents (the order store's), so that
    * reconciliation never claims another intent's order. Unset: only this instance's placements.
    */
   readonly knownOrderIds?: (accountId: string) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
-}
-
-/** A quote with Schwab's mark and, for options, the greeks it provides. */
-export interface SchwabQuote extends Quote {
-  readonly mark: Decimal | undefined;
-  readonly greeks: OptionGreeks | undefined;
-}
-
-export interface OptionGreeks {
-  readonly delta: Decimal | undefined;
-  readonly gamma: Decimal | undefined;
-  readonly theta: Decimal | undefined;
-  readonly vega: Decimal | undefined;
-  readonly rho: Decimal | undefined;
-  /** Implied volatility as a fraction (0.253 = 25.3 %); Schwab sends percent. */
-  readonly impliedVolatility: Decimal | undefined;
 }
 
 export interface SchwabQuotes {
@@ -146,19 +126,6 @@ export interface SchwabChainQuery {
   readonly toDate?: string;
   /** Strikes around the money per expiration. */
   readonly strikeCount?: number;
-}
-
-export interface SchwabChainEntry {
-  readonly contract: OptionContract;
-  /** Schwab's (padded OCC) option symbol, e.g. "AAPL  240517P00190000". */
-  readonly symbol: string;
-  readonly bid: Decimal | undefined;
-  readonly ask: Decimal | undefined;
-  readonly last: Decimal | undefined;
-  readonly mark: Decimal | undefined;
-  readonly daysToExpiry: number | undefined;
-  readonly openInterest: number | undefined;
-  readonly greeks: OptionGreeks;
 }
 
 export interface SchwabOptionChain {
@@ -180,6 +147,7 @@ export class SchwabBroker implements Broker {
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
   private readonly options: SchwabBrokerOptions;
+  private readonly tokens: SchwabAccessTokens;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => Date;
   /** `${hash}|${clientOrderId}` → Schwab order id, for orders this instance placed or reconciled. */
@@ -193,12 +161,12 @@ export class SchwabBroker implements Broker {
     this.options = options;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? (() => new Date());
-    const { accessToken } = options;
+    this.tokens = new SchwabAccessTokens(options, options.logger);
     this.http = new BrokerHttpClient({
       provider: 'schwab',
       baseUrl: options.apiBase,
       ...sharedHttpOptions(options, SCHWAB_RATE_LIMITS),
-      authorize: async () => ({ authorization: `Bearer ${await accessToken()}` }),
+      authorize: this.tokens.authorize,
       describeError: describeSchwabError,
     });
   }
@@ -210,12 +178,13 @@ export class SchwabBroker implements Broker {
       path: `${TRADER}/accounts/accountNumbers`,
       schema: schwabAccountNumbersSchema,
     });
-    this.hashes = new Map(data.map((account) => [account.accountNumber, account.hashValue]));
-    return data;
+    const accounts = this.readable('account numbers', data);
+    this.hashes = new Map(accounts.map((account) => [account.accountNumber, account.hashValue]));
+    return accounts;
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<BrokerOrder> {
-    const prepared = await notSentOnFailure(async () => {
+    const prepared = await notSentOnFailure('schwab', 'Schwab', async () => {
       const hash = await this.accountHash(request.accountId);
       const earlier = this.placed.get(placedKey(hash, request.clientOrderId));
       const order = earlier === undefined ? undefined : await this.getOrder(hash, earlier);
@@ -356,7 +325,7 @@ export class SchwabBroker implements Broker {
     const account = await this.account(await this.accountHash(accountId));
     return {
       balances: toBalances(account),
-      positions: account.securitiesAccount.positions.map(toPosition),
+      positions: account.securitiesAccount.positions.items.map(toPosition),
     };
   }
 
@@ -391,6 +360,9 @@ export class SchwabBroker implements Broker {
         schema: schwabQuotesSchema,
       });
       invalidSymbols.push(...data.invalidSymbols);
+      // An entry we cannot read is a symbol we could not quote.
+      this.logSkipped('quotes', data.skipped);
+      invalidSymbols.push(...data.skipped.map((entry) => entry.at));
       for (const entry of data.quotes) {
         const quote = toQuote(entry, this.now());
         if (quote === undefined) invalidSymbols.push(entry.symbol);
@@ -419,15 +391,9 @@ export class SchwabBroker implements Broker {
       schema: schwabChainSchema,
     });
     if (data.status !== 'SUCCESS') throw new UnknownInstrumentError(underlying);
-    const contracts: SchwabChainEntry[] = [];
-    for (const map of [data.callExpDateMap, data.putExpDateMap]) {
-      for (const [key, strikes] of Object.entries(map)) {
-        const expiry = key.split(':')[0] ?? key;
-        for (const entries of Object.values(strikes)) {
-          for (const entry of entries) contracts.push(toChainEntry(data.symbol, expiry, entry));
-        }
-      }
-    }
+    const contracts = this.readable('option chain contracts', data.contracts).map((listing) =>
+      toChainEntry(data.symbol, listing),
+    );
     contracts.sort(
       (a, b) =>
         a.contract.expiry.localeCompare(b.contract.expiry) ||
@@ -446,20 +412,27 @@ export class SchwabBroker implements Broker {
   // ------------------------------------------------------------------ internals
 
   /**
-   * One request; a 401 is answered by asking for the token once more and repeating the request
-   * once (a refresh may have raced ours; Schwab did not process a request it refused as
-   * unauthorized, so even an order POST may be repeated).
+   * One request; a 401 is answered by one forced renewal of the refused token and one repetition
+   * (Schwab did not process a request it refused as unauthorized, so even an order POST may be
+   * repeated, once). See ./access-tokens.ts.
    */
   private async send<T>(request: BrokerHttpRequest<T>): Promise<BrokerHttpResponse<T>> {
-    try {
-      return await this.http.request(request);
-    } catch (error) {
-      if (!(error instanceof BrokerAuthError)) throw error;
-      this.options.logger?.info(
-        { provider: 'schwab', method: request.method, path: request.path },
-        'Schwab refused the access token; asking for it again',
+    return this.tokens.send(request, () => this.http.request(request));
+  }
+
+  /** The readable entries of a list answer; the others are logged. */
+  private readable<T>(list: string, listed: ParsedList<T>): T[] {
+    this.logSkipped(list, listed.skipped);
+    return listed.items;
+  }
+
+  /** Each skipped entry, logged as the shared list reader logs it: where, which id, which fields. */
+  private logSkipped(list: string, skipped: readonly SkippedElement[]): void {
+    for (const element of skipped) {
+      this.options.logger?.warn(
+        { provider: 'schwab', list, ...element },
+        `skipped an element of a schwab ${list} list that we could not read`,
       );
-      return this.http.request(request);
     }
   }
 
@@ -557,7 +530,7 @@ export class SchwabBroker implements Broker {
       query: window,
       schema: schwabOrderListSchema,
     });
-    return data;
+    return this.readable('orders', data);
   }
 
   private async account(hash: string): Promise<SchwabAccount> {
@@ -567,6 +540,7 @@ export class SchwabBroker implements Broker {
       query: { fields: 'positions' },
       schema: schwabAccountSchema,
     });
+    this.logSkipped('positions', data.securitiesAccount.positions.skipped);
     return data;
   }
 
@@ -577,7 +551,7 @@ export class SchwabBroker implements Broker {
   private async positionEffect(hash: string, request: PlaceOrderRequest): Promise<PositionEffect> {
     const symbol = schwabOptionSymbol(request);
     const account = await this.account(hash);
-    const held = account.securitiesAccount.positions
+    const held = account.securitiesAccount.positions.items
       .filter((position) => position.instrument.symbol === symbol)
       .reduce(
         (sum, position) => sum.plus(position.longQuantity).minus(position.shortQuantity),
@@ -605,23 +579,6 @@ export class SchwabBroker implements Broker {
   }
 }
 
-/**
- * Runs the reads that come before an order POST. Their failures happen before anything was sent,
- * so "unreachable" there means "nothing placed": a rejection the caller may simply retry later.
- */
-async function notSentOnFailure<T>(prepare: () => Promise<T>): Promise<T> {
-  try {
-    return await prepare();
-  } catch (error) {
-    if (!(error instanceof BrokerUnreachableError)) throw error;
-    throw new BrokerRejectedError(
-      'schwab',
-      'Schwab could not be reached to prepare the order; nothing was placed. Try again in a minute.',
-      'not_sent',
-    );
-  }
-}
-
 /** Marks the "several matches" refusal so it is passed on as it is, not wrapped. */
 const SEVERAL = Symbol('several matching orders');
 
@@ -645,256 +602,6 @@ export function orderIdFromLocation(location: string | null): string | undefined
   return last !== undefined && /^\d+$/.test(last) ? last : undefined;
 }
 
-// ------------------------------------------------------------------ mapping (pure)
-
-/** Schwab error body → a sentence for the chat. */
-export function describeSchwabError(status: number, body: unknown): string {
-  const trader = schwabTraderErrorSchema.safeParse(body);
-  if (trader.success) {
-    const details = (trader.data.errors ?? [])
-      .map((detail) => detail.trim())
-      .filter((detail) => detail !== '');
-    const message = trader.data.message.trim().replace(/\.$/, '');
-    if (details.length === 0) return `${message}.`;
-    return `${message}: ${details.map((detail) => detail.replace(/\.$/, '')).join('; ')}.`;
-  }
-  const marketData = schwabMarketDataErrorSchema.safeParse(body);
-  if (marketData.success) {
-    return marketData.data.errors.map((error) => error.detail ?? error.title ?? `HTTP ${status}`).join('; ');
-  }
-  if (status === 401) return 'Schwab no longer accepts this sign-in; link Schwab again.';
-  if (status === 403) return 'Schwab refused the request (forbidden).';
-  if (status === 404) return 'Schwab does not know it.';
-  return `Schwab answered HTTP ${status}.`;
-}
-
-/**
- * Schwab's order status → ours. Live statuses report their fill progress; `REPLACED` counts as
- * cancelled (another order took its place); statuses waiting on Schwab's own review or
- * acknowledgement are `pending`.
- */
-export function orderStatusFor(order: Pick<SchwabOrder, 'status' | 'filledQuantity'>): OrderStatus {
-  const progress: OrderStatus = order.filledQuantity.gt(0) ? 'partially_filled' : 'accepted';
-  switch (order.status) {
-    case 'NEW':
-    case 'PENDING_ACKNOWLEDGEMENT':
-    case 'AWAITING_MANUAL_REVIEW':
-      return 'pending';
-    case 'ACCEPTED':
-    case 'WORKING':
-    case 'QUEUED':
-    case 'PENDING_ACTIVATION':
-    case 'PENDING_REPLACE':
-    case 'AWAITING_PARENT_ORDER':
-    case 'AWAITING_CONDITION':
-    case 'AWAITING_STOP_CONDITION':
-    case 'AWAITING_UR_OUT':
-    case 'AWAITING_RELEASE_TIME':
-      return progress;
-    case 'PENDING_CANCEL':
-    case 'PENDING_RECALL':
-      return 'cancel_requested';
-    case 'FILLED':
-      return 'filled';
-    case 'CANCELED':
-    case 'REPLACED':
-      return 'cancelled';
-    case 'EXPIRED':
-      return 'expired';
-    case 'REJECTED':
-      return 'rejected';
-    default:
-      return 'unknown';
-  }
-}
-
-const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set([
-  'pending',
-  'accepted',
-  'partially_filled',
-  'cancel_requested',
-]);
-
-/** Schwab's many order types → our four (on-close and net-priced orders are limits or markets). */
-function orderTypeFor(orderType: string): OrderType {
-  switch (orderType) {
-    case 'LIMIT':
-    case 'LIMIT_ON_CLOSE':
-    case 'NET_DEBIT':
-    case 'NET_CREDIT':
-    case 'NET_ZERO':
-      return 'limit';
-    case 'STOP':
-    case 'TRAILING_STOP':
-      return 'stop';
-    case 'STOP_LIMIT':
-    case 'TRAILING_STOP_LIMIT':
-      return 'stop_limit';
-    default:
-      return 'market';
-  }
-}
-
-function sideFor(instruction: string): OrderSide {
-  return instruction.startsWith('BUY') ? 'buy' : 'sell';
-}
-
-/**
- * Each execution leg is one fill, under an id stable across polls (order, activity, leg), so a
- * fill recorded by id is recorded once. Schwab reports commissions elsewhere: fee 0 here.
- */
-function fillsFor(order: SchwabOrder): BrokerFill[] {
-  const fills: BrokerFill[] = [];
-  order.orderActivityCollection.forEach((activity, activityIndex) => {
-    if (activity.activityType !== undefined && activity.activityType !== 'EXECUTION') return;
-    activity.executionLegs.forEach((leg, legIndex) => {
-      fills.push({
-        id: `${order.orderId}:${activity.activityId ?? activityIndex}:${leg.legId ?? legIndex}`,
-        quantity: leg.quantity,
-        price: leg.price,
-        fee: new Decimal(0),
-        at: leg.time,
-      });
-    });
-  });
-  return fills;
-}
-
-export function toBrokerOrder(order: SchwabOrder, clientOrderId = ''): BrokerOrder {
-  const status = orderStatusFor(order);
-  const fills = fillsFor(order);
-  const filled = fills.reduce((sum, fill) => sum.plus(fill.quantity), new Decimal(0));
-  const cost = fills.reduce((sum, fill) => sum.plus(fill.quantity.mul(fill.price)), new Decimal(0));
-  const leg = order.orderLegCollection[0];
-  return {
-    brokerOrderId: String(order.orderId),
-    clientOrderId,
-    status,
-    symbol: leg?.instrument.symbol ?? '',
-    side: sideFor(leg?.instruction ?? ''),
-    orderType: orderTypeFor(order.orderType),
-    quantity: order.quantity,
-    notional: undefined,
-    limitPrice: order.price,
-    stopPrice: order.stopPrice,
-    filledQuantity: order.filledQuantity,
-    averageFillPrice: filled.gt(0) ? cost.div(filled) : undefined,
-    rejectReason:
-      status === 'rejected' ? (order.statusDescription ?? 'Schwab rejected the order') : undefined,
-    fills,
-    createdAt: order.enteredTime,
-  };
-}
-
-/**
- * Cash, buying power and equity from the current balances (margin and cash accounts name them
- * differently). Schwab reports no realized P&L for the day; like Alpaca we use today's change in
- * liquidation value (now − start of day), which also counts unrealized moves: for the daily loss
- * limit that errs on the careful side.
- */
-export function toBalances(account: SchwabAccount): Balances {
-  const { currentBalances: current, initialBalances: initial } = account.securitiesAccount;
-  const zero = new Decimal(0);
-  const cash =
-    current?.cashBalance ?? current?.totalCash ?? initial?.cashBalance ?? initial?.totalCash ?? zero;
-  const equity =
-    current?.liquidationValue ??
-    account.aggregatedBalance?.currentLiquidationValue ??
-    account.aggregatedBalance?.liquidationValue ??
-    current?.equity ??
-    initial?.liquidationValue ??
-    cash;
-  const startOfDay = initial?.liquidationValue ?? initial?.accountValue ?? equity;
-  return {
-    cash,
-    buyingPower: current?.buyingPower ?? current?.cashAvailableForTrading ?? current?.availableFunds ?? cash,
-    equity,
-    realizedPnlToday: equity.minus(startOfDay),
-    currency: 'USD',
-  };
-}
-
-/** Short positions come back negative; Schwab reports no realized P&L per position (0 here). */
-export function toPosition(position: SchwabPosition): Position {
-  const option = position.instrument.assetType === 'OPTION';
-  const quantity = position.longQuantity.minus(position.shortQuantity);
-  const multiplier = option
-    ? (position.instrument.optionMultiplier ?? new Decimal(OPTION_CONTRACT_MULTIPLIER))
-    : new Decimal(1);
-  const marketPrice =
-    position.marketValue !== undefined && !quantity.isZero()
-      ? position.marketValue.div(quantity.mul(multiplier)).abs()
-      : undefined;
-  return {
-    symbol: position.instrument.symbol,
-    assetClass: option ? 'option' : 'equity',
-    quantity,
-    averageCost: position.averagePrice ?? new Decimal(0),
-    marketPrice,
-    marketValue: position.marketValue,
-    unrealizedPnl: quantity.gte(0)
-      ? (position.longOpenProfitLoss ?? position.shortOpenProfitLoss)
-      : (position.shortOpenProfitLoss ?? position.longOpenProfitLoss),
-    realizedPnl: new Decimal(0),
-  };
-}
-
-function greeksOf(values: {
-  delta: Decimal | undefined;
-  gamma: Decimal | undefined;
-  theta: Decimal | undefined;
-  vega: Decimal | undefined;
-  rho: Decimal | undefined;
-  volatility: Decimal | undefined;
-}): OptionGreeks {
-  return {
-    delta: values.delta,
-    gamma: values.gamma,
-    theta: values.theta,
-    vega: values.vega,
-    rho: values.rho,
-    impliedVolatility: values.volatility?.div(100),
-  };
-}
-
-/** A quote entry → our quote; undefined when Schwab gave no price at all. */
-function toQuote(entry: SchwabQuoteEntry, now: Date): SchwabQuote | undefined {
-  const quote = entry.quote;
-  const last = quote?.lastPrice ?? quote?.mark;
-  const bid = quote?.bidPrice ?? last;
-  const ask = quote?.askPrice ?? last;
-  if (quote === undefined || last === undefined || bid === undefined || ask === undefined) return undefined;
-  const option = entry.assetMainType === 'OPTION';
-  return {
-    symbol: entry.symbol,
-    assetClass: option ? 'option' : 'equity',
-    bid,
-    ask,
-    last,
-    mark: quote.mark,
-    at: quote.quoteTime === undefined ? now : new Date(quote.quoteTime),
-    source: 'schwab',
-    greeks: option ? greeksOf(quote) : undefined,
-  };
-}
-
-function toChainEntry(underlying: string, expiry: string, entry: SchwabChainContract): SchwabChainEntry {
-  return {
-    contract: {
-      underlying,
-      expiry,
-      right: entry.putCall === 'CALL' ? 'call' : 'put',
-      strike: entry.strikePrice,
-    },
-    symbol: entry.symbol,
-    bid: entry.bid ?? entry.bidPrice,
-    ask: entry.ask ?? entry.askPrice,
-    last: entry.last ?? entry.lastPrice,
-    mark: entry.mark ?? entry.markPrice,
-    daysToExpiry: entry.daysToExpiration,
-    openInterest: entry.openInterest,
-    greeks: greeksOf(entry),
-  };
-}
-
+export type { OptionGreeks, SchwabChainEntry, SchwabQuote } from './answers.js';
+export { describeSchwabError, orderStatusFor, toBalances, toBrokerOrder, toPosition } from './answers.js';
 export type { SchwabOrderRequest };

@@ -147,10 +147,10 @@ export type BrokerLookup = (route: BrokerRoute) => Promise<Broker>;
 /**
  * How a placement whose outcome stayed unknown is found again, and so how sure "not found" is:
  * - `client_order_id`: the broker keeps our client order id and is asked for it; not found means
- *   it never received the order (Alpaca, E*TRADE, Coinbase, the paper broker).
- * - `reconciliation`: no client order id exists; the order is matched among the account's recent
- *   orders (instrument, side, quantity, prices, time), so not found means most likely not placed
- *   (Schwab).
+ *   it never received the order (Alpaca, Coinbase, the paper broker).
+ * - `reconciliation`: no client order id can be searched for; the order is matched among the
+ *   account's recent orders (instrument, side, quantity, prices, time), so not found is no proof:
+ *   the user is told the outcome is unclear and what to check (Schwab, E*TRADE).
  * - `on_chain`: a wallet operation, followed on chain by the process that sent it; after a restart
  *   nothing can be looked up, so not found means most likely not sent (the Coinbase smart wallet).
  */
@@ -199,7 +199,7 @@ export interface Broker extends BrokerCapabilities {
   /**
    * The order a placement with an unknown outcome created, if any, from any process and after a
    * restart: by client order id where the broker keeps one, by matching recent orders (entered
-   * from `sentAt` on) where it does not (Schwab). Never places anything.
+   * from `sentAt` on) where it does not (Schwab, E*TRADE). Never places anything.
    */
   reconcilePlacement(request: PlaceOrderRequest, sentAt: Date): Promise<BrokerOrder | undefined>;
   getOrder(accountId: string, brokerOrderId: string): Promise<BrokerOrder | undefined>;
@@ -216,6 +216,13 @@ export interface Broker extends BrokerCapabilities {
    * @throws UnknownInstrumentError when the broker does not know the symbol
    */
   quote?(request: QuoteRequest): Promise<Quote | undefined>;
+  /**
+   * The time in force the broker applies to an order of this kind when `order.timeInForce` is
+   * asked (Coinbase runs every market order immediate-or-cancel, whatever was asked). The card
+   * shows it and the intent is placed with it. Absent: the one asked for (see `timeInForceAt`).
+   * Async like every broker call: the broker registry wraps each method in an async one.
+   */
+  appliedTimeInForce?(order: TimeInForceRequest): Promise<TimeInForce>;
   /**
    * The order as the broker will take it (sizes rounded to its increments, prices to its tick),
    * checked against its minimum and maximum sizes, before the card is shown: the card then shows
@@ -239,6 +246,22 @@ export interface Broker extends BrokerCapabilities {
    * service lists no balances.
    */
   walletBalances?(accountId: string): Promise<readonly NetworkBalances[]>;
+}
+
+/** The parts of an order its time in force depends on. */
+export interface TimeInForceRequest {
+  readonly assetClass: AssetClass;
+  readonly orderType: OrderType;
+  /** The time in force asked for. */
+  readonly timeInForce: TimeInForce;
+}
+
+/** The time in force `broker` applies to `order`: its own answer, else the one asked for. */
+export async function timeInForceAt(
+  broker: Pick<Broker, 'appliedTimeInForce'>,
+  order: TimeInForceRequest,
+): Promise<TimeInForce> {
+  return (await broker.appliedTimeInForce?.(order)) ?? order.timeInForce;
 }
 
 /** What a broker's preview says an order would move. */

@@ -5,11 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TradingAccount } from '../accounts/accounts.js';
-import { type AccountSnapshot, type Broker, BrokerRejectedError } from '../brokers/broker.js';
+import {
+  type AccountSnapshot,
+  type Broker,
+  BrokerRejectedError,
+  type OrderPreview,
+  timeInForceAt,
+} from '../brokers/broker.js';
 import type { OrderCommand } from '../conversation/commands.js';
 import { Prisma } from '../db/database.js';
 import { contractMultiplier } from '../domain/contract-multiplier.js';
-import { Decimal } from '../domain/values.js';
+import { Decimal, type TimeInForce } from '../domain/values.js';
 import type { OptionContract, Quote } from '../market-data/market-data.js';
 import type { RiskCheckResult } from '../risk/risk-checks.js';
 import { allPassed, firstFailure } from '../risk/risk-checks.js';
@@ -18,7 +24,7 @@ import type { IntentContext } from './intent-context.js';
 import { brokerSymbolFor, hashOf, type IntentRow, quoteRequestFor } from './intent-row.js';
 import { clientOrderIdFor } from './order-identity.js';
 import { assessOrder } from './pre-trade.js';
-import { costOf, estimatePrice, quoteAt, touchOf, unitsOf } from './pricing.js';
+import { estimatedCost, estimatePrice, quoteAt, touchOf, unitsOf } from './pricing.js';
 import { conversationFields, type ProposalContext, type ProposeOutcome } from './proposal.js';
 
 /** An order's size as the user gave it, then as the broker will take it. */
@@ -87,13 +93,15 @@ export async function proposeOrder(
   }
 
   const id = proposal.automation?.intentId ?? randomUUID();
-  const estimated = await previewedCost(broker, order, { id, account, brokerSymbol, contract, sized });
-  if (typeof estimated === 'string') return refuse(context, refusal, checks, estimated, sized);
+  // The card shows the time in force the broker will apply, and the intent is placed with it.
+  const timeInForce = await timeInForceAt(broker, order);
+  const preview = await previewOf(broker, order, { id, account, brokerSymbol, contract, sized, timeInForce });
+  if (typeof preview === 'string') return refuse(context, refusal, checks, preview, sized);
   const now = context.clock();
-  const cost = estimated ?? costOf(units, price, multiplier);
+  const cost = estimatedCost({ side: order.side, ...sized }, { units, price, multiplier }, preview);
   const draft: IntentRow = {
     ...conversationFields(context, id, proposal, now),
-    ...orderColumns(order, sized, contract),
+    ...orderColumns({ ...order, timeInForce }, sized, contract),
     ...accountColumns(account),
     userId: proposal.userId,
     quotedPrice: new Prisma.Decimal(touchOf(order.side, quote).toFixed()),
@@ -190,10 +198,10 @@ async function sizeAtBroker(broker: Broker, order: OrderCommand, size: Size): Pr
 }
 
 /**
- * Where the broker previews (Coinbase), the card shows its total, fees included, and an order it
- * says would fail is refused here, before any card. Undefined: no preview, estimate it ourselves.
+ * Where the broker previews (Coinbase), the card's estimate uses its total and fees, and an order
+ * it says would fail is refused here, before any card. Undefined: no preview, estimate it ourselves.
  */
-async function previewedCost(
+async function previewOf(
   broker: Broker,
   order: OrderCommand,
   draft: {
@@ -202,11 +210,12 @@ async function previewedCost(
     brokerSymbol: string;
     contract: OptionContract | undefined;
     sized: Size;
+    timeInForce: TimeInForce;
   },
-): Promise<Decimal | string | undefined> {
+): Promise<OrderPreview | string | undefined> {
   if (broker.previewCost === undefined) return undefined;
   try {
-    const preview = await broker.previewCost({
+    return await broker.previewCost({
       accountId: draft.account.externalId,
       clientOrderId: clientOrderIdFor(draft.id),
       side: order.side,
@@ -218,9 +227,8 @@ async function previewedCost(
       orderType: order.orderType,
       limitPrice: draft.sized.limitPrice,
       stopPrice: draft.sized.stopPrice,
-      timeInForce: order.timeInForce,
+      timeInForce: draft.timeInForce,
     });
-    return preview.total.toDecimalPlaces(2);
   } catch (error) {
     if (!(error instanceof BrokerRejectedError)) throw error;
     return `I can't place that. ${error.reason}`;

@@ -145,7 +145,7 @@ export class OrderTracker {
     return updates;
   }
 
-  /** Placements with no answer: found → applied; still missing after the window → not placed. */
+  /** Placements with no answer: found → applied; still missing after the window → told as not placed or unclear, as sure as the broker's lookup. */
   private async reconcilePlacements(): Promise<TrackedUpdate[]> {
     const now = this.now();
     const due = await this.deps.prisma.order.findMany({
@@ -173,7 +173,14 @@ export class OrderTracker {
         found = await broker.reconcilePlacement(this.requestOf(order, order.intent), sentAt);
       } catch (error) {
         this.deps.logger.warn({ ...logged, err: error }, 'could not look for an unclear placement');
-        await this.touch(order.id);
+        // Still unanswerable after the window (the broker stays down, or several orders match and
+        // none can be claimed): the user is told it is unclear, never that it was not placed.
+        if (now.getTime() - sentAt.getTime() >= this.settings.reconcileForMs) {
+          const update = await this.deps.intents.abandonPlacement(order.id, this.unclearText(order));
+          if (update !== undefined) updates.push({ intent: await this.intentOf(order.intentId), update });
+        } else {
+          await this.touch(order.id);
+        }
         continue;
       }
       if (found !== undefined) {
@@ -190,7 +197,7 @@ export class OrderTracker {
         continue;
       }
       const text = this.notFoundText(broker, order);
-      this.deps.logger.warn(logged, 'unclear placement not found; reported as not placed');
+      this.deps.logger.warn(logged, 'unclear placement not found; reported to the user');
       const update = await this.deps.intents.abandonPlacement(order.id, text);
       if (update !== undefined) updates.push({ intent: await this.intentOf(order.intentId), update });
     }
@@ -211,10 +218,18 @@ export class OrderTracker {
       case 'on_chain':
         return `I could not confirm that your swap of ${order.symbol} reached the network, and this server has no record of sending it: it was most likely not sent. Nothing was resent; check your wallet's activity before asking again.`;
       case 'reconciliation':
-        return `${name} never confirmed your order to ${order.side} ${order.symbol}, and it is not among the account's orders: it was most likely not placed. Nothing was resent; check your ${name} account before asking again.`;
+        // Matching by content is best effort: not found is not proof (the issue that found this:
+        // an order reported "not placed" filled).
+        return this.unclearText(order);
       case 'client_order_id':
         return `${name} never received your order to ${order.side} ${order.symbol}: nothing was placed and nothing was resent. Ask again if you still want it.`;
     }
+  }
+
+  /** The outcome cannot be known from here: say so, and what the user should check. */
+  private unclearText(order: { provider: BrokerProvider; side: string; symbol: string }): string {
+    const name = brokerName(order.provider);
+    return `I could not confirm whether your order to ${order.side} ${order.symbol} reached ${name}: ${name} never answered it clearly, and I cannot tell it apart among the account's orders. Nothing was resent. Check your ${name} orders before placing it again: if it is there, it was placed.`;
   }
 
   /** The request as it was sent, rebuilt from the order row (what the matching compares). */

@@ -301,10 +301,12 @@ async function followOrderRow(
   if (fills.length === 0 && Number(order.filledQuantity) > 0) {
     // The crash came before the fills were written too: the broker still has them.
     const broker = await context.brokerFor(order);
-    const reported = await broker.findOrderByClientOrderId(
-      order.brokerAccount?.externalId ?? '',
-      order.clientOrderId,
-    );
+    // By the broker's own id, which the row holds: every broker can read that after a restart
+    // (a client order id is searchable only at some).
+    const reported =
+      order.brokerOrderId === null
+        ? undefined
+        : await broker.getOrder(order.brokerAccount?.externalId ?? '', order.brokerOrderId);
     if (reported !== undefined) await recordFills(context, order.id, reported);
     fills = await context.prisma.fill.findMany({ where: { orderId: order.id } });
   }

@@ -8,13 +8,19 @@
  * connection's row lock (SELECT ... FOR UPDATE) and re-reads the row first, so a process that
  * waited on the lock finds the new token instead of refreshing again. On embedded PostgreSQL
  * (PGlite, one connection, one process) the same transaction simply runs alone.
+ *
+ * A token the provider refused before its recorded expiry (revoked, or replaced by another
+ * process's refresh) is renewed the same way, forced: `accessToken(id, { refused })`. Callers
+ * refused the same token share one renewal; under the lock the row is read again, and when its
+ * token is no longer the refused one someone else has refreshed already: theirs is returned and
+ * nothing is refreshed twice.
  */
 import { z } from 'zod';
 import type { PrismaClient } from '../db/database.js';
 import type { BrokerProvider } from '../db/generated/enums.js';
 import type { Logger } from '../logging/logger.js';
 import type { SecretVault, VaultContext } from '../vault/types.js';
-import { OAuthError, OAuthReauthRequiredError } from './errors.js';
+import { OAuthError, OAuthReauthRequiredError, OAuthUnavailableError } from './errors.js';
 import type { OAuth2Flow, OAuth2Tokens } from './oauth2-flow.js';
 
 /** An access token is used only while it has more than this left; otherwise it is refreshed first. */
@@ -38,9 +44,19 @@ export type OAuth2Refresher = Pick<OAuth2Flow, 'refresh'>;
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 type ConnectionRow = NonNullable<Awaited<ReturnType<PrismaClient['brokerConnection']['findUnique']>>>;
 
+/** What a caller can use: a token with enough time left that is not the one refused. */
+interface Wanted {
+  readonly minRemainingMs: number;
+  /** The access token the provider refused (401), which must not be handed out again. */
+  readonly refused: string | undefined;
+}
+
 export class ConnectionTokens {
   private readonly now: () => Date;
+  /** Refreshes of tokens near expiry, by connection. */
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** Forced renewals of refused tokens, by connection and refused token. */
+  private readonly renewals = new Map<string, Promise<string>>();
 
   constructor(
     private readonly deps: {
@@ -56,7 +72,8 @@ export class ConnectionTokens {
   }
 
   /**
-   * A usable access token for the connection, refreshed first when it has a minute or less left.
+   * A usable access token for the connection, refreshed first when it has a minute or less left,
+   * or when the provider refused the stored one (`refused`: never handed out again).
    * @throws OAuthReauthRequiredError when the connection must be linked again (and marks it so)
    * @throws OAuthUnavailableError when the provider cannot refresh right now
    */
@@ -65,18 +82,27 @@ export class ConnectionTokens {
     options: {
       /** Refresh when less than this is left (the background keeper refreshes well ahead). */
       readonly minRemainingMs?: number;
+      /**
+       * The token the provider refused with 401 before its recorded expiry: forces one refresh,
+       * unless someone else has replaced that token already (then theirs is returned).
+       */
+      readonly refused?: string;
     } = {},
   ): Promise<string> {
-    const minRemainingMs = options.minRemainingMs ?? ACCESS_TOKEN_MIN_REMAINING_MS;
+    const wanted: Wanted = {
+      minRemainingMs: options.minRemainingMs ?? ACCESS_TOKEN_MIN_REMAINING_MS,
+      refused: options.refused,
+    };
+    if (wanted.refused !== undefined) return this.renewRefused(connectionId, wanted.refused, wanted);
     const pending = this.inFlight.get(connectionId);
     if (pending !== undefined) return pending;
     const row = await this.deps.prisma.brokerConnection.findUnique({ where: { id: connectionId } });
-    const fresh = this.usableToken(this.checked(row, connectionId), minRemainingMs);
+    const fresh = this.usableToken(this.checked(row, connectionId), wanted);
     if (fresh !== undefined) return fresh;
     // Another caller may have started the refresh while we read.
     const started = this.inFlight.get(connectionId);
     if (started !== undefined) return started;
-    const refresh = this.refreshUnderLock(connectionId, minRemainingMs).finally(() =>
+    const refresh = this.refreshUnderLock(connectionId, wanted).finally(() =>
       this.inFlight.delete(connectionId),
     );
     this.inFlight.set(connectionId, refresh);
@@ -118,7 +144,25 @@ export class ConnectionTokens {
     }
   }
 
-  private async refreshUnderLock(connectionId: string, minRemainingMs: number): Promise<string> {
+  /**
+   * One forced renewal per refused token in this process: callers refused the same token share it.
+   * A refresh of a token near expiry already under way here may be all it takes.
+   */
+  private async renewRefused(connectionId: string, refused: string, wanted: Wanted): Promise<string> {
+    const pending = this.inFlight.get(connectionId);
+    if (pending !== undefined) {
+      const token = await pending;
+      if (token !== refused) return token;
+    }
+    const key = `${connectionId}\u0000${refused}`;
+    const shared = this.renewals.get(key);
+    if (shared !== undefined) return shared;
+    const renewal = this.refreshUnderLock(connectionId, wanted).finally(() => this.renewals.delete(key));
+    this.renewals.set(key, renewal);
+    return renewal;
+  }
+
+  private async refreshUnderLock(connectionId: string, wanted: Wanted): Promise<string> {
     const outcome = await this.deps.prisma.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT id FROM broker_connections WHERE id = ${connectionId}::uuid FOR UPDATE`;
@@ -126,10 +170,18 @@ export class ConnectionTokens {
           await tx.brokerConnection.findUnique({ where: { id: connectionId } }),
           connectionId,
         );
-        // Whoever held the lock before us may have refreshed already.
-        const fresh = this.usableToken(row, minRemainingMs);
-        if (fresh !== undefined) return { kind: 'token' as const, token: fresh };
-        return this.refreshRow(tx, row);
+        // Whoever held the lock before us may have refreshed already (and replaced a refused token).
+        const fresh = this.usableToken(row, wanted);
+        if (fresh !== undefined) {
+          if (wanted.refused !== undefined) {
+            this.deps.logger?.info(
+              { connectionId, provider: row.provider },
+              'refused OAuth access token already replaced by another refresh',
+            );
+          }
+          return { kind: 'token' as const, token: fresh };
+        }
+        return this.refreshRow(tx, row, wanted.refused === undefined ? 'expiring' : 'refused');
       },
       { maxWait: REFRESH_TRANSACTION_TIMEOUT_MS, timeout: REFRESH_TRANSACTION_TIMEOUT_MS },
     );
@@ -141,6 +193,7 @@ export class ConnectionTokens {
   private async refreshRow(
     tx: Transaction,
     row: ConnectionRow,
+    reason: 'expiring' | 'refused',
   ): Promise<{ kind: 'token'; token: string } | { kind: 'reauth'; error: OAuthReauthRequiredError }> {
     const credentials = this.open(row);
     const flow = this.deps.flows[row.provider];
@@ -160,8 +213,9 @@ export class ConnectionTokens {
       tokens = await flow.refresh(credentials.refreshToken, {
         ...(row.refreshTokenExpiresAt === null ? {} : { refreshTokenExpiresAt: row.refreshTokenExpiresAt }),
       });
-    } catch (error) {
-      if (!(error instanceof OAuthReauthRequiredError)) throw error;
+    } catch (caught) {
+      const error = grantGone(caught);
+      if (error === undefined) throw caught;
       await tx.brokerConnection.update({
         where: { id: row.id },
         data: {
@@ -189,7 +243,10 @@ export class ConnectionTokens {
         lastError: null,
       },
     });
-    this.deps.logger?.info({ connectionId: row.id, provider: row.provider }, 'OAuth access token refreshed');
+    this.deps.logger?.info(
+      { connectionId: row.id, provider: row.provider, reason },
+      'OAuth access token refreshed',
+    );
     return { kind: 'token', token: tokens.accessToken };
   }
 
@@ -206,12 +263,14 @@ export class ConnectionTokens {
     return row;
   }
 
-  private usableToken(row: ConnectionRow, minRemainingMs: number): string | undefined {
+  /** The stored access token, unless it has too little time left or is the one refused. */
+  private usableToken(row: ConnectionRow, wanted: Wanted): string | undefined {
     const expiresAt = row.accessTokenExpiresAt;
-    if (expiresAt === null || expiresAt.getTime() - this.now().getTime() <= minRemainingMs) {
+    if (expiresAt === null || expiresAt.getTime() - this.now().getTime() <= wanted.minRemainingMs) {
       return undefined;
     }
-    return this.open(row).accessToken;
+    const token = this.open(row).accessToken;
+    return token === wanted.refused ? undefined : token;
   }
 
   private open(row: ConnectionRow): OAuth2Credentials {
@@ -228,6 +287,24 @@ export class ConnectionTokens {
     }
     return parsed.data;
   }
+}
+
+/**
+ * A refresh failure that means the grant is gone (link again), or undefined for any other (the
+ * provider down, our app's credentials refused). Besides RFC 6749's invalid_grant, a dead refresh
+ * token is known to come back as HTTP 400 `unsupported_token_type` from at least one broker's
+ * token endpoint.
+ */
+function grantGone(error: unknown): OAuthReauthRequiredError | undefined {
+  if (error instanceof OAuthReauthRequiredError) return error;
+  if (
+    error instanceof OAuthError &&
+    !(error instanceof OAuthUnavailableError) &&
+    error.providerError === 'unsupported_token_type'
+  ) {
+    return new OAuthReauthRequiredError(error.message, { providerError: error.providerError, cause: error });
+  }
+  return undefined;
 }
 
 function credentialsOf(tokens: OAuth2Tokens): OAuth2Credentials {

@@ -117,6 +117,9 @@ class AlpacaError extends Error {
 
 const invalid = (message: string) => new AlpacaError(422, 40010001, message);
 
+/** The list answers a test can add raw elements to (`listRaw`). */
+export type RawListPath = '/v2/orders' | '/v2/positions';
+
 export class FakeAlpaca {
   /** Every request, in arrival order (secrets are not kept). */
   readonly requests: FakeAlpacaRequest[] = [];
@@ -127,6 +130,8 @@ export class FakeAlpaca {
   private readonly prices = new Map<string, Decimal>();
   private readonly failures: FailureRule[] = [];
   private readonly drops: string[] = [];
+  /** Elements list answers carry after their own (`listRaw`), by path. */
+  private readonly rawListed = new Map<RawListPath, unknown[]>();
   private acceptThenTimeoutMode: 'hang' | 'reset' | undefined;
   private isDown = false;
 
@@ -160,6 +165,22 @@ export class FakeAlpaca {
   /** The price market orders fill at and resting orders are checked against. */
   setPrice(symbol: string, price: string): void {
     this.prices.set(symbol, new Decimal(price));
+  }
+
+  /**
+   * No quote for `symbol` any more: positions in it list their prices and values as null (as
+   * alpaca-py's Position models them: optional), and orders for it are refused.
+   */
+  clearPrice(symbol: string): void {
+    this.prices.delete(symbol);
+  }
+
+  /**
+   * `element` is listed as it is after the list's own elements in every answer of `path`: how a
+   * test sends an element Alpaca's documentation does not allow.
+   */
+  listRaw(path: RawListPath, element: unknown): void {
+    this.rawListed.set(path, [...(this.rawListed.get(path) ?? []), element]);
   }
 
   /** Fills every resting order that is marketable at the current prices; returns how many filled. */
@@ -322,11 +343,13 @@ export class FakeAlpaca {
   ): { status: number; body: unknown } {
     if (method === 'GET' && path === '/v2/account') return { status: 200, body: this.accountJson(account) };
     if (method === 'GET' && path === '/v2/positions')
-      return { status: 200, body: this.positionsJson(account) };
+      return { status: 200, body: [...this.positionsJson(account), ...(this.rawListed.get(path) ?? [])] };
     if (method === 'POST' && path === '/v2/orders') {
       return { status: 200, body: this.placeOrder(account, parseJson(rawBody)) };
     }
-    if (method === 'GET' && path === '/v2/orders') return { status: 200, body: listOrders(account, query) };
+    if (method === 'GET' && path === '/v2/orders') {
+      return { status: 200, body: [...listOrders(account, query), ...(this.rawListed.get(path) ?? [])] };
+    }
     if (method === 'GET' && path === '/v2/orders:by_client_order_id') {
       const clientOrderId = query.get('client_order_id');
       if (!clientOrderId) throw invalid('client_order_id is required');
@@ -547,10 +570,8 @@ export class FakeAlpaca {
 
   private positionsJson(account: FakeAccount): Record<string, unknown>[] {
     return [...account.positions].map(([symbol, position]) => {
-      const price = this.prices.get(symbol) ?? position.avgEntryPrice;
       const m = multiplier(position.assetClass);
       const costBasis = position.avgEntryPrice.mul(position.qty).mul(m);
-      const value = price.mul(position.qty).mul(m);
       return {
         asset_id: randomUUID(),
         symbol: symbol.replace('/', ''),
@@ -560,15 +581,8 @@ export class FakeAlpaca {
         qty: position.qty.toFixed(),
         qty_available: position.qty.toFixed(),
         side: 'long',
-        market_value: value.toFixed(),
         cost_basis: costBasis.toFixed(),
-        unrealized_pl: value.sub(costBasis).toFixed(),
-        unrealized_plpc: costBasis.isZero() ? '0' : value.sub(costBasis).div(costBasis).toFixed(),
-        unrealized_intraday_pl: value.sub(costBasis).toFixed(),
-        unrealized_intraday_plpc: '0',
-        current_price: price.toFixed(),
-        lastday_price: price.toFixed(),
-        change_today: '0',
+        ...priceFields(this.prices.get(symbol), position.qty.mul(m), costBasis),
       };
     });
   }
@@ -609,6 +623,39 @@ function decimalField(value: unknown, name: string): Decimal | undefined {
   if (!decimal.greaterThan(0)) throw invalid(`${name} must be > 0`);
   return decimal;
 }
+
+/** A position's price-dependent fields; all null while there is no quote for it. */
+function priceFields(
+  price: Decimal | undefined,
+  units: Decimal,
+  costBasis: Decimal,
+): Record<string, string | null> {
+  if (price === undefined) {
+    return Object.fromEntries(PRICE_FIELDS.map((name) => [name, null]));
+  }
+  const value = price.mul(units);
+  return {
+    market_value: value.toFixed(),
+    unrealized_pl: value.sub(costBasis).toFixed(),
+    unrealized_plpc: costBasis.isZero() ? '0' : value.sub(costBasis).div(costBasis).toFixed(),
+    unrealized_intraday_pl: value.sub(costBasis).toFixed(),
+    unrealized_intraday_plpc: '0',
+    current_price: price.toFixed(),
+    lastday_price: price.toFixed(),
+    change_today: '0',
+  };
+}
+
+const PRICE_FIELDS = [
+  'market_value',
+  'unrealized_pl',
+  'unrealized_plpc',
+  'unrealized_intraday_pl',
+  'unrealized_intraday_plpc',
+  'current_price',
+  'lastday_price',
+  'change_today',
+] as const;
 
 function multiplier(assetClass: FakeAlpacaOrder['asset_class']): number {
   return assetClass === 'us_option' ? 100 : 1;

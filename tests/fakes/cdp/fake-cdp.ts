@@ -12,8 +12,9 @@
  * of its userOpHash instead. X-Idempotency-Key (a UUID v4) replays the first answer to the same
  * request and refuses (422 idempotency_error) a different request under the same key.
  *
- * Failure injection like the other fakes: `failNext` (optionally after processing), `hangNext`,
- * `failNextUserOperation`, and a settable clock `now`.
+ * Failure injection like the other fakes: `failNext` (optionally after processing, with a
+ * Retry-After), `hangNext`, `dropNext` (a reset connection), `failNextUserOperation`, and a
+ * settable clock `now`.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -73,6 +74,8 @@ export interface FailureOptions {
   readonly times?: number;
   /** Process the request first (its effects happen), then answer with the failure. */
   readonly afterProcessing?: boolean;
+  /** Sent as the Retry-After header of the failure (seconds). */
+  readonly retryAfter?: number;
 }
 
 interface Rule {
@@ -82,6 +85,7 @@ interface Rule {
   remaining: number;
   readonly status: number;
   readonly body: unknown;
+  readonly retryAfter?: number;
 }
 
 interface StoredAnswer {
@@ -101,7 +105,11 @@ export class FakeCdp {
   private readonly log: FakeCdpRequest[] = [];
   private readonly failures: Rule[] = [];
   private readonly hangs: Rule[] = [];
+  /** Connections reset by `dropNext`, checked before anything else (even an idempotent replay). */
+  private readonly drops: Rule[] = [];
   private readonly answers = new Map<string, StoredAnswer>();
+  /** Elements listed as they are after a holder's balances (`listRawBalance`), by network|holder. */
+  private readonly rawBalances = new Map<string, unknown[]>();
 
   private constructor(
     private readonly server: Server,
@@ -170,6 +178,16 @@ export class FakeCdp {
   setBalance(network: string, holder: string, token: FakeToken, amount: string): void {
     this.ledger.addToken(network, token);
     this.ledger.setBalance(network, holder, token.contractAddress, BigInt(amount));
+  }
+
+  /**
+   * Lists `element` as it is after the holder's balances on `network`, in every listing from now
+   * on: how a test sends an element CDP's documentation does not allow (an amount that is null or
+   * not an integer) and sees that the rest of the list is still read.
+   */
+  listRawBalance(network: string, holder: string, element: unknown): void {
+    const key = `${network}|${holder.toLowerCase()}`;
+    this.rawBalances.set(key, [...(this.rawBalances.get(key) ?? []), element]);
   }
 
   /** A holder's balance in atomic units. */
@@ -256,6 +274,23 @@ export class FakeCdp {
       remaining: options.times ?? 1,
       status,
       body: body ?? errorBody(errorTypeFor(status), `injected failure (${status})`),
+      ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter }),
+    });
+  }
+
+  /**
+   * The next matching request(s) have their connection reset: before anything is processed (not
+   * even a replay of an idempotent request), or with `afterProcessing` once the request took
+   * effect and its answer was stored under its idempotency key. Rules apply in the order given.
+   */
+  dropNext(path: RegExp, options: FailureOptions = {}): void {
+    this.drops.push({
+      path,
+      method: options.method,
+      afterProcessing: options.afterProcessing ?? false,
+      remaining: options.times ?? 1,
+      status: 0,
+      body: undefined,
     });
   }
 
@@ -292,16 +327,31 @@ export class FakeCdp {
       replayed: false,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     };
-    const send = (status: number, body: unknown) => {
+    const send = (status: number, body: unknown, retryAfter?: number) => {
       entry.status = status;
       this.log.push({ ...entry });
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      response
+        .writeHead(status, {
+          'content-type': 'application/json',
+          ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+        })
+        .end(JSON.stringify(body));
     };
     const hangUp = () => {
       entry.status = 0;
       this.log.push({ ...entry });
       // Never answered; close() ends the connection if the client has not given up.
     };
+    const drop = take(this.drops, method, path);
+    const reset = () => {
+      entry.status = 0;
+      this.log.push({ ...entry });
+      request.socket.destroy();
+    };
+    if (drop !== undefined && !drop.afterProcessing) {
+      reset();
+      return;
+    }
 
     // The SDK strips only "https://" from its basePath when signing the active-token lookup.
     const accepted = [`${method} ${host}${path}`];
@@ -364,7 +414,7 @@ export class FakeCdp {
     const failure = take(this.failures, method, path);
     const hang = take(this.hangs, method, path);
     if (failure !== undefined && !failure.afterProcessing) {
-      send(failure.status, failure.body);
+      send(failure.status, failure.body, failure.retryAfter);
       return;
     }
     if (hang !== undefined && !hang.afterProcessing) {
@@ -384,11 +434,15 @@ export class FakeCdp {
     if (storeKey !== undefined) this.answers.set(storeKey, { fingerprint, status, body: answer });
 
     if (failure !== undefined) {
-      send(failure.status, failure.body);
+      send(failure.status, failure.body, failure.retryAfter);
       return;
     }
     if (hang !== undefined) {
       hangUp();
+      return;
+    }
+    if (drop !== undefined) {
+      reset();
       return;
     }
     send(status, answer);
@@ -510,11 +564,8 @@ export class FakeCdp {
     const { pageSize = 20, pageToken } = parse(tokenBalancesQuery, Object.fromEntries(query));
     const start = pageToken === undefined ? 0 : Number(Buffer.from(pageToken, 'base64url').toString());
     if (!Number.isInteger(start) || start < 0) throw invalidRequest('bad pageToken');
-    const holdings = this.ledger.holdings(network, holder);
-    const page = holdings.slice(start, start + pageSize);
-    const next = start + pageSize;
-    return {
-      balances: page.map(({ token, amount }) => ({
+    const listed: unknown[] = [
+      ...this.ledger.holdings(network, holder).map(({ token, amount }) => ({
         amount: { amount: amount.toString(), decimals: token.decimals },
         token: {
           network,
@@ -523,7 +574,13 @@ export class FakeCdp {
           contractAddress: token.contractAddress,
         },
       })),
-      ...(next < holdings.length ? { nextPageToken: Buffer.from(String(next)).toString('base64url') } : {}),
+      ...(this.rawBalances.get(`${network}|${holder.toLowerCase()}`) ?? []),
+    ];
+    const page = listed.slice(start, start + pageSize);
+    const next = start + pageSize;
+    return {
+      balances: page,
+      ...(next < listed.length ? { nextPageToken: Buffer.from(String(next)).toString('base64url') } : {}),
     };
   }
 }

@@ -65,12 +65,15 @@ export class Ledger implements Books {
     this.allowances.set(key(network, owner, token, spender), amount);
   }
 
-  /** A holder's non-zero balances on a network, in the order they were first set. */
+  /**
+   * A holder's balances on a network, in the order they were first set. A token once held stays
+   * listed at "0" (zero amounts are ordinary elements of CDP's list); one never held is not listed.
+   */
   holdings(network: string, holder: string): { token: FakeToken; amount: bigint }[] {
     const prefix = key(network, holder);
     const result: { token: FakeToken; amount: bigint }[] = [];
     for (const [entry, amount] of this.balances) {
-      if (amount === 0n || !entry.startsWith(`${prefix}|`)) continue;
+      if (!entry.startsWith(`${prefix}|`)) continue;
       const address = entry.slice(prefix.length + 1);
       const token = this.token(network, address) ?? {
         contractAddress: getAddress(address),

@@ -190,6 +190,9 @@ function failure(preview: string, newOrder: string, message: string): Failure {
   };
 }
 
+/** The lists a test can add raw elements to (`listRaw`). */
+export type RawList = 'accounts' | 'orders' | 'fills';
+
 /** What an order would do, once it passed validation. */
 interface Plan {
   readonly product: FakeProduct;
@@ -221,7 +224,15 @@ export class FakeExchange {
   /** Fee rates on the filled value. */
   takerFeeRate = new Decimal('0.006');
   makerFeeRate = new Decimal('0.004');
+  /**
+   * True: the preview of a limit order that would rest (nothing fills at once) answers
+   * `order_total` and `commission_total` "0", as a preview that prices only what would fill now
+   * does. Coinbase's documentation is silent on it; a card once showed $0.00 for such an order.
+   */
+  previewRestingAtZero = false;
   private readonly portfolios = new Map<string, Portfolio>();
+  /** Elements every first page of a list carries after its own (`listRaw`). */
+  private readonly rawListed = new Map<RawList, unknown[]>();
 
   constructor(private readonly now: () => Date) {
     for (const product of defaultProducts()) this.products.set(product.product_id, product);
@@ -281,6 +292,18 @@ export class FakeExchange {
     return filled;
   }
 
+  /**
+   * `element` is listed as it is, after the list's own elements on every first page of `list` in
+   * every portfolio: how a test sends an element Coinbase's documentation does not allow.
+   */
+  listRaw(list: RawList, element: unknown): void {
+    this.rawListed.set(list, [...(this.rawListed.get(list) ?? []), element]);
+  }
+
+  private withRaw(list: RawList, offset: number, elements: unknown[]): unknown[] {
+    return offset === 0 ? [...elements, ...(this.rawListed.get(list) ?? [])] : elements;
+  }
+
   // ------------------------------------------------------------------ endpoints
 
   /** `GET /accounts`: one wallet per currency, cursor = offset. */
@@ -293,21 +316,25 @@ export class FakeExchange {
     const hasNext = offset + limit < wallets.length;
     const created = '2024-01-02T03:04:05Z';
     return {
-      accounts: page.map(([currency, wallet]) => ({
-        uuid: wallet.uuid,
-        name: `${currency} Wallet`,
-        currency,
-        available_balance: { value: wallet.available.toFixed(), currency },
-        default: currency === 'USD',
-        active: true,
-        created_at: created,
-        updated_at: created,
-        deleted_at: null,
-        type: currency === 'USD' ? 'ACCOUNT_TYPE_FIAT' : 'ACCOUNT_TYPE_CRYPTO',
-        ready: true,
-        hold: { value: wallet.hold.toFixed(), currency },
-        retail_portfolio_id: portfolio.id,
-      })),
+      accounts: this.withRaw(
+        'accounts',
+        offset,
+        page.map(([currency, wallet]) => ({
+          uuid: wallet.uuid,
+          name: `${currency} Wallet`,
+          currency,
+          available_balance: { value: wallet.available.toFixed(), currency },
+          default: currency === 'USD',
+          active: true,
+          created_at: created,
+          updated_at: created,
+          deleted_at: null,
+          type: currency === 'USD' ? 'ACCOUNT_TYPE_FIAT' : 'ACCOUNT_TYPE_CRYPTO',
+          ready: true,
+          hold: { value: wallet.hold.toFixed(), currency },
+          retail_portfolio_id: portfolio.id,
+        })),
+      ),
       has_next: hasNext,
       cursor: hasNext ? String(offset + limit) : '',
       size: page.length,
@@ -438,10 +465,11 @@ export class FakeExchange {
       };
     }
     const book = this.books.get(evaluation.product.product_id);
+    const zero = this.previewRestingAtZero && !evaluation.immediate;
     return {
       ...common,
-      order_total: evaluation.total.toFixed(),
-      commission_total: evaluation.fee.toFixed(),
+      order_total: zero ? '0' : evaluation.total.toFixed(),
+      commission_total: zero ? '0' : evaluation.fee.toFixed(),
       errs: [],
       quote_size: evaluation.value.toFixed(),
       base_size: evaluation.base.toFixed(),
@@ -488,7 +516,11 @@ export class FakeExchange {
     const page = selected.slice(offset, offset + limit);
     const hasNext = offset + limit < selected.length;
     return {
-      orders: page.map((order) => this.orderJson(order)),
+      orders: this.withRaw(
+        'orders',
+        offset,
+        page.map((order) => this.orderJson(order)),
+      ),
       sequence: '0',
       has_next: hasNext,
       cursor: hasNext ? String(offset + limit) : '',
@@ -510,7 +542,10 @@ export class FakeExchange {
           (products.length === 0 || products.includes(fill.product_id)),
       );
     const page = selected.slice(offset, offset + limit);
-    return { fills: page, cursor: offset + limit < selected.length ? String(offset + limit) : '' };
+    return {
+      fills: this.withRaw('fills', offset, page),
+      cursor: offset + limit < selected.length ? String(offset + limit) : '',
+    };
   }
 
   /** `POST /orders/batch_cancel`. */
@@ -814,8 +849,9 @@ export class FakeExchange {
       status: order.status,
       time_in_force: TIME_IN_FORCE[order.kind],
       created_time: order.created.toISOString(),
+      // Null while nothing says what complete is (a dollar-amount order before its fill).
       completion_percentage:
-        target === undefined || target.isZero() ? '0' : order.filledSize.div(target).mul(100).toFixed(2),
+        target === undefined || target.isZero() ? null : order.filledSize.div(target).mul(100).toFixed(2),
       filled_size: order.filledSize.toFixed(),
       average_filled_price: filled ? order.filledValue.div(order.filledSize).toFixed() : '0',
       fee: '',
@@ -832,7 +868,8 @@ export class FakeExchange {
       trigger_status: stop ? (order.triggered ? 'STOP_TRIGGERED' : 'STOP_PENDING') : 'INVALID_ORDER_TYPE',
       order_type: order.kind === 'market_market_ioc' ? 'MARKET' : stop ? 'STOP_LIMIT' : 'LIMIT',
       reject_reason: 'REJECT_REASON_UNSPECIFIED',
-      settled: final,
+      // Unfilled and unsettled orders carry zeros and nulls, as Coinbase's listings do.
+      settled: final ? true : null,
       product_type: 'SPOT',
       reject_message: '',
       cancel_message: order.cancelMessage,

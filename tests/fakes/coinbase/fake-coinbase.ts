@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Decimal } from 'decimal.js';
 import { listenOnLoopback } from '../listen.js';
 import { CdpAuth, type TrustedAuthorizationServer } from './cdp-auth.js';
-import { CoinbaseHttpError, FakeExchange, type FakeProduct } from './exchange.js';
+import { CoinbaseHttpError, FakeExchange, type FakeProduct, type RawList } from './exchange.js';
 
 export const API_PREFIX = '/api/v3/brokerage';
 
@@ -144,6 +144,16 @@ export class FakeCoinbase {
   setFeeRates(taker: string, maker: string): void {
     this.exchange.takerFeeRate = new Decimal(taker);
     this.exchange.makerFeeRate = new Decimal(maker);
+  }
+
+  /** Previews of limit orders that would rest answer a total and fees of "0" (see FakeExchange). */
+  previewRestingAtZero(on = true): void {
+    this.exchange.previewRestingAtZero = on;
+  }
+
+  /** Lists `element` as it is on every first page of `list` (see FakeExchange.listRaw). */
+  listRaw(list: RawList, element: unknown): void {
+    this.exchange.listRaw(list, element);
   }
 
   /** The portfolio's orders as Coinbase renders them, oldest first. */

@@ -38,3 +38,9 @@ export function nextEasternMidnight(instant: Date): Date {
   }
   return new Date(guess);
 }
+
+/** The New York day of an instant, as the number YYYYMMDD. */
+export function easternDayNumber(instant: Date): number {
+  const { year, month, day } = wallClock(instant);
+  return year * 10_000 + month * 100 + day;
+}

@@ -3,9 +3,13 @@
  * order (orderType, clientOrderId and Order content) and spends it; clientOrderId is required, at
  * most 20 alphanumerics and unique per account (a second one is refused); every enumerated field is
  * checked; options need their contract and an opening or closing action that fits the position.
- * Market orders execute at the price the test set; limit and stop orders rest until
- * `fillResting()`. Orders list newest first, `count` per page with a `marker`, and an empty list
- * answers without a body.
+ * As E*TRADE documents, the clientOrderId "does not appear in any API response": not in preview,
+ * place nor list answers. Market orders execute at the price the test set; limit and stop orders
+ * rest until `fillResting()`. Orders list newest first, `count` per page with a `marker`, narrowed
+ * by `status` and by `fromDate`/`toDate` (MMDDYYYY, both or neither, days in New York), and an
+ * empty list answers without a body. Listings carry what E*TRADE writes for what does not apply
+ * yet: `executedTime` and `averageExecutionPrice` null until executed, `limitPrice` and
+ * `stopPrice` 0 where the price type has none.
  *
  * The error codes are the fake's own (101 for a place without a matching preview is the one seen
  * from E*TRADE); clients must rely on the message and status, not on these numbers.
@@ -13,6 +17,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { Decimal } from '../../../src/core/domain/values.js';
+import { easternDayNumber } from './eastern-time.js';
 import {
   EtradeApiError,
   type FakeEtradeAccount,
@@ -116,6 +121,8 @@ export interface FakeEtradeOrder {
   averageExecutionPrice: Decimal | undefined;
   readonly placedTime: Date;
   executedTime: Date | undefined;
+  /** Order listings that still leave it out (E*TRADE may list a new order late). */
+  hiddenFromListings: number;
 }
 
 interface Preview {
@@ -129,12 +136,18 @@ export class FakeEtradeOrders {
   private readonly previews = new Map<number, Preview>();
   private nextPreviewId = 168_321_663_200;
   private nextOrderId = 41;
+  private listNextLate = 0;
 
   constructor(private readonly market: FakeEtradeMarket) {}
 
   /** Every order of an account, oldest first (copies). */
   list(accountIdKey: string): FakeEtradeOrder[] {
     return this.orders.filter((order) => order.accountIdKey === accountIdKey).map((order) => ({ ...order }));
+  }
+
+  /** The next order placed is left out of the next `listings` order listings. */
+  listLate(listings: number): void {
+    this.listNextLate = listings;
   }
 
   /** `POST .../orders/preview`. */
@@ -159,7 +172,6 @@ export class FakeEtradeOrders {
         PreviewIds: [{ previewId, cashMargin: 'CASH' }],
         previewTime: now.getTime(),
         accountId: account.accountId,
-        clientOrderId: body.clientOrderId,
       },
     };
   }
@@ -196,7 +208,9 @@ export class FakeEtradeOrders {
       averageExecutionPrice: undefined,
       placedTime: now,
       executedTime: undefined,
+      hiddenFromListings: this.listNextLate,
     };
+    this.listNextLate = 0;
     this.orders.push(placed);
     if (order.priceType === 'MARKET' || order.priceType === 'MARKET_ON_CLOSE') {
       const price = this.market.find(placed.product);
@@ -210,7 +224,6 @@ export class FakeEtradeOrders {
         PreviewIds: [{ previewId }],
         placedTime: now.getTime(),
         accountId: account.accountId,
-        clientOrderId: body.clientOrderId,
       },
     };
   }
@@ -246,7 +259,10 @@ export class FakeEtradeOrders {
     };
   }
 
-  /** `GET .../orders?status=&count=&marker=`: newest first; undefined (no body) when none match. */
+  /**
+   * `GET .../orders?status=&fromDate=&toDate=&count=&marker=`: newest first; undefined (no body)
+   * when none match.
+   */
   listJson(account: FakeEtradeAccount, query: ReadonlyMap<string, string>): unknown {
     const status = query.get('status');
     if (status !== undefined && !LISTABLE_STATUSES.has(status))
@@ -255,9 +271,14 @@ export class FakeEtradeOrders {
     if (!Number.isInteger(count) || count < 1 || count > 100) throw invalid('count must be 1 to 100.', 1016);
     const start = Number(query.get('marker') ?? '0');
     if (!Number.isInteger(start) || start < 0) throw invalid('Invalid marker.', 1017);
-    const matching = this.orders
-      .filter((order) => order.accountIdKey === account.accountIdKey)
+    const days = dayRange(query);
+    const ofAccount = this.orders.filter((order) => order.accountIdKey === account.accountIdKey);
+    const late = ofAccount.filter((order) => order.hiddenFromListings > 0);
+    for (const order of late) order.hiddenFromListings -= 1;
+    const matching = ofAccount
+      .filter((order) => !late.includes(order))
       .filter((order) => status === undefined || order.status === status)
+      .filter((order) => days === undefined || days.includes(easternDayNumber(order.placedTime)))
       .reverse();
     const page = matching.slice(start, start + count);
     if (page.length === 0) return undefined;
@@ -376,23 +397,23 @@ function restingFillPrice(order: FakeEtradeOrder, price: Decimal): Decimal | und
   }
 }
 
+/** One listed order, without the clientOrderId (E*TRADE never shows it). */
 function orderJson(order: FakeEtradeOrder): unknown {
   const instrument = order.body.Instrument[0];
   return {
     orderId: order.orderId,
-    clientOrderId: order.clientOrderId,
     details: `https://api.etrade.com/v1/accounts/${order.accountIdKey}/orders/${order.orderId}`,
     orderType: order.orderType,
     OrderDetail: [
       {
         placedTime: order.placedTime.getTime(),
-        ...(order.executedTime && { executedTime: order.executedTime.getTime() }),
+        executedTime: order.executedTime?.getTime() ?? null,
         orderValue: 0,
         status: order.status,
         orderTerm: order.body.orderTerm,
         priceType: order.body.priceType,
-        ...(order.body.limitPrice !== undefined && { limitPrice: order.body.limitPrice }),
-        ...(order.body.stopPrice !== undefined && { stopPrice: order.body.stopPrice }),
+        limitPrice: order.body.limitPrice ?? 0,
+        stopPrice: order.body.stopPrice ?? 0,
         marketSession: order.body.marketSession,
         allOrNone: order.body.allOrNone ?? false,
         Instrument: [
@@ -403,14 +424,42 @@ function orderJson(order: FakeEtradeOrder): unknown {
             quantityType: instrument?.quantityType,
             orderedQuantity: instrument?.quantity,
             filledQuantity: num(order.filledQuantity),
-            ...(order.averageExecutionPrice && { averageExecutionPrice: num(order.averageExecutionPrice) }),
+            averageExecutionPrice:
+              order.averageExecutionPrice === undefined ? null : num(order.averageExecutionPrice),
             estimatedCommission: 0,
             estimatedFees: 0,
           },
         ],
       },
     ],
+    Events: { Event: [{ name: 'ORDER_PLACED', dateTime: order.placedTime.getTime() }] },
   };
+}
+
+const MMDDYYYY = /^(\d{2})(\d{2})(\d{4})$/;
+
+/**
+ * The New York days `fromDate`..`toDate` cover (as YYYYMMDD numbers), or undefined for no dates.
+ * Both or neither, MMDDYYYY, from not after to.
+ */
+function dayRange(query: ReadonlyMap<string, string>): { includes(day: number): boolean } | undefined {
+  const from = query.get('fromDate');
+  const to = query.get('toDate');
+  if (from === undefined && to === undefined) return undefined;
+  if (from === undefined || to === undefined) throw invalid('fromDate and toDate go together.', 1019);
+  const [fromDay, toDay] = [dayNumber(from), dayNumber(to)];
+  if (fromDay === undefined || toDay === undefined) throw invalid('Dates must be MMDDYYYY.', 1020);
+  if (fromDay > toDay) throw invalid('fromDate must not be after toDate.', 1021);
+  return { includes: (day) => day >= fromDay && day <= toDay };
+}
+
+function dayNumber(mmddyyyy: string): number | undefined {
+  const match = MMDDYYYY.exec(mmddyyyy);
+  if (match === null) return undefined;
+  const [, month = '', day = '', year = ''] = match;
+  const [m, d] = [Number(month), Number(day)];
+  if (m < 1 || m > 12 || d < 1 || d > 31) return undefined;
+  return Number(year) * 10_000 + m * 100 + d;
 }
 
 function firstIssue(error: z.ZodError): string {

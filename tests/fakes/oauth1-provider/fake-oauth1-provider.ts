@@ -8,17 +8,22 @@
  *
  * API (signed with an access token; JSON with `Accept: application/json` or a `.json` suffix):
  * accounts list, balance, portfolio, quotes (etrade-accounts.ts) and preview / place / list /
- * cancel orders (etrade-orders.ts). Rate limits (off unless configured): too many requests per
- * window answer HTTP 400 with an HTML page, as E*TRADE documents. Failure injection: `latencyMs`,
- * `failNext`, `acceptThenTimeout`, `dropNext`, `down`/`up`, `rateLimitNext`.
+ * cancel orders (etrade-orders.ts), routed in etrade-api.ts. As E*TRADE documents, no answer ever
+ * carries the `clientOrderId` (a duplicate one is refused), and listings carry null and 0 where a
+ * value does not apply yet. Rate limits (off unless configured): too many requests per window
+ * answer HTTP 400 with an HTML page, as E*TRADE documents. Failure injection: `latencyMs`,
+ * `failNext`, `loseNextPlaceAnswer`, `dropNext`, `down`/`up`, `rateLimitNext`, `injectUnreadable`,
+ * `refuseEveryToken`.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listenOnLoopback } from '../listen.js';
 import { nextEasternMidnight } from './eastern-time.js';
-import { EtradeApiError, FakeEtradeAccount, FakeEtradeMarket, type FakeProduct } from './etrade-accounts.js';
-import { type FakeEtradeOrder, FakeEtradeOrders } from './etrade-orders.js';
+import type { FakeProduct } from './etrade-accounts.js';
+import { FAKE_ETRADE_ACCOUNT, type FakeAnswer, FakeEtradeApi, type FakeEtradeList } from './etrade-api.js';
+import type { FakeEtradeOrder } from './etrade-orders.js';
+import { type FakeRateBucket, type FakeRateLimit, FakeRateLimits } from './rate-limits.js';
 import {
   baseStringUri,
   hmacSha1Signature,
@@ -42,20 +47,21 @@ export interface FakeOAuth1Options {
   readonly rateLimits?: Partial<Record<FakeRateBucket, FakeRateLimit>>;
 }
 
-export type FakeRateBucket = 'accounts' | 'market';
+export { FAKE_ETRADE_ACCOUNT, type FakeEtradeList } from './etrade-api.js';
+export type { FakeRateBucket, FakeRateLimit } from './rate-limits.js';
 
-export interface FakeRateLimit {
-  readonly limit: number;
-  readonly intervalMs: number;
-}
-
-/** The account every access token of the fake may use (E*TRADE's sandbox shape). */
-export const FAKE_ETRADE_ACCOUNT = { accountId: '84010429', accountIdKey: 'JIdOIAcSpwR1Jva7RQBraQ' } as const;
+/**
+ * How the answer to a place E*TRADE processed is lost: `hang` never answers (the client times
+ * out), `reset` destroys the connection, a number answers that HTTP status (a 5xx) with an HTML page.
+ */
+export type LostAnswer = 'hang' | 'reset' | number;
 
 export interface FakeOAuth1Call {
   readonly method: string;
   readonly path: string;
   readonly status: number;
+  /** The query parameters (never an OAuth one: those travel in the header). */
+  readonly query: Readonly<Record<string, string>>;
   /** The `oauth_problem` of a refusal. */
   readonly problem?: string;
 }
@@ -98,27 +104,20 @@ export class FakeOAuth1Provider {
   private readonly now: () => Date;
   /** Delay before each request is handled (real time). */
   latencyMs = 0;
-  private readonly market = new FakeEtradeMarket();
-  private readonly desk = new FakeEtradeOrders(this.market);
-  private readonly accounts = new Map<string, FakeEtradeAccount>([
-    [
-      FAKE_ETRADE_ACCOUNT.accountIdKey,
-      new FakeEtradeAccount(FAKE_ETRADE_ACCOUNT.accountId, FAKE_ETRADE_ACCOUNT.accountIdKey),
-    ],
-  ]);
+  private readonly api = new FakeEtradeApi();
   private readonly drops: string[] = [];
-  private acceptThenTimeoutMode: 'hang' | 'reset' | undefined;
+  private readonly lostPlaceAnswers: LostAnswer[] = [];
   private isDown = false;
-  private readonly rateLimits: Partial<Record<FakeRateBucket, FakeRateLimit>>;
-  private readonly rateWindows: Record<FakeRateBucket, number[]> = { accounts: [], market: [] };
-  private readonly rateLimitedNext: Record<FakeRateBucket, number> = { accounts: 0, market: 0 };
+  private readonly rateLimits: FakeRateLimits;
+  /** Set by `refuseEveryToken`: API calls refuse every access token, renewal still succeeds. */
+  private refusingTokens = false;
 
   private constructor(
     private readonly server: Server,
     private readonly options: FakeOAuth1Options,
   ) {
     this.now = options.now ?? (() => new Date());
-    this.rateLimits = { ...options.rateLimits };
+    this.rateLimits = new FakeRateLimits(options.rateLimits);
   }
 
   static async start(options: FakeOAuth1Options): Promise<FakeOAuth1Provider> {
@@ -204,30 +203,40 @@ export class FakeOAuth1Provider {
 
   /** The price market orders execute at, resting orders are checked against and quotes show. */
   setPrice(product: FakeProduct | string, price: string): void {
-    this.market.set(product, price);
+    this.api.market.set(product, price);
   }
 
   /** Executes every resting order whose price was reached; returns how many. */
   fillRestingOrders(): number {
-    return this.desk.fillResting(this.accounts, this.now());
+    return this.api.desk.fillResting(this.api.accounts, this.now());
   }
 
-  /** The orders of an account, oldest first (copies). */
+  /** The orders of an account, oldest first (copies; `clientOrderId` is what the fake was sent). */
   orders(accountIdKey: string = FAKE_ETRADE_ACCOUNT.accountIdKey): FakeEtradeOrder[] {
-    return this.desk.list(accountIdKey);
+    return this.api.desk.list(accountIdKey);
   }
 
   /** The account's cash, as a decimal string. */
   cash(accountIdKey: string = FAKE_ETRADE_ACCOUNT.accountIdKey): string {
-    return this.accounts.get(accountIdKey)?.cash.toFixed() ?? '0';
+    return this.api.accounts.get(accountIdKey)?.cash.toFixed() ?? '0';
   }
 
   /**
-   * The next order place is processed (the order exists), then the answer never comes: `hang`
-   * keeps the connection open until the client gives up; `reset` destroys it.
+   * The next order place is processed (the order exists), then its answer is lost (see
+   * `LostAnswer`); each call loses one more place answer.
    */
-  acceptThenTimeout(mode: 'hang' | 'reset' = 'hang'): void {
-    this.acceptThenTimeoutMode = mode;
+  loseNextPlaceAnswer(how: LostAnswer = 'hang'): void {
+    this.lostPlaceAnswers.push(how);
+  }
+
+  /** The next order placed is left out of the next `listings` order listings (listed late). */
+  listNextOrderLate(listings: number): void {
+    this.api.desk.listLate(listings);
+  }
+
+  /** Every later answer of `list` also carries `element`, which a client cannot read. */
+  injectUnreadable(list: FakeEtradeList, element: unknown): void {
+    this.api.injectUnreadable(list, element);
   }
 
   /** The next request whose path ends with `suffix` (any request by default) is reset unprocessed. */
@@ -244,16 +253,26 @@ export class FakeOAuth1Provider {
     this.isDown = false;
   }
 
-  /** The next `count` API requests of `bucket` get E*TRADE's "too many requests" page. */
-  rateLimitNext(count: number, bucket: FakeRateBucket = 'accounts'): void {
-    this.rateLimitedNext[bucket] += count;
+  /**
+   * The next `count` API requests of `bucket` (only those whose path ends with `pathSuffix`, when
+   * given) get E*TRADE's "too many requests" page, unprocessed.
+   */
+  rateLimitNext(count: number, bucket: FakeRateBucket = 'accounts', pathSuffix = ''): void {
+    this.rateLimits.forceNext(count, bucket, pathSuffix);
   }
 
   /** Sets (or with undefined, lifts) a bucket's quota. */
   setRateLimit(bucket: FakeRateBucket, limit: FakeRateLimit | undefined): void {
-    if (limit === undefined) delete this.rateLimits[bucket];
-    else this.rateLimits[bucket] = limit;
-    this.rateWindows[bucket] = [];
+    this.rateLimits.set(bucket, limit);
+  }
+
+  /**
+   * Every API call (`/v1/...`) refuses its access token (401 `token_rejected`) until called with
+   * `false`, while `renew_access_token` still answers 200: a sign-in that a renewal does not bring
+   * back.
+   */
+  refuseEveryToken(refuse = true): void {
+    this.refusingTokens = refuse;
   }
 
   async close(): Promise<void> {
@@ -268,8 +287,15 @@ export class FakeOAuth1Provider {
     const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const query = parseFormEncoded(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
     const body = await readBody(request);
+    const queryOf = Object.fromEntries(query);
     const send = (status: number, contentType: string, text: string, problem?: string) => {
-      this.calls.push({ method, path, status, ...(problem === undefined ? {} : { problem }) });
+      this.calls.push({
+        method,
+        path,
+        status,
+        query: queryOf,
+        ...(problem === undefined ? {} : { problem }),
+      });
       response.writeHead(status, { 'content-type': contentType });
       response.end(text);
     };
@@ -289,7 +315,7 @@ export class FakeOAuth1Provider {
     const drop = this.drops.findIndex((suffix) => path.endsWith(suffix));
     if (drop !== -1) {
       this.drops.splice(drop, 1);
-      this.calls.push({ method, path, status: 0 });
+      this.calls.push({ method, path, status: 0, query: queryOf });
       request.socket.destroy();
       return;
     }
@@ -304,8 +330,7 @@ export class FakeOAuth1Provider {
       this.authorizePage(query, send);
       return;
     }
-    const bucket = rateBucketOf(path);
-    if (bucket !== undefined && this.rateLimited(bucket)) {
+    if (this.rateLimits.exceeded(path)) {
       // E*TRADE's documented answer to too many requests: HTTP 400 with an HTML page.
       send(
         400,
@@ -336,32 +361,19 @@ export class FakeOAuth1Provider {
       return;
     }
     if (outcome.status === 200 && method === 'POST' && /\/orders\/place(?:\.json)?$/.test(path)) {
-      const mode = this.acceptThenTimeoutMode;
-      if (mode !== undefined) {
-        this.acceptThenTimeoutMode = undefined;
-        this.calls.push({ method, path, status: 0 });
-        if (mode === 'reset') request.socket.destroy();
+      const lost = this.lostPlaceAnswers.shift();
+      if (typeof lost === 'number') {
+        send(lost, 'text/html', page('<h1>Service unavailable</h1><p>Please try again later.</p>'));
+        return;
+      }
+      if (lost !== undefined) {
+        this.calls.push({ method, path, status: 0, query: queryOf });
+        if (lost === 'reset') request.socket.destroy();
         // 'hang': never answer; close() ends the connection if the client has not given up.
         return;
       }
     }
     send(outcome.status, outcome.contentType, outcome.body);
-  }
-
-  /** Whether a request in `bucket` is over the quota (and counts it when it is not). */
-  private rateLimited(bucket: FakeRateBucket): boolean {
-    if (this.rateLimitedNext[bucket] > 0) {
-      this.rateLimitedNext[bucket] -= 1;
-      return true;
-    }
-    const limit = this.rateLimits[bucket];
-    if (limit === undefined) return false;
-    const at = performance.now();
-    const window = this.rateWindows[bucket].filter((time) => at - time < limit.intervalMs);
-    this.rateWindows[bucket] = window;
-    if (window.length >= limit.limit) return true;
-    window.push(at);
-    return false;
   }
 
   /** Checks one signed request; returns its OAuth parameters (and token) or the refusal. */
@@ -499,96 +511,11 @@ export class FakeOAuth1Provider {
       record.revoked = true;
       return { status: 200, contentType: 'text/plain', body: 'Revoked Access Token' };
     }
+    if (this.refusingTokens) return new Refusal(401, 'token_rejected');
     if (now.getTime() - record.lastUsedAt.getTime() > IDLE_TIMEOUT_MS)
       return new Refusal(401, 'token_inactive');
     record.lastUsedAt = now;
-    const wantsJson = path.endsWith('.json') || accept.includes('application/json');
-    const apiPath = path.replace(/\.json$/, '');
-    if (apiPath === '/v1/accounts/list') {
-      return wantsJson
-        ? { status: 200, contentType: 'application/json', body: JSON.stringify(this.accountList()) }
-        : { status: 200, contentType: 'application/xml', body: accountListXml(this.accountList()) };
-    }
-    let json: unknown;
-    try {
-      json = this.api(method, apiPath, new Map(query), payload);
-    } catch (error) {
-      if (!(error instanceof EtradeApiError)) throw error;
-      return { status: error.status, contentType: 'application/json', body: JSON.stringify(error.body) };
-    }
-    if (json === undefined) return { status: 204, contentType: 'application/json', body: '' };
-    return wantsJson
-      ? { status: 200, contentType: 'application/json', body: JSON.stringify(json) }
-      : { status: 200, contentType: 'application/xml', body: toXml(json) };
-  }
-
-  private accountList() {
-    return {
-      AccountListResponse: {
-        Accounts: { Account: [...this.accounts.values()].map((account) => account.listJson()) },
-      },
-    };
-  }
-
-  /** The API calls beyond the account list; undefined is an answer without a body. */
-  private api(
-    method: string,
-    path: string,
-    query: ReadonlyMap<string, string>,
-    payload: { contentType: string; text: string },
-  ): unknown {
-    const now = this.now();
-    const quote = /^\/v1\/market\/quote\/([^/]+)$/.exec(path);
-    if (quote !== null && method === 'GET') {
-      if (query.get('detailFlag') !== undefined && query.get('detailFlag') !== 'ALL') {
-        throw new EtradeApiError(400, 1018, 'The fake supports detailFlag=ALL only.');
-      }
-      const symbols = decodeURIComponent(quote[1] ?? '')
-        .split(',')
-        .filter((symbol) => symbol !== '');
-      return this.market.quoteJson(symbols, now);
-    }
-    const match = /^\/v1\/accounts\/([^/]+)\/(balance|portfolio|orders)(?:\/(preview|place|cancel))?$/.exec(
-      path,
-    );
-    if (match === null) throw new EtradeApiError(404, 404, 'Not found');
-    const [, key = '', resource, action] = match;
-    const account = this.accounts.get(decodeURIComponent(key));
-    if (account === undefined) throw new EtradeApiError(400, 100, 'Invalid account key.');
-    const body = () => {
-      if (!payload.contentType.startsWith('application/json')) {
-        throw new EtradeApiError(
-          400,
-          1000,
-          'The request body must be JSON (Content-Type: application/json).',
-        );
-      }
-      try {
-        return JSON.parse(payload.text) as unknown;
-      } catch {
-        throw new EtradeApiError(400, 1000, 'The request body is not valid JSON.');
-      }
-    };
-    const route = `${method} ${resource}${action === undefined ? '' : `/${action}`}`;
-    switch (route) {
-      case 'GET balance':
-        if (query.get('instType') !== 'BROKERAGE') {
-          throw new EtradeApiError(400, 1001, 'instType is required and must be BROKERAGE.');
-        }
-        return account.balanceJson(this.market);
-      case 'GET portfolio':
-        return account.portfolioJson(this.market);
-      case 'GET orders':
-        return this.desk.listJson(account, query);
-      case 'POST orders/preview':
-        return this.desk.preview(account, body(), now);
-      case 'POST orders/place':
-        return this.desk.place(account, body(), now);
-      case 'PUT orders/cancel':
-        return this.desk.cancel(account, body(), now);
-      default:
-        throw new EtradeApiError(405, 405, `${method} is not allowed here.`);
-    }
+    return this.api.answer(method, path, new Map(query), payload, accept, now);
   }
 
   private authorizePage(
@@ -619,18 +546,7 @@ export class FakeOAuth1Provider {
   }
 }
 
-interface Answer {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-}
-
-/** Accounts and orders share one quota, market data has its own. */
-function rateBucketOf(path: string): FakeRateBucket | undefined {
-  if (path.startsWith('/v1/market/')) return 'market';
-  if (path.startsWith('/v1/accounts')) return 'accounts';
-  return undefined;
-}
+type Answer = FakeAnswer;
 
 function tokenKindOf(path: string, method: string): TokenKind | undefined {
   if (path.startsWith('/v1/') && (method === 'GET' || method === 'POST' || method === 'PUT')) return 'access';
@@ -672,32 +588,4 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function accountListXml(list: {
-  AccountListResponse: { Accounts: { Account: Record<string, unknown>[] } };
-}): string {
-  const accounts = list.AccountListResponse.Accounts.Account.map(
-    (account) =>
-      `<Account>${Object.entries(account)
-        .map(([name, value]) => `<${name}>${String(value)}</${name}>`)
-        .join('')}</Account>`,
-  ).join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><AccountListResponse><Accounts>${accounts}</Accounts></AccountListResponse>`;
-}
-
-/** E*TRADE's XML form of a JSON answer: objects become elements, arrays repeat their element. */
-function toXml(json: unknown): string {
-  const element = (name: string, value: unknown): string => {
-    if (Array.isArray(value)) return value.map((item) => element(name, item)).join('');
-    if (value !== null && typeof value === 'object') {
-      return `<${name}>${Object.entries(value)
-        .map(([child, inner]) => element(child, inner))
-        .join('')}</${name}>`;
-    }
-    const text = String(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;');
-    return `<${name}>${text}</${name}>`;
-  };
-  const [root, value] = Object.entries(json as Record<string, unknown>)[0] ?? ['Response', {}];
-  return `<?xml version="1.0" encoding="UTF-8"?>${element(root, value)}`;
 }

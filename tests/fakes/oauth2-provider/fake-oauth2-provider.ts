@@ -8,6 +8,13 @@
  * Endpoint paths are Schwab-like by default (`/authorize`, `/token`, `/revoke`) or set per provider
  * (Coinbase: `/oauth2/auth`, `/oauth2/token`, `/oauth2/revoke`). Resource servers (the fake Schwab
  * and Coinbase APIs) ask `introspect()` what a bearer token is worth.
+ *
+ * Stricter than the documentation where it is silent, for Schwab: `refreshRevokesAccessTokens`
+ * kills the grant's earlier access tokens when a refresh issues a new one; `revokeAccessTokens()`
+ * makes unexpired access tokens refused while the refresh token stays good (what a client sees
+ * when the service drops its sessions); `refreshRefusal: 'schwab'` words a refused refresh token
+ * as Schwab does (HTTP 400 `unsupported_token_type` wrapping `refresh_token_authentication_error`)
+ * instead of RFC 6749's `invalid_grant`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +42,10 @@ export interface FakeOAuth2Options {
   readonly issueIdToken?: boolean;
   /** `sub` of the signed-in user, as /resource reports it. */
   readonly subject?: string;
+  /** A refresh revokes the access tokens issued before it in the same grant (Schwab: assumed). */
+  readonly refreshRevokesAccessTokens?: boolean;
+  /** How a refused refresh token is answered: RFC 6749 (default) or Schwab's own wording. */
+  readonly refreshRefusal?: 'rfc6749' | 'schwab';
   readonly now?: () => Date;
   /** Where the endpoints live; each defaults to the Schwab-like path. */
   readonly paths?: { readonly authorize?: string; readonly token?: string; readonly revoke?: string };
@@ -105,6 +116,7 @@ export class FakeOAuth2Provider {
   private readonly accessTokens = new Map<string, TokenRecord>();
   private readonly refreshTokens = new Map<string, TokenRecord>();
   private readonly failures: { path: string; status: number; body: string }[] = [];
+  private readonly holds: { path: string; arrived: () => void; gate: Promise<void> }[] = [];
   private readonly now: () => Date;
   private readonly paths: { readonly authorize: string; readonly token: string; readonly revoke: string };
 
@@ -183,6 +195,16 @@ export class FakeOAuth2Provider {
     return true;
   }
 
+  /**
+   * The service drops sessions: the unexpired access tokens (of `accessToken`'s grant, or of every
+   * grant) are refused from now on, while refresh tokens keep working. Returns how many died.
+   */
+  revokeAccessTokens(accessToken?: string): number {
+    const grantId = accessToken === undefined ? undefined : this.accessTokens.get(accessToken)?.grantId;
+    if (accessToken !== undefined && grantId === undefined) return 0;
+    return this.revokeAccessTokensWhere((record) => grantId === undefined || record.grantId === grantId);
+  }
+
   /** Token endpoint calls of one grant type, for counting refreshes. */
   tokenCalls(grantType: 'authorization_code' | 'refresh_token'): FakeOAuth2Call[] {
     return this.calls.filter((call) => call.path === this.paths.token && call.grantType === grantType);
@@ -195,6 +217,23 @@ export class FakeOAuth2Provider {
     body = '<html><body>Service unavailable (injected)</body></html>',
   ): void {
     this.failures.push({ path, status, body });
+  }
+
+  /**
+   * The next request to `path` waits, unanswered, until `release()`: a slow token endpoint, for
+   * tests that need everything else to happen meanwhile. `reached` resolves when it arrives.
+   */
+  holdNext(path: string): { readonly reached: Promise<void>; release(): void } {
+    let arrived = () => {};
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.holds.push({ path, arrived, gate });
+    return { reached, release };
   }
 
   /** A user opens the authorization URL and clicks Allow: the redirect the browser would follow. */
@@ -238,6 +277,13 @@ export class FakeOAuth2Provider {
     const body = await readBody(request);
     const log = (status: number, extra: { grantType?: string; error?: string } = {}) =>
       this.calls.push({ method, path, status, ...extra });
+
+    const hold = this.holds.findIndex((entry) => entry.path === path);
+    if (hold !== -1) {
+      const [held] = this.holds.splice(hold, 1);
+      held?.arrived();
+      await held?.gate;
+    }
 
     const failure = this.failures.findIndex((entry) => entry.path === path);
     if (failure !== -1) {
@@ -427,22 +473,46 @@ export class FakeOAuth2Provider {
     const record = this.refreshTokens.get(token);
     const grant = record === undefined ? undefined : this.grants.get(record.grantId);
     if (record === undefined || grant === undefined || grant.clientId !== client.clientId) {
-      return new TokenError(400, 'invalid_grant', 'Unknown refresh token.');
+      return this.refreshRefused('Unknown refresh token.');
     }
-    if (grant.revoked || record.revoked)
-      return new TokenError(400, 'invalid_grant', 'Refresh token revoked.');
+    if (grant.revoked || record.revoked) return this.refreshRefused('Refresh token revoked.');
     if (record.used) {
       this.revokeGrant(record.grantId);
-      return new TokenError(400, 'invalid_grant', 'Refresh token reused: the grant is revoked.');
+      return this.refreshRefused('Refresh token reused: the grant is revoked.');
     }
     const now = this.now();
-    if (now >= record.expiresAt) return new TokenError(400, 'invalid_grant', 'Refresh token expired.');
+    if (now >= record.expiresAt) return this.refreshRefused('Refresh token expired.');
     let refreshToken = token;
     if (this.options.rotateRefreshTokens === true) {
       record.used = true;
       refreshToken = this.issueRefreshToken(record.grantId, now);
     }
+    if (this.options.refreshRevokesAccessTokens === true) {
+      this.revokeAccessTokensWhere((access) => access.grantId === record.grantId);
+    }
     return this.issue(record.grantId, refreshToken, grant.scope);
+  }
+
+  /** A refused refresh token, worded the RFC 6749 way or Schwab's. */
+  private refreshRefused(description: string): TokenError {
+    if (this.options.refreshRefusal !== 'schwab') return new TokenError(400, 'invalid_grant', description);
+    // Schwab wraps its internal error (with a digest of the token, never the token) in this one.
+    const inner = JSON.stringify({
+      error_description: `Exception while authenticating refresh token [${description}]`,
+      error: 'refresh_token_authentication_error',
+    });
+    return new TokenError(400, 'unsupported_token_type', `400 Bad Request: ${JSON.stringify(inner)}`);
+  }
+
+  /** Revokes the live access tokens `which` selects; returns how many. */
+  private revokeAccessTokensWhere(which: (record: TokenRecord) => boolean): number {
+    let revoked = 0;
+    for (const record of this.accessTokens.values()) {
+      if (record.revoked || !which(record)) continue;
+      record.revoked = true;
+      revoked += 1;
+    }
+    return revoked;
   }
 
   private revoke(

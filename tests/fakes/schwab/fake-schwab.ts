@@ -10,6 +10,14 @@
  * Failure injection for clients' ambiguity handling: latency, a scripted failure, an order that is
  * created but never answered, a connection reset before processing, a whole-service outage, and
  * the per-app order rate limit (120 place/cancel/replace per 60 s on the fake's clock).
+ *
+ * And the untidy parts of the real service: a market order is listed (and read) with
+ * `"price": 0`; order listings leave out, for every other order (even order ids), the fields the
+ * published schema lets them leave out; a gateway answers with an HTML error page
+ * (`failNextWithGatewayPage`); listings can carry entries a client cannot use (`listAlso`); and
+ * every bearer token can be refused while the token endpoint still issues new ones
+ * (`refuseEveryToken`). Tokens refused before their expiry come from the provider's
+ * `revokeAccessTokens()` and `refreshRevokesAccessTokens`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -107,6 +115,25 @@ const ORDER_STATUSES = new Set([
   'UNKNOWN',
 ]);
 const ONE_YEAR_MS = 366 * 24 * 3_600_000;
+/** Order fields the published schema lets a listing leave out, and the fake's sparse entries do. */
+const SPARSE_ORDER_FIELDS = [
+  'session',
+  'duration',
+  'complexOrderStrategyType',
+  'remainingQuantity',
+  'requestedDestination',
+  'destinationLinkName',
+  'cancelable',
+  'editable',
+  'accountNumber',
+  'orderStrategyType',
+] as const;
+const SPARSE_LEG_FIELDS = ['orderLegType', 'legId', 'positionEffect'] as const;
+/** What an HTTP gateway in front of the API answers when the service behind it fails. */
+export const GATEWAY_ERROR_PAGE =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>' +
+  '<p>The proxy server received an invalid response from an upstream server.</p>' +
+  '<p>Reference&#32;&#35;97&#46;3c2b1002&#46;1715610600&#46;1f2e3d4c</p></body></html>';
 
 export class FakeSchwab {
   /** Every request in arrival order (method, path, status, body; never headers). */
@@ -122,6 +149,13 @@ export class FakeSchwab {
   private readonly timers = new Set<NodeJS.Timeout>();
   private acceptThenTimeoutMode: 'hang' | 'reset' | undefined;
   private isDown = false;
+  private refusingTokens = false;
+  private readonly waiters: {
+    condition: (requests: readonly FakeSchwabRequest[]) => boolean;
+    resolve: () => void;
+  }[] = [];
+  /** Raw entries appended to an account's order listings, by account hash. */
+  private readonly extraListed = new Map<string, Record<string, unknown>[]>();
 
   private constructor(
     private readonly server: Server,
@@ -227,6 +261,41 @@ export class FakeSchwab {
     this.drops.push(matcher);
   }
 
+  /**
+   * The next matching request is answered, unprocessed, with the HTML error page a gateway sends
+   * (text/html, `status`), not the API's JSON.
+   */
+  failNextWithGatewayPage(matcher: FakeSchwabRequestMatcher, status = 502): void {
+    this.failNext(matcher, { status, body: GATEWAY_ERROR_PAGE });
+  }
+
+  /**
+   * Every bearer token, however fresh, is refused with 401 until called with `false`, while the
+   * token endpoint keeps issuing new ones: a sign-in the API no longer honours.
+   */
+  refuseEveryToken(refuse = true): void {
+    this.refusingTokens = refuse;
+  }
+
+  /**
+   * `entry` is listed, as given, with the account's orders (whatever the time window): an order a
+   * client cannot read (a shape it does not expect) or one placed elsewhere.
+   */
+  listAlso(hashValue: string, entry: Record<string, unknown>): void {
+    if (this.book.accountByHash(hashValue) === undefined)
+      throw new Error(`fake Schwab: no account hash ${hashValue}`);
+    this.extraListed.set(hashValue, [...(this.extraListed.get(hashValue) ?? []), entry]);
+  }
+
+  /**
+   * Resolves once `condition` holds, checked now and whenever a request has been processed,
+   * answered or dropped (it may look at anything: the requests, the orders...).
+   */
+  until(condition: (requests: readonly FakeSchwabRequest[]) => boolean): Promise<void> {
+    if (condition(this.requests)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ condition, resolve }));
+  }
+
   /** Every request answers 503 until `up()`. */
   down(): void {
     this.isDown = true;
@@ -262,6 +331,7 @@ export class FakeSchwab {
       this.drops.splice(drop, 1);
       record.outcome = 'dropped';
       request.socket.destroy();
+      this.settleWaiters();
       return;
     }
     const text = await readBody(request);
@@ -297,11 +367,14 @@ export class FakeSchwab {
       }
     }
 
+    // Processed (an order may exist now), answered or not: tell whoever waits for that.
+    this.settleWaiters();
     if (created !== undefined && this.acceptThenTimeoutMode !== undefined) {
       const mode = this.acceptThenTimeoutMode;
       this.acceptThenTimeoutMode = undefined;
       record.outcome = mode === 'reset' ? 'dropped' : 'unanswered';
       if (mode === 'reset') request.socket.destroy();
+      this.settleWaiters();
       return;
     }
     const send = () => {
@@ -326,6 +399,7 @@ export class FakeSchwab {
             ? answer.body
             : JSON.stringify(answer.body),
       );
+      this.settleWaiters();
     };
     if (this.latencyMs <= 0) {
       send();
@@ -336,6 +410,14 @@ export class FakeSchwab {
       send();
     }, this.latencyMs);
     this.timers.add(timer);
+  }
+
+  private settleWaiters(): void {
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.condition(this.requests)) continue;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
   }
 
   private route(
@@ -363,7 +445,8 @@ export class FakeSchwab {
   /** Bearer token issued by the provider, not expired, not revoked. */
   private authenticate(api: SchwabApiName, authorization: string | undefined): void {
     const token = /^Bearer ([^\s]+)$/.exec(authorization ?? '')?.[1];
-    const status = token === undefined ? 'missing' : this.options.oauth.accessTokenStatus(token);
+    const issued = token === undefined ? 'missing' : this.options.oauth.accessTokenStatus(token);
+    const status = issued === 'valid' && this.refusingTokens ? 'unknown' : issued;
     if (status === 'valid') return;
     const detail =
       status === 'missing'
@@ -436,7 +519,8 @@ export class FakeSchwab {
 
     if (rest === '' && method === 'GET') return json(this.book.accountJson(account, positionsFlag(query)));
     if (rest === 'orders' && method === 'GET') {
-      return json(this.listOrders(this.book.ordersOf(account), orderFilter(query)));
+      const listed = this.listOrders(this.book.ordersOf(account), orderFilter(query));
+      return json([...listed, ...(this.extraListed.get(account.hashValue) ?? [])]);
     }
     if (rest === 'orders' && method === 'POST') {
       this.takeOrderSlot();
@@ -561,7 +645,7 @@ export class FakeSchwab {
       )
       .sort((a, b) => b.enteredTime.getTime() - a.enteredTime.getTime() || b.orderId - a.orderId)
       .slice(0, filter.maxResults)
-      .map((order) => this.book.orderJson(order));
+      .map((order) => listedOrder(this.book.orderJson(order)));
   }
 
   /** `PreviewOrder`: what the order would cost and whether it would be accepted; nothing is placed. */
@@ -642,6 +726,24 @@ interface OrderFilter {
   readonly to: number;
   readonly status: string | undefined;
   readonly maxResults: number;
+}
+
+/**
+ * An order as a listing shows it: for every other order (even ids), without the fields the
+ * published schema lets it leave out, and without a fill count of 0.
+ */
+function listedOrder(order: Record<string, unknown>): Record<string, unknown> {
+  if (Number(order['orderId']) % 2 !== 0) return order;
+  const sparse: Record<string, unknown> = { ...order };
+  for (const field of SPARSE_ORDER_FIELDS) delete sparse[field];
+  if (sparse['filledQuantity'] === 0) delete sparse['filledQuantity'];
+  const legs = Array.isArray(order['orderLegCollection']) ? order['orderLegCollection'] : [];
+  sparse['orderLegCollection'] = legs.map((leg: Record<string, unknown>) => {
+    const trimmed = { ...leg };
+    for (const field of SPARSE_LEG_FIELDS) delete trimmed[field];
+    return trimmed;
+  });
+  return sparse;
 }
 
 /** fromEnteredTime and toEnteredTime are both required ISO-8601 date-times at most a year apart. */

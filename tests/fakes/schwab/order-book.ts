@@ -222,7 +222,12 @@ export class OrderBook {
       remainingQuantity: order.status === 'WORKING' ? checked.quantity - filledQuantity : 0,
       requestedDestination: 'AUTO',
       destinationLinkName: 'AutoRoute',
-      ...(checked.price === undefined ? {} : { price: checked.price.toNumber() }),
+      // Schwab lists a market order with "price": 0; a client must not read it as a limit.
+      ...(checked.price === undefined
+        ? checked.orderType === 'MARKET'
+          ? { price: 0 }
+          : {}
+        : { price: checked.price.toNumber() }),
       ...(checked.stopPrice === undefined ? {} : { stopPrice: checked.stopPrice.toNumber() }),
       orderLegCollection: [
         {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../src/core/domain/values.js';
-import { costOf, estimatePrice, quoteAt, touchOf, unitsOf } from '../../../src/core/intents/pricing.js';
+import {
+  costOf,
+  estimatedCost,
+  estimatePrice,
+  quoteAt,
+  touchOf,
+  unitsOf,
+} from '../../../src/core/intents/pricing.js';
 import type { Quote, QuoteRequest } from '../../../src/core/market-data/market-data.js';
 
 const book = { bid: new Decimal('199.50'), ask: new Decimal('200.50') };
@@ -41,6 +48,40 @@ describe('pricing', () => {
     expect(costOf(d('0.001'), d(59_000), 1).toFixed()).toBe('59');
     expect(costOf(d(1), d('8.45'), 100).toFixed()).toBe('845');
     expect(costOf(d(3), d('0.3333'), 1).toFixed()).toBe('1');
+  });
+
+  it('estimates an order with a limit and a quantity at quantity x limit, whatever it previews at', () => {
+    const expected = { units: d('0.001'), price: d(59_000), multiplier: 1 };
+    const btc = { side: 'buy' as const, quantity: d('0.001'), limitPrice: d(59_000) };
+    expect(estimatedCost(btc, expected, undefined).toFixed()).toBe('59');
+    // A preview that prices only what fills at once: 0 for a resting limit. Its fees still count.
+    const resting = { total: d(0), fees: d(0) };
+    expect(estimatedCost(btc, expected, resting).toFixed()).toBe('59');
+    const fees = { total: d('59.354'), fees: d('0.354') };
+    expect(estimatedCost(btc, expected, fees).toFixed()).toBe('59.35');
+    expect(estimatedCost({ ...btc, side: 'sell' }, expected, fees).toFixed()).toBe('58.65');
+    // A marketable limit is estimated at its limit too: what the broker sets aside for it.
+    const through = { side: 'buy' as const, quantity: d(2), limitPrice: d(250) };
+    expect(
+      estimatedCost(through, { units: d(2), price: d('200.5'), multiplier: 1 }, undefined).toFixed(),
+    ).toBe('500');
+    // An option limit: per share of its contract.
+    const option = { side: 'buy' as const, quantity: d(1), limitPrice: d('8.45') };
+    expect(
+      estimatedCost(option, { units: d(1), price: d('8.45'), multiplier: 100 }, undefined).toFixed(),
+    ).toBe('845');
+  });
+
+  it("estimates other orders at the preview's total, else at the expected price", () => {
+    const expected = { units: d('0.001'), price: d(64_010), multiplier: 1 };
+    const market = { side: 'buy' as const, quantity: d('0.001') };
+    expect(estimatedCost(market, expected, { total: d('64.394'), fees: d('0.384') }).toFixed()).toBe('64.39');
+    expect(estimatedCost(market, expected, undefined).toFixed()).toBe('64.01');
+    // A dollar amount with a limit has no quantity: the expected price.
+    const notional = { side: 'buy' as const, limitPrice: d(100) };
+    expect(estimatedCost(notional, { units: d(5), price: d(100), multiplier: 1 }, undefined).toFixed()).toBe(
+      '500',
+    );
   });
 
   it("takes the broker's own quote, and the market data's when the broker has none", async () => {
