@@ -9,10 +9,7 @@
  */
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  BrokerCircuitOpenError,
-  BrokerRequestRejectedError,
-} from '../../src/brokers/http/errors.js';
+import { BrokerCircuitOpenError, BrokerRequestRejectedError } from '../../src/brokers/http/errors.js';
 import type { SchwabTokenSource } from '../../src/brokers/schwab/access-tokens.js';
 import {
   schwabAccountNumbersSchema,
