@@ -400,6 +400,14 @@ class DyingChannel extends RecordingChannel {
     if (dying === 'after') throw new Lost('died before the card was attached');
     return sent;
   }
+
+  /** Card edits that go through before the process dies (undefined: it does not die). */
+  editsBeforeDying: number | undefined;
+  override async edit(address: ChannelAddress, messageId: string, message: OutboundMessage): Promise<void> {
+    if (this.editsBeforeDying === 0) throw new Lost('died before the card was edited');
+    if (this.editsBeforeDying !== undefined) this.editsBeforeDying--;
+    return super.edit(address, messageId, message);
+  }
 }
 
 describe('a message replayed after its first attempt died', () => {
@@ -449,6 +457,62 @@ describe('a message replayed after its first attempt died', () => {
     // A message with another id is a new request, replayed or not.
     await h.arbion.conversation.handle(textMessage('buy 0.01 btc', 'tg-79'), replayed());
     expect(await h.test.database.prisma.tradeIntent.count({ where: { status: 'proposed' } })).toBe(3);
+  });
+
+  it('shows the card once more at most, and a press on a card never attached makes it the card', async () => {
+    h = await createHarness('server');
+    const chat = new DyingChannel();
+    h.arbion.channels.register('console', chat);
+    await h.say('alice', 'balance'); // the user exists
+    const message = textMessage('buy 0.01 btc', 'tg-80');
+    const cards = () => chat.log.filter((entry) => entry.message?.kind === 'card');
+    // The first attempt and its replay both die after the platform took the card.
+    for (const ticket of [undefined, replayed()]) {
+      chat.dieOnCard = 'after';
+      await h.arbion.conversation.handle(message, ticket).catch(() => undefined);
+    }
+    expect(cards()).toHaveLength(2);
+    // A third attempt sends nothing: one of the two may be what the user sees.
+    await h.arbion.conversation.handle(message, replayed());
+    expect(cards()).toHaveLength(2);
+    const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { requestMessageId: 'tg-80' },
+    });
+    expect(intent).toMatchObject({ status: 'proposed', cardMessageId: null });
+    expect(intent.cardResentAt).not.toBeNull();
+    // The user presses Confirm on the first copy, and the process dies after showing "Placing the
+    // order..." on it: the next process edits that copy to the fill and says it once.
+    const pressed = cards()[0]?.messageId ?? '';
+    chat.editsBeforeDying = 1;
+    await h.press('alice', `confirm:${intent.id}`, pressed).catch(() => undefined);
+    chat.editsBeforeDying = undefined;
+    const filled = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+    expect(filled).toMatchObject({ status: 'filled', cardMessageId: pressed, tellPending: true });
+    expect(chat.texts().filter((text) => text.startsWith('Filled (PAPER)'))).toHaveLength(0);
+    await h.restart(chat);
+    await h.arbion.runBackgroundPass();
+    const edits = chat.log.filter((entry) => entry.kind === 'edit' && entry.messageId === pressed);
+    expect(edits).toHaveLength(2);
+    const final = edits[1]?.message;
+    expect(final?.kind === 'card' && final.card.actions).toEqual([]);
+    expect(final?.kind === 'card' && final.card.notice).not.toMatch(/Placing/);
+    expect(chat.texts().filter((text) => text.startsWith('Filled (PAPER)'))).toHaveLength(1);
+  });
+
+  it("does not let a press attach another user's or another chat's message as the card", async () => {
+    h = await createHarness('server');
+    const chat = new DyingChannel();
+    h.arbion.channels.register('console', chat);
+    await h.say('alice', 'balance');
+    await h.say('bob', 'balance');
+    chat.dieOnCard = 'after';
+    await h.arbion.conversation.handle(textMessage('buy 0.01 btc', 'tg-81')).catch(() => undefined);
+    const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { requestMessageId: 'tg-81' },
+    });
+    await h.press('bob', `confirm:${intent.id}`, 'not-the-card');
+    const after = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } });
+    expect(after).toMatchObject({ status: 'proposed', cardMessageId: null });
   });
 
   it('says nothing for a replayed press of an intent already decided: the outbox tells it', async () => {

@@ -309,6 +309,8 @@ export class Conversation {
    * A replayed message whose earlier attempt proposed an intent and stopped before its card was
    * attached: that intent's card is shown (as it stands now), and nothing is proposed twice. (If
    * the earlier attempt did send the card, the user sees it twice: the same intent, one order.)
+   * It is shown once more at most: a replay after a crash mid-resend sends nothing, since one of
+   * the two sendings may have reached the user (a press on it attaches it: adoptPressedCard).
    */
   private async showLeftoverCard(
     message: InboundText,
@@ -322,6 +324,13 @@ export class Conversation {
       receivedAt: message.receivedAt,
     });
     if (leftover === null) return false;
+    if (!(await this.deps.intents.claimCardResend(leftover.id))) {
+      this.deps.logger.warn(
+        { intentId: leftover.id, deliveryId: message.deliveryId },
+        'replayed message: its card was already sent once more; not sent a third time',
+      );
+      return true;
+    }
     this.deps.logger.info(
       { intentId: leftover.id, deliveryId: message.deliveryId },
       'replayed message: showing the card its first attempt proposed',
@@ -331,6 +340,37 @@ export class Conversation {
     const sent = await channel.send(message.address, { kind: 'card', card, audience: 'requester' });
     await this.deps.intents.attachCard(leftover.id, sent.messageId, ticket, status);
     return true;
+  }
+
+  /**
+   * A requester's press on a card whose sending was never recorded (a crash between the platform's
+   * answer and our write): the pressed card becomes the intent's card, so the outcome edits it.
+   * Without this the outcome would find no card to edit and the card would keep its buttons or
+   * its "Placing the order...".
+   */
+  private async adoptPressedCard(
+    message: InboundAction,
+    trader: Trader,
+    parsed: { verb: string; intentId: string },
+    intentRead: Promise<IntentRow | null> | undefined,
+  ): Promise<void> {
+    if (parsed.verb !== 'confirm' && parsed.verb !== 'cancel') return;
+    const intent = await intentRead;
+    if (
+      intent === null ||
+      intent === undefined ||
+      intent.cardMessageId !== null ||
+      intent.userId !== trader.userId ||
+      intent.platform !== message.address.platform ||
+      intent.workspaceExternalId !== message.address.workspaceId ||
+      intent.chatId !== message.address.chatId
+    )
+      return;
+    this.deps.logger.info(
+      { intentId: intent.id, cardMessageId: message.messageId },
+      'a press on an unattached card: that card is attached',
+    );
+    await this.deps.intents.adoptCard(intent.id, message.messageId);
   }
 
   /**
@@ -388,6 +428,7 @@ export class Conversation {
       );
       return;
     }
+    await this.adoptPressedCard(message, trader, parsed, intentRead);
     if (ticket?.replayed && (await this.decidedMeanwhile(parsed.intentId, intentRead))) return;
     // Roles can change between the card and the press: check them again (fail closed).
     const member =

@@ -154,6 +154,16 @@ export class IntentService {
     return this.context.store.attachCard(intentId, cardMessageId, ticket, shown);
   }
 
+  /** See IntentStore.claimCardResend: true the one time a replay may send the card again. */
+  claimCardResend(intentId: string): Promise<boolean> {
+    return this.context.store.claimCardResend(intentId);
+  }
+
+  /** See IntentStore.adoptCard: a pressed card whose sending was never recorded is attached. */
+  adoptCard(intentId: string, cardMessageId: string): Promise<void> {
+    return this.context.store.adoptCard(intentId, cardMessageId);
+  }
+
   /** Reads an intent (callers that know the id early start this alongside other work). */
   read(intentId: string): Promise<IntentRow | null> {
     return this.context.store.read(intentId);

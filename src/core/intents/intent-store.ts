@@ -74,6 +74,28 @@ export class IntentStore {
   }
 
   /**
+   * A replayed message is about to send the intent's unattached card once more: true when this is
+   * that one time (the card is neither attached nor resent already), false when it was resent.
+   */
+  async claimCardResend(intentId: string): Promise<boolean> {
+    const claimed = await this.sql.execute(Prisma.sql`
+      UPDATE trade_intents SET "cardResentAt" = ${this.clock()}::timestamp(3)
+      WHERE id = ${intentId}::uuid AND "cardMessageId" IS NULL AND "cardResentAt" IS NULL`);
+    return claimed > 0;
+  }
+
+  /**
+   * A press came from a card of this intent whose sending was never recorded (a crash between
+   * the platform's answer and our write): that card becomes the one kept up to date. An attached
+   * card is never replaced.
+   */
+  async adoptCard(intentId: string, cardMessageId: string): Promise<void> {
+    await this.sql.execute(Prisma.sql`
+      UPDATE trade_intents SET "cardMessageId" = ${cardMessageId}
+      WHERE id = ${intentId}::uuid AND "cardMessageId" IS NULL`);
+  }
+
+  /**
    * The user has seen the intent at `status` (its card edited): the outbox flag is cleared, unless
    * the intent moved on meanwhile (that move is still to be told). With the press's inbox ticket,
    * the same statement finishes its inbox row.

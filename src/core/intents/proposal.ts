@@ -66,6 +66,7 @@ export function conversationFields(
     threadId: proposal.address.threadId ?? null,
     requestMessageId: proposal.requestMessageId ?? null,
     cardMessageId: null,
+    cardResentAt: null,
     approvalMessageId: null,
     requesterIdentityId: proposal.identityId,
     sharedChat: proposal.sharedChat ?? false,
