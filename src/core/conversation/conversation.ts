@@ -3,18 +3,16 @@
  * Channel-agnostic: it speaks to chats only through `ChannelPort`s.
  */
 
-import type { Accounts, Trader, TradingAccount } from '../accounts/accounts.js';
+import type { Accounts, Trader } from '../accounts/accounts.js';
 import type { IdentityLinks } from '../accounts/identity-links.js';
 import type { TradingModes } from '../accounts/trading-modes.js';
-import { type AccountSnapshot, type BrokerLookup, brokerName } from '../brokers/broker.js';
+import type { AccountSnapshot, BrokerLookup } from '../brokers/broker.js';
 import type { PrismaClient, SqlExecutor } from '../db/database.js';
 import type { Platform } from '../db/generated/enums.js';
 import { isDatabaseOutage } from '../db/outage.js';
-import { formatDecimal, formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
 import { describeBrokerFailure, isBrokerFailure } from '../intents/broker-failures.js';
 import type { IntentCardUpdate, IntentRow, IntentService, IntentUpdate } from '../intents/intent-service.js';
-import { describeCancel } from '../intents/intent-updates.js';
 import type { BrokerConnections } from '../linking/connections.js';
 import type { LinkTokens } from '../linking/link-tokens.js';
 import { createScrubber, type Logger } from '../logging/logger.js';
@@ -31,10 +29,13 @@ import {
   type Sender,
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
+import { AccountActions } from './account-actions.js';
 import type { AutomationDesk } from './automation.js';
-import type { ActionCommand, Command, OrderCommand, QueryCommand, SwapCommand } from './commands.js';
+import type { Command, OrderCommand, SwapCommand } from './commands.js';
+import { HELP_TEXT } from './help.js';
 import { receivedAuditCte, recordReceived } from './inbound-log.js';
 import type { InboxTicket } from './inbox.js';
+import { Queries } from './queries.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
 import { parseTeamCommand } from './team-commands.js';
 
@@ -76,31 +77,9 @@ export interface ConversationDependencies {
   readonly clock?: () => Date;
 }
 
-export const HELP_TEXT = [
-  'I place orders after you confirm them. Try:',
-  '  buy 10 AAPL            sell half my TSLA',
-  '  buy $500 of BTC        buy 5 MSFT limit 400 gtc',
-  '  sell 1 AAPL put 190 May 17 at 1.00',
-  '  quote NVDA             balance',
-  '  positions              orders',
-  '  cancel all             help',
-  '  link                   (link a broker)     go live on schwab / paper mode',
-  '  link chat              (use Arbion from another chat app)',
-  '  run the wheel on SOFI, 2 contracts max, paper      my strategies',
-  '  alert me if AAPL goes above 250     sell half my ETH if it drops under 3k',
-  '  pause / resume / stop the wheel on SOFI      stop everything',
-  '  backtest the wheel on SOFI for 6 months',
-].join('\n');
-
 /** What an unknown person in a group chat is told (groups never create users). */
 const GROUP_STRANGER_TEXT =
   'To trade in a group, first send me a private message (any text) so I can open your account, or use "join <code>" here with a code from "link chat" in a chat where I know you. Nothing was done.';
-
-/** "PAPER", "LIVE Charles Schwab", "Alpaca PAPER": which account an answer is about. */
-function accountTitle(account: TradingAccount): string {
-  if (account.provider === 'paper') return 'PAPER';
-  return `${account.mode === 'live' ? 'LIVE' : 'PAPER'} ${brokerName(account.provider)}`;
-}
 
 /** Scrubs token-shaped strings from message text before it is stored in the audit trail. */
 const scrubTokens = createScrubber([]);
@@ -108,10 +87,14 @@ const scrubTokens = createScrubber([]);
 export class Conversation {
   private readonly clock: () => Date;
   private readonly team: TeamActions;
+  private readonly queries: Queries;
+  private readonly actions: AccountActions;
 
   constructor(private readonly deps: ConversationDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.team = new TeamActions(deps);
+    this.queries = new Queries(deps, this.clock);
+    this.actions = new AccountActions(deps, (address, update) => this.deliverUpdate(address, update));
   }
 
   /**
@@ -223,7 +206,7 @@ export class Conversation {
           await this.propose(command, message, trader, member, snapshot, ticket);
           return;
         case 'query':
-          await reply(await this.answerQuery(command, userId));
+          await reply(await this.queries.answer(command, userId));
           return;
         case 'automation': {
           const changes = command.action !== 'list' && command.action !== 'backtest';
@@ -245,7 +228,7 @@ export class Conversation {
           return;
         }
         case 'action':
-          await reply(await this.performAction(command, userId, message.address, message.chatType));
+          await reply(await this.actions.perform(command, userId, message.address, message.chatType));
           return;
         case 'unknown':
           await reply(`I didn't understand that.\n\n${HELP_TEXT}`);
@@ -545,197 +528,5 @@ export class Conversation {
     if (options.progress !== true)
       await this.deps.intents.markTold(update.intentId, update.status, options.ticket);
     if (update.text) await tell(update.text);
-  }
-
-  // ------------------------------------------------------------------ read-only answers
-
-  async answerQuery(query: QueryCommand, userId: string): Promise<string> {
-    switch (query.query) {
-      case 'help':
-        return HELP_TEXT;
-      case 'quote':
-        return this.describeQuote(query.symbol);
-      case 'balance':
-        return this.describeBalance(userId);
-      case 'positions':
-        return this.describePositions(userId);
-      case 'orders':
-        return this.describeOrders(userId);
-      case 'wallet':
-        return this.describeWallet(userId);
-    }
-  }
-
-  private async describeWallet(userId: string): Promise<string> {
-    const wallet = await this.deps.accounts.walletAccount(userId);
-    if (wallet === undefined) return 'You have no smart wallet yet. Say "link wallet" to create one.';
-    const broker = await this.deps.brokerFor(wallet);
-    const networks = (await broker.walletBalances?.(wallet.externalId)) ?? [];
-    const lines = networks.map(({ network, tokens }) =>
-      tokens === undefined
-        ? `  ${network}: not listed by Coinbase (swaps there still check the balance)`
-        : `  ${network}: ${tokens.length === 0 ? 'empty' : tokens.map((token) => `${formatDecimal(token.quantity)} ${token.symbol}`).join(', ')}`,
-    );
-    return [`Smart wallet ${wallet.externalId}`, ...lines].join('\n');
-  }
-
-  private async describeQuote(symbol: string | undefined): Promise<string> {
-    if (symbol === undefined) return 'Which symbol? For example: quote AAPL';
-    const instrument = this.deps.symbols.get(symbol);
-    if (instrument === undefined) return `I don't know the symbol ${symbol}.`;
-    const quote = await this.deps.market.quote({
-      assetClass: instrument.assetClass,
-      symbol: instrument.symbol,
-    });
-    const session = this.deps.market.session(instrument.assetClass, this.clock());
-    return `${instrument.symbol} (${instrument.name}): bid ${formatUsd(quote.bid)}, ask ${formatUsd(quote.ask)}, last ${formatUsd(quote.last)} (${quote.source})${session.open ? '' : `\n${session.description}`}`;
-  }
-
-  private async describeBalance(userId: string): Promise<string> {
-    const account = await this.deps.accounts.tradingAccount(userId);
-    const balances = await (await this.deps.brokerFor(account)).getBalances(account.externalId);
-    return [
-      `${accountTitle(account)} account`,
-      `  Cash          ${formatUsd(balances.cash)}`,
-      `  Buying power  ${formatUsd(balances.buyingPower)}`,
-      `  Equity        ${formatUsd(balances.equity)}`,
-      `  Realized P&L today ${formatUsd(balances.realizedPnlToday)}`,
-    ].join('\n');
-  }
-
-  private async describePositions(userId: string): Promise<string> {
-    const account = await this.deps.accounts.tradingAccount(userId);
-    const positions = await (await this.deps.brokerFor(account)).getPositions(account.externalId);
-    if (positions.length === 0) return `No open positions (${accountTitle(account)} account).`;
-    const lines = positions.map((position) => {
-      const value = position.marketValue ? `, value ${formatUsd(position.marketValue)}` : '';
-      const pnl = position.unrealizedPnl ? `, unrealized ${formatUsd(position.unrealizedPnl)}` : '';
-      return `  ${formatDecimal(position.quantity)} ${position.symbol} at ${formatUsd(position.averageCost)} avg${value}${pnl}`;
-    });
-    return [`Positions (${accountTitle(account)}):`, ...lines].join('\n');
-  }
-
-  private async describeOrders(userId: string): Promise<string> {
-    const open = await this.deps.prisma.order.findMany({
-      where: { intent: { userId }, status: { in: ['pending', 'accepted', 'partially_filled'] } },
-      include: { intent: true },
-      orderBy: { createdAt: 'asc' },
-    });
-    if (open.length === 0) return 'No open orders.';
-    const lines = open.map((order) => {
-      const size = order.quantity
-        ? formatDecimal(order.quantity.toString())
-        : formatUsd(order.notional?.toString() ?? '0');
-      const price = order.limitPrice
-        ? ` limit ${formatUsd(order.limitPrice.toString())}`
-        : order.stopPrice
-          ? ` stop ${formatUsd(order.stopPrice.toString())}`
-          : '';
-      return `  ${order.intentId.slice(0, 8)}  ${order.side} ${size} ${order.symbol}${price} (${order.status.replace('_', ' ')})`;
-    });
-    return ['Open orders (cancel with "cancel <id>" or "cancel all"):', ...lines].join('\n');
-  }
-
-  // ------------------------------------------------------------------ actions
-
-  private async performAction(
-    action: ActionCommand,
-    userId: string,
-    address: ChannelAddress,
-    chatType: InboundMessage['chatType'],
-  ): Promise<string> {
-    switch (action.action) {
-      case 'cancel':
-        return this.cancelOrders(action.target, userId, address);
-      case 'link':
-        return this.linkBroker(userId, address, chatType);
-      case 'mode':
-      case 'confirm_live':
-        return this.tradingMode(action, userId);
-    }
-  }
-
-  /** "go live on schwab", "confirm live schwab", "paper mode". */
-  private async tradingMode(
-    action: Extract<ActionCommand, { action: 'mode' | 'confirm_live' }>,
-    userId: string,
-  ): Promise<string> {
-    const modes = this.deps.tradingModes;
-    if (action.action === 'mode' && action.mode === 'paper') {
-      return modes === undefined
-        ? 'You are on your paper account: orders use simulated money.'
-        : modes.usePaper(userId);
-    }
-    if (modes === undefined) {
-      return 'Live trading needs a linked broker, and this process runs without the linking page. You are trading on your paper account; nothing was changed.';
-    }
-    return action.action === 'confirm_live'
-      ? modes.confirmLive(userId, action.provider)
-      : modes.requestLive(userId, action.provider);
-  }
-
-  /**
-   * A one-time URL to the linking page. Only in a private chat: whoever holds the URL can link
-   * brokers to this account for ten minutes, so it must not be posted where others read.
-   */
-  private async linkBroker(
-    userId: string,
-    address: ChannelAddress,
-    chatType: InboundMessage['chatType'],
-  ): Promise<string> {
-    const { linkTokens, connections } = this.deps;
-    if (linkTokens === undefined) {
-      return 'Linking a broker needs the linking page, and this process runs without the web server. You are trading on your paper account.';
-    }
-    if (chatType === 'group') {
-      return 'For your safety I only send linking pages in a private chat: message me directly and say "link". Nothing was changed.';
-    }
-    const { url } = await linkTokens.issue(userId, address);
-    const linked = connections === undefined ? [] : await connections.list(userId);
-    const current =
-      linked.length === 0
-        ? 'No broker is linked yet: you are trading on your paper account.'
-        : `Linked now: ${linked.map((connection) => `${connection.provider} (${connection.mode}${connection.status === 'active' ? '' : `, ${connection.status.replace('_', ' ')}`})`).join(', ')}.`;
-    return [
-      'Open this page to link or manage your brokers. It works once and for 10 minutes; do not share it:',
-      url,
-      current,
-      'To use Arbion from another chat app on this same account, say "link chat".',
-    ].join('\n');
-  }
-
-  private async cancelOrders(target: string, userId: string, address: ChannelAddress): Promise<string> {
-    const open = await this.deps.prisma.order.findMany({
-      where: {
-        intent: { userId },
-        status: { in: ['accepted', 'partially_filled'] },
-        brokerOrderId: { not: null },
-      },
-      include: { brokerAccount: true },
-    });
-    const chosen =
-      target === 'all' ? open : open.filter((order) => order.intentId.startsWith(target.toLowerCase()));
-    if (chosen.length === 0)
-      return target === 'all' ? 'You have no open orders to cancel.' : `No open order matches "${target}".`;
-    const results: string[] = [];
-    for (const order of chosen) {
-      try {
-        // Each order is cancelled where it was placed, whatever account orders go to now.
-        const broker = await this.deps.brokerFor(order);
-        const cancelled = await broker.cancelOrder(
-          order.brokerAccount?.externalId ?? '',
-          order.brokerOrderId ?? '',
-        );
-        const update = await this.deps.intents.applyBrokerOrder(cancelled);
-        if (update.kind === 'updated') await this.deliverUpdate(address, { ...update, text: undefined });
-        results.push(
-          describeCancel(order.intentId.slice(0, 8), brokerName(order.provider), cancelled.status),
-        );
-      } catch (error) {
-        this.deps.logger.warn({ err: error, userId, orderId: order.id }, 'could not cancel an order');
-        results.push(`${order.intentId.slice(0, 8)} not cancelled: ${describeBrokerFailure(error)}`);
-      }
-    }
-    return results.join('\n');
   }
 }
