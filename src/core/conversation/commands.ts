@@ -109,16 +109,35 @@ export const swapCommandSchema = z
   .refine((swap) => swap.fromToken !== swap.toToken, { message: 'a swap needs two different tokens' });
 export type SwapCommand = z.infer<typeof swapCommandSchema>;
 
-/** `wallet`: the smart wallet's tokens per network. */
-export const querySchema = z.enum(['quote', 'balance', 'positions', 'orders', 'wallet', 'help']);
+/**
+ * `wallet`: the smart wallet's tokens per network. `history`: orders placed and what became of
+ * them; `fills`: executions. Both newest first, a page at a time.
+ */
+export const querySchema = z.enum([
+  'quote',
+  'balance',
+  'positions',
+  'orders',
+  'wallet',
+  'help',
+  'history',
+  'fills',
+]);
+/** A calendar period in the user's time zone, up to now: today, this week (from Monday), this month. */
+export const historyPeriodSchema = z.enum(['today', 'week', 'month']);
+export type HistoryPeriod = z.infer<typeof historyPeriodSchema>;
 export const queryCommandSchema = z.object({
   kind: z.literal('query'),
   query: querySchema,
-  /** For quotes: the ticker asked about. */
+  /** For quotes: the ticker asked about; for history and fills: only this instrument (options: the underlying). */
   symbol: z
     .string()
     .regex(/^[A-Z][A-Z0-9.]{0,9}$/)
     .optional(),
+  /** History and fills: only this period. */
+  period: historyPeriodSchema.optional(),
+  /** History and fills: the page, 1 = the newest. */
+  page: z.number().int().min(1).max(1000).optional(),
 });
 export type QueryCommand = z.infer<typeof queryCommandSchema>;
 

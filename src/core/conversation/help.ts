@@ -6,6 +6,7 @@ export const HELP_TEXT = [
   '  sell 1 AAPL put 190 May 17 at 1.00',
   '  quote NVDA             balance',
   '  positions              orders',
+  '  history                fills AAPL this week',
   '  cancel all             help',
   '  link                   (link a broker)     go live on schwab / paper mode',
   '  link chat              (use Arbion from another chat app)',

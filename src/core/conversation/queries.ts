@@ -8,6 +8,7 @@ import { formatDecimal, formatUsd } from '../domain/values.js';
 import type { QueryCommand } from './commands.js';
 import type { ConversationDependencies } from './conversation.js';
 import { HELP_TEXT } from './help.js';
+import { TradeHistory } from './trade-history.js';
 
 /** "PAPER", "LIVE Charles Schwab", "Alpaca PAPER": which account an answer is about. */
 function accountTitle(account: TradingAccount): string {
@@ -21,10 +22,14 @@ export type QueryDependencies = Pick<
 >;
 
 export class Queries {
+  private readonly history: TradeHistory;
+
   constructor(
     private readonly deps: QueryDependencies,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    this.history = new TradeHistory(deps.prisma, clock);
+  }
 
   async answer(query: QueryCommand, userId: string): Promise<string> {
     switch (query.query) {
@@ -40,6 +45,9 @@ export class Queries {
         return this.describeOrders(userId);
       case 'wallet':
         return this.describeWallet(userId);
+      case 'history':
+      case 'fills':
+        return this.history.answer(query, userId);
     }
   }
 

@@ -354,6 +354,8 @@ export class LlmInterpreter {
         return executor.openOrders();
       case 'help':
       case 'wallet':
+      case 'history':
+      case 'fills':
         return Promise.reject(new Error(`${command.query} is not a tool`));
     }
   }
