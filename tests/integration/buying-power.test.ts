@@ -285,4 +285,37 @@ describe.each(backends)('buying power net of working orders on %s PostgreSQL', (
     expect(notice).toContain('Note: the limit is 24% below the ask and may not fill soon.');
     expect(notice).not.toContain('fill now');
   });
+
+  it('market buys placed after the close hold the ask plus slippage until they fill at the open', async () => {
+    const trader = await newTrader();
+    h.clock.now = new Date('2026-11-24T23:00:00Z'); // 18:00 in New York: closed
+    const market = (quantity: number): PlaceOrderRequest => ({
+      accountId: trader.accountId,
+      clientOrderId: `bp-market-${++orders}`,
+      side: 'buy',
+      assetClass: 'equity',
+      symbol: 'KO',
+      quantity: new Decimal(quantity),
+      orderType: 'market',
+      timeInForce: 'day',
+    });
+    expect((await h.arbion.paper.placeOrder(market(10))).status).toBe('accepted');
+    let balances = await h.arbion.paper.getBalances(trader.accountId);
+    expect(balances.reserved?.toFixed()).toBe('600.12'); // 10 x 60 x 1.0002
+    expect((await h.arbion.paper.placeOrder(market(150))).status).toBe('accepted'); // 9,001.80 more
+    const third = await h.arbion.paper.placeOrder(market(10));
+    expect(third.rejectReason).toBe(
+      'insufficient buying power: needs 600.12 USD, has 398.08 (9601.92 USD is held by working orders)',
+    );
+
+    // At the open each fills beside what the other still holds, and nothing is left reserved.
+    h.clock.now = new Date('2026-11-25T15:00:00Z');
+    const filled = (await h.arbion.paper.processRestingOrders()).filter(
+      (order) => order.clientOrderId.startsWith('bp-market-') && order.status === 'filled',
+    );
+    expect(filled.map((order) => order.quantity?.toFixed()).sort()).toEqual(['10', '150']);
+    balances = await h.arbion.paper.getBalances(trader.accountId);
+    expect(balances.reserved?.toFixed()).toBe('0');
+    expect(balances.cash.toFixed()).toBe('398.08');
+  });
 });

@@ -365,20 +365,23 @@ export class PaperBroker implements Broker, PaperAccounts {
     return tx.paperOrder.findUniqueOrThrow({ where: { id: row.id }, include: { fills: true } });
   }
 
-  /** The quotes of `orders`' instruments, by `instrumentKey`; an instrument with no price is left out. */
+  /**
+   * The quotes of `orders`' instruments, by `instrumentKey`, one instrument after another (as the
+   * pass always asked: no burst at a rate-limited provider); an instrument with no price is left out.
+   */
   private async quotesOf(
     orders: readonly Parameters<typeof quoteRequestFor>[0][],
   ): Promise<Map<string, Quote>> {
+    const quotes = new Map<string, Quote>();
     const requests = new Map(orders.map((order) => [instrumentKey(order), order] as const));
-    const quoted = await Promise.all(
-      [...requests].map(([key, order]) =>
-        this.market.quote(quoteRequestFor(order)).then(
-          (quote) => [key, quote] as const,
-          () => undefined,
-        ),
-      ),
-    );
-    return new Map(quoted.filter((entry) => entry !== undefined));
+    for (const [key, order] of requests) {
+      try {
+        quotes.set(key, await this.market.quote(quoteRequestFor(order)));
+      } catch {
+        // No price now: its orders wait for the next pass.
+      }
+    }
+    return quotes;
   }
 
   /**
