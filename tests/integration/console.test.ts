@@ -94,7 +94,9 @@ describe('console chat on the paper account', () => {
   });
 
   it('answers balance, quotes, open orders and help', async () => {
-    expect(await type('balance')).toMatch(/Cash\s+\$9\d,\d{3}\.\d\d\n\s+Buying power/);
+    expect(await type('balance')).toMatch(
+      /Cash\s+\$9\d,\d{3}\.\d\d\n\s+Reserved\s+\$0\.00 \(working orders, cash-secured puts\)\n\s+Buying power\s+\$9\d,\d{3}\.\d\d\n/,
+    );
     expect(await type('quote MSFT')).toMatch(/MSFT \(Microsoft Corporation\): bid \$[\d,.]+, ask/);
     expect(await type('orders')).toContain('No open orders.');
     expect(await type('help')).toContain('buy $500 of BTC');

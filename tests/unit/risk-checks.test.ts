@@ -62,6 +62,15 @@ describe('risk checks', () => {
     expect(failing({ ...base, ...change } as RiskInput)).toEqual([check]);
   });
 
+  it('says how much working orders hold when buying power is short, where the broker reports it', () => {
+    const short = { ...base, account: { ...base.account, buyingPower: new Decimal(1_000) } };
+    expect(firstFailure(runRiskChecks(short))?.detail).toBe('needs $2,000.00, buying power is $1,000.00');
+    const reserved = { ...base, account: { ...short.account, reserved: new Decimal(99_000) } };
+    expect(firstFailure(runRiskChecks(reserved))?.detail).toBe(
+      'needs $2,000.00, buying power is $1,000.00 ($99,000.00 is reserved for working orders and cash-secured puts)',
+    );
+  });
+
   it('counts the option multiplier in the order value', () => {
     const option = {
       ...base,

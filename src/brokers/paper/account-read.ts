@@ -1,7 +1,7 @@
 /**
  * Reads a paper account as the ledger decides on it: the account row, the position in the order's
- * symbol, the position in an option's underlying, and every short option (what they tie up). One
- * statement, so all of it comes from one snapshot.
+ * symbol, the position in an option's underlying, every short option and every working order (what
+ * they tie up). One statement, so all of it comes from one snapshot.
  */
 import { z } from 'zod';
 import { BrokerRejectedError } from '../../core/brokers/broker.js';
@@ -9,6 +9,7 @@ import { Prisma, type PrismaClient } from '../../core/db/database.js';
 import { Decimal } from '../../core/domain/values.js';
 import type { HeldPosition, LockedAccount } from './ledger.js';
 import { shortOptionsOf } from './option-cover.js';
+import { parseWorkingOrders, workingOrdersColumn } from './reservations.js';
 
 /** The positions a decision needs besides the account row. */
 export interface AccountReadScope {
@@ -30,6 +31,8 @@ interface AccountRow {
   underlyingAverageCost: string | null;
   /** JSON: [[symbol, quantity], ...] of the short options. */
   shorts: string;
+  /** JSON: the working orders (see reservations.ts). */
+  working: string;
 }
 
 const shortsSchema = z.array(z.tuple([z.string(), z.string()]));
@@ -67,7 +70,8 @@ export async function readLedgerAccount(
       u.quantity::text AS "underlyingQuantity", u."averageCost"::text AS "underlyingAverageCost",
       (SELECT COALESCE(json_agg(json_build_array(s.symbol, s.quantity::text)), '[]'::json)::text
         FROM paper_positions s
-        WHERE s."paperAccountId" = a.id AND s."assetClass" = 'option' AND s.quantity < 0) AS shorts
+        WHERE s."paperAccountId" = a.id AND s."assetClass" = 'option' AND s.quantity < 0) AS shorts,
+      ${workingOrdersColumn} AS working
     FROM paper_accounts a
     LEFT JOIN paper_positions p ON p."paperAccountId" = a.id AND p.symbol = ${scope.symbol}
     LEFT JOIN paper_positions u ON u."paperAccountId" = a.id AND u.symbol = ${scope.underlying ?? ''}
@@ -88,6 +92,7 @@ export async function readLedgerAccount(
     position: heldPosition(row.positionQuantity, row.positionAverageCost),
     underlyingPosition: heldPosition(row.underlyingQuantity, row.underlyingAverageCost),
     shortOptions: shortOptionsOf(shorts),
+    workingOrders: parseWorkingOrders(row.working),
   };
 }
 

@@ -4,7 +4,9 @@
  * `planFill` decides, from a locked account row, an order and a quote, what happens: rest, reject or
  * fill, and what cash, position and P&L become. It is pure, so every rule is testable with values.
  * Positions are signed: options may be sold to open, when covered (option-cover.ts), and are then
- * held as negative contracts; stocks and coins are never sold short.
+ * held as negative contracts; stocks and coins are never sold short. Cash that short puts and the
+ * other working orders set aside (reservations.ts) is not spent, and a new order rests only if the
+ * account covers it.
  * `writePlan` applies a plan in one SQL statement (order, fill, position and account together), so
  * a placement costs a lock, one write and the commit.
  */
@@ -28,6 +30,7 @@ import {
   type ShortOption,
   shareSaleRefusal,
 } from './option-cover.js';
+import { buyReservation, type WorkingOrder } from './reservations.js';
 
 /** Orders still working: they may fill, be cancelled or expire. */
 export const OPEN_STATUSES: readonly OrderStatus[] = ['pending', 'accepted', 'partially_filled'];
@@ -46,6 +49,8 @@ export interface LockedAccount {
   readonly underlyingPosition: HeldPosition | undefined;
   /** Every short option in the account: the cash and shares they tie up. */
   readonly shortOptions: readonly ShortOption[];
+  /** Every working order in the account: the cash they hold (reservations.ts). */
+  readonly workingOrders: readonly WorkingOrder[];
 }
 
 export interface HeldPosition {
@@ -146,17 +151,28 @@ export function positionChangeOf(result: TradeResult): PositionChange {
     : { kind: 'set', quantity: result.quantity, averageCost: result.averageCost, realized: result.realized };
 }
 
+/** What a plan needs besides the order, the quote and the account. */
+export interface PlanOptions {
+  readonly marketOpen: boolean;
+  readonly slippageBps: number;
+  readonly now: Date;
+  readonly today: string;
+  /** Cash the account's other working orders hold (reservations.ts): not there to spend. */
+  readonly reservedForOrders: Decimal;
+  /**
+   * True for a new order: one that rests is accepted only if the account covers it now (its
+   * reservation for a buy, the sale's cover for a sale), so working orders never promise more
+   * than the account has. False for a resting order the background pass looks at again.
+   */
+  readonly placing: boolean;
+}
+
 /** Decides what an order does on this quote, against this locked account. */
 export function planFill(
   order: LedgerOrder,
   quote: Quote,
   account: LockedAccount,
-  options: {
-    readonly marketOpen: boolean;
-    readonly slippageBps: number;
-    readonly now: Date;
-    readonly today: string;
-  },
+  options: PlanOptions,
 ): FillPlan {
   const unchanged = {
     cash: account.cash,
@@ -166,7 +182,19 @@ export function planFill(
     position: undefined,
     rejectReason: undefined,
   };
-  if (!options.marketOpen) return { ...unchanged, status: 'accepted', triggeredAt: order.triggeredAt };
+  const reject = (reason: string, triggeredAt: Date | null): FillPlan => ({
+    ...unchanged,
+    status: 'rejected',
+    triggeredAt,
+    rejectReason: reason,
+  });
+  const rest = (triggeredAt: Date | null): FillPlan => {
+    const refusal = options.placing ? restingRefusal(order, quote, account, options) : undefined;
+    return refusal === undefined
+      ? { ...unchanged, status: 'accepted', triggeredAt }
+      : reject(refusal, triggeredAt);
+  };
+  if (!options.marketOpen) return rest(order.triggeredAt);
   const decision = decideFill(
     {
       side: order.side,
@@ -179,14 +207,8 @@ export function planFill(
     options.slippageBps,
   );
   const triggeredAt = decision.triggered && order.triggeredAt === null ? options.now : order.triggeredAt;
-  if (decision.action === 'rest') return { ...unchanged, status: 'accepted', triggeredAt };
+  if (decision.action === 'rest') return rest(triggeredAt);
 
-  const reject = (reason: string): FillPlan => ({
-    ...unchanged,
-    status: 'rejected',
-    triggeredAt,
-    rejectReason: reason,
-  });
   const multiplier = contractMultiplier(order.assetClass);
   const price = decision.price;
   const quantity =
@@ -195,43 +217,14 @@ export function planFill(
       : (order.notional ?? new Decimal(0))
           .div(price.mul(multiplier))
           .toDecimalPlaces(quantityPrecision(order.assetClass), Decimal.ROUND_DOWN);
-  if (quantity.lessThanOrEqualTo(0)) return reject('the amount is too small to buy one unit at this price');
+  if (quantity.lessThanOrEqualTo(0))
+    return reject('the amount is too small to buy one unit at this price', triggeredAt);
+
+  const gross = quantity.mul(price).mul(multiplier);
+  const refusal = coverRefusal(order, quantity, gross, account, options.reservedForOrders);
+  if (refusal !== undefined) return reject(refusal, triggeredAt);
 
   const held = account.position?.quantity ?? new Decimal(0);
-  const gross = quantity.mul(price).mul(multiplier);
-  // Cash short puts set aside is not there to spend.
-  const buyingPower = account.cash.sub(reservedCash(account.shortOptions));
-
-  if (order.side === 'buy') {
-    // Buying back short puts frees what they had set aside, in time to pay for themselves.
-    const released =
-      order.option?.right === 'put' && held.isNegative()
-        ? order.option.strike.mul(multiplier).mul(Decimal.min(quantity, held.abs()))
-        : new Decimal(0);
-    const available = buyingPower.add(released);
-    if (gross.greaterThan(available)) {
-      return reject(
-        `insufficient buying power: needs ${gross.toDecimalPlaces(2).toFixed()} USD, has ${Decimal.max(available, 0).toDecimalPlaces(2).toFixed()}`,
-      );
-    }
-  } else {
-    const refusal =
-      order.assetClass === 'option'
-        ? optionSaleRefusal(order.symbol, order.option, quantity, {
-            held,
-            buyingPower,
-            underlyingShares: account.underlyingPosition?.quantity ?? new Decimal(0),
-            shorts: account.shortOptions,
-          })
-        : shareSaleRefusal(
-            order.symbol,
-            quantity,
-            held,
-            order.assetClass === 'equity' ? lockedShares(account.shortOptions, order.symbol) : new Decimal(0),
-          );
-    if (refusal !== undefined) return reject(refusal);
-  }
-
   const trade = applyTrade(
     held,
     account.position?.averageCost ?? new Decimal(0),
@@ -256,6 +249,70 @@ export function planFill(
     dayRealizedPnl: dayBase.add(trade.realized),
     dayRealizedPnlDate: options.today,
   };
+}
+
+/**
+ * Why a new order may not rest, or undefined when the account covers it: a buy needs buying power
+ * for what it will hold while it works (its reservation), a sale the cover it would need to fill.
+ */
+function restingRefusal(
+  order: LedgerOrder,
+  quote: Quote,
+  account: LockedAccount,
+  options: PlanOptions,
+): string | undefined {
+  if (order.side === 'buy') {
+    const held = buyReservation(order, quote.ask, options.slippageBps);
+    return coverRefusal(order, order.quantity ?? new Decimal(0), held, account, options.reservedForOrders);
+  }
+  // A dollar-amount sale's size is known only at its price; it is checked when it fills.
+  if (order.quantity === undefined) return undefined;
+  const quantity = order.quantity.sub(order.filledQuantity);
+  return coverRefusal(order, quantity, new Decimal(0), account, options.reservedForOrders);
+}
+
+/**
+ * Why the account cannot cover `order` trading `quantity` for `gross`, or undefined when it can.
+ * Buying power is cash less what short puts and the other working orders set aside; a sale may
+ * not go short in a stock or coin, nor open an uncovered option.
+ */
+function coverRefusal(
+  order: LedgerOrder,
+  quantity: Decimal,
+  gross: Decimal,
+  account: LockedAccount,
+  reservedForOrders: Decimal,
+): string | undefined {
+  const held = account.position?.quantity ?? new Decimal(0);
+  // Cash short puts and working orders set aside is not there to spend.
+  const buyingPower = account.cash.sub(reservedCash(account.shortOptions)).sub(reservedForOrders);
+  if (order.side === 'buy') {
+    // Buying back short puts frees what they had set aside, in time to pay for themselves.
+    const released =
+      order.option?.right === 'put' && held.isNegative()
+        ? order.option.strike.mul(contractMultiplier(order.assetClass)).mul(Decimal.min(quantity, held.abs()))
+        : new Decimal(0);
+    const available = buyingPower.add(released);
+    if (!gross.greaterThan(available)) return undefined;
+    const working = reservedForOrders.isZero()
+      ? ''
+      : ` (${reservedForOrders.toDecimalPlaces(2).toFixed()} USD is held by working orders)`;
+    return `insufficient buying power: needs ${gross.toDecimalPlaces(2).toFixed()} USD, has ${Decimal.max(available, 0).toDecimalPlaces(2).toFixed()}${working}`;
+  }
+  if (order.assetClass === 'option') {
+    return optionSaleRefusal(order.symbol, order.option, quantity, {
+      held,
+      buyingPower,
+      underlyingShares: account.underlyingPosition?.quantity ?? new Decimal(0),
+      shorts: account.shortOptions,
+    });
+  }
+  return shareSaleRefusal(
+    order.symbol,
+    quantity,
+    held,
+    order.assetClass === 'equity' ? lockedShares(account.shortOptions, order.symbol) : new Decimal(0),
+  );
 }
 
 /** A new order's fields, for the insert. */

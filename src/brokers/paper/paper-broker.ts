@@ -7,7 +7,9 @@
  * concurrent orders and fills on one account are applied one after another.
  *
  * Options may be sold to open when covered (cash-secured puts, covered calls; option-cover.ts), and
- * expired contracts are settled by `settleExpirations` (settlement.ts).
+ * expired contracts are settled by `settleExpirations` (settlement.ts). Buying power is cash less
+ * what short puts and working orders set aside (reservations.ts), in the balances it reports and in
+ * its own placements alike.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -22,34 +24,33 @@ import {
   type Position,
   type TimeInForceRequest,
 } from '../../core/brokers/broker.js';
-import type { PrismaClient, SqlExecutor } from '../../core/db/database.js';
-import { Prisma } from '../../core/db/database.js';
+import type { Prisma, PrismaClient, SqlExecutor } from '../../core/db/database.js';
 import { isUniqueViolation } from '../../core/db/errors.js';
-import type { AssetClass, OrderStatus } from '../../core/db/generated/enums.js';
+import type { OrderStatus } from '../../core/db/generated/enums.js';
 import { prismaExecutor } from '../../core/db/sql.js';
-import { contractMultiplier } from '../../core/domain/contract-multiplier.js';
 import { Decimal, type TimeInForce } from '../../core/domain/values.js';
-import {
-  type MarketDataProvider,
-  type OptionContract,
-  type Quote,
-  type QuoteRequest,
-  UnknownInstrumentError,
+import type {
+  MarketDataProvider,
+  OptionContract,
+  Quote,
+  QuoteRequest,
 } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
-import { type AccountReadScope, optionUnderlyingJoin, readLedgerAccount } from './account-read.js';
-import { expiresAt, intrinsicValue } from './expiry.js';
+import { type AccountReadScope, readLedgerAccount } from './account-read.js';
+import { asksOf, readAccountSnapshot } from './account-snapshot.js';
 import { paperTimeInForce } from './fill-model.js';
 import {
   type FillPlan,
   type LedgerOrder,
   type LockedAccount,
   OPEN_STATUSES,
+  type PlanOptions,
   planFill,
   writePlan,
 } from './ledger.js';
-import { optionRoot, reservedCash, shortOptionsOf } from './option-cover.js';
+import { optionRoot } from './option-cover.js';
+import { type Asks, instrumentKey, reservedForOrders, UnpricedReservationError } from './reservations.js';
 import { type SettlementEvent, type SettlementListener, settleExpirations } from './settlement.js';
 
 /** Optimistic placement attempts before falling back to the account lock. */
@@ -69,20 +70,6 @@ export interface PaperBrokerOptions {
   /** Extra price paid (buys) or given up (sells) by market orders, in basis points. Default 2. */
   readonly slippageBps?: number;
   readonly clock?: () => Date;
-}
-
-/** The account and one of its positions (all null without positions), as the snapshot reads them. */
-interface SnapshotRow {
-  cash: string;
-  dayRealizedPnl: string;
-  dayRealizedPnlDate: string | null;
-  symbol: string | null;
-  assetClass: AssetClass | null;
-  quantity: string | null;
-  averageCost: string | null;
-  realizedPnl: string | null;
-  /** For an option position: its underlying's ticker, as the orders named it. */
-  underlying: string | null;
 }
 
 /** Prisma's Decimal is another decimal.js copy: convert through strings, exactly. */
@@ -288,59 +275,15 @@ export class PaperBroker implements Broker, PaperAccounts {
     return (await this.getAccountSnapshot(accountId)).balances;
   }
 
-  /** One query for the account and its positions; marks come from market data, not the database. */
+  /**
+   * The account, its positions marked at the market, and buying power net of what short puts and
+   * working orders set aside (account-snapshot.ts): what every risk check and the balance see.
+   */
   async getAccountSnapshot(accountId: string): Promise<AccountSnapshot> {
-    // One row per position (or one row with null position columns), numerics as text.
-    const rows = await this.sql.query<SnapshotRow>(Prisma.sql`
-      SELECT a.cash::text AS cash, a."dayRealizedPnl"::text AS "dayRealizedPnl", a."dayRealizedPnlDate",
-        p.symbol, p."assetClass"::text AS "assetClass", p.quantity::text AS quantity,
-        p."averageCost"::text AS "averageCost", p."realizedPnl"::text AS "realizedPnl", u.underlying
-      FROM paper_accounts a
-      LEFT JOIN paper_positions p ON p."paperAccountId" = a.id
-      ${optionUnderlyingJoin}
-      WHERE a.id = ${accountId}::uuid
-      ORDER BY p.symbol`);
-    const account = rows[0];
-    if (account === undefined) throw new BrokerRejectedError('paper', 'no such paper account');
-    const positions: Position[] = await Promise.all(
-      rows.flatMap((row) =>
-        row.symbol === null || row.assetClass === null || row.quantity === null || row.averageCost === null
-          ? []
-          : [
-              this.positionOf(
-                row.symbol,
-                row.assetClass,
-                row.quantity,
-                row.averageCost,
-                row.realizedPnl ?? '0',
-                row.underlying,
-              ),
-            ],
-      ),
+    return readAccountSnapshot(
+      { sql: this.sql, market: this.market, clock: this.clock, slippageBps: this.slippageBps },
+      accountId,
     );
-    const cash = dec(account.cash);
-    // Short options count at their (negative) market value; unpriced positions count at cost
-    // rather than vanishing from equity.
-    const positionsValue = positions.reduce(
-      (sum, position) =>
-        sum.add(
-          position.marketValue ??
-            position.averageCost.mul(position.quantity).mul(contractMultiplier(position.assetClass)),
-        ),
-      new Decimal(0),
-    );
-    const today = newYorkDate(this.clock());
-    return {
-      positions,
-      balances: {
-        cash,
-        // Cash short puts set aside is not there to spend.
-        buyingPower: cash.sub(reservedCash(shortOptionsOf(positions))),
-        equity: cash.add(positionsValue),
-        realizedPnlToday: account.dayRealizedPnlDate === today ? dec(account.dayRealizedPnl) : new Decimal(0),
-        currency: 'USD',
-      },
-    };
   }
 
   /**
@@ -352,61 +295,93 @@ export class PaperBroker implements Broker, PaperAccounts {
       where: { status: { in: OPEN } },
       orderBy: { createdAt: 'asc' },
     });
+    // Each instrument quoted once, before any transaction (a slow provider must not hold a lock);
+    // the working market orders beside a candidate are priced from these too.
+    const quotes = await this.quotesOf(open);
+    const asks: Asks = new Map([...quotes].map(([key, quote]) => [key, quote.ask]));
     const changed: BrokerOrder[] = [];
     for (const candidate of open) {
-      let quote: Quote;
+      const quote = quotes.get(instrumentKey(candidate));
+      if (quote === undefined) continue; // No price now: try again on the next pass.
       try {
-        quote = await this.market.quote(quoteRequestFor(candidate));
-      } catch {
-        continue; // No price now: try again on the next pass.
+        const result = await this.prisma.$transaction((tx) => this.revisit(tx, candidate, quote, asks));
+        if (result !== undefined) changed.push(toBrokerOrder(result));
+      } catch (error) {
+        // Another working order has no price, so the cash left is unknown: try on the next pass.
+        if (!(error instanceof UnpricedReservationError)) throw error;
       }
-      const result = await this.prisma.$transaction(async (tx) => {
-        const account = await this.lockAccount(tx, candidate.paperAccountId, {
-          symbol: candidate.symbol,
-          underlying: candidate.optionUnderlying ?? undefined,
-        });
-        const row = await tx.paperOrder.findUnique({ where: { id: candidate.id }, include: { fills: true } });
-        if (row === null || !OPEN.includes(row.status)) return undefined;
-        if (this.dayOrderEnded(row)) {
-          return tx.paperOrder.update({
-            where: { id: row.id },
-            data: { status: 'expired' },
-            include: { fills: true },
-          });
-        }
-        const now = this.clock();
-        const plan = planFill(
-          {
-            side: row.side,
-            assetClass: row.assetClass,
-            symbol: row.symbol,
-            option: contractOf(quoteRequestFor(row)),
-            orderType: row.orderType,
-            quantity: optionalDec(row.quantity),
-            notional: optionalDec(row.notional),
-            limitPrice: optionalDec(row.limitPrice),
-            stopPrice: optionalDec(row.stopPrice),
-            filledQuantity: dec(row.filledQuantity),
-            averageFillPrice: optionalDec(row.averageFillPrice),
-            triggeredAt: row.triggeredAt,
-          },
-          quote,
-          account,
-          this.planOptions(row.assetClass, now),
-        );
-        if (plan.status === row.status && plan.triggeredAt?.getTime() === row.triggeredAt?.getTime())
-          return undefined;
-        await writePlan(tx, { kind: 'existing', id: row.id }, plan, {
-          accountId: row.paperAccountId,
-          symbol: row.symbol,
-          assetClass: row.assetClass,
-          now,
-        });
-        return tx.paperOrder.findUniqueOrThrow({ where: { id: row.id }, include: { fills: true } });
-      });
-      if (result !== undefined) changed.push(toBrokerOrder(result));
     }
     return changed;
+  }
+
+  /** One resting order looked at again under its account's lock: filled, expired, or unchanged. */
+  private async revisit(
+    tx: Transaction,
+    candidate: { id: string; paperAccountId: string; symbol: string; optionUnderlying: string | null },
+    quote: Quote,
+    asks: Asks,
+  ): Promise<PaperOrderRow | undefined> {
+    const account = await this.lockAccount(tx, candidate.paperAccountId, {
+      symbol: candidate.symbol,
+      underlying: candidate.optionUnderlying ?? undefined,
+    });
+    const row = await tx.paperOrder.findUnique({ where: { id: candidate.id }, include: { fills: true } });
+    if (row === null || !OPEN.includes(row.status)) return undefined;
+    if (this.dayOrderEnded(row)) {
+      return tx.paperOrder.update({
+        where: { id: row.id },
+        data: { status: 'expired' },
+        include: { fills: true },
+      });
+    }
+    const now = this.clock();
+    const plan = planFill(
+      {
+        side: row.side,
+        assetClass: row.assetClass,
+        symbol: row.symbol,
+        option: contractOf(quoteRequestFor(row)),
+        orderType: row.orderType,
+        quantity: optionalDec(row.quantity),
+        notional: optionalDec(row.notional),
+        limitPrice: optionalDec(row.limitPrice),
+        stopPrice: optionalDec(row.stopPrice),
+        filledQuantity: dec(row.filledQuantity),
+        averageFillPrice: optionalDec(row.averageFillPrice),
+        triggeredAt: row.triggeredAt,
+      },
+      quote,
+      account,
+      await this.planOptions(row.assetClass, now, { account, asks, excluding: row.id, placing: false }),
+    );
+    if (plan.status === row.status && plan.triggeredAt?.getTime() === row.triggeredAt?.getTime())
+      return undefined;
+    await writePlan(tx, { kind: 'existing', id: row.id }, plan, {
+      accountId: row.paperAccountId,
+      symbol: row.symbol,
+      assetClass: row.assetClass,
+      now,
+    });
+    return tx.paperOrder.findUniqueOrThrow({ where: { id: row.id }, include: { fills: true } });
+  }
+
+  /**
+   * The quotes of `orders`' instruments, by `instrumentKey`, one instrument after another (as the
+   * pass always asked: no burst at a rate-limited provider); an instrument with no price is left out.
+   */
+  private async quotesOf(
+    orders: readonly Parameters<typeof quoteRequestFor>[0][],
+  ): Promise<Map<string, Quote>> {
+    const quotes = new Map<string, Quote>();
+    const requests = new Map(orders.map((order) => [instrumentKey(order), order] as const));
+    for (const [key, order] of requests) {
+      try {
+        quotes.set(key, await this.market.quote(quoteRequestFor(order)));
+      } catch {
+        // No price now: its orders wait for the next pass.
+      }
+    }
+    return quotes;
   }
 
   /**
@@ -450,64 +425,6 @@ export class PaperBroker implements Broker, PaperAccounts {
     return readLedgerAccount(tx, accountId, scope, true);
   }
 
-  private async positionOf(
-    symbol: string,
-    assetClass: AssetClass,
-    quantityText: string,
-    averageCostText: string,
-    realizedPnlText: string,
-    underlying: string | null,
-  ): Promise<Position> {
-    const quantity = dec(quantityText);
-    const averageCost = dec(averageCostText);
-    const mark = await this.markPrice(assetClass, symbol, underlying);
-    const multiplier = contractMultiplier(assetClass);
-    return {
-      symbol,
-      assetClass,
-      quantity,
-      averageCost,
-      marketPrice: mark,
-      marketValue: mark?.mul(quantity).mul(multiplier),
-      unrealizedPnl: mark?.sub(averageCost).mul(quantity).mul(multiplier),
-      realizedPnl: dec(realizedPnlText),
-    };
-  }
-
-  /** The mid price, per share for options; undefined when there is no price. */
-  private async markPrice(
-    assetClass: 'equity' | 'option' | 'crypto',
-    symbol: string,
-    underlying: string | null,
-  ): Promise<Decimal | undefined> {
-    if (assetClass !== 'option') return this.mid({ assetClass, symbol });
-    const parsed = parseOccSymbol(symbol);
-    if (parsed === undefined) return undefined;
-    const contract = { ...parsed, underlying: underlying ?? parsed.underlying };
-    try {
-      const quote = await this.market.quote({ assetClass: 'option', contract });
-      return quote.bid.add(quote.ask).div(2);
-    } catch (error) {
-      // An expired contract no longer quotes; until it settles it is worth what exercising is.
-      if (!(error instanceof UnknownInstrumentError) || expiresAt(contract) > this.clock()) return undefined;
-      try {
-        const quote = await this.market.quote({ assetClass: 'equity', symbol: contract.underlying });
-        return intrinsicValue(contract, quote.last);
-      } catch {
-        return undefined;
-      }
-    }
-  }
-
-  private async mid(request: QuoteRequest): Promise<Decimal | undefined> {
-    try {
-      const quote = await this.market.quote(request);
-      return quote.bid.add(quote.ask).div(2);
-    } catch {
-      return undefined;
-    }
-  }
-
   private dayOrderEnded(row: { timeInForce: string; assetClass: string; createdAt: Date }): boolean {
     if (row.timeInForce !== 'day' || row.assetClass === 'crypto') return false;
     const atCreation = this.market.session('equity', row.createdAt);
@@ -520,14 +437,10 @@ export class PaperBroker implements Broker, PaperAccounts {
   }
 
   /**
-   * Read, plan, write-if-unchanged: two round trips instead of a locking transaction. If another
-   * write to the account gets in between, nothing is written and we plan again on fresh values;
-   * after repeated conflicts (a busy account) we take the account lock instead.
-   */
-  /**
    * Reads the account and writes the plan if nobody changed the account in between (its version);
    * after a few lost races, under the account's lock. `tx`: inside the caller's transaction (a
-   * lost race there changes nothing, so the next attempt sees the newer account).
+   * lost race there changes nothing, so the next attempt sees the newer account). Two round trips
+   * instead of a locking transaction when the account is not busy.
    */
   private async placeOptimistically(
     request: PlaceOrderRequest,
@@ -538,27 +451,49 @@ export class PaperBroker implements Broker, PaperAccounts {
     const context = placementContext(request, now);
     const target = { kind: 'new' as const, order: { ...request, id } };
     const scope = { symbol: request.symbol, underlying: request.option?.underlying };
+    const asks: Asks = new Map([[instrumentKey(request), quote.ask]]);
+    const plan = async (account: LockedAccount) =>
+      planFill(
+        ledgerOrder,
+        quote,
+        account,
+        await this.planOptions(request.assetClass, now, { account, asks, excluding: id, placing: true }),
+      );
     const db = tx ?? this.prisma;
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
       const account = await readLedgerAccount(db, request.accountId, scope, false);
-      const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
-      if (await writePlan(db, target, plan, { ...context, expectedVersion: account.version })) return plan;
+      const planned = await plan(account);
+      if (await writePlan(db, target, planned, { ...context, expectedVersion: account.version }))
+        return planned;
     }
     const locked = async (inner: Transaction) => {
-      const account = await this.lockAccount(inner, request.accountId, scope);
-      const plan = planFill(ledgerOrder, quote, account, this.planOptions(request.assetClass, now));
-      await writePlan(inner, target, plan, context);
-      return plan;
+      const planned = await plan(await this.lockAccount(inner, request.accountId, scope));
+      await writePlan(inner, target, planned, context);
+      return planned;
     };
     return tx === undefined ? this.prisma.$transaction(locked) : locked(tx);
   }
 
-  private planOptions(assetClass: 'equity' | 'option' | 'crypto', now: Date) {
+  /**
+   * The plan's options: the session, and the cash the account's working orders other than
+   * `excluding` hold. A working market order on another instrument is quoted here when no ask of
+   * it is known yet (rare: only buy stops and market buys placed while the market is closed work at
+   * the market).
+   */
+  private async planOptions(
+    assetClass: 'equity' | 'option' | 'crypto',
+    now: Date,
+    decision: { account: LockedAccount; asks: Asks; excluding: string; placing: boolean },
+  ): Promise<PlanOptions> {
+    const others = decision.account.workingOrders.filter((order) => order.id !== decision.excluding);
+    const asks = await asksOf(this.market, others, decision.asks);
     return {
       marketOpen: this.market.session(assetClass, now).open,
       slippageBps: this.slippageBps,
       now,
       today: newYorkDate(now),
+      reservedForOrders: reservedForOrders(others, asks, this.slippageBps),
+      placing: decision.placing,
     };
   }
 }

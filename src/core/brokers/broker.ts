@@ -113,7 +113,13 @@ export interface BrokerOrder {
 
 export interface Balances {
   readonly cash: Decimal;
+  /** What can be spent on a new order now: net of working orders where the broker nets them. */
   readonly buyingPower: Decimal;
+  /**
+   * Cash set aside for working buy orders and options sold to open (cash-secured puts), where the
+   * broker reports or Arbion computes it (the paper broker); undefined where it is not known.
+   */
+  readonly reserved?: Decimal;
   /** Cash plus the market value of positions. */
   readonly equity: Decimal;
   /** Realized P&L since the start of the current US trading day. */

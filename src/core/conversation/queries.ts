@@ -79,9 +79,15 @@ export class Queries {
   private async describeBalance(userId: string): Promise<string> {
     const account = await this.deps.accounts.tradingAccount(userId);
     const balances = await (await this.deps.brokerFor(account)).getBalances(account.externalId);
+    // What working orders and short puts hold, where known: why buying power is below cash.
+    const reserved =
+      balances.reserved === undefined
+        ? []
+        : [`  Reserved      ${formatUsd(balances.reserved)} (working orders, cash-secured puts)`];
     return [
       `${accountTitle(account)} account`,
       `  Cash          ${formatUsd(balances.cash)}`,
+      ...reserved,
       `  Buying power  ${formatUsd(balances.buyingPower)}`,
       `  Equity        ${formatUsd(balances.equity)}`,
       `  Realized P&L today ${formatUsd(balances.realizedPnlToday)}`,

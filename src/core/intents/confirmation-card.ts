@@ -116,11 +116,11 @@ export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteS
   const live = intent.expiresAt > options.now;
   const open = intent.status === 'proposed' && live;
   const waiting = intent.status === 'awaiting_approval' && live;
-  const farLimit = limitFarFromMarket(intent);
+  const note = limitNote(intent);
   const seconds = secondsLeft(intent, options.now);
   const approval = intent.requiresApproval ? 'After you confirm, an admin must approve it. ' : '';
   const notice = open
-    ? `${farLimit ? `${farLimit} ` : ''}${intent.statusReason ? `${capitalize(intent.statusReason)}. ` : ''}${approval}Confirm within ${seconds} s. Only you can confirm.`
+    ? `${note ? `${note} ` : ''}${intent.statusReason ? `${capitalize(intent.statusReason)}. ` : ''}${approval}Confirm within ${seconds} s. Only you can confirm.`
     : waiting
       ? `Waiting for an admin to approve (within ${seconds} s). You can still cancel.`
       : closedNotice(intent);
@@ -167,14 +167,36 @@ function titleOf(intent: IntentRow): string {
   return `${intent.side === 'buy' ? 'Buy' : 'Sell'} ${intent.symbol}?`;
 }
 
-/** A warning when a limit sits more than 20% away from the market: usually a typo. */
-function limitFarFromMarket(intent: IntentRow): string | undefined {
-  if (intent.limitPrice === null || intent.quotedPrice === null) return undefined;
-  const market = new Decimal(intent.quotedPrice.toString());
-  if (market.isZero()) return undefined;
-  const distance = new Decimal(intent.limitPrice.toString()).sub(market).abs().div(market);
-  if (distance.lessThanOrEqualTo('0.2')) return undefined;
-  return `Note: the limit is ${distance.mul(100).toDecimalPlaces(0).toFixed()}% away from the market and may not fill soon.`;
+/** How far a limit may sit from the touch before the card warns: beyond it, usually a typo. */
+const FAR_LIMIT = new Decimal('0.2');
+
+/**
+ * What the card says about a limit price against the touch it was quoted at (the ask for a buy,
+ * the bid for a sale). A limit through the touch (a buy at or above the ask, a sale at or below the
+ * bid) is marketable: it will likely fill now at about the touch, and a far one is flagged, since a
+ * typo there costs money. A limit far on the other side may not fill soon. Stop-limits are left
+ * alone: their limit applies only once the stop triggers.
+ */
+export function limitNote(
+  intent: Pick<IntentRow, 'side' | 'orderType' | 'limitPrice' | 'quotedPrice'>,
+): string | undefined {
+  if (intent.orderType !== 'limit' || intent.limitPrice === null || intent.quotedPrice === null)
+    return undefined;
+  const touch = new Decimal(intent.quotedPrice.toString());
+  if (!touch.greaterThan(0)) return undefined;
+  const limit = new Decimal(intent.limitPrice.toString());
+  const buy = intent.side === 'buy';
+  const percent = limit.sub(touch).abs().div(touch);
+  const away = `${percent.mul(100).toDecimalPlaces(0).toFixed()}%`;
+  const marketable = buy ? limit.greaterThanOrEqualTo(touch) : limit.lessThanOrEqualTo(touch);
+  if (marketable) {
+    const check = percent.greaterThan(FAR_LIMIT)
+      ? ` The limit ${formatUsd(limit)} is ${away} ${buy ? 'above the ask' : 'below the bid'}: check it.`
+      : '';
+    return `Note: this will likely fill now at about ${formatUsd(touch)}.${check}`;
+  }
+  if (!percent.greaterThan(FAR_LIMIT)) return undefined;
+  return `Note: the limit is ${away} ${buy ? 'below the ask' : 'above the bid'} and may not fill soon.`;
 }
 
 function capitalize(text: string): string {

@@ -25,7 +25,10 @@ export interface OrderToAssess {
 /** The account the order would go to, as its broker reported it. */
 export interface AccountToAssess {
   readonly balances: {
+    /** Net of working orders and short puts where the broker nets them (see docs/brokers.md). */
     readonly buyingPower: Decimal;
+    /** What working orders and short puts set aside, where the broker reports it. */
+    readonly reserved?: Decimal;
     readonly equity: Decimal;
     readonly realizedPnlToday: Decimal;
   };
@@ -64,6 +67,7 @@ export function riskInputFor(
     option: optionCover(order.contract, account),
     account: {
       buyingPower: account.balances.buyingPower,
+      ...(account.balances.reserved === undefined ? {} : { reserved: account.balances.reserved }),
       equity: account.balances.equity,
       realizedPnlToday: account.balances.realizedPnlToday,
       positionQuantity: heldQuantity,

@@ -27,7 +27,10 @@ export interface RiskInput {
   /** 100 for equity options, else 1. */
   readonly multiplier: number;
   readonly account: {
+    /** What a new order may spend: net of what working orders and short puts set aside. */
     readonly buyingPower: Decimal;
+    /** What working orders and short puts set aside, where known: said when buying power is short. */
+    readonly reserved?: Decimal;
     readonly equity: Decimal;
     readonly realizedPnlToday: Decimal;
     /** Quantity held of this symbol (0 when none). */
@@ -88,7 +91,7 @@ function coveredOptionSale(input: RiskInput, contracts: Decimal): RiskCheckResul
       : result(
           'position_available',
           false,
-          `a cash-secured put needs ${formatUsd(collateral)} of buying power, you have ${formatUsd(input.account.buyingPower)}`,
+          `a cash-secured put needs ${formatUsd(collateral)} of buying power, you have ${formatUsd(input.account.buyingPower)}${setAside(input)}`,
         );
   }
   const shares = contracts.mul(input.multiplier);
@@ -156,8 +159,16 @@ function checkBuyingPower(input: RiskInput): RiskCheckResult {
     : result(
         'buying_power',
         false,
-        `needs ${formatUsd(notional)}, buying power is ${formatUsd(input.account.buyingPower)}`,
+        `needs ${formatUsd(notional)}, buying power is ${formatUsd(input.account.buyingPower)}${setAside(input)}`,
       );
+}
+
+/** Why buying power is below cash, when the broker says: the part working orders hold. */
+function setAside(input: RiskInput): string {
+  const reserved = input.account.reserved;
+  return reserved === undefined || !reserved.greaterThan(0)
+    ? ''
+    : ` (${formatUsd(reserved)} is reserved for working orders and cash-secured puts)`;
 }
 
 function checkPositionAvailable(input: RiskInput): RiskCheckResult {

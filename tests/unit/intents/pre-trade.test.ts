@@ -54,6 +54,12 @@ describe('pre-trade assessment', () => {
     expect([none.positionQuantity.toFixed(), none.positionValue.toFixed()]).toEqual(['0', '0']);
   });
 
+  it('carries what working orders hold to the checks, where the broker reports it', () => {
+    expect(riskInputFor(buy('MSFT', 1, 400), account, rules).account.reserved).toBeUndefined();
+    const held = { ...account, balances: { ...account.balances, reserved: d(2_000) } };
+    expect(riskInputFor(buy('MSFT', 1, 400), held, rules).account.reserved?.toFixed()).toBe('2000');
+  });
+
   it('passes a sound order and names what a large one breaks', () => {
     expect(failing(buy('MSFT', 10, 400))).toEqual([]);
     // 300 AAPL ($60,000 of $100,000 equity) plus more is beyond the 25% position share.

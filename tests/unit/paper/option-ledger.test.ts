@@ -119,6 +119,7 @@ describe('planFill for options', () => {
     position: undefined,
     underlyingPosition: undefined,
     shortOptions: [],
+    workingOrders: [],
     ...overrides,
   });
   const put = contract('SOFI', 'put', 20);
@@ -136,7 +137,14 @@ describe('planFill for options', () => {
     averageFillPrice: undefined,
     triggeredAt: null,
   });
-  const options = { marketOpen: true, slippageBps: 0, now: new Date(0), today: '2026-11-24' };
+  const options = {
+    marketOpen: true,
+    slippageBps: 0,
+    now: new Date(0),
+    today: '2026-11-24',
+    reservedForOrders: d(0),
+    placing: true,
+  };
 
   it('sells through a long position into a short one, adding the premium to cash', () => {
     const plan = planFill(
