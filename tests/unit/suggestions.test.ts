@@ -2,6 +2,7 @@
  * Forgiving input: typo distance, the bounded typo index, the nearest symbols to an unknown
  * ticker or name, the one-word correction of an unknown message, and the one-line replies.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/core/conversation/parser/index.js';
 import { describeSuggestion, suggestCorrection } from '../../src/core/conversation/suggestions.js';
@@ -212,5 +213,40 @@ describe('replies to what was not understood (no model)', () => {
   it('puts a typo correction before everything else', () => {
     expect(reply('by 10 aapl')).toBe('Did you mean `buy 10 AAPL`?');
     expect(reply('buy 10 appl')).toBe("I don't know APPL. Did you mean AAPL (Apple Inc.)?");
+  });
+
+  it('answers any unknown text in one line, and suggests only messages that parse', () => {
+    const words = fc.constantFrom(
+      'by',
+      'sel',
+      'buy',
+      '10',
+      'appl',
+      'AAPL',
+      'qoute',
+      'thanks',
+      'if',
+      "don't",
+      '?',
+      'zzq',
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.array(words, { maxLength: 8 }).map((w) => w.join(' ')),
+        ),
+        (text) => {
+          const command = context.parse(text);
+          if (command.kind !== 'unknown') return;
+          const answer = replyToUnknown(text, command, context);
+          expect(answer.length).toBeGreaterThan(0);
+          expect(answer).not.toContain('\n');
+          const suggestion = suggestCorrection(text, context);
+          if (suggestion?.kind === 'command') expect(context.parse(suggestion.text).kind).not.toBe('unknown');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
