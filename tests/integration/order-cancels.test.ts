@@ -37,6 +37,12 @@ describe('cancelling working orders from chat', () => {
     });
     expect(after.status).toBe('cancelled');
     expect(after.orders[0]?.status).toBe('cancelled');
+    // Its card says where it was cancelled: it had been sent, so never "Nothing was sent".
+    const edits = h.channel.log.filter(
+      (entry) => entry.kind === 'edit' && entry.messageId === after.cardMessageId,
+    );
+    const shown = edits.at(-1)?.message;
+    expect(shown?.kind === 'card' ? shown.card.notice : undefined).toBe('Cancelled at the broker.');
 
     await h.say('ann', 'cancel all');
     expect(last()).toBe('You have no open orders to cancel.');

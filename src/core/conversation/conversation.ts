@@ -32,12 +32,12 @@ import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/wor
 import { AccountActions } from './account-actions.js';
 import type { AutomationDesk } from './automation.js';
 import type { Command, OrderCommand, SwapCommand } from './commands.js';
-import { HELP_TEXT } from './help.js';
 import { receivedAuditCte, recordReceived } from './inbound-log.js';
 import type { InboxTicket } from './inbox.js';
 import { Queries } from './queries.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
 import { parseTeamCommand } from './team-commands.js';
+import { replyToUnknown } from './unknown-replies.js';
 
 /** Understands a message when the fast path cannot (the LLM), or says it cannot. */
 export interface FallbackInterpreter {
@@ -166,8 +166,12 @@ export class Conversation {
     if (command === undefined) return;
     if (command.kind === 'unknown') {
       if (this.deps.fallback === undefined) {
+        const now = this.clock();
         await reply(
-          `I didn't understand that${command.reason ? ` (${command.reason})` : ''}.\n\n${HELP_TEXT}`,
+          replyToUnknown(message.text, command, {
+            symbols: this.deps.symbols,
+            parse: (text) => this.deps.parse(text, now),
+          }),
         );
         return;
       }
@@ -231,7 +235,7 @@ export class Conversation {
           await reply(await this.actions.perform(command, userId, message.address, message.chatType));
           return;
         case 'unknown':
-          await reply(`I didn't understand that.\n\n${HELP_TEXT}`);
+          await reply("I didn't understand that. For example: buy 10 AAPL. Say help for more.");
           return;
       }
     } catch (error) {

@@ -15,3 +15,27 @@ export const HELP_TEXT = [
   '  pause / resume / stop the wheel on SOFI      stop everything',
   '  backtest the wheel on SOFI for 6 months',
 ].join('\n');
+
+/** One example per kind of request, for short error replies: the words that point to it first. */
+const EXAMPLES: readonly (readonly [readonly string[], string])[] = [
+  [['swap', 'convert', 'exchange'], 'swap 0.1 ETH to USDC'],
+  [['alert', 'notify', 'stop-loss', 'trailing'], 'alert me if AAPL goes above 250'],
+  [
+    ['wheel', 'collar', 'strategy', 'strategies', 'backtest'],
+    'run the wheel on SOFI, 2 contracts max, paper',
+  ],
+  [['cancel'], 'cancel all'],
+  [['history', 'fills', 'trades'], 'fills AAPL this week'],
+  [['link', 'connect', 'broker', 'live', 'paper'], 'link schwab'],
+  [['buy', 'sell', 'purchase', 'order'], 'buy 10 AAPL'],
+  [['quote', 'price', 'worth', 'trading'], 'quote AAPL'],
+  [['balance', 'cash', 'positions', 'portfolio', 'holdings'], 'balance'],
+];
+const DEFAULT_EXAMPLE = 'buy 10 AAPL';
+
+/** The one example most relevant to a message's (lower-case) words; an order by default. */
+export function exampleFor(words: readonly string[]): string {
+  for (const [triggers, example] of EXAMPLES)
+    if (triggers.some((word) => words.includes(word))) return example;
+  return DEFAULT_EXAMPLE;
+}

@@ -140,7 +140,12 @@ export async function applyBrokerOrder(
           { kind: 'broker', orderId },
         );
   const current = moved ?? intent;
-  return cardUpdate(current, context.clock(), describeOrder(current.status, brokerOrder, current));
+  return cardUpdate(
+    current,
+    context.clock(),
+    describeOrder(current.status, brokerOrder, current),
+    brokerOrder.filledQuantity,
+  );
 }
 
 /** The fills a broker reported, once each (a fill's broker id is unique per order). */

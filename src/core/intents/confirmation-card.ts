@@ -105,14 +105,38 @@ const SWAP_NOTICE: Partial<Record<IntentRow['status'], string>> = {
   rejected: 'The swap did not happen.',
 };
 
-function closedNotice(intent: IntentRow): string {
+/**
+ * Whether the order reached the broker: its placement was claimed (confirmedAt) and, on a
+ * four-eyes order, an admin approved it (the requester's Confirm alone sets confirmedAt too).
+ * A cancelled intent that was sent was cancelled at the broker, not before anything was sent.
+ */
+function wasSent(intent: IntentRow): boolean {
+  return intent.confirmedAt !== null && (!intent.requiresApproval || intent.approvedAt !== null);
+}
+
+/** "Cancelled at the broker." or, when part had filled, "Cancelled; 3 of 10 had filled." */
+function cancelledNotice(intent: IntentRow, filled: Decimal | undefined): string {
+  if (!wasSent(intent)) return STATUS_NOTICE.cancelled;
+  if (filled === undefined || !filled.greaterThan(0)) return 'Cancelled at the broker.';
+  const of = intent.quantity === null ? '' : ` of ${formatDecimal(intent.quantity.toString())}`;
+  return `Cancelled; ${formatDecimal(filled.toString())}${of} had filled.`;
+}
+
+function closedNotice(intent: IntentRow, filled?: Decimal): string {
   const notice =
-    (intent.swap !== null ? SWAP_NOTICE[intent.status] : undefined) ?? STATUS_NOTICE[intent.status];
+    (intent.swap !== null ? SWAP_NOTICE[intent.status] : undefined) ??
+    (intent.status === 'cancelled' ? cancelledNotice(intent, filled) : STATUS_NOTICE[intent.status]);
   return `${notice}${intent.statusReason && !['filled', 'submitted'].includes(intent.status) ? ` (${intent.statusReason})` : ''}`;
 }
 
-/** The requester's card. */
-export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteSource?: string }): Card {
+/**
+ * The requester's card. `filledQuantity` is what its order had filled, when known: a working
+ * order cancelled after part of it filled says how much.
+ */
+export function renderIntentCard(
+  intent: IntentRow,
+  options: { now: Date; quoteSource?: string; filledQuantity?: Decimal },
+): Card {
   const live = intent.expiresAt > options.now;
   const open = intent.status === 'proposed' && live;
   const waiting = intent.status === 'awaiting_approval' && live;
@@ -123,7 +147,7 @@ export function renderIntentCard(intent: IntentRow, options: { now: Date; quoteS
     ? `${note ? `${note} ` : ''}${intent.statusReason ? `${capitalize(intent.statusReason)}. ` : ''}${approval}Confirm within ${seconds} s. Only you can confirm.`
     : waiting
       ? `Waiting for an admin to approve (within ${seconds} s). You can still cancel.`
-      : closedNotice(intent);
+      : closedNotice(intent, options.filledQuantity);
   return {
     title: titleOf(intent),
     badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',

@@ -4,7 +4,7 @@
  */
 import type { BrokerOrder } from '../brokers/broker.js';
 import type { IntentStatus, OrderStatus } from '../db/generated/enums.js';
-import { formatDecimal, formatUsd } from '../domain/values.js';
+import { type Decimal, formatDecimal, formatUsd } from '../domain/values.js';
 import type { Card } from '../messages.js';
 import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
 import type { IntentRow } from './intent-row.js';
@@ -47,13 +47,21 @@ export interface ExecutionObserver {
   readonly onDecided?: (update: IntentCardUpdate) => void;
 }
 
-/** The intent's card as it looks at `now`, with an optional sentence for the chat. */
-export function cardUpdate(intent: IntentRow, now: Date, text?: string): IntentCardUpdate {
+/**
+ * The intent's card as it looks at `now`, with an optional sentence for the chat; `filledQuantity`
+ * (what its order had filled, when known) lets a cancelled card say how much had filled.
+ */
+export function cardUpdate(
+  intent: IntentRow,
+  now: Date,
+  text?: string,
+  filledQuantity?: Decimal,
+): IntentCardUpdate {
   return {
     kind: 'updated',
     intentId: intent.id,
     status: intent.status,
-    card: renderIntentCard(intent, { now }),
+    card: renderIntentCard(intent, filledQuantity === undefined ? { now } : { now, filledQuantity }),
     ...(intent.cardMessageId === null ? {} : { cardMessageId: intent.cardMessageId }),
     // Four-eyes: the approval card exists from the requester's Confirm on.
     ...(intent.requiresApproval && intent.confirmedAt !== null

@@ -74,7 +74,8 @@ export async function retell(
     include: { fills: true },
     orderBy: { createdAt: 'desc' },
   });
-  return cardUpdate(intent, context.clock(), sentenceFor(intent, order));
+  const filled = order === null ? undefined : new Decimal(order.filledQuantity.toString());
+  return cardUpdate(intent, context.clock(), sentenceFor(intent, order), filled);
 }
 
 function sentenceFor(

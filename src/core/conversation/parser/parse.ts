@@ -32,7 +32,8 @@ const TRADE_WORDS: ReadonlySet<string> = new Set([
   'sold',
   'short',
 ]);
-const NEGATIONS: ReadonlySet<string> = new Set([
+/** Words that turn a request around; a "did you mean" never rewrites them. */
+export const NEGATIONS: ReadonlySet<string> = new Set([
   "don't",
   'dont',
   'not',
@@ -47,7 +48,7 @@ const NEGATIONS: ReadonlySet<string> = new Set([
   "mustn't",
   "didn't",
 ]);
-const CONDITIONS: ReadonlySet<string> = new Set([
+export const CONDITIONS: ReadonlySet<string> = new Set([
   'if',
   'when',
   'whenever',
@@ -64,7 +65,8 @@ const CONDITIONS: ReadonlySet<string> = new Set([
   'reaches',
   'crosses',
 ]);
-const QUESTION_STARTERS: ReadonlySet<string> = new Set([
+/** A message starting with one of these asks something (a question, not a command). */
+export const QUESTION_STARTERS: ReadonlySet<string> = new Set([
   'should',
   'can',
   'could',
