@@ -26,6 +26,7 @@ import {
   type InboundMessage,
   type InboundText,
   parseActionId,
+  parseOrdersActionId,
   type Sender,
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
@@ -227,9 +228,12 @@ export class Conversation {
           );
           return;
         }
-        case 'action':
-          await reply(await this.actions.perform(command, userId, message.address, message.chatType));
+        case 'action': {
+          // A card (cancel all) was sent by the action itself.
+          const answer = await this.actions.perform(command, userId, message.address, message.chatType);
+          if (typeof answer === 'string') await reply(answer);
           return;
+        }
         case 'unknown':
           await reply(`I didn't understand that.\n\n${HELP_TEXT}`);
           return;
@@ -378,6 +382,7 @@ export class Conversation {
   private async handleAction(message: InboundAction, ticket: InboxTicket | undefined): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const parsed = parseActionId(message.actionId);
+    const ordersPress = parsed === undefined ? parseOrdersActionId(message.actionId) : undefined;
     // A press never creates a user: a stranger's press is refused with nothing created for them.
     // The button names the intent: read it alongside the lookup and the audit row.
     const intentRead = parsed ? this.deps.intents.read(parsed.intentId) : undefined;
@@ -391,14 +396,19 @@ export class Conversation {
           lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
         },
         data: {
-          action: parsed?.verb ?? 'unknown',
+          action: parsed?.verb ?? ordersPress?.verb ?? 'unknown',
           intentId: parsed?.intentId ?? null,
+          ...(ordersPress === undefined ? {} : { cancelRequestId: ordersPress.requestId }),
           platformUserId: message.sender.platformUserId,
           deliveryId: message.deliveryId,
         },
         at: this.clock(),
       }),
     ]);
+    if (ordersPress !== undefined) {
+      await this.actions.answerCancelCard(ordersPress, message, trader, ticket);
+      return;
+    }
     if (parsed === undefined) {
       await channel.notify(message.address, message.sender, 'That button is not valid. Nothing was changed.');
       return;
