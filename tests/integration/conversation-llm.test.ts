@@ -142,6 +142,37 @@ describe('natural language through the LLM, on the paper account', () => {
     expect(h.channel.texts().join('\n')).toMatch(/busy|rate/i);
   });
 
+  it('history goes to the model in the order it was written, questions before their answers', async () => {
+    await h.say('lena', 'balance');
+    const user = await h.test.database.prisma.channelIdentity.findFirstOrThrow({
+      where: { platformUserId: 'lena' },
+    });
+    // Each question and its answer are one statement: they share their createdAt.
+    const at = new Date('2026-11-24T14:00:00Z');
+    await h.test.database.prisma.conversationTurn.createMany({
+      data: ['q1', 'a1', 'q2', 'a2', 'q3', 'a3'].map((content) => ({
+        userId: user.userId,
+        platform: 'console' as const,
+        chatId: 'chat-1',
+        role: content.startsWith('q') ? ('user' as const) : ('assistant' as const),
+        content,
+        createdAt: at,
+      })),
+    });
+    fake.enqueue({ type: 'text', text: 'ok' });
+    await h.say('lena', 'and what about before?');
+    const body = fake.completionRequests.at(-1)?.body as { messages: { role: string; content: string }[] };
+    expect(body.messages.slice(1).map((message) => message.content)).toEqual([
+      'q1',
+      'a1',
+      'q2',
+      'a2',
+      'q3',
+      'a3',
+      'and what about before?',
+    ]);
+  });
+
   it('the API key and broker secrets never enter a request body', () => {
     for (const request of fake.completionRequests) expect(request.rawBody).not.toContain(API_KEY);
   });

@@ -45,14 +45,22 @@ export class LlmFallback implements FallbackInterpreter {
     text: string;
   }): Promise<{ text: string; commands: Command[] }> {
     const { prisma } = this.deps;
+    // Insertion order, not createdAt: a question and its answer are one statement and share it.
     const recent = await prisma.conversationTurn.findMany({
       where: { userId: input.userId, role: { in: ['user', 'assistant'] } },
-      orderBy: { createdAt: 'desc' },
+      orderBy: { seq: 'desc' },
       take: this.deps.memoryTurns ?? 12,
     });
-    const history: LlmHistoryTurn[] = recent
-      .reverse()
-      .map((turn) => ({ role: turn.role === 'assistant' ? 'assistant' : 'user', content: turn.content }));
+    const history = startWithQuestion(
+      recent
+        .reverse()
+        .map(
+          (turn): LlmHistoryTurn => ({
+            role: turn.role === 'assistant' ? 'assistant' : 'user',
+            content: turn.content,
+          }),
+        ),
+    );
 
     const result = await this.deps.interpreter.interpret({
       userText: input.text,
@@ -147,4 +155,10 @@ export class LlmFallback implements FallbackInterpreter {
       },
     };
   }
+}
+
+/** The window may cut a question from its answer: history starts with a question, never an answer. */
+function startWithQuestion(turns: readonly LlmHistoryTurn[]): LlmHistoryTurn[] {
+  const first = turns.findIndex((turn) => turn.role === 'user');
+  return first === -1 ? [] : turns.slice(first);
 }
