@@ -12,14 +12,18 @@
  * extend them. Errors that wrap another service's failure keep that service's code as their
  * `code` when it sent one (a broker's error code, Slack's `channel_not_found` in `SlackCallError`).
  *
- * Four errors stay plain `Error`s on purpose: they are control flow that never leaves its module,
+ * Six errors stay plain `Error`s on purpose: they are control flow that never leaves its module,
  * so no user or log sees them as product errors:
  * - `TransportFailure` (src/brokers/http/broker-http-client.ts) carries a failed attempt through
  *   the circuit breaker and is unwrapped at once;
  * - `ResponseUrlError` (src/channels/slack/response-url.ts) becomes a `SlackCallError`;
  * - `CommandExit` (src/cli/context.ts) ends a command with an exit code after it reported why;
- * - `LoopFailure` (src/core/conversation/llm/llm-interpreter.ts) ends the tool loop with a
- *   failure the interpreter turns into its result.
+ * - `LoopFailure` (src/core/conversation/llm/failures.ts) ends the tool loop with a
+ *   failure the interpreter turns into its result;
+ * - `MalformedCompletionError` (src/core/conversation/llm/completion-stream.ts) is a broken model
+ *   answer the interpreter turns into "unavailable";
+ * - `ProposalDispatchError` (src/core/conversation/llm/llm-interpreter.ts) carries the core's own
+ *   failure to dispatch a proposal out of the tool loop, unwrapped at once.
  */
 
 export const GENERIC_USER_MESSAGE = 'Something went wrong on our side. Nothing was changed.';

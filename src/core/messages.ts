@@ -130,3 +130,26 @@ export function parseActionId(id: string): { verb: ActionVerb; intentId: string 
   if (!match?.[1] || !match[2]) return undefined;
   return { verb: match[1] as ActionVerb, intentId: match[2] };
 }
+
+/**
+ * Buttons of a "cancel open orders" card: `<verb>:<request id>`, at most 49 bytes. They name a
+ * stored cancel request (not an intent): `cancelorders` confirms it, `keeporders` leaves the
+ * orders working.
+ */
+export type OrdersActionVerb = 'cancelorders' | 'keeporders';
+export const ACTION_CANCEL_ORDERS = 'cancelorders';
+export const ACTION_KEEP_ORDERS = 'keeporders';
+
+export function ordersActionId(verb: OrdersActionVerb, requestId: string): string {
+  return `${verb}:${requestId}`;
+}
+
+const ORDERS_ACTION_PATTERN =
+  /^(cancelorders|keeporders):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Parses a cancel card's button id; undefined for anything else (an intent's button, a forgery). */
+export function parseOrdersActionId(id: string): { verb: OrdersActionVerb; requestId: string } | undefined {
+  const match = ORDERS_ACTION_PATTERN.exec(id);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { verb: match[1] as OrdersActionVerb, requestId: match[2] };
+}

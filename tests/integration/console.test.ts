@@ -93,6 +93,18 @@ describe('console chat on the paper account', () => {
     expect(positions).toContain('10 AAPL');
   });
 
+  it('"cancel all" shows the orders it would cancel; typing "confirm" answers that card', async () => {
+    await type('buy 2 AAPL limit 100');
+    await type('confirm');
+    const card = await type('cancel all');
+    expect(card).toContain('Cancel 1 open order?');
+    expect(card).toContain('BUY 2 AAPL, limit $100.00');
+    expect(card).toContain('type [confirm] or [cancel]');
+    const cancelled = await type('confirm');
+    expect(cancelled).toMatch(/[0-9a-f]{8} cancelled/);
+    expect(await type('orders')).toContain('No open orders.');
+  });
+
   it('answers balance, quotes, open orders and help', async () => {
     expect(await type('balance')).toMatch(
       /Cash\s+\$9\d,\d{3}\.\d\d\n\s+Reserved\s+\$0\.00 \(working orders, cash-secured puts\)\n\s+Buying power\s+\$9\d,\d{3}\.\d\d\n/,

@@ -10,11 +10,13 @@ import {
   LlmInterpreter,
   type LlmInterpreterOptions,
 } from '../../src/core/conversation/llm/llm-interpreter.js';
+import type { LlmCommand, ProposalOutcome, Proposer } from '../../src/core/conversation/llm/proposals.js';
 import type { ToolExecutor } from '../../src/core/conversation/llm/tool-executor.js';
 import {
   FakeOpenAIServer,
   type RecordedRequest,
   type ScriptItem,
+  sseBody,
 } from '../fakes/openai/fake-openai-server.js';
 import { proposeOrderArguments } from '../fakes/openai/tool-arguments.js';
 
@@ -66,12 +68,27 @@ class RecordingExecutor implements ToolExecutor {
   }
 }
 
+/**
+ * The core as the interpreter sees it: records each proposal, with how many completions the model
+ * had been asked for when it arrived, and answers with the next scripted outcome (a card by default).
+ */
+class RecordingCore {
+  readonly proposals: { command: LlmCommand; afterCompletions: number }[] = [];
+  readonly outcomes: ProposalOutcome[] = [];
+  readonly propose: Proposer = async (command) => {
+    this.proposals.push({ command, afterCompletions: fake.completionRequests.length });
+    return this.outcomes.shift() ?? { kind: 'card', card: `c${this.proposals.length}` };
+  };
+}
+
 let fake: FakeOpenAIServer;
 let executor: RecordingExecutor;
+let core: RecordingCore;
 
 beforeEach(async () => {
   fake = await FakeOpenAIServer.start({ apiKey: API_KEY });
   executor = new RecordingExecutor();
+  core = new RecordingCore();
 });
 
 afterEach(async () => {
@@ -101,7 +118,7 @@ function script(...items: ScriptItem[]): void {
 }
 
 describe('LLM interpreter against the fake OpenAI server', () => {
-  it('uses tools over several rounds, ends in a proposal, streams the final text and sums usage', async () => {
+  it('reads over a round, then a round of proposals alone ends the turn: the core had it after the first completion that held it', async () => {
     script(
       {
         type: 'tool_calls',
@@ -110,42 +127,45 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       },
       {
         type: 'tool_calls',
+        text: 'AAPL trades at 189.15. I prepared a limit buy of 10 at 189.00; confirm it on the card.',
         calls: [{ id: 'call_order', name: 'propose_order', arguments: orderArgs() }],
         usage: { prompt_tokens: 150, completion_tokens: 20 },
       },
-      {
-        type: 'text',
-        text: 'AAPL trades at 189.15. I prepared a limit buy of 10 at 189.00; confirm it on the card.',
-        usage: { prompt_tokens: 200, completion_tokens: 30 },
-      },
+      { type: 'text', text: 'never asked for' },
     );
-    const deltas: string[] = [];
+    const shown: string[] = [];
     const result = await interpreter().interpret({
+      propose: core.propose,
       userText: 'buy 10 apple if it is under 190, limit 189',
       executor,
-      onText: (delta) => deltas.push(delta),
+      onText: (text) => shown.push(text),
     });
 
     expect(result.outcome).toBe('proposed');
     expect(result.failure).toBeUndefined();
-    expect(result.commands).toEqual([
-      {
-        kind: 'order',
-        side: 'buy',
-        symbol: 'AAPL',
-        assetClass: 'equity',
-        quantity: '10',
-        orderType: 'limit',
-        limitPrice: '189.00',
-        timeInForce: 'day',
-      },
-    ]);
+    const order = {
+      kind: 'order',
+      side: 'buy',
+      symbol: 'AAPL',
+      assetClass: 'equity',
+      quantity: '10',
+      orderType: 'limit',
+      limitPrice: '189.00',
+      timeInForce: 'day',
+    };
+    expect(result.commands).toEqual([order]);
+    // Handed to the core as soon as the second completion held it, and no completion after it.
+    expect(core.proposals).toEqual([{ command: order, afterCompletions: 2 }]);
+    expect(fake.completionRequests).toHaveLength(2);
+    expect(fake.remaining).toBe(1);
+    expect(result.outcomes).toEqual([{ kind: 'card', card: 'c1' }]);
     expect(result.text).toBe(
       'AAPL trades at 189.15. I prepared a limit buy of 10 at 189.00; confirm it on the card.',
     );
-    expect(deltas.length).toBeGreaterThan(1);
-    expect(deltas.join('')).toBe(result.text);
-    expect(result.usage).toEqual({ promptTokens: 450, completionTokens: 60, totalTokens: 510 });
+    expect(result.claimReplaced).toBe(false);
+    // The checked answer only, once: no unchecked stream preview.
+    expect(shown).toEqual([result.text]);
+    expect(result.usage).toEqual({ promptTokens: 250, completionTokens: 30, totalTokens: 280 });
     expect(result.toolCalls).toEqual([
       { name: 'get_quote', ok: true },
       { name: 'propose_order', ok: true },
@@ -153,7 +173,7 @@ describe('LLM interpreter against the fake OpenAI server', () => {
     expect(executor.calls).toEqual(['quote:AAPL']);
 
     const requests = fake.completionRequests;
-    expect(requests.map((request) => request.status)).toEqual([200, 200, 200]);
+    expect(requests.map((request) => request.status)).toEqual([200, 200]);
     for (const request of requests) {
       const body = bodyOf(request);
       expect(body['stream']).toBe(true);
@@ -172,14 +192,38 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       tool: 'get_quote',
       data: { symbol: 'AAPL', bid: '189.10', ask: '189.20', last: '189.15' },
     });
-    const third = bodyOf(requests[2]).messages;
-    const recorded = JSON.parse(String(third.at(-1)?.content));
-    expect(recorded).toMatchObject({
+  });
+
+  it('a proposal among reads: the model is told what the core did, after it did it', async () => {
+    core.outcomes.push({ kind: 'refused', reason: 'Refused: above your per-order limit. Nothing was sent.' });
+    script(
+      {
+        type: 'tool_calls',
+        calls: [
+          { id: 'call_quote', name: 'get_quote', arguments: '{"symbol":"AAPL"}' },
+          { id: 'call_order', name: 'propose_order', arguments: orderArgs({ quantity: '5000' }) },
+        ],
+      },
+      { type: 'tool_calls', calls: [{ id: 'call_order2', name: 'propose_order', arguments: orderArgs() }] },
+    );
+    const result = await interpreter().interpret({ propose: core.propose, userText: 'buy apple', executor });
+
+    expect(core.proposals.map((proposal) => proposal.afterCompletions)).toEqual([1, 2]);
+    const told = bodyOf(fake.completionRequests[1]).messages.find(
+      (message) => message.tool_call_id === 'call_order',
+    );
+    expect(JSON.parse(String(told?.content))).toEqual({
       type: 'tool_result',
       tool: 'propose_order',
-      data: { status: 'recorded' },
+      data: { outcome: 'refused: Refused: above your per-order limit. Nothing was sent.' },
     });
-    expect(recorded.data.note).toContain('confirmation card');
+    expect(result.outcomes).toEqual([
+      { kind: 'refused', reason: 'Refused: above your per-order limit. Nothing was sent.' },
+      { kind: 'card', card: 'c2' },
+    ]);
+    // Cards and refusals are the answer: no words of ours are added to them.
+    expect(result.text).toBe('');
+    expect(fake.completionRequests).toHaveLength(2);
   });
 
   it('an unknown tool name produces no commands and a clear message, and the model was told', async () => {
@@ -189,9 +233,10 @@ describe('LLM interpreter against the fake OpenAI server', () => {
     );
     const deltas: string[] = [];
     const result = await interpreter().interpret({
+      propose: core.propose,
       userText: 'buy 10 AAPL now',
       executor,
-      onText: (d) => deltas.push(d),
+      onText: (text) => deltas.push(text),
     });
 
     expect(result.outcome).toBe('failed');
@@ -199,7 +244,8 @@ describe('LLM interpreter against the fake OpenAI server', () => {
     expect(result.failure?.kind).toBe('invalid_tool_call');
     expect(result.text).toBe(FAILURE_MESSAGES.invalid_tool_call);
     expect(result.text).toContain('Nothing was done');
-    expect(deltas.join('')).not.toContain('placed');
+    expect(deltas).toEqual([]);
+    expect(core.proposals).toEqual([]);
     expect(result.toolCalls).toEqual([
       { name: 'place_order_now', ok: false, error: expect.stringContaining('unknown tool') },
     ]);
@@ -215,7 +261,11 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       { type: 'tool_calls', calls: [{ name: 'propose_order', arguments: '{"side":"buy","symbol":"AAPL",' }] },
       { type: 'text', text: 'Your order is in.' },
     );
-    const result = await interpreter().interpret({ userText: 'buy 10 AAPL', executor });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+    });
     expect(result.outcome).toBe('failed');
     expect(result.failure?.kind).toBe('invalid_tool_call');
     expect(result.commands).toEqual([]);
@@ -230,11 +280,15 @@ describe('LLM interpreter against the fake OpenAI server', () => {
     script(
       { type: 'tool_calls', calls: [{ name: 'propose_order', arguments: orderArgs({ notional: '500' }) }] },
       { type: 'tool_calls', calls: [{ name: 'propose_order', arguments: orderArgs() }] },
-      { type: 'text', text: 'Fixed: 10 shares at 189.00, please confirm.' },
     );
-    const result = await interpreter().interpret({ userText: 'buy 10 AAPL at 189', executor });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL at 189',
+      executor,
+    });
     expect(result.outcome).toBe('proposed');
     expect(result.commands).toHaveLength(1);
+    expect(core.proposals).toHaveLength(1);
     expect(result.toolCalls.map((call) => call.ok)).toEqual([false, true]);
     const correction = JSON.parse(String(bodyOf(fake.completionRequests[1]).messages.at(-1)?.content));
     expect(correction).toMatchObject({ type: 'tool_error', error: expect.stringContaining('exactly one') });
@@ -256,7 +310,7 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       },
       { type: 'text', text: 'Here is the quote for AAPL.' },
     );
-    const result = await interpreter().interpret({ userText: 'quote AAPL', executor });
+    const result = await interpreter().interpret({ propose: core.propose, userText: 'quote AAPL', executor });
 
     expect(result.outcome).toBe('proposed');
     for (const command of result.commands) expect(['order', 'action']).toContain(command.kind);
@@ -286,7 +340,11 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       reply: { type: 'tool_calls', calls: [{ name: 'propose_order', arguments: orderArgs() }] },
     });
     const started = Date.now();
-    const result = await interpreter({ timeoutMs: 300 }).interpret({ userText: 'buy 10 AAPL', executor });
+    const result = await interpreter({ timeoutMs: 300 }).interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(result.outcome).toBe('failed');
     expect(result.failure?.kind).toBe('timeout');
@@ -298,6 +356,7 @@ describe('LLM interpreter against the fake OpenAI server', () => {
     const slow: ScriptItem = { type: 'delay', ms: 2_000, reply: { type: 'text', text: 'late' } };
     script(slow, slow);
     const result = await interpreter({}, { timeoutMs: 200, maxRetries: 1 }).interpret({
+      propose: core.propose,
       userText: 'hi',
       executor,
     });
@@ -312,7 +371,11 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       { type: 'text', text: 'AAPL is at 189.15.' },
     );
     const started = Date.now();
-    const result = await interpreter().interpret({ userText: 'how is apple doing', executor });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'how is apple doing',
+      executor,
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     expect(result.outcome).toBe('answered');
     expect(result.text).toBe('AAPL is at 189.15.');
@@ -321,7 +384,11 @@ describe('LLM interpreter against the fake OpenAI server', () => {
 
   it('429 on every attempt ends as rate_limited after the bounded retries, with no commands', async () => {
     script({ type: 'error', status: 429, times: Number.POSITIVE_INFINITY, retryAfter: '0' });
-    const result = await interpreter().interpret({ userText: 'buy 10 AAPL', executor });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+    });
     expect(result.outcome).toBe('failed');
     expect(result.failure?.kind).toBe('rate_limited');
     expect(result.failure?.userMessage).toBe(
@@ -334,28 +401,41 @@ describe('LLM interpreter against the fake OpenAI server', () => {
   it('a huge retry-after cannot hold the turn past its deadline (the SDK does not cap it)', async () => {
     script({ type: 'error', status: 429, retryAfter: '5' }, { type: 'text', text: 'late' });
     const started = Date.now();
-    const result = await interpreter({ timeoutMs: 300 }).interpret({ userText: 'hi', executor });
+    const result = await interpreter({ timeoutMs: 300 }).interpret({
+      propose: core.propose,
+      userText: 'hi',
+      executor,
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(result.failure?.kind).toBe('timeout');
     expect(result.commands).toEqual([]);
   });
 
-  it('a persistent 500 ends as unavailable, even after a proposal was recorded', async () => {
+  it('a persistent 500 after a read ends as unavailable, with nothing proposed', async () => {
     script(
-      { type: 'tool_calls', calls: [{ name: 'propose_order', arguments: orderArgs() }] },
+      { type: 'tool_calls', calls: [{ name: 'get_quote', arguments: '{"symbol":"AAPL"}' }] },
       { type: 'error', status: 500, times: Number.POSITIVE_INFINITY },
     );
-    const result = await interpreter({}, { maxRetries: 1 }).interpret({ userText: 'buy 10 AAPL', executor });
+    const result = await interpreter({}, { maxRetries: 1 }).interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+    });
     expect(result.failure?.kind).toBe('unavailable');
     expect(result.failure?.detail).toContain('500');
     expect(result.commands).toEqual([]);
+    expect(core.proposals).toEqual([]);
   });
 
   it('a model that keeps calling tools is stopped after maxToolRounds', async () => {
     for (let index = 0; index < 10; index += 1) {
-      script({ type: 'tool_calls', calls: [{ name: 'propose_order', arguments: orderArgs() }] });
+      script({ type: 'tool_calls', calls: [{ name: 'get_quote', arguments: '{"symbol":"AAPL"}' }] });
     }
-    const result = await interpreter({ maxToolRounds: 3 }).interpret({ userText: 'buy AAPL', executor });
+    const result = await interpreter({ maxToolRounds: 3 }).interpret({
+      propose: core.propose,
+      userText: 'buy AAPL',
+      executor,
+    });
     expect(result.outcome).toBe('failed');
     expect(result.failure?.kind).toBe('too_many_rounds');
     expect(result.commands).toEqual([]);
@@ -369,7 +449,12 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       role: index % 2 === 0 ? 'user' : 'assistant',
       content: `turn ${index}`,
     }));
-    await interpreter({ maxHistoryTurns: 12 }).interpret({ userText: 'and now?', history, executor });
+    await interpreter({ maxHistoryTurns: 12 }).interpret({
+      propose: core.propose,
+      userText: 'and now?',
+      history,
+      executor,
+    });
     const messages = bodyOf(fake.completionRequests[0]).messages;
     expect(messages).toHaveLength(1 + 12 + 1);
     expect(messages.slice(1, -1).map((message) => message.content)).toEqual(
@@ -387,6 +472,7 @@ describe('LLM interpreter against the fake OpenAI server', () => {
       { type: 'text', text: 'I could not get the quote, but your cash is 10000.' },
     );
     const result = await interpreter({ systemPromptPieces: ['The user is in paper mode.'] }).interpret({
+      propose: core.propose,
       userText: 'quote AAPL and my balance',
       history: [{ role: 'user', content: 'hello' }],
       executor,
@@ -409,10 +495,182 @@ describe('LLM interpreter against the fake OpenAI server', () => {
     script({ type: 'delay', ms: 3_000, reply: { type: 'text', text: 'late' } });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const result = await interpreter().interpret({ userText: 'hi', executor, signal: controller.signal });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'hi',
+      executor,
+      signal: controller.signal,
+    });
     expect(result.outcome).toBe('failed');
     expect(result.commands).toEqual([]);
     expect(result.text).toContain('Nothing was done');
+  });
+});
+
+/** A well-formed chunk, for building broken streams around it. */
+function chunk(delta: Record<string, unknown>, finish: string | null = null): Record<string, unknown> {
+  return {
+    id: 'chatcmpl-x',
+    object: 'chat.completion.chunk',
+    created: 1_772_463_600,
+    model: 'gpt-test',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  };
+}
+
+describe('a hostile or broken model', () => {
+  it.each([
+    'Order placed! I bought 10 AAPL at 189.20.',
+    "Done. I've cancelled all your open orders, including the stops.",
+    'Your order has been filled at $189.20.',
+    'Sold 5 TSLA for you, no problem.',
+    'I successfully switched you to live trading.',
+  ])('prose claiming a deed the core did not do never reaches the user: %s', async (claim) => {
+    script({ type: 'text', text: claim });
+    const shown: string[] = [];
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+      onText: (text) => shown.push(text),
+    });
+    expect(result.claimReplaced).toBe(true);
+    expect(result.text).toBe(
+      'Nothing was placed, filled or cancelled. Say "orders" or "positions" to see your account as it is.',
+    );
+    expect(shown).toEqual([result.text]);
+    expect(core.proposals).toEqual([]);
+  });
+
+  it('a claim beside a proposal becomes what really happened: a card waits', async () => {
+    script({
+      type: 'tool_calls',
+      text: 'Done! Your order has been placed and filled.',
+      calls: [{ name: 'propose_order', arguments: orderArgs() }],
+    });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+    });
+    expect(result.text).toBe(
+      'Nothing was placed, filled or cancelled: the card above waits for your confirmation. Say "orders" or "positions" to see your account as it is.',
+    );
+    expect(core.proposals).toHaveLength(1);
+    expect(fake.completionRequests).toHaveLength(1);
+  });
+
+  it('words written beside a proposal the core then refused are dropped ("check the card" would mislead)', async () => {
+    core.outcomes.push({ kind: 'refused', reason: 'Refused: above your per-order limit. Nothing was sent.' });
+    script({
+      type: 'tool_calls',
+      text: 'I prepared it. Please check the confirmation card.',
+      calls: [{ name: 'propose_order', arguments: orderArgs({ quantity: '50000' }) }],
+    });
+    const result = await interpreter().interpret({ propose: core.propose, userText: 'buy lots', executor });
+    expect(result.text).toBe('');
+    expect(result.outcomes).toEqual([
+      { kind: 'refused', reason: 'Refused: above your per-order limit. Nothing was sent.' },
+    ]);
+    expect(fake.completionRequests).toHaveLength(1);
+  });
+
+  it('honest prose passes unchanged', async () => {
+    const honest =
+      'AAPL is at 189.15. Nothing has been placed yet: the order will be placed only when you confirm the card.';
+    script({ type: 'text', text: honest });
+    const result = await interpreter().interpret({ propose: core.propose, userText: 'apple?', executor });
+    expect(result).toMatchObject({ text: honest, claimReplaced: false, outcome: 'answered' });
+  });
+
+  it.each([
+    ['a data line that is not JSON', { body: sseBody(['{"choices": [', 'not json at all']) }],
+    [
+      'a chat.completion JSON body where a stream was asked for',
+      {
+        contentType: 'application/json',
+        body: JSON.stringify({
+          id: 'chatcmpl-x',
+          object: 'chat.completion',
+          choices: [
+            { index: 0, message: { role: 'assistant', content: 'Order placed!' }, finish_reason: 'stop' },
+          ],
+        }),
+      },
+    ],
+    ['chunks without choices', { body: sseBody([{ id: 'chatcmpl-x', object: 'chat.completion.chunk' }]) }],
+    [
+      'content of the wrong type',
+      { body: sseBody([chunk({ role: 'assistant', content: 42 }), chunk({}, 'stop')]) },
+    ],
+    [
+      'tool calls of the wrong shape',
+      {
+        body: sseBody([
+          chunk({ tool_calls: { index: 0, function: { name: 'propose_order' } } }, 'tool_calls'),
+        ]),
+      },
+    ],
+    [
+      'a stream that ends without a finish_reason',
+      { body: sseBody([chunk({ role: 'assistant', content: 'Hel' })]) },
+    ],
+    ['an empty body', { body: '' }],
+  ])('%s is "unavailable, nothing was done", never an empty answer', async (_name, raw) => {
+    script({ type: 'raw', ...raw }, { type: 'text', text: 'never asked for' });
+    const result = await interpreter().interpret({
+      propose: core.propose,
+      userText: 'buy 10 AAPL',
+      executor,
+    });
+    expect(result.outcome).toBe('failed');
+    expect(result.failure?.kind).toBe('unavailable');
+    expect(result.text).toBe(FAILURE_MESSAGES.unavailable);
+    expect(result.text).not.toContain("don't have an answer");
+    expect(core.proposals).toEqual([]);
+    expect(fake.completionRequests).toHaveLength(1);
+  });
+
+  it('a well-formed empty answer is still "no answer", not a failure', async () => {
+    script({ type: 'raw', body: sseBody([chunk({ role: 'assistant', content: '' }), chunk({}, 'stop')]) });
+    const result = await interpreter().interpret({ propose: core.propose, userText: 'hmm', executor });
+    expect(result.outcome).toBe('answered');
+    expect(result.text).toBe("Sorry, I don't have an answer to that.");
+  });
+
+  it('history sent to the model starts with a question, never with an answer cut from it', async () => {
+    script({ type: 'text', text: 'ok' });
+    const history: LlmHistoryTurn[] = [
+      { role: 'assistant', content: 'an answer whose question fell out of the window' },
+      { role: 'user', content: 'q1' },
+      { role: 'assistant', content: 'a1' },
+      { role: 'user', content: 'q2' },
+      { role: 'assistant', content: 'a2' },
+    ];
+    await interpreter({ maxHistoryTurns: 3 }).interpret({
+      propose: core.propose,
+      userText: 'and now?',
+      history,
+      executor,
+    });
+    const messages = bodyOf(fake.completionRequests[0]).messages;
+    expect(messages.slice(1).map((message) => [message.role, message.content])).toEqual([
+      ['user', 'q2'],
+      ['assistant', 'a2'],
+      ['user', 'and now?'],
+    ]);
+  });
+
+  it("a proposal the core cannot dispatch (an outage) is the caller's error, not a model failure", async () => {
+    const outage = new Error('database is down');
+    script({ type: 'tool_calls', calls: [{ name: 'propose_order', arguments: orderArgs() }] });
+    await expect(
+      interpreter().interpret({
+        propose: () => Promise.reject(outage),
+        userText: 'buy 10 AAPL',
+        executor,
+      }),
+    ).rejects.toBe(outage);
   });
 });
 
@@ -435,7 +693,7 @@ describe('the fake OpenAI server enforces the wire contract', () => {
     const result = await new LlmInterpreter({
       client: createOpenAIClient({ apiKey: 'sk-wrong', baseURL: fake.baseURL, maxRetries: 0 }),
       model: 'gpt-test',
-    }).interpret({ userText: 'hi', executor });
+    }).interpret({ propose: core.propose, userText: 'hi', executor });
     expect(result.failure?.kind).toBe('unavailable');
     expect(result.failure?.detail).toContain('401');
   });

@@ -81,8 +81,9 @@ export class ConsoleChannel implements ChannelPort {
 
   private remember(messageId: string, message: OutboundMessage): void {
     if (message.kind !== 'card') return;
-    const confirm = message.card.actions.find((action) => action.id.startsWith('confirm:'))?.id;
-    const cancel = message.card.actions.find((action) => action.id.startsWith('cancel:'))?.id;
+    // A "cancel open orders" card answers "confirm" with its own verbs (core/messages.ts).
+    const confirm = message.card.actions.find((action) => /^(confirm|cancelorders):/.test(action.id))?.id;
+    const cancel = message.card.actions.find((action) => /^(cancel|keeporders):/.test(action.id))?.id;
     if (confirm || cancel) this.openCards.set(messageId, { confirm, cancel });
     else this.openCards.delete(messageId);
   }

@@ -1,42 +1,73 @@
 /**
  * Typed actions that are not orders: cancelling open orders, the linking page, and switching
- * between paper and live trading.
+ * between paper and live trading. The same commands proposed by the LLM never change anything by
+ * themselves: a cancel shows a card, a mode switch asks for the user's own typed words.
  */
-import { brokerName } from '../brokers/broker.js';
-import { describeBrokerFailure } from '../intents/broker-failures.js';
+import type { Trader } from '../accounts/accounts.js';
 import type { IntentUpdate } from '../intents/intent-service.js';
-import { describeCancel } from '../intents/intent-updates.js';
-import type { ChannelAddress, InboundMessage } from '../messages.js';
+import type { ChannelAddress, InboundAction, InboundMessage, OrdersActionVerb } from '../messages.js';
 import type { ActionCommand } from './commands.js';
 import type { ConversationDependencies } from './conversation.js';
+import type { InboxTicket } from './inbox.js';
+import { type CancelOrigin, OrderCancels } from './order-cancels.js';
 
 export type ActionDependencies = Pick<
   ConversationDependencies,
-  'prisma' | 'brokerFor' | 'intents' | 'logger' | 'linkTokens' | 'connections' | 'tradingModes'
+  | 'prisma'
+  | 'brokerFor'
+  | 'intents'
+  | 'logger'
+  | 'linkTokens'
+  | 'connections'
+  | 'tradingModes'
+  | 'channelFor'
+  | 'clock'
 >;
 
+/** An action's answer: words to send, or the card it showed (named as the user sees it). */
+export type ActionAnswer = string | { readonly card: string };
+
+/** What the LLM is told to ask the user to type, instead of switching for them. */
+const TYPE_PAPER_MODE = 'To switch to your paper account, say "paper mode". Nothing was changed.';
+
 export class AccountActions {
+  private readonly cancels: OrderCancels;
+
   constructor(
     private readonly deps: ActionDependencies,
     /** Edits a cancelled order's card (Conversation.deliverUpdate). */
-    private readonly deliverUpdate: (address: ChannelAddress, update: IntentUpdate) => Promise<void>,
-  ) {}
+    deliverUpdate: (address: ChannelAddress, update: IntentUpdate) => Promise<void>,
+  ) {
+    this.cancels = new OrderCancels(deps, deliverUpdate);
+  }
 
+  /** `origin`: the user's own words, or a proposal of the LLM (which only ever asks). */
   async perform(
     action: ActionCommand,
     userId: string,
     address: ChannelAddress,
     chatType: InboundMessage['chatType'],
-  ): Promise<string> {
+    origin: CancelOrigin = 'user',
+  ): Promise<ActionAnswer> {
     switch (action.action) {
       case 'cancel':
-        return this.cancelOrders(action.target, userId, address);
+        return this.cancelOrders(action.target, userId, address, origin);
       case 'link':
         return this.linkBroker(userId, address, chatType);
       case 'mode':
       case 'confirm_live':
-        return this.tradingMode(action, userId);
+        return (origin === 'model' ? typedOnly(action) : undefined) ?? this.tradingMode(action, userId);
     }
+  }
+
+  /** A press on a "cancel open orders" card. */
+  answerCancelCard(
+    press: { readonly verb: OrdersActionVerb; readonly requestId: string },
+    message: InboundAction,
+    trader: Trader | undefined,
+    ticket: InboxTicket | undefined,
+  ): Promise<void> {
+    return this.cancels.answer(press, message, trader, ticket);
   }
 
   /** "go live on schwab", "confirm live schwab", "paper mode". */
@@ -88,38 +119,24 @@ export class AccountActions {
     ].join('\n');
   }
 
-  private async cancelOrders(target: string, userId: string, address: ChannelAddress): Promise<string> {
-    const open = await this.deps.prisma.order.findMany({
-      where: {
-        intent: { userId },
-        status: { in: ['accepted', 'partially_filled'] },
-        brokerOrderId: { not: null },
-      },
-      include: { brokerAccount: true },
-    });
-    const chosen =
-      target === 'all' ? open : open.filter((order) => order.intentId.startsWith(target.toLowerCase()));
-    if (chosen.length === 0)
-      return target === 'all' ? 'You have no open orders to cancel.' : `No open order matches "${target}".`;
-    const results: string[] = [];
-    for (const order of chosen) {
-      try {
-        // Each order is cancelled where it was placed, whatever account orders go to now.
-        const broker = await this.deps.brokerFor(order);
-        const cancelled = await broker.cancelOrder(
-          order.brokerAccount?.externalId ?? '',
-          order.brokerOrderId ?? '',
-        );
-        const update = await this.deps.intents.applyBrokerOrder(cancelled);
-        if (update.kind === 'updated') await this.deliverUpdate(address, { ...update, text: undefined });
-        results.push(
-          describeCancel(order.intentId.slice(0, 8), brokerName(order.provider), cancelled.status),
-        );
-      } catch (error) {
-        this.deps.logger.warn({ err: error, userId, orderId: order.id }, 'could not cancel an order');
-        results.push(`${order.intentId.slice(0, 8)} not cancelled: ${describeBrokerFailure(error)}`);
-      }
-    }
-    return results.join('\n');
+  /** A typed "cancel <id>" cancels that order at once; "cancel all" and the LLM's cancels show a card. */
+  private cancelOrders(
+    target: string,
+    userId: string,
+    address: ChannelAddress,
+    origin: CancelOrigin,
+  ): Promise<ActionAnswer> {
+    return this.cancels.request(target, userId, address, origin);
   }
+}
+
+/**
+ * A mode switch the LLM asked for, where it must end in the user's typed words. Going live already
+ * does (requestLive only asks for "confirm live <broker>"); going back to paper switches at once
+ * when typed, so the model's request ends in the words to type. undefined: handled as typed.
+ */
+function typedOnly(action: Extract<ActionCommand, { action: 'mode' | 'confirm_live' }>): string | undefined {
+  if (action.action === 'confirm_live')
+    return `Switching to live trading is confirmed in your own words: say "confirm live ${action.provider}". Nothing was changed.`;
+  return action.mode === 'paper' || action.provider === 'paper' ? TYPE_PAPER_MODE : undefined;
 }

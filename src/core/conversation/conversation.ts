@@ -26,6 +26,7 @@ import {
   type InboundMessage,
   type InboundText,
   parseActionId,
+  parseOrdersActionId,
   type Sender,
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
@@ -34,18 +35,29 @@ import type { AutomationDesk } from './automation.js';
 import type { Command, OrderCommand, SwapCommand } from './commands.js';
 import { receivedAuditCte, recordReceived } from './inbound-log.js';
 import type { InboxTicket } from './inbox.js';
+import { type CoreReply, outcomeOf, type Proposer } from './llm/index.js';
 import { Queries } from './queries.js';
 import { TeamActions, viewerRefusal } from './team-actions.js';
 import { parseTeamCommand } from './team-commands.js';
 import { replyToUnknown } from './unknown-replies.js';
 
-/** Understands a message when the fast path cannot (the LLM), or says it cannot. */
+/**
+ * Understands a message when the fast path cannot (the LLM), or says it cannot. It changes
+ * nothing itself: each command it proposes goes through `propose`, which dispatches it like the
+ * same typed command, and the answer's text is said after those cards.
+ */
 export interface FallbackInterpreter {
   interpret(input: {
     userId: string;
     address: ChannelAddress;
     text: string;
-  }): Promise<{ text: string; commands: Command[] }>;
+    propose: Proposer;
+  }): Promise<{ text: string }>;
+}
+
+/** A command the model proposed: dispatched as typed, and what the user was shown is reported. */
+interface ModelProposal {
+  readonly shown: (reply: CoreReply) => void;
 }
 
 export interface ConversationDependencies {
@@ -179,9 +191,16 @@ export class Conversation {
         userId,
         address: message.address,
         text: message.text,
+        // Dispatched at once (the card goes out without waiting for the model again); the model
+        // learns what the core did only after it did it.
+        propose: async (proposed) => {
+          let shown: CoreReply | undefined;
+          const from = { shown: (reply: CoreReply) => (shown = reply) };
+          await this.dispatch(proposed, message, trader, member, logged, undefined, undefined, from);
+          return outcomeOf(proposed, shown);
+        },
       });
       if (answer.text) await reply(answer.text);
-      for (const proposed of answer.commands) await this.dispatch(proposed, message, trader, member, logged);
       return;
     }
     await this.dispatch(command, message, trader, member, logged, snapshot, ticket);
@@ -195,10 +214,14 @@ export class Conversation {
     logged: Record<string, string>,
     snapshot?: Promise<AccountSnapshot>,
     ticket?: InboxTicket,
+    model?: ModelProposal,
   ): Promise<void> {
     const { userId } = trader;
     const channel = this.deps.channelFor(message.address.platform);
-    const reply = (text: string) => channel.send(message.address, { kind: 'text', text });
+    const reply = (text: string) => {
+      model?.shown({ kind: 'text', text });
+      return channel.send(message.address, { kind: 'text', text });
+    };
     try {
       switch (command.kind) {
         case 'order':
@@ -207,7 +230,7 @@ export class Conversation {
             await reply(viewerRefusal(member, message.sender.platformUserId));
             return;
           }
-          await this.propose(command, message, trader, member, snapshot, ticket);
+          await this.propose(command, message, trader, member, snapshot, ticket, model);
           return;
         case 'query':
           await reply(await this.queries.answer(command, userId));
@@ -231,9 +254,13 @@ export class Conversation {
           );
           return;
         }
-        case 'action':
-          await reply(await this.actions.perform(command, userId, message.address, message.chatType));
+        case 'action': {
+          const from = model === undefined ? 'user' : 'model';
+          const answer = await this.actions.perform(command, userId, message.address, message.chatType, from);
+          if (typeof answer === 'string') await reply(answer);
+          else model?.shown({ kind: 'card', card: answer.card });
           return;
+        }
         case 'unknown':
           await reply("I didn't understand that. For example: buy 10 AAPL. Say help for more.");
           return;
@@ -263,6 +290,7 @@ export class Conversation {
     member: Membership | undefined,
     snapshot?: Promise<AccountSnapshot>,
     ticket?: InboxTicket,
+    model?: ModelProposal,
   ): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     if (ticket?.replayed && (await this.showLeftoverCard(message, trader, ticket))) return;
@@ -280,6 +308,7 @@ export class Conversation {
         ? await this.deps.intents.proposeSwap(command, context)
         : await this.deps.intents.propose(command, { ...context, snapshot });
     if (outcome.kind === 'refused') {
+      model?.shown({ kind: 'text', text: outcome.text });
       await channel.send(message.address, { kind: 'text', text: outcome.text });
       return;
     }
@@ -288,6 +317,7 @@ export class Conversation {
       card: outcome.card,
       audience: 'requester',
     });
+    model?.shown({ kind: 'card', card: outcome.intentId.slice(0, 8) });
     // The last step of the message: its inbox row is finished by the same statement.
     await this.deps.intents.attachCard(outcome.intentId, sent.messageId, ticket);
   }
@@ -382,6 +412,7 @@ export class Conversation {
   private async handleAction(message: InboundAction, ticket: InboxTicket | undefined): Promise<void> {
     const channel = this.deps.channelFor(message.address.platform);
     const parsed = parseActionId(message.actionId);
+    const ordersPress = parsed === undefined ? parseOrdersActionId(message.actionId) : undefined;
     // A press never creates a user: a stranger's press is refused with nothing created for them.
     // The button names the intent: read it alongside the lookup and the audit row.
     const intentRead = parsed ? this.deps.intents.read(parsed.intentId) : undefined;
@@ -395,14 +426,19 @@ export class Conversation {
           lookup: { workspaceId: message.address.workspaceId, platformUserId: message.sender.platformUserId },
         },
         data: {
-          action: parsed?.verb ?? 'unknown',
+          action: parsed?.verb ?? ordersPress?.verb ?? 'unknown',
           intentId: parsed?.intentId ?? null,
+          ...(ordersPress === undefined ? {} : { cancelRequestId: ordersPress.requestId }),
           platformUserId: message.sender.platformUserId,
           deliveryId: message.deliveryId,
         },
         at: this.clock(),
       }),
     ]);
+    if (ordersPress !== undefined) {
+      await this.actions.answerCancelCard(ordersPress, message, trader, ticket);
+      return;
+    }
     if (parsed === undefined) {
       await channel.notify(message.address, message.sender, 'That button is not valid. Nothing was changed.');
       return;

@@ -1,11 +1,13 @@
 /**
  * The LLM path behind the conversation: when the fast path does not understand a message, the
- * model may read quotes and the account (read-only tools) and propose commands. Proposals come
- * back as validated commands and go through the same cards, risk checks and confirmations as plain
- * commands: the model requests, risk disposes.
+ * model may read quotes and the account (read-only tools) and propose commands. Each proposal is
+ * handed to the core as it comes (`propose`) and goes through the same cards, risk checks and
+ * confirmations as the typed command: the model requests, risk disposes.
  *
- * Per-user memory is the last turns of `conversation_turns`, bounded; token usage is stored per turn.
- * No secret ever reaches the prompt: the executor returns market and account data only.
+ * Per-user memory is the last turns of `conversation_turns`, bounded, in the order they were
+ * written; what is stored as the answer is what the user was shown (a false claim never), with a
+ * line per proposal saying what the core did. Token usage is stored per turn. No secret ever
+ * reaches the prompt: the executor returns market and account data only.
  */
 
 import type { Accounts } from '../accounts/accounts.js';
@@ -16,9 +18,16 @@ import type { Logger } from '../logging/logger.js';
 import type { SymbolResolver } from '../market-data/instruments.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
 import type { ChannelAddress } from '../messages.js';
-import type { Command } from './commands.js';
 import type { FallbackInterpreter } from './conversation.js';
-import type { LlmHistoryTurn, LlmInterpreter, ToolExecutor } from './llm/index.js';
+import {
+  describeProposalOutcome,
+  type LlmHistoryTurn,
+  type LlmInterpreter,
+  type LlmResult,
+  type Proposer,
+  startWithQuestion,
+  type ToolExecutor,
+} from './llm/index.js';
 
 export interface LlmFallbackDependencies {
   readonly prisma: PrismaClient;
@@ -43,21 +52,29 @@ export class LlmFallback implements FallbackInterpreter {
     userId: string;
     address: ChannelAddress;
     text: string;
-  }): Promise<{ text: string; commands: Command[] }> {
+    propose: Proposer;
+  }): Promise<{ text: string }> {
     const { prisma } = this.deps;
+    // Insertion order, not createdAt: a question and its answer are one statement and share it.
     const recent = await prisma.conversationTurn.findMany({
       where: { userId: input.userId, role: { in: ['user', 'assistant'] } },
-      orderBy: { createdAt: 'desc' },
+      orderBy: { seq: 'desc' },
       take: this.deps.memoryTurns ?? 12,
     });
-    const history: LlmHistoryTurn[] = recent
-      .reverse()
-      .map((turn) => ({ role: turn.role === 'assistant' ? 'assistant' : 'user', content: turn.content }));
+    const history = startWithQuestion(
+      recent.reverse().map(
+        (turn): LlmHistoryTurn => ({
+          role: turn.role === 'assistant' ? 'assistant' : 'user',
+          content: turn.content,
+        }),
+      ),
+    );
 
     const result = await this.deps.interpreter.interpret({
       userText: input.text,
       history,
       executor: this.executorFor(input.userId),
+      propose: input.propose,
     });
 
     await prisma.conversationTurn.createMany({
@@ -74,7 +91,7 @@ export class LlmFallback implements FallbackInterpreter {
           platform: input.address.platform,
           chatId: input.address.chatId,
           role: 'assistant',
-          content: result.text,
+          content: remembered(result),
           promptTokens: result.usage.promptTokens,
           completionTokens: result.usage.completionTokens,
         },
@@ -91,7 +108,13 @@ export class LlmFallback implements FallbackInterpreter {
     if (result.failure) {
       this.deps.logger.warn({ userId: input.userId, failure: result.failure.kind }, 'LLM turn failed safely');
     }
-    return { text: result.text, commands: result.commands };
+    if (result.claimReplaced) {
+      this.deps.logger.warn(
+        { userId: input.userId },
+        'the model claimed a deed the core did not do; replaced',
+      );
+    }
+    return { text: result.text };
   }
 
   /** Read-only data for the model: quotes and the user's own account, nothing else. */
@@ -147,4 +170,11 @@ export class LlmFallback implements FallbackInterpreter {
       },
     };
   }
+}
+
+/** The answer as the model will see it next time: what the user was shown, and what the core did. */
+function remembered(result: LlmResult): string {
+  return [result.text, ...result.outcomes.map((outcome) => `(Arbion: ${describeProposalOutcome(outcome)})`)]
+    .filter((line) => line !== '')
+    .join('\n');
 }

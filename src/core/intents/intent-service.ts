@@ -102,6 +102,11 @@ export class IntentService {
     this.context = root;
   }
 
+  /** How long a card can be confirmed (CONFIRMATION_TTL_SECONDS): other cards of the chat use it too. */
+  get confirmationTtlSeconds(): number {
+    return this.context.settings.confirmationTtlSeconds;
+  }
+
   /** Quotes, sizes and risk-checks an order; returns the confirmation card or the reason it is refused. */
   propose(order: OrderCommand, context: ProposalContext): Promise<ProposeOutcome> {
     return proposeOrder(this.context, order, context);

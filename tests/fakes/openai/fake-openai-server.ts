@@ -6,6 +6,7 @@
  * `parallel_tool_calls` only with tools, and tool messages that answer the preceding assistant's
  * tool calls (all of them). Replies come from a script of turns (text, tool calls, faults) and are
  * served as a `chat.completion` or as SSE `chat.completion.chunk`s, arguments split across chunks.
+ * A `raw` turn serves a 200 with any body (a broken server or gateway), for the client's checks.
  * Every request is recorded.
  */
 import { randomUUID } from 'node:crypto';
@@ -40,7 +41,17 @@ export type ScriptedTurn =
       code?: string | null;
     }
   /** Waits before answering (longer than the client's timeout to simulate a hang), then serves `reply`. */
-  | { type: 'delay'; ms: number; reply: ScriptedTurn };
+  | { type: 'delay'; ms: number; reply: ScriptedTurn }
+  /** A 200 with this body as it is (malformed on purpose); `contentType` defaults to SSE. */
+  | { type: 'raw'; body: string; contentType?: string };
+
+/** An SSE body of these chunks as given (any shape), ending in `data: [DONE]` unless `done` is false. */
+export function sseBody(chunks: readonly unknown[], options: { done?: boolean } = {}): string {
+  const events = chunks.map(
+    (chunk) => `data: ${typeof chunk === 'string' ? chunk : JSON.stringify(chunk)}\n\n`,
+  );
+  return `${events.join('')}${options.done === false ? '' : 'data: [DONE]\n\n'}`;
+}
 
 /** A turn, or a function of the request (to react to what the client sent). */
 export type ScriptItem = ScriptedTurn | ((request: RecordedRequest) => ScriptedTurn);
@@ -233,6 +244,14 @@ export class FakeOpenAIServer {
       return;
     }
     record.status = 200;
+    if (turn.type === 'raw') {
+      res.writeHead(200, {
+        'content-type': turn.contentType ?? 'text/event-stream; charset=utf-8',
+        'x-request-id': `req_${randomUUID()}`,
+      });
+      res.end(turn.body);
+      return;
+    }
     const calls =
       turn.type === 'tool_calls'
         ? turn.calls.map((call) => ({

@@ -1,10 +1,9 @@
 /** The LLM path's public surface for the core. */
+export { claimsAction, truthfulAnswer } from './claims.js';
 export { createOpenAIClient, type OpenAIClientOptions } from './client.js';
+export { MalformedCompletionError } from './completion-stream.js';
+export { FAILURE_MESSAGES, type LlmFailure, type LlmFailureKind } from './failures.js';
 export {
-  FAILURE_MESSAGES,
-  type LlmCommand,
-  type LlmFailure,
-  type LlmFailureKind,
   type LlmHistoryTurn,
   LlmInterpreter,
   type LlmInterpreterOptions,
@@ -12,7 +11,16 @@ export {
   type LlmResult,
   type LlmToolCallRecord,
   type LlmUsage,
+  startWithQuestion,
 } from './llm-interpreter.js';
 export { buildSystemPrompt, SAFETY_RULES, wrapToolError, wrapToolResult } from './prompt.js';
+export {
+  type CoreReply,
+  describeProposalOutcome,
+  type LlmCommand,
+  outcomeOf,
+  type ProposalOutcome,
+  type Proposer,
+} from './proposals.js';
 export type { ToolExecutor } from './tool-executor.js';
 export { buildTools, type ParsedToolCall, parseToolCall, type ToolName, toolNames } from './tools.js';

@@ -1,8 +1,12 @@
 /**
  * The LLM path: one user message, a bounded loop of streamed Chat Completions with strict function
  * tools, and a result the core can trust. The model can read data through the `ToolExecutor`; every
- * state-changing tool only yields a validated command for a confirmation card. Any failure (timeout,
- * rate limit, outage, unreadable tool call, runaway loop) ends with no commands and a clear message.
+ * state-changing tool only asks: its validated command goes to the core (`Proposer`), which shows a
+ * card, a typed confirmation phrase or a refusal, and the model learns which. A round of proposals
+ * alone ends the turn (no second completion before or after the cards). The final prose is checked:
+ * a claim that something was placed, filled or cancelled is replaced by what really happened. Any
+ * failure (timeout, rate limit, outage, malformed answer, unreadable tool call, runaway loop) ends
+ * with a clear message and nothing more proposed.
  */
 import type OpenAI from 'openai';
 import { APIConnectionTimeoutError, APIError, APIUserAbortError, RateLimitError } from 'openai';
@@ -11,10 +15,34 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import type { ActionCommand, OrderCommand, QueryCommand, SwapCommand } from '../commands.js';
+import type { QueryCommand } from '../commands.js';
+import { truthfulAnswer } from './claims.js';
+import {
+  MalformedCompletionError,
+  readCompletionStream,
+  type StreamedReply,
+  type StreamedToolCall,
+} from './completion-stream.js';
+import {
+  CANCELLED_MESSAGE,
+  describeApiError,
+  FAILURE_MESSAGES,
+  type LlmFailure,
+  type LlmFailureKind,
+  LoopFailure,
+  raceAbort,
+} from './failures.js';
 import { buildSystemPrompt, wrapToolError, wrapToolResult } from './prompt.js';
+import {
+  describeProposalOutcome,
+  type LlmCommand,
+  type ProposalOutcome,
+  type Proposer,
+} from './proposals.js';
 import type { ToolExecutor } from './tool-executor.js';
-import { buildTools, parseToolCall } from './tools.js';
+import { buildTools, type ParsedToolCall, parseToolCall } from './tools.js';
+
+export { FAILURE_MESSAGES, type LlmFailure, type LlmFailureKind } from './failures.js';
 
 /** A prior chat turn. Only user and assistant text: system or tool roles cannot be smuggled in. */
 export interface LlmHistoryTurn {
@@ -27,13 +55,15 @@ export interface LlmInterpretInput {
   /** Oldest first; only the newest `maxHistoryTurns` are sent. */
   history?: readonly LlmHistoryTurn[];
   executor: ToolExecutor;
+  /** Dispatches a proposal through the core (card, typed phrase or refusal) and says what it did. */
+  propose: Proposer;
   /** Cancels the whole interpretation (e.g. the chat went away). */
   signal?: AbortSignal;
   /**
-   * Assistant text as it streams. A preview only: `LlmResult.text` is authoritative (on a failure it
-   * is the failure message, and text after an unreadable tool call is held back).
+   * The answer's text, once it is checked (a false claim never reaches it). Called once, with
+   * `LlmResult.text`, when the turn ends with an answer.
    */
-  onText?: (delta: string) => void;
+  onText?: (text: string) => void;
 }
 
 export interface LlmInterpreterOptions {
@@ -64,43 +94,19 @@ export interface LlmToolCallRecord {
   error?: string;
 }
 
-export type LlmFailureKind =
-  | 'timeout'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'invalid_tool_call'
-  | 'too_many_rounds';
-
-export interface LlmFailure {
-  kind: LlmFailureKind;
-  userMessage: string;
-  /** For logs: status/code/error class. Never contains request data. */
-  detail?: string;
-}
-
-/** A proposal the core turns into a confirmation card. Never executed by this layer. */
-export type LlmCommand = OrderCommand | SwapCommand | ActionCommand;
-
 export interface LlmResult {
   text: string;
+  /** The proposals handed to the core this turn (already dispatched: never dispatch them again). */
   commands: LlmCommand[];
+  /** What the core did with each, in order. */
+  outcomes: ProposalOutcome[];
+  /** The model's prose claimed a deed the core did not do, and was replaced. */
+  claimReplaced: boolean;
   usage: LlmUsage;
   toolCalls: LlmToolCallRecord[];
   outcome: 'answered' | 'proposed' | 'failed';
   failure?: LlmFailure;
 }
-
-const PLAIN_COMMANDS_HINT = "Plain commands like 'buy 10 AAPL' still work.";
-
-export const FAILURE_MESSAGES: Record<LlmFailureKind, string> = {
-  timeout: `The assistant took too long to answer. Nothing was done. ${PLAIN_COMMANDS_HINT}`,
-  rate_limited: `The assistant is busy right now (rate limited). Nothing was done. ${PLAIN_COMMANDS_HINT}`,
-  unavailable: `The assistant is unavailable right now. Nothing was done. ${PLAIN_COMMANDS_HINT}`,
-  invalid_tool_call: `I couldn't turn that into a valid request. Nothing was done. Try rephrasing it. ${PLAIN_COMMANDS_HINT}`,
-  too_many_rounds: `That took too many steps, so I stopped. Nothing was done. Try a simpler request. ${PLAIN_COMMANDS_HINT}`,
-};
-
-const CANCELLED_MESSAGE = `Stopped before the assistant finished. Nothing was done. ${PLAIN_COMMANDS_HINT}`;
 
 /** Bounds on what one message can put into a prompt. */
 const MAX_TURN_CHARS = 4_000;
@@ -110,65 +116,22 @@ const MAX_COMMANDS = 5;
 
 const historySchema = z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() }));
 
-const PROPOSAL_RECORDED = {
-  status: 'recorded',
-  note: 'Nothing has been placed or changed. The user will see a confirmation card and must confirm it.',
-};
-
-/**
- * Raised inside the loop to end it with a specific failure; the loop catches it, so it never
- * leaves this file.
- */
-class LoopFailure extends Error {
-  constructor(
-    readonly kind: LlmFailureKind,
-    readonly detail?: string,
-  ) {
-    super(kind);
+/** A proposal's dispatch failed (a database outage, say): the caller handles it, not this layer. */
+class ProposalDispatchError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the core could not dispatch a proposal');
   }
-}
-
-/** Rejects as soon as `signal` aborts, so an SDK retry sleep or a slow executor cannot outlive the deadline. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(new APIUserAbortError());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new APIUserAbortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-interface StreamedToolCall {
-  id: string;
-  name: string;
-  arguments: string;
-}
-
-interface RoundReply {
-  text: string;
-  toolCalls: StreamedToolCall[];
 }
 
 interface LoopState {
   usage: LlmUsage;
   toolCalls: LlmToolCallRecord[];
   commands: LlmCommand[];
+  outcomes: ProposalOutcome[];
+  /** The proposal being dispatched: a deadline never cuts one short, the result waits for it. */
+  dispatching: Promise<unknown>;
   /** An unreadable tool call not yet followed by a valid one: the turn must not end as a success. */
   pendingInvalid: boolean;
-  /** Set once the result is decided, so late stream chunks are not emitted. */
-  closed: boolean;
 }
 
 export class LlmInterpreter {
@@ -190,23 +153,26 @@ export class LlmInterpreter {
       usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
       toolCalls: [],
       commands: [],
+      outcomes: [],
+      dispatching: Promise.resolve(),
       pendingInvalid: false,
-      closed: false,
     };
     try {
       return await raceAbort(this.run(input, signal, state), signal);
     } catch (error) {
+      // A proposal in flight finishes first: its card (or refusal) is part of what happened.
+      await state.dispatching;
+      if (error instanceof ProposalDispatchError) throw error.cause;
       if (deadline.aborted) return this.fail(state, 'timeout', 'deadline');
       if (input.signal?.aborted) return this.fail(state, 'timeout', 'cancelled', CANCELLED_MESSAGE);
       if (error instanceof LoopFailure) return this.fail(state, error.kind, error.detail);
+      if (error instanceof MalformedCompletionError) return this.fail(state, 'unavailable', error.message);
       if (error instanceof RateLimitError) return this.fail(state, 'rate_limited', describeApiError(error));
       if (error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError) {
         return this.fail(state, 'timeout', error.constructor.name);
       }
       if (error instanceof APIError) return this.fail(state, 'unavailable', describeApiError(error));
       return this.fail(state, 'unavailable', error instanceof Error ? error.name : 'unknown error');
-    } finally {
-      state.closed = true;
     }
   }
 
@@ -221,20 +187,17 @@ export class LlmInterpreter {
     ];
 
     for (let round = 0; ; round += 1) {
-      const reply = await this.complete(messages, signal, state, input.onText);
+      const reply = await this.complete(messages, signal, state);
       if (reply.toolCalls.length === 0) {
         if (state.pendingInvalid)
           throw new LoopFailure('invalid_tool_call', 'the turn ended after an unreadable tool call');
-        state.closed = true;
-        return {
-          text: reply.text.trim() === '' ? this.emptyAnswer(state) : reply.text,
-          commands: state.commands,
-          usage: state.usage,
-          toolCalls: state.toolCalls,
-          outcome: state.commands.length > 0 ? 'proposed' : 'answered',
-        };
+        return this.answer(input, state, reply.text);
       }
-      if (round >= this.maxToolRounds) throw new LoopFailure('too_many_rounds', `${round} tool rounds`);
+      const parsed = reply.toolCalls.map((call) => parseToolCall(call.name, call.arguments));
+      // Proposals alone: the cards (or refusals) are the answer, with no second round trip.
+      const onlyProposals = parsed.every((call) => call.ok && call.kind === 'proposal');
+      if (!onlyProposals && round >= this.maxToolRounds)
+        throw new LoopFailure('too_many_rounds', `${round} tool rounds`);
 
       messages.push({
         role: 'assistant',
@@ -247,20 +210,44 @@ export class LlmInterpreter {
           }),
         ),
       });
-      for (const call of reply.toolCalls) {
-        const content = await this.runTool(call, input.executor, signal, state);
+      const decidedBefore = state.outcomes.length;
+      for (const [index, call] of reply.toolCalls.entries()) {
+        const content = await this.runTool(call, parsed[index], input, signal, state);
         messages.push({ role: 'tool', tool_call_id: call.id, content });
+      }
+      if (onlyProposals) {
+        // The words beside the calls were written before the core decided: they stand only if
+        // every proposal got its card ("please check the card" after a refusal would mislead).
+        const allCards = state.outcomes.slice(decidedBefore).every((outcome) => outcome.kind === 'card');
+        return this.answer(input, state, allCards ? reply.text : '');
       }
     }
   }
 
-  /** One streamed completion: text deltas go to `onText`, tool-call deltas are joined by index. */
+  /** The turn's answer: the model's prose unless it claims a deed, then what really happened. */
+  private answer(input: LlmInterpretInput, state: LoopState, text: string): LlmResult {
+    const checked =
+      text.trim() === ''
+        ? { text: this.emptyAnswer(state), replaced: false }
+        : truthfulAnswer(text, state.outcomes);
+    if (checked.text !== '') input.onText?.(checked.text);
+    return {
+      text: checked.text,
+      commands: state.commands,
+      outcomes: state.outcomes,
+      claimReplaced: checked.replaced,
+      usage: state.usage,
+      toolCalls: state.toolCalls,
+      outcome: state.commands.length > 0 ? 'proposed' : 'answered',
+    };
+  }
+
+  /** One streamed completion, its chunks checked (completion-stream.ts). */
   private async complete(
     messages: ChatCompletionMessageParam[],
     signal: AbortSignal,
     state: LoopState,
-    onText: ((delta: string) => void) | undefined,
-  ): Promise<RoundReply> {
+  ): Promise<StreamedReply> {
     const stream = await this.options.client.chat.completions.create(
       {
         model: this.options.model,
@@ -273,49 +260,25 @@ export class LlmInterpreter {
       },
       { signal },
     );
-    // Text after an unreadable tool call may be replaced by a failure message: hold it back.
-    const emit = state.pendingInvalid ? undefined : onText;
-    let text = '';
-    const calls = new Map<number, StreamedToolCall>();
-    for await (const chunk of stream) {
-      if (chunk.usage) {
-        state.usage.promptTokens += chunk.usage.prompt_tokens;
-        state.usage.completionTokens += chunk.usage.completion_tokens;
-        state.usage.totalTokens += chunk.usage.total_tokens;
-      }
-      const delta = chunk.choices[0]?.delta;
-      if (!delta) continue;
-      const piece = (delta.content ?? '') + (delta.refusal ?? '');
-      if (piece !== '') {
-        text += piece;
-        if (emit && !state.closed) emit(piece);
-      }
-      for (const callDelta of delta.tool_calls ?? []) {
-        const entry = calls.get(callDelta.index) ?? { id: '', name: '', arguments: '' };
-        if (callDelta.id) entry.id = callDelta.id;
-        if (callDelta.function?.name) entry.name += callDelta.function.name;
-        if (callDelta.function?.arguments) entry.arguments += callDelta.function.arguments;
-        calls.set(callDelta.index, entry);
-      }
-    }
-    const toolCalls = [...calls.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([index, call]) => ({ ...call, id: call.id === '' ? `call_arbion_${index}` : call.id }));
-    return { text, toolCalls };
+    return readCompletionStream(stream, state.usage);
   }
 
-  /** Validates one call, runs read-only ones, records proposals; returns the tool message content. */
+  /**
+   * Runs one validated call: a read-only one through the executor, a proposal through the core
+   * (after the core decided, the model is told what it did). Returns the tool message content.
+   */
   private async runTool(
     call: StreamedToolCall,
-    executor: ToolExecutor,
+    parsed: ParsedToolCall | undefined,
+    input: LlmInterpretInput,
     signal: AbortSignal,
     state: LoopState,
   ): Promise<string> {
-    const parsed = parseToolCall(call.name, call.arguments);
-    if (!parsed.ok) {
+    if (parsed === undefined || !parsed.ok) {
+      const error = parsed?.error ?? 'unreadable tool call';
       state.pendingInvalid = true;
-      state.toolCalls.push({ name: call.name, ok: false, error: parsed.error });
-      return wrapToolError(call.name, parsed.error);
+      state.toolCalls.push({ name: call.name, ok: false, error });
+      return wrapToolError(call.name, error);
     }
     state.pendingInvalid = false;
     if (parsed.kind === 'proposal') {
@@ -325,11 +288,12 @@ export class LlmInterpreter {
         return wrapToolError(call.name, error);
       }
       state.commands.push(parsed.command);
+      const outcome = await this.dispatch(input.propose, parsed.command, state);
       state.toolCalls.push({ name: call.name, ok: true });
-      return wrapToolResult(call.name, PROPOSAL_RECORDED);
+      return wrapToolResult(call.name, { outcome: describeProposalOutcome(outcome) });
     }
     try {
-      const data = await raceAbort(this.read(parsed.command, executor), signal);
+      const data = await raceAbort(this.read(parsed.command, input.executor), signal);
       state.toolCalls.push({ name: call.name, ok: true });
       return wrapToolResult(call.name, data);
     } catch (error) {
@@ -337,6 +301,20 @@ export class LlmInterpreter {
       // The executor's error text could hold internals; the model only learns that data is missing.
       state.toolCalls.push({ name: call.name, ok: false, error: 'executor failed' });
       return wrapToolError(call.name, 'the data is unavailable right now');
+    }
+  }
+
+  /** Hands a proposal to the core. It runs to its end even past the deadline (see `interpret`). */
+  private async dispatch(propose: Proposer, command: LlmCommand, state: LoopState): Promise<ProposalOutcome> {
+    const running = propose(command).then((outcome) => {
+      state.outcomes.push(outcome);
+      return outcome;
+    });
+    state.dispatching = running.catch(() => undefined);
+    try {
+      return await running;
+    } catch (error) {
+      throw new ProposalDispatchError(error);
     }
   }
 
@@ -360,27 +338,36 @@ export class LlmInterpreter {
     }
   }
 
-  /** The newest turns only, each capped, roles checked (history is data from storage). */
+  /**
+   * The newest turns only, each capped, roles checked (history is data from storage), starting
+   * with a question: a window that cut a question from its answer drops the answer.
+   */
   private boundHistory(history: readonly LlmHistoryTurn[] | undefined): ChatCompletionMessageParam[] {
     const parsed = historySchema.safeParse(history ?? []);
     if (!parsed.success || this.maxHistoryTurns === 0) return [];
-    return parsed.data
-      .slice(-this.maxHistoryTurns)
-      .map((turn) => ({ role: turn.role, content: turn.content.slice(0, MAX_TURN_CHARS) }));
+    return startWithQuestion(parsed.data.slice(-this.maxHistoryTurns)).map((turn) => ({
+      role: turn.role,
+      content: turn.content.slice(0, MAX_TURN_CHARS),
+    }));
   }
 
+  /** Empty prose: after cards or refusals they are the answer; otherwise say so. */
   private emptyAnswer(state: LoopState): string {
-    return state.commands.length > 0
-      ? 'Please review the confirmation card. Nothing happens until you confirm.'
-      : "Sorry, I don't have an answer to that.";
+    return state.outcomes.length > 0 ? '' : "Sorry, I don't have an answer to that.";
   }
 
+  /**
+   * The turn failed. Whatever was proposed before the failure stays as the core left it (a card
+   * still needs its Confirm), and the message says so.
+   */
   private fail(state: LoopState, kind: LlmFailureKind, detail?: string, userMessage?: string): LlmResult {
-    state.closed = true;
-    const message = userMessage ?? FAILURE_MESSAGES[kind];
+    const cards = state.outcomes.filter((outcome) => outcome.kind === 'card').length;
+    const message = `${userMessage ?? FAILURE_MESSAGES[kind]}${cards > 0 ? ' A card shown above still waits for your confirmation.' : ''}`;
     return {
       text: message,
-      commands: [],
+      commands: state.commands,
+      outcomes: state.outcomes,
+      claimReplaced: false,
       usage: state.usage,
       toolCalls: state.toolCalls,
       outcome: 'failed',
@@ -389,6 +376,8 @@ export class LlmInterpreter {
   }
 }
 
-function describeApiError(error: APIError): string {
-  return [error.status ?? 'no status', error.code ?? error.type ?? error.constructor.name].join(' ');
+/** History starts with a question, never with an answer whose question fell out of the window. */
+export function startWithQuestion<T extends { role: 'user' | 'assistant' }>(turns: readonly T[]): T[] {
+  const first = turns.findIndex((turn) => turn.role === 'user');
+  return first === -1 ? [] : turns.slice(first);
 }

@@ -102,9 +102,11 @@ const toolDescriptions: Record<ToolName, string> = {
     'Give exactly one of quantity, notional, fractionOfPosition (the others null).',
   propose_swap:
     "Propose a token swap on the user's Coinbase smart wallet. Nothing is sent: the user sees a card with the rate and minimum received and must confirm it.",
-  cancel_order: 'Propose cancelling an open order (or all of them). The user confirms it.',
+  cancel_order:
+    'Ask to cancel an open order (or all of them). Nothing is cancelled: the user sees a card listing the orders and must confirm it.',
   link_broker: 'Offer the user a one-time link to connect a broker account.',
-  switch_mode: 'Propose switching between paper and live trading. Live needs its own confirmation.',
+  switch_mode:
+    'Ask to switch between paper and live trading. Nothing is switched: the user is asked to type the confirmation themselves.',
 };
 
 export function isToolName(name: string): name is ToolName {
