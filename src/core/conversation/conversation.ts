@@ -31,6 +31,7 @@ import {
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import { AccountActions } from './account-actions.js';
 import type { AutomationDesk } from './automation.js';
+import { CardAnswers } from './card-answers.js';
 import type { Command, OrderCommand, SwapCommand } from './commands.js';
 import { HELP_TEXT } from './help.js';
 import { receivedAuditCte, recordReceived } from './inbound-log.js';
@@ -89,12 +90,25 @@ export class Conversation {
   private readonly team: TeamActions;
   private readonly queries: Queries;
   private readonly actions: AccountActions;
+  private readonly cards: CardAnswers;
 
   constructor(private readonly deps: ConversationDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.team = new TeamActions(deps);
     this.queries = new Queries(deps, this.clock);
     this.actions = new AccountActions(deps, (address, update) => this.deliverUpdate(address, update));
+    // A typed answer is a press of the card's button: the same handling, the same authorization.
+    this.cards = new CardAnswers(deps, this.clock, {
+      press: (action, ticket) => this.handleAction(action, ticket),
+      // "cancel #12" of a working order is "cancel <its id>" (the chat type only matters to "link").
+      cancelOrder: (intentId, userId, address) =>
+        this.actions.perform(
+          { kind: 'action', action: 'cancel', target: intentId },
+          userId,
+          address,
+          'direct',
+        ),
+    });
   }
 
   /**
@@ -230,6 +244,9 @@ export class Conversation {
         case 'action':
           await reply(await this.actions.perform(command, userId, message.address, message.chatType));
           return;
+        case 'card':
+          await this.cards.answer(command, message, trader, ticket);
+          return;
         case 'unknown':
           await reply(`I didn't understand that.\n\n${HELP_TEXT}`);
           return;
@@ -337,7 +354,8 @@ export class Conversation {
     parsed: { verb: string; intentId: string },
     intentRead: Promise<IntentRow | null> | undefined,
   ): Promise<void> {
-    if (parsed.verb !== 'confirm' && parsed.verb !== 'cancel') return;
+    // A typed answer to a card whose sending was never recorded has no card to adopt.
+    if ((parsed.verb !== 'confirm' && parsed.verb !== 'cancel') || message.messageId === '') return;
     const intent = await intentRead;
     if (
       intent === null ||
