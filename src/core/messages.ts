@@ -73,6 +73,11 @@ export interface CardAction {
 /** A confirmation card: the exact order, and buttons until it is answered or expires. */
 export interface Card {
   readonly title: string;
+  /**
+   * The requester's number for the card ("Card #12"), which typed answers name ("confirm 12");
+   * the title and the buttons already say it. Absent on cards that are not answered by typing.
+   */
+  readonly number?: number;
   /** PAPER or LIVE, shown prominently by every channel. */
   readonly badge: 'PAPER' | 'LIVE';
   readonly fields: readonly CardField[];

@@ -291,7 +291,7 @@ describe('live trading through linked brokers: linked in Chromium, traded from c
         const trafficBefore = orderTraffic();
 
         const card = await orderCard('buy 10 AAPL');
-        expect(card.card).toMatchObject({ title: 'Buy AAPL?', badge });
+        expect(card.card).toMatchObject({ title: expect.stringMatching(/^Card #\d+ · Buy AAPL\?$/), badge });
         expect(field(card.card, 'Order')).toBe('BUY 10 AAPL');
         const priceNow = field(card.card, 'Price now') ?? '';
         if (broker.quoteSource === undefined)
@@ -351,7 +351,10 @@ describe('live trading through linked brokers: linked in Chromium, traded from c
       const trafficBefore = orderTraffic();
 
       const card = await orderCard('sell 1 AAPL put 190 May 17 at 1.00');
-      expect(card.card).toMatchObject({ title: 'Sell AAPL?', badge: 'LIVE' });
+      expect(card.card).toMatchObject({
+        title: expect.stringMatching(/^Card #\d+ · Sell AAPL\?$/),
+        badge: 'LIVE',
+      });
       expect(field(card.card, 'Order')).toBe('SELL 1 AAPL 2027-05-17 190 PUT');
       // Schwab's quote of that very contract: its bid, what a seller gets now.
       expect(field(card.card, 'Price now')).toBe('$0.98 (schwab)');
@@ -405,7 +408,10 @@ describe('live trading through linked brokers: linked in Chromium, traded from c
       const trafficBefore = orderTraffic();
 
       const card = await orderCard('buy 1 AAPL');
-      expect(card.card).toMatchObject({ title: 'Buy AAPL?', badge: 'PAPER' });
+      expect(card.card).toMatchObject({
+        title: expect.stringMatching(/^Card #\d+ · Buy AAPL\?$/),
+        badge: 'PAPER',
+      });
       expect(field(card.card, 'Account')).toBe('Paper account');
       const said = await confirm(card);
       expect(said.join('\n')).toMatch(/Filled \(PAPER\): bought 1 AAPL at \$\d/);

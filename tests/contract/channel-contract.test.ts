@@ -49,7 +49,8 @@ describe.each(factories)('$platform channel contract', (factory) => {
     expect(confirm).not.toBe('');
     const intent = await prisma().tradeIntent.findFirstOrThrow({
       where: { userId: await userOf('alice') },
-      orderBy: { createdAt: 'desc' },
+      // Her newest card has her highest number (the test clock stands still: createdAt ties).
+      orderBy: { cardNumber: 'desc' },
     });
     expect(intent.status).toBe('proposed');
     return { card, intentId: intent.id, confirm };

@@ -17,8 +17,8 @@ describe('arbion start with the console chat', () => {
     const arbion = startArbion(cwd, { ARBION_CONSOLE: 'on', PORT: '0' });
     await arbion.waitFor(/console chat on your PAPER account/);
     arbion.stdin.write('buy 0.01 btc\n');
-    await arbion.waitFor(/type \[confirm\] or \[cancel\]/);
-    expect(arbion.stdout()).toContain('PAPER ─ Buy BTC?');
+    await arbion.waitFor(/type \[confirm #1\] or \[cancel #1\]/);
+    expect(arbion.stdout()).toContain('PAPER ─ Card #1 · Buy BTC?');
     arbion.stdin.write('confirm\n');
     await arbion.waitFor(/Filled \(PAPER\): bought 0\.01 BTC at \$[\d,]+\.\d\d\./);
     arbion.stdin.write('positions\n');

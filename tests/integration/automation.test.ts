@@ -110,6 +110,11 @@ describe('strategies from chat', () => {
       ),
     );
     expect(h.channel.texts().some((text) => text.startsWith('The wheel on SOFI: '))).toBe(true);
+    // A strategy's card is numbered like a typed order's (the same proposal path).
+    expect(first.cardNumber).toBeGreaterThan(0);
+    expect(card.message?.kind === 'card' && card.message.card.title).toBe(
+      `Card #${first.cardNumber} · Sell SOFI?`,
+    );
     await h.press('ann', `confirm:${first.id}`, card.messageId);
     const confirmed = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: first.id } });
     expect(['submitted', 'filled']).toContain(confirmed.status);

@@ -54,14 +54,15 @@ describe('console chat on the paper account', () => {
     return transcript.slice(before);
   }
 
-  it('"buy 10 AAPL" -> card -> confirm -> filled -> positions shows 10 AAPL at the fill price', async () => {
+  it('"buy 10 AAPL" -> card #1 -> confirm -> filled -> positions shows 10 AAPL at the fill price', async () => {
     const card = await type('buy 10 AAPL');
-    expect(card).toContain('PAPER ─ Buy AAPL?');
+    expect(card).toContain('PAPER ─ Card #1 · Buy AAPL?');
     expect(card).toContain('Order      BUY 10 AAPL');
-    expect(card).toContain('type [confirm] or [cancel]');
+    expect(card).toContain('└─ card #1: type [confirm #1] or [cancel #1]');
 
     const filled = await type('confirm');
     expect(filled).toContain('(card #1 updated)');
+    expect(filled).toMatch(/└─ card #1\n/);
     const price = /Filled \(PAPER\): bought 10 AAPL at (\$[\d,]+\.\d\d)\./.exec(filled)?.[1];
     expect(price).toBeDefined();
 
@@ -82,13 +83,14 @@ describe('console chat on the paper account', () => {
     ).toBe(price);
   });
 
-  it('cancel by typing, and a second "confirm" on a finished card is just text', async () => {
+  it('cancel by typing, and a second "confirm" on a finished card says what became of it', async () => {
     const card = await type('sell 5 AAPL');
-    expect(card).toContain('Sell AAPL?');
+    expect(card).toContain('Card #2 · Sell AAPL?');
     const cancelled = await type('no');
+    expect(cancelled).toContain('(card #2 updated)');
     expect(cancelled).toContain('Cancelled. Nothing was sent to the broker.');
     const stray = await type('confirm');
-    expect(stray).toContain("I didn't understand that");
+    expect(stray).toContain('Card #2 (SELL 5 AAPL) was cancelled; nothing was sent.');
     const positions = await type('positions');
     expect(positions).toContain('10 AAPL');
   });
@@ -99,10 +101,31 @@ describe('console chat on the paper account', () => {
     const card = await type('cancel all');
     expect(card).toContain('Cancel 1 open order?');
     expect(card).toContain('BUY 2 AAPL, limit $100.00');
-    expect(card).toContain('type [confirm] or [cancel]');
+    expect(card).toMatch(/card #\d+: type \[confirm #\d+\] or \[cancel #\d+\]/);
     const cancelled = await type('confirm');
     expect(cancelled).toMatch(/[0-9a-f]{8} cancelled/);
     expect(await type('orders')).toContain('No open orders.');
+  });
+
+  it('answers cards by their number, whichever was shown last, and never a second card on a repeated "confirm"', async () => {
+    // Numbers go on from the cards of the tests before (each user has one counter).
+    const apple = Number(/Card #(\d+) · Buy AAPL\?/.exec(await type('buy 1 AAPL'))?.[1]);
+    const tesla = apple + 1;
+    expect(await type('buy 2 TSLA')).toContain(`Card #${tesla} · Buy TSLA?`);
+    const which = `Which card? #${apple} BUY 1 AAPL, #${tesla} BUY 2 TSLA. Say "confirm ${tesla}". Nothing was done.`;
+    expect(await type('confirm')).toContain(which);
+    expect(await type('yes')).toContain(which);
+    const placed = await type(`confirm #${apple}`);
+    expect(placed).toContain(`(card #${apple} updated)`);
+    expect(placed).toContain('Filled (PAPER): bought 1 AAPL');
+    expect(placed).not.toContain('TSLA');
+    expect(await type(`cancel ${tesla}`)).toContain('Cancelled. Nothing was sent to the broker.');
+    const statuses = await h.test.database.prisma.tradeIntent.findMany({
+      where: { cardNumber: { in: [apple, tesla] } },
+      orderBy: { cardNumber: 'asc' },
+      select: { status: true },
+    });
+    expect(statuses.map((intent) => intent.status)).toEqual(['filled', 'cancelled']);
   });
 
   it('answers balance, quotes, open orders and help', async () => {

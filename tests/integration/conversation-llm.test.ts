@@ -87,7 +87,7 @@ describe('natural language through the LLM, on the paper account', () => {
     expect(turns.map((turn) => turn.role)).toEqual(['user', 'assistant']);
     // What the user was shown, and what the core did: the model learns it next time.
     expect(turns[1]?.content).toBe(
-      `I prepared a market buy of 10 AAPL. Please confirm it on the card.\n(Arbion: card ${intent.id.slice(0, 8)} shown; nothing happens unless the user confirms it)`,
+      `I prepared a market buy of 10 AAPL. Please confirm it on the card.\n(Arbion: card #${intent.cardNumber} shown; nothing happens unless the user confirms it)`,
     );
     expect(turns[1]?.promptTokens).toBe(280);
     expect(turns[1]?.completionTokens).toBe(36);
@@ -194,7 +194,7 @@ describe('natural language through the LLM, on the paper account', () => {
     expect(await orderStatus(limit)).toBe('accepted');
     expect(await orderStatus(stop)).toBe('accepted');
     const [shown] = cardsSent();
-    expect(shown?.card.title).toBe('Cancel 2 open orders?');
+    expect(shown?.card.title).toMatch(/^Card #\d+ · Cancel 2 open orders\?$/);
     expect(shown?.card.fields.map((field) => field.value)).toEqual([
       'BUY 3 AMD, limit $120.00',
       'SELL 5 AMD, stop $140.00 (protective stop)',
@@ -217,7 +217,7 @@ describe('natural language through the LLM, on the paper account', () => {
     ]);
 
     const confirm = (card: Card | undefined) =>
-      card?.actions.find((action) => action.label === 'Confirm')?.id ?? '';
+      card?.actions.find((action) => action.id.startsWith('cancelorders:'))?.id ?? '';
     await h.press('hank', confirm(shown?.card), shown?.id);
     expect(await orderStatus(limit)).toBe('cancelled');
     expect(await orderStatus(stop)).toBe('cancelled');

@@ -162,7 +162,7 @@ describe.each(backends)('trade intents on %s PostgreSQL', (backend: Backend) => 
       expect(update.kind).toBe('updated');
       if (update.kind === 'updated') {
         expect(update.text).toContain('The price moved');
-        expect(update.card.actions.map((action) => action.label)).toEqual(['Confirm', 'Cancel']);
+        expect(update.card.actions.map((action) => action.label)).toEqual(['Confirm #1', 'Cancel #1']);
       }
       const requoted = await h.test.database.prisma.tradeIntent.findUniqueOrThrow({
         where: { id: intentId },

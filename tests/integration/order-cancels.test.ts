@@ -67,7 +67,8 @@ describe('cancelling working orders from chat', () => {
     expect(await statusOf(stop)).toBe('accepted');
 
     const shown = await cancelAll('ann');
-    expect(shown.card.title).toBe('Cancel 2 open orders?');
+    const { cardNumber } = await requestOf(shown.confirm);
+    expect(shown.card.title).toBe(`Card #${cardNumber} · Cancel 2 open orders?`);
     expect(shown.card.badge).toBe('PAPER');
     expect(shown.card.fields).toEqual([
       { label: limit.slice(0, 8), value: 'BUY 3 AMD, limit $120.00' },
@@ -75,8 +76,8 @@ describe('cancelling working orders from chat', () => {
     ]);
     expect(shown.card.notice).toContain('Protective stops are included');
     expect(shown.card.actions.map((action) => [action.label, action.id.split(':')[0]])).toEqual([
-      ['Confirm', 'cancelorders'],
-      ['Cancel', 'keeporders'],
+      [`Confirm #${cardNumber}`, 'cancelorders'],
+      [`Cancel #${cardNumber}`, 'keeporders'],
     ]);
     // Telegram's callback_data holds at most 64 bytes.
     for (const action of shown.card.actions) expect(Buffer.byteLength(action.id)).toBeLessThanOrEqual(64);

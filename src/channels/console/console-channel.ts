@@ -1,7 +1,8 @@
 /**
  * The console channel: chat with Arbion in a terminal, on the paper account by default.
- * Cards render as text; typing "confirm"/"yes" or "cancel"/"no" answers the newest open card,
- * exactly as pressing its button would (the same authorization path as every other channel).
+ * Cards render as text with their number ("Card #12"); every line typed goes to the core as text,
+ * which understands "confirm 12", "cancel #12" and a bare "yes"/"no" as answers to cards, as in
+ * every other channel.
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
@@ -15,9 +16,6 @@ import type {
   Sender,
 } from '../../core/messages.js';
 import { renderMessage } from './render.js';
-
-const CONFIRM_WORDS = new Set(['confirm', 'yes', 'y', 'ok']);
-const CANCEL_WORDS = new Set(['cancel', 'no', 'n']);
 
 export interface ConsoleChannelOptions {
   readonly input: Readable;
@@ -33,9 +31,8 @@ export interface ConsoleChannelOptions {
 export class ConsoleChannel implements ChannelPort {
   readonly address: ChannelAddress = { platform: 'console', workspaceId: '', chatId: 'console' };
   private readonly user: Sender;
+  /** Ids of the messages it printed, for the core to edit them; never shown (cards show their number). */
   private nextMessageId = 1;
-  /** Card message id -> the action ids it currently offers. */
-  private readonly openCards = new Map<string, { confirm?: string; cancel?: string }>();
   private readline: Interface | undefined;
   private queue: Promise<void> = Promise.resolve();
 
@@ -65,50 +62,33 @@ export class ConsoleChannel implements ChannelPort {
 
   async send(_address: ChannelAddress, message: OutboundMessage): Promise<{ messageId: string }> {
     const messageId = String(this.nextMessageId++);
-    this.remember(messageId, message);
-    this.write(renderMessage(message, Number(messageId)));
+    this.write(renderMessage(message));
     return { messageId };
   }
 
-  async edit(_address: ChannelAddress, messageId: string, message: OutboundMessage): Promise<void> {
-    this.remember(messageId, message);
-    this.write(`(card #${messageId} updated)\n${renderMessage(message, Number(messageId))}`);
+  async edit(_address: ChannelAddress, _messageId: string, message: OutboundMessage): Promise<void> {
+    const number = message.kind === 'card' ? message.card.number : undefined;
+    this.write(`(${number === undefined ? 'card' : `card #${number}`} updated)\n${renderMessage(message)}`);
   }
 
   async notify(_address: ChannelAddress, _recipient: Sender, text: string): Promise<void> {
     this.write(`(only you see this) ${text}`);
   }
 
-  private remember(messageId: string, message: OutboundMessage): void {
-    if (message.kind !== 'card') return;
-    // A "cancel open orders" card answers "confirm" with its own verbs (core/messages.ts).
-    const confirm = message.card.actions.find((action) => /^(confirm|cancelorders):/.test(action.id))?.id;
-    const cancel = message.card.actions.find((action) => /^(cancel|keeporders):/.test(action.id))?.id;
-    if (confirm || cancel) this.openCards.set(messageId, { confirm, cancel });
-    else this.openCards.delete(messageId);
-  }
-
   private async handleLine(line: string): Promise<void> {
     const text = line.trim();
     if (text === '') return;
-    const word = text.toLowerCase().replace(/[.!]+$/, '');
-    const newest = [...this.openCards.entries()].at(-1);
-    const base = {
-      deliveryId: randomUUID(),
+    const deliveryId = randomUUID();
+    await this.options.onMessage({
+      kind: 'text',
+      deliveryId,
       address: this.address,
       sender: this.user,
       receivedAt: new Date(),
-      chatType: 'direct' as const,
-    };
-    if (newest && (CONFIRM_WORDS.has(word) || CANCEL_WORDS.has(word))) {
-      const [cardId, actions] = newest;
-      const actionId = CONFIRM_WORDS.has(word) ? actions.confirm : actions.cancel;
-      if (actionId) {
-        await this.options.onMessage({ ...base, kind: 'action', messageId: cardId, actionId });
-        return;
-      }
-    }
-    await this.options.onMessage({ ...base, kind: 'text', messageId: `in-${base.deliveryId}`, text });
+      chatType: 'direct',
+      messageId: `in-${deliveryId}`,
+      text,
+    });
   }
 
   private writePrompt(): void {

@@ -41,6 +41,8 @@ export interface ListedOrder {
 /** The request as the card shows it. */
 export interface ListedRequest {
   readonly id: string;
+  /** The card's number (users.lastCardNumber), shown on it and in its buttons. */
+  readonly cardNumber: number | null;
   readonly status: CancelRequestStatus;
   readonly expiresAt: Date;
   readonly doneAt: Date | null;
@@ -109,15 +111,22 @@ export function renderCancelCard(
     label: order.intentId.slice(0, 8),
     value: describeListedOrder(order),
   }));
+  const number = request.cardNumber === null ? '' : ` #${request.cardNumber}`;
+  const title = open ? `Cancel ${count}?` : `Cancel ${count}`;
   return {
-    title: open ? `Cancel ${count}?` : `Cancel ${count}`,
+    title: request.cardNumber === null ? title : `Card #${request.cardNumber} · ${title}`,
+    ...(request.cardNumber === null ? {} : { number: request.cardNumber }),
     badge: orders.some((order) => order.intent.mode === 'live') ? 'LIVE' : 'PAPER',
     fields,
     notice: noticeOf(request, orders, options.now, options.more ?? 0),
     actions: open
       ? [
-          { id: ordersActionId(ACTION_CANCEL_ORDERS, request.id), label: 'Confirm', style: 'danger' },
-          { id: ordersActionId(ACTION_KEEP_ORDERS, request.id), label: 'Cancel', style: 'default' },
+          {
+            id: ordersActionId(ACTION_CANCEL_ORDERS, request.id),
+            label: `Confirm${number}`,
+            style: 'danger',
+          },
+          { id: ordersActionId(ACTION_KEEP_ORDERS, request.id), label: `Cancel${number}`, style: 'default' },
         ]
       : [],
   };

@@ -174,6 +174,20 @@ export const actionCommandSchema = z.discriminatedUnion('action', [
 ]);
 export type ActionCommand = z.infer<typeof actionCommandSchema>;
 
+/**
+ * A typed answer to a confirmation card: "confirm 12", "yes #12", "cancel #12", or a bare "yes" /
+ * "no" (then the one open card, if exactly one is). Only the fast path produces it (no LLM tool
+ * does): a card is answered in the user's own words or with its buttons. The core looks the number
+ * up among the sender's own cards and answers through the same path as the card's button.
+ */
+export const cardCommandSchema = z.object({
+  kind: z.literal('card'),
+  verb: z.enum(['confirm', 'cancel']),
+  /** The number as typed; the core refuses 0, negatives and numbers no card of the sender has. */
+  number: z.number().int().optional(),
+});
+export type CardCommand = z.infer<typeof cardCommandSchema>;
+
 /** Strategy kinds as the data model names them. */
 export const strategyKindSchema = z.enum(['wheel', 'collar', 'ai_driven']);
 export type StrategyKindName = z.infer<typeof strategyKindSchema>;
@@ -265,6 +279,7 @@ export const commandSchema = z.union([
   swapCommandSchema,
   queryCommandSchema,
   actionCommandSchema,
+  cardCommandSchema,
   automationCommandSchema,
   unknownCommandSchema,
 ]);
@@ -273,5 +288,6 @@ export type Command =
   | SwapCommand
   | QueryCommand
   | ActionCommand
+  | CardCommand
   | AutomationCommand
   | UnknownCommand;

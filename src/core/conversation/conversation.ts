@@ -32,6 +32,7 @@ import {
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import { AccountActions } from './account-actions.js';
 import type { AutomationDesk } from './automation.js';
+import { CardAnswers } from './card-answers.js';
 import type { Command, OrderCommand, SwapCommand } from './commands.js';
 import { receivedAuditCte, recordReceived } from './inbound-log.js';
 import type { InboxTicket } from './inbox.js';
@@ -101,12 +102,28 @@ export class Conversation {
   private readonly team: TeamActions;
   private readonly queries: Queries;
   private readonly actions: AccountActions;
+  private readonly cards: CardAnswers;
 
   constructor(private readonly deps: ConversationDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.team = new TeamActions(deps);
     this.queries = new Queries(deps, this.clock);
     this.actions = new AccountActions(deps, (address, update) => this.deliverUpdate(address, update));
+    // A typed answer is a press of the card's button: the same handling, the same authorization.
+    this.cards = new CardAnswers(deps, this.clock, {
+      press: (action, ticket) => this.handleAction(action, ticket),
+      // "cancel #12" of a working order is "cancel <its id>" (the chat type only matters to "link").
+      cancelOrder: async (intentId, userId, address) => {
+        const answer = await this.actions.perform(
+          { kind: 'action', action: 'cancel', target: intentId },
+          userId,
+          address,
+          'direct',
+        );
+        // A typed id cancels at once and answers in words; a card would only come for "all".
+        return typeof answer === 'string' ? answer : `see card ${answer.card}`;
+      },
+    });
   }
 
   /**
@@ -261,6 +278,9 @@ export class Conversation {
           else model?.shown({ kind: 'card', card: answer.card });
           return;
         }
+        case 'card':
+          await this.cards.answer(command, message, trader, ticket);
+          return;
         case 'unknown':
           await reply("I didn't understand that. For example: buy 10 AAPL. Say help for more.");
           return;
@@ -317,7 +337,10 @@ export class Conversation {
       card: outcome.card,
       audience: 'requester',
     });
-    model?.shown({ kind: 'card', card: outcome.intentId.slice(0, 8) });
+    model?.shown({
+      kind: 'card',
+      card: outcome.card.number === undefined ? outcome.intentId.slice(0, 8) : `#${outcome.card.number}`,
+    });
     // The last step of the message: its inbox row is finished by the same statement.
     await this.deps.intents.attachCard(outcome.intentId, sent.messageId, ticket);
   }
@@ -371,7 +394,8 @@ export class Conversation {
     parsed: { verb: string; intentId: string },
     intentRead: Promise<IntentRow | null> | undefined,
   ): Promise<void> {
-    if (parsed.verb !== 'confirm' && parsed.verb !== 'cancel') return;
+    // A typed answer to a card whose sending was never recorded has no card to adopt.
+    if ((parsed.verb !== 'confirm' && parsed.verb !== 'cancel') || message.messageId === '') return;
     const intent = await intentRead;
     if (
       intent === null ||

@@ -1,6 +1,6 @@
 /** The help every channel shows: what Arbion understands, one example per line. */
 export const HELP_TEXT = [
-  'I place orders after you confirm them. Try:',
+  'I place orders after you confirm them (on the card, or type "confirm 12" / "cancel 12"). Try:',
   '  buy 10 AAPL            sell half my TSLA',
   '  buy $500 of BTC        buy 5 MSFT limit 400 gtc',
   '  sell 1 AAPL put 190 May 17 at 1.00',

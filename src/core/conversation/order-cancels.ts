@@ -85,9 +85,16 @@ export class OrderCancels {
   ): Promise<{ readonly card: string }> {
     const now = this.clock();
     const listed = orders.slice(0, MAX_LISTED_ORDERS);
+    // The next number of the user's cards (a crash before the create only skips one).
+    const { lastCardNumber } = await this.deps.prisma.user.update({
+      where: { id: userId },
+      data: { lastCardNumber: { increment: 1 } },
+      select: { lastCardNumber: true },
+    });
     const request = await this.deps.prisma.cancelRequest.create({
       data: {
         userId,
+        cardNumber: lastCardNumber,
         platform: address.platform,
         workspaceExternalId: address.workspaceId,
         chatId: address.chatId,
@@ -96,8 +103,14 @@ export class OrderCancels {
       },
     });
     const card = renderCancelCard(request, listed, { now, more: orders.length - listed.length });
-    await this.deps.channelFor(address.platform).send(address, { kind: 'card', card, audience: 'requester' });
-    return { card: request.id.slice(0, 8) };
+    const sent = await this.deps
+      .channelFor(address.platform)
+      .send(address, { kind: 'card', card, audience: 'requester' });
+    await this.deps.prisma.cancelRequest.update({
+      where: { id: request.id },
+      data: { cardMessageId: sent.messageId },
+    });
+    return { card: `#${lastCardNumber}` };
   }
 
   /**

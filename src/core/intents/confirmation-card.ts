@@ -148,20 +148,33 @@ export function renderIntentCard(
     : waiting
       ? `Waiting for an admin to approve (within ${seconds} s). You can still cancel.`
       : closedNotice(intent, options.filledQuantity);
+  const number = intent.cardNumber === null ? '' : ` #${intent.cardNumber}`;
+  const cancel = {
+    id: actionId(ACTION_CANCEL, intent.id),
+    label: `Cancel${number}`,
+    style: 'danger',
+  } as const;
   return {
-    title: titleOf(intent),
+    title: intent.cardNumber === null ? titleOf(intent) : `Card #${intent.cardNumber} · ${titleOf(intent)}`,
+    ...(intent.cardNumber === null ? {} : { number: intent.cardNumber }),
     badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
     fields: orderFields(intent, options.quoteSource),
     notice,
+    // The buttons say the number too: typing "confirm 12" is pressing "Confirm #12".
     actions: open
-      ? [
-          { id: actionId(ACTION_CONFIRM, intent.id), label: 'Confirm', style: 'primary' },
-          { id: actionId(ACTION_CANCEL, intent.id), label: 'Cancel', style: 'danger' },
-        ]
+      ? [{ id: actionId(ACTION_CONFIRM, intent.id), label: `Confirm${number}`, style: 'primary' }, cancel]
       : waiting
-        ? [{ id: actionId(ACTION_CANCEL, intent.id), label: 'Cancel', style: 'danger' }]
+        ? [cancel]
         : [],
   };
+}
+
+/** One line naming what a card is for: "BUY 1 AAPL", "SWAP 0.1 ETH → USDC". */
+export function cardSummary(intent: IntentRow): string {
+  const swap = swapOf(intent);
+  if (swap !== undefined)
+    return `SWAP ${formatDecimal(intent.quantity?.toString() ?? '0')} ${intent.symbol} → ${swap.toToken}`;
+  return describeSize(intent);
 }
 
 /** Four-eyes: the card the whole chat sees, asking an admin other than the requester to approve. */
@@ -170,7 +183,7 @@ export function renderApprovalCard(intent: IntentRow, options: { now: Date }): C
   const decided =
     intent.approverUserId !== null && intent.status !== 'rejected' ? 'Approved by an admin. ' : '';
   return {
-    title: `Approve: ${titleOf(intent).replace(/^./, (first) => first.toLowerCase())}`,
+    title: `Approve${intent.cardNumber === null ? '' : ` card #${intent.cardNumber}`}: ${titleOf(intent).replace(/^./, (first) => first.toLowerCase())}`,
     badge: intent.mode === 'live' ? 'LIVE' : 'PAPER',
     fields: orderFields(intent),
     notice: waiting

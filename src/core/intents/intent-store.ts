@@ -45,9 +45,17 @@ export class IntentStore {
     return this.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intentId } });
   }
 
-  /** A new intent and its `intent.proposed` audit row, in one statement (every order message writes it). */
-  async insert(intent: IntentRow, audit: { actorId: string; data: Record<string, unknown> }): Promise<void> {
-    await this.sql.execute(insertIntentWithAudit(intent, audit));
+  /**
+   * A new intent, its card number (the requester's next) and its `intent.proposed` audit row, in
+   * one statement (every order message writes it). Returns the row as stored, with its number.
+   */
+  async insert(
+    intent: IntentRow,
+    audit: { actorId: string; data: Record<string, unknown> },
+  ): Promise<IntentRow> {
+    const [inserted] = await this.sql.query<{ cardNumber: number }>(insertIntentWithAudit(intent, audit));
+    if (inserted === undefined) throw new Error(`intent ${intent.id} was not inserted`);
+    return { ...intent, cardNumber: inserted.cardNumber };
   }
 
   /**

@@ -109,16 +109,18 @@ export async function proposeOrder(
     riskChecks: checks as unknown as Prisma.JsonValue,
     requiresApproval: needsApproval(proposal, cost),
   };
-  const intent: IntentRow = { ...draft, orderHash: hashOf(draft) };
-  await context.store.insert(intent, {
-    actorId: proposal.identityId,
-    data: {
-      symbol: order.symbol,
-      side: order.side,
-      quotedPrice: price.toFixed(),
-      checks: checks.map((check) => check.check),
+  const intent = await context.store.insert(
+    { ...draft, orderHash: hashOf(draft) },
+    {
+      actorId: proposal.identityId,
+      data: {
+        symbol: order.symbol,
+        side: order.side,
+        quotedPrice: price.toFixed(),
+        checks: checks.map((check) => check.check),
+      },
     },
-  });
+  );
   return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now, quoteSource: quote.source }) };
 }
 

@@ -58,6 +58,8 @@ export function conversationFields(
     strategyRunId: proposal.automation?.strategyRunId ?? null,
     strategyTag: proposal.automation?.tag ?? null,
     status: 'proposed',
+    // The database numbers the card as it stores the row (IntentStore.insert).
+    cardNumber: null,
     orderHash: '',
     clientOrderId: clientOrderIdFor(id),
     platform: proposal.address.platform,

@@ -75,16 +75,18 @@ export async function proposeSwap(
   const id = randomUUID();
   const now = context.clock();
   const draft = swapRow(context, { id, now, proposal, wallet, command, quote, price, details, checks });
-  const intent: IntentRow = { ...draft, orderHash: hashOf(draft) };
-  await context.store.insert(intent, {
-    actorId: proposal.identityId,
-    data: {
-      swap: `${quote.fromAmount.toFixed()} ${command.fromToken} -> ${command.toToken}`,
-      network: quote.network,
-      minToAmount: details.minToAmount,
-      checks: checks.map((check) => check.check),
+  const intent = await context.store.insert(
+    { ...draft, orderHash: hashOf(draft) },
+    {
+      actorId: proposal.identityId,
+      data: {
+        swap: `${quote.fromAmount.toFixed()} ${command.fromToken} -> ${command.toToken}`,
+        network: quote.network,
+        minToAmount: details.minToAmount,
+        checks: checks.map((check) => check.check),
+      },
     },
-  });
+  );
   return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now }) };
 }
 

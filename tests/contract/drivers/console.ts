@@ -1,7 +1,8 @@
 /**
  * The console channel under the contract: lines typed into its input stream, and what a person
  * at the terminal reads from its output (cards parsed back from their text rendering). The console
- * is one person's terminal, so only alice exists; buttons are the words the card says to type.
+ * is one person's terminal, so only alice exists; buttons are the words the card says to type
+ * ("confirm #12"), and a card is known by its number (the console keeps its message ids to itself).
  */
 import { PassThrough, Writable } from 'node:stream';
 import { ConsoleChannel } from '../../../src/channels/console/console-channel.js';
@@ -24,8 +25,8 @@ export const consoleDriver: DriverFactory = {
         const body = updated ? text.slice(updated[0].length) : text;
         const end = CARD_END.exec(body);
         if (end?.[1]) {
-          // "[confirm] or [cancel]": the words a person types to press.
-          const actionIds = [...(end[2] ?? '').matchAll(/\[(\w+)\]/g)].map((match) => match[1] ?? '');
+          // "[confirm #12] or [cancel #12]": the words a person types to press.
+          const actionIds = [...(end[2] ?? '').matchAll(/\[([^\]]+)\]/g)].map((match) => match[1] ?? '');
           cards.set(end[1], { messageId: end[1], text: body, actionIds });
         } else {
           texts.push(body.replace(/^\(only you see this\) /, ''));
@@ -81,11 +82,10 @@ export const consoleDriver: DriverFactory = {
       },
       async press(person, messageId, actionId) {
         onlyAlice(person);
-        // The console answers the newest open card: typing is pressing its button.
-        const newest = [...cards.values()].filter((card) => card.actionIds.length > 0).at(-1);
-        if (newest?.messageId !== messageId)
-          throw new Error(`card #${messageId} is not the newest open card`);
-        await type(actionId.split(':')[0] ?? actionId);
+        // Typing the button's words ("confirm #12") is pressing it.
+        if (!cards.get(messageId)?.actionIds.includes(actionId))
+          throw new Error(`card #${messageId} has no [${actionId}] to type`);
+        await type(actionId);
       },
       redeliverLast: () => Promise.reject(new Error('the console has no redelivery')),
       forged: () => Promise.reject(new Error('the console has no signed inbound')),

@@ -90,6 +90,7 @@ function contextFor(trading: Broker, stored: IntentRow[]): IntentContext {
   const store = {
     insert: async (intent: IntentRow) => {
       stored.push(intent);
+      return { ...intent, cardNumber: stored.length };
     },
     audit: { record: async () => undefined },
   } as unknown as IntentStore;

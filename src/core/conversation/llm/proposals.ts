@@ -11,7 +11,7 @@ export type LlmCommand = OrderCommand | SwapCommand | ActionCommand;
 
 /** What the core did with one proposal, as the model may learn it. */
 export type ProposalOutcome =
-  /** A card is shown; `card` is what identifies it to the user (today an id prefix). */
+  /** A card is shown; `card` is what identifies it to the user (its number, "#12"). */
   | { readonly kind: 'card'; readonly card: string }
   /** No card: the core refused, and the user was told why. */
   | { readonly kind: 'refused'; readonly reason: string }
@@ -46,7 +46,7 @@ export function outcomeOf(command: LlmCommand, reply: CoreReply | undefined): Pr
 
 /**
  * The one sentence the model is told about a proposal, after the core decided. Kept in one place
- * so the card's identification (numbers, soon) changes here only.
+ * so the way a card is named ("card #12") changes here only.
  */
 export function describeProposalOutcome(outcome: ProposalOutcome): string {
   switch (outcome.kind) {

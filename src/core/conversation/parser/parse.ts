@@ -5,6 +5,7 @@
  */
 import type { Command, UnknownCommand } from '../commands.js';
 import { AUTOMATION_STARTERS, parseAutomation } from './automation.js';
+import { parseCardAnswer } from './cards.js';
 import { findHistoryStart, parseHistory } from './history.js';
 import { Fail, ORDER_VERBS, type ParseContext, parseOrder } from './orders.js';
 import { FIXED_PHRASES, QUOTE_TEMPLATES } from './phrases.js';
@@ -141,7 +142,10 @@ function parse(text: string, context: ParseContext): Command {
   return unknown(explain(tokens, start, end) ?? understood?.reason ?? 'not a command I know');
 }
 
-/** Queries ("balance", "quote AAPL") and actions ("cancel all", "link schwab", "paper mode"). */
+/**
+ * Queries ("balance", "quote AAPL"), actions ("cancel all", "link schwab", "paper mode") and card
+ * answers ("confirm 12", "no").
+ */
 function parseQueryOrAction(
   text: string,
   tokens: readonly Token[],
@@ -156,6 +160,8 @@ function parseQueryOrAction(
   for (let i = start + 1; i < end; i++) key += ` ${tokens[i]?.low ?? ''}`;
   const fixed = FIXED_PHRASES.get(key);
   if (fixed !== undefined) return { ...fixed };
+  const card = parseCardAnswer(tokens, start, end);
+  if (card !== undefined) return card;
   if (tokens[start]?.low === 'cancel') return parseCancel(text, tokens, start, end);
   return parseQuote(tokens, start, end, context);
 }
@@ -171,10 +177,11 @@ function parseCancel(text: string, tokens: readonly Token[], start: number, end:
   const last = tokens[end - 1];
   if (first === undefined || last === undefined || from >= end)
     return unknown('cancel what? Say "cancel all"');
-  let target = text.slice(first.start, last.end);
-  if (target.startsWith('#')) target = target.slice(1);
+  const target = text.slice(first.start, last.end);
+  // "#12" names a card (parseCardAnswer); an order id never starts with "#".
+  if (target.startsWith('#')) return unknown('a card is named by its number, like "cancel #12"');
   if (ORDER_ID.test(target) && HAS_DIGIT.test(target)) return { kind: 'action', action: 'cancel', target };
-  return unknown('cancel needs an order id or "all"');
+  return unknown('cancel needs a card number ("cancel #12"), an order id or "all"');
 }
 
 function parseQuote(
