@@ -408,8 +408,8 @@ describe('telegram channel, webhook', () => {
   it('escapes hostile text: tags, ampersands and quotes arrive as text, never as markup', async () => {
     await driver.sayPrivately('alice', 'quote A&B');
     const echoed = fake.model.botMessagesIn(ALICE.id).at(-1);
-    expect(echoed?.text).toContain('unknown symbol "A&B"');
-    expect(echoed?.source).toContain('unknown symbol &quot;A&amp;B&quot;');
+    expect(echoed?.text).toBe("I don't know A&B. Did you mean T (AT&T Inc.)?");
+    expect(echoed?.source).toContain('A&amp;B. Did you mean T (AT&amp;T Inc.)?');
     expect(echoed?.entities).toEqual([]);
 
     await driver.sayPrivately('alice', 'buy 10 <b>AAPL</b> & <a href="x">TSLA</a>');

@@ -202,12 +202,13 @@ describe('replies to what was not understood (no model)', () => {
       "I didn't understand that (a negation, not an order). For example: buy 10 AAPL. Say help for more.",
     );
     expect(reply('cancel that')).toBe(
-      'I didn\'t understand that (cancel needs an order id or "all"). For example: cancel all. Say help for more.',
+      'I didn\'t understand that (cancel needs a card number ("cancel #12"), an order id or "all"). For example: cancel all. Say help for more.',
     );
     expect(reply('swap ETH')).toMatch(
       /^I didn't understand that \(.+\)\. For example: swap 0\.1 ETH to USDC\./,
     );
-    for (const text of ['blorp', 'confirm', 'buy 10 ZZZQQ']) expect(reply(text).split('\n')).toHaveLength(1);
+    for (const text of ['blorp', 'confirm please now', 'buy 10 ZZZQQ'])
+      expect(reply(text).split('\n')).toHaveLength(1);
   });
 
   it('puts a typo correction before everything else', () => {

@@ -32,24 +32,24 @@ import {
 const tickerSchema = z
   .string()
   .regex(/^[A-Z][A-Z0-9.]{0,9}$/)
-  .describe('Uppercase ticker, e.g. "AAPL", "BRK.B", "BTC".');
+  .describe('Ticker, e.g. "AAPL", "BTC".');
 
-/** Decimals travel as strings (never floats); their exact format is checked by commands.ts. */
-const decimal = (what: string) =>
-  z.string().describe(`${what} as a plain decimal string such as "10" or "189.25" (no exponent, no sign).`);
+/**
+ * Decimals travel as strings (never floats); their exact format is checked by commands.ts. The
+ * system prompt says once how they are written: every request carries the tools, so their
+ * descriptions stay short (the bench counts the tokens).
+ */
+const decimal = (what: string) => z.string().describe(what);
 
 const linkProviderSchema = z.enum(['schwab', 'etrade', 'alpaca', 'coinbase', 'cdp_wallet']);
 const modeProviderSchema = z.enum(['paper', 'schwab', 'etrade', 'alpaca', 'coinbase', 'cdp_wallet']);
 
 const optionParamsSchema = z.strictObject({
-  underlying: tickerSchema.describe('Ticker of the underlying; must equal the order symbol.'),
+  underlying: tickerSchema.describe('Equals the order symbol.'),
   expiry: z.string().describe('Expiry date as YYYY-MM-DD.'),
   right: optionRightSchema,
   strike: decimal('Strike price'),
-  positionEffect: z
-    .enum(['open', 'close'])
-    .nullable()
-    .describe('open or close; null lets the system decide from the current position.'),
+  positionEffect: z.enum(['open', 'close']).nullable().describe('null: decided from the position.'),
 });
 
 /** Parameter schemas, one per tool. Strict objects so unexpected keys are rejected locally too. */
@@ -79,11 +79,13 @@ export const toolParameterSchemas = {
     slippageBps: z
       .number()
       .int()
+      .min(1)
+      .max(500)
       .nullable()
       .describe('Most the received amount may fall below the quote, in basis points; null means 100 (1%).'),
   }),
   cancel_order: z.strictObject({
-    target: z.string().describe('The id of an open order, or "all" for every open order.'),
+    target: z.string().describe('An open order id, or "all".'),
   }),
   link_broker: z.strictObject({ provider: linkProviderSchema.nullable() }),
   switch_mode: z.strictObject({ mode: z.enum(['paper', 'live']), provider: modeProviderSchema.nullable() }),
@@ -93,21 +95,23 @@ export type ToolName = keyof typeof toolParameterSchemas;
 export const toolNames = Object.keys(toolParameterSchemas) as ToolName[];
 
 const toolDescriptions: Record<ToolName, string> = {
-  get_quote: 'Get the latest quote for one ticker. Read-only.',
-  get_balance: "Get the user's cash and buying power in the current mode. Read-only.",
-  get_positions: "List the user's positions in the current mode. Read-only.",
-  get_open_orders: "List the user's open orders in the current mode. Read-only.",
+  get_quote: 'The latest quote for one ticker.',
+  get_balance: "The user's cash and buying power.",
+  get_positions: "The user's positions.",
+  get_open_orders: "The user's open orders.",
   propose_order:
-    'Propose an order. Nothing is placed: the user sees a confirmation card and must confirm it. ' +
-    'Give exactly one of quantity, notional, fractionOfPosition (the others null).',
-  propose_swap:
-    "Propose a token swap on the user's Coinbase smart wallet. Nothing is sent: the user sees a card with the rate and minimum received and must confirm it.",
-  cancel_order:
-    'Ask to cancel an open order (or all of them). Nothing is cancelled: the user sees a card listing the orders and must confirm it.',
+    'Propose an order; the user confirms it on a card. Exactly one of quantity, notional, fractionOfPosition; the others null.',
+  propose_swap: "Propose a token swap on the user's Coinbase smart wallet; the user confirms it on a card.",
+  cancel_order: 'Ask to cancel an open order, or all; the user confirms a card listing them.',
   link_broker: 'Offer the user a one-time link to connect a broker account.',
-  switch_mode:
-    'Ask to switch between paper and live trading. Nothing is switched: the user is asked to type the confirmation themselves.',
+  switch_mode: 'Ask to switch between paper and live trading; the user must type the confirmation.',
 };
+
+/** The JSON Schema dialect keyword says nothing to the model and costs tokens on every request. */
+function withoutSchemaKeyword(parameters: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = parameters;
+  return rest;
+}
 
 export function isToolName(name: string): name is ToolName {
   return Object.hasOwn(toolParameterSchemas, name);
@@ -131,7 +135,7 @@ export function buildTools(): ChatCompletionFunctionTool[] {
       function: {
         name: tool.function.name,
         description: toolDescriptions[name],
-        parameters: tool.function.parameters ?? {},
+        parameters: withoutSchemaKeyword(tool.function.parameters ?? {}),
         strict: true,
       },
     };
