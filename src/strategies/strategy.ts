@@ -115,6 +115,11 @@ export interface StrategyDefinition<Params, State> {
   readonly stateSchema: z.ZodType<State>;
   readonly needsOptionChain: boolean;
   /**
+   * Sells calls covered by shares already held, and opens nothing without them (the collar):
+   * creating it is refused while less than one contract's worth (100 shares) is held.
+   */
+  readonly coversShares?: boolean;
+  /**
    * Decides nothing while its market is closed. The runner then records the run without building
    * a snapshot (most ticks of a week are outside the session, and the snapshot is the cost).
    */

@@ -158,7 +158,14 @@ describe('strategies from chat', () => {
 
   it('pause and resume; a paused strategy is not evaluated', async () => {
     await h.say('bob', 'pause the wheel on F');
-    expect(lastText()).toBe('Paused the wheel on F. Say "resume F" to continue.');
+    // Its card from the tick above still waits: the pause withdraws it (automation-lifecycle.test.ts).
+    expect(lastText()).toBe(
+      [
+        'Paused the wheel on F. Say "resume F" to continue.',
+        'Its waiting card was withdrawn (nothing was sent); it asks again when resumed.',
+        'It has no orders working at a broker.',
+      ].join('\n'),
+    );
     const strategy = await strategyOf('F');
     expect(await h.arbion.automation.strategies.evaluate(strategy.id, minutes(3))).toEqual({
       kind: 'skipped',

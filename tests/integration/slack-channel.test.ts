@@ -139,6 +139,29 @@ describe('Slack channel (bolt against the fake Slack)', () => {
     expect((await countRows(h)).deliveries).toBe(1);
   });
 
+  it('refuses a request stamped more than five minutes from its clock, in the past or in the future', async () => {
+    // A fixed clock far from the wall clock: only the adapter's own clock decides.
+    const now = Date.parse('2031-03-14T15:09:26Z');
+    const { driver, h } = await start(createSlackDriverFactory({ now: () => now }));
+    const seconds = Math.floor(now / 1000);
+    const hello = () =>
+      eventCallbackRequest(driver.fake, directMessageEvent({ user: ALICE, channel: ALICE_DM, text: 'help' }));
+    for (const skew of [6 * 60, 301, -301, -6 * 60]) {
+      expect((await post(driver, hello(), seconds + skew)).status, `skew ${skew} s`).toBe(401);
+    }
+    // The wall clock's own time is years away from the adapter's: refused as well.
+    expect((await post(driver, hello())).status).toBe(401);
+    await driver.settle();
+    expect(await countRows(h)).toEqual({ deliveries: 0, audit: 0 });
+    expect(driver.fake.calls).toEqual([]);
+    // At the edge of the window, either side, the request is taken.
+    for (const skew of [300, -300, 0]) {
+      expect((await post(driver, hello(), seconds + skew)).status, `skew ${skew} s`).toBe(200);
+    }
+    await driver.settle();
+    expect((await countRows(h)).deliveries).toBe(3);
+  });
+
   it('answers url_verification with the challenge and a malformed body with 400', async () => {
     const { driver, h } = await start();
     const answer = await post(

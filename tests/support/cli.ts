@@ -54,6 +54,8 @@ export interface RunningArbion {
   readonly exited: Promise<number | null>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
+  /** Sends `signal` (as a terminal's Ctrl-C or a supervisor would); does not wait. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Starts `arbion start` (or another serving command) in `cwd` with a clean environment plus `env`. */
@@ -121,6 +123,9 @@ export function startArbion(
     stop() {
       child.kill('SIGTERM');
       return exited;
+    },
+    signal(signal) {
+      child.kill(signal);
     },
   };
 }

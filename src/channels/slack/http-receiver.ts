@@ -1,7 +1,8 @@
 /**
  * A bolt Receiver on the product's fastify server (bolt's custom-receiver pattern): the raw body
- * is kept for the signature, verified with `verifySlackRequest` (v0 HMAC, 5-minute window), parsed
- * and checked with zod, then handed to `app.processEvent`. The HTTP answer goes out as soon as
+ * is kept for the signature; a request stamped more than five minutes from our clock, in either
+ * direction, is refused (a replay), then the signature is verified with `verifySlackRequest` (v0
+ * HMAC), the body parsed and checked with zod, and handed to `app.processEvent`. The HTTP answer goes out as soon as
  * bolt has run our listeners, which only translate and record (the inbox); a request that could
  * not be recorded is answered 503.
  */
@@ -22,6 +23,26 @@ export interface FastifySlackReceiverOptions {
   readonly logger: Logger;
   /** One Request URL for events, interactivity and slash commands. */
   readonly path: string;
+  /** Milliseconds since the epoch; the request timestamps are judged against it. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/**
+ * Slack's replay window: a request whose X-Slack-Request-Timestamp is further than this from our
+ * clock is refused. Slack says "more than five minutes from local time"; bolt checks only the past,
+ * so a request stamped in the future (a replay signed ahead) would pass it.
+ */
+export const SLACK_TIMESTAMP_TOLERANCE_SECONDS = 300;
+
+/**
+ * Why a request's timestamp is refused, or undefined when it is within the window. `timestamp` is
+ * the header as sent (Unix seconds); `nowMs` our clock.
+ */
+export function timestampProblem(timestamp: string, nowMs: number): string | undefined {
+  if (!/^\d{1,12}$/.test(timestamp)) return 'the request timestamp is not a number of seconds';
+  const skew = Number(timestamp) - nowMs / 1000;
+  if (Math.abs(skew) <= SLACK_TIMESTAMP_TOLERANCE_SECONDS) return undefined;
+  return skew < 0 ? 'the request timestamp is too old' : 'the request timestamp is in the future';
 }
 
 type Parsed =
@@ -101,11 +122,22 @@ export class FastifySlackReceiver implements Receiver {
       await reply.code(401).send({ error: 'missing signature' });
       return;
     }
+    const nowMs = (this.options.now ?? Date.now)();
+    const stale = timestampProblem(timestamp, nowMs);
+    if (stale !== undefined) {
+      this.options.logger.warn(
+        { reason: stale, timestamp },
+        'rejected a Slack request outside the replay window',
+      );
+      await reply.code(401).send({ error: 'stale timestamp' });
+      return;
+    }
     try {
       verifySlackRequest({
         signingSecret: this.options.signingSecret,
         body: rawBody,
         headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': Number(timestamp) },
+        nowMilliseconds: nowMs,
       });
     } catch (error) {
       this.options.logger.warn({ reason: (error as Error).message }, 'rejected an unverified Slack request');

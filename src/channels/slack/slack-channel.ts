@@ -55,6 +55,8 @@ export interface SlackChannelOptions {
   readonly retry?: Partial<RetryBounds>;
   /** Request URL path in HTTP mode. */
   readonly path?: string;
+  /** Milliseconds since the epoch, for the request timestamps' replay window. Default Date.now. */
+  readonly now?: () => number;
 }
 
 /** A Slack call that failed (`ok:false`, an HTTP error, an exhausted retry). */
@@ -128,6 +130,7 @@ export class SlackChannel implements ChannelAdapter {
         signingSecret: options.signingSecret,
         logger: options.logger,
         path,
+        ...(options.now === undefined ? {} : { now: options.now }),
       });
       receiver = this.httpReceiver;
       this.description = `slack (HTTP events at ${path})`;

@@ -1,6 +1,6 @@
 /**
  * `arbion start`'s running steps, once the server listens: the channels, the background passes,
- * the console, the startup line, and the orderly shutdown on a signal or Ctrl-D.
+ * the console, the startup line, and the orderly shutdown on a signal or Ctrl-D (signals.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ChannelAdapter } from '../../channels/channel.js';
@@ -13,12 +13,15 @@ import { readiness } from '../../core/health/readiness.js';
 import type { Logger } from '../../core/logging/logger.js';
 import { productVersion } from '../../core/paths.js';
 import type { Arbion } from '../../runtime/arbion.js';
+import { type Stopping, stopOnSignals } from './signals.js';
 import type { ServeMode } from './start.js';
 
 /** How often expiries and resting paper orders are checked. */
 const BACKGROUND_INTERVAL_MS = 2000;
 /** How long shutdown waits for inbound messages already being handled. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/** How long a stopped process may take to end by itself (see exitOnceStopped). */
+const EXIT_GRACE_MS = 1_000;
 
 /** Starts every channel; one that cannot start (a revoked token, the platform down) is reported, the others run. */
 export async function startChannels(
@@ -42,24 +45,36 @@ export async function startChannels(
   return { started, failed };
 }
 
+/** The background passes of a running Arbion. */
+export interface BackgroundPasses {
+  /** No pass starts from now on; resolves once the pass under way, if any, has finished. */
+  stop(): Promise<void>;
+}
+
 /**
  * Runs a background pass every interval in `all` mode, never two at once; the first at once, so
  * what a crash left behind (unanswered placements, untold outcomes) is finished on start-up.
  */
-export function startBackgroundPasses(arbion: Arbion, mode: ServeMode, logger: Logger): NodeJS.Timeout {
-  let backgroundBusy = false;
+export function startBackgroundPasses(arbion: Arbion, mode: ServeMode, logger: Logger): BackgroundPasses {
+  let running: Promise<void> | undefined;
   const runPass = () => {
-    if (backgroundBusy || mode !== 'all') return;
-    backgroundBusy = true;
-    arbion
+    if (running !== undefined || mode !== 'all') return;
+    running = arbion
       .runBackgroundPass()
       .catch((error: unknown) => logger.error({ err: error }, 'background pass failed'))
       .finally(() => {
-        backgroundBusy = false;
+        running = undefined;
       });
   };
   runPass();
-  return setInterval(runPass, BACKGROUND_INTERVAL_MS);
+  const timer = setInterval(runPass, BACKGROUND_INTERVAL_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      // A pass cut off by the database closing would fail half-way: let it finish first.
+      await running;
+    },
+  };
 }
 
 /** The console chat on stdin and stdout, registered with Arbion (not yet reading). */
@@ -133,64 +148,39 @@ export interface RunningArbion {
   readonly web: FastifyInstance;
   readonly inbound: InboundQueue;
   readonly started: readonly ChannelAdapter[];
-  readonly background: NodeJS.Timeout;
+  readonly background: BackgroundPasses;
   readonly consoleChannel: ConsoleChannel | undefined;
 }
 
-/** Arbion's stop: by a signal, or asked for (Ctrl-D in the console). */
-export interface Stopping {
-  /** Stops Arbion as SIGTERM would; nothing more when it is stopping already. */
-  stop(): void;
-  /** Resolves once Arbion has stopped. */
-  readonly stopped: Promise<void>;
+/**
+ * Stops Arbion on SIGINT or SIGTERM, or when asked (Ctrl-D in the console): see signals.ts. A
+ * second signal exits at once, releasing the data directory's lock on the way (the database is
+ * left as a crash would leave it, which the next start recovers from).
+ */
+export function stopArbionOnSignals(running: RunningArbion): Stopping {
+  const say = (text: string) => running.consoleChannel?.say(text);
+  return stopOnSignals({
+    logger: running.logger,
+    shutDown: () => shutDown(running),
+    onStop: (reason) =>
+      say(
+        reason === 'end of console input'
+          ? 'Stopping Arbion...'
+          : 'Stopping Arbion (press Ctrl-C again to exit at once)...',
+      ),
+    exitNow: () => {
+      running.database.lock?.release();
+      process.exit(130);
+    },
+  });
 }
 
 /**
- * Handles SIGINT and SIGTERM from now on: the first stops Arbion cleanly, a second exits at once.
- * Called before Arbion says it is running, so a supervisor that stops it as soon as it reads that
- * line finds the handlers in place (a signal without them ends the process uncleanly).
+ * Stops receiving, lets the work in hand finish (bounded), then closes the server and the
+ * database (which releases the data directory's lock).
  */
-export function stopOnSignals(running: RunningArbion): Stopping {
-  const { logger } = running;
-  let stopping = false;
-  let resolveStopped: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
-  });
-  const stop = (signal: NodeJS.Signals | 'end of console input') => {
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void (async () => {
-      try {
-        await shutDown(running);
-      } catch (error) {
-        logger.error({ err: error }, 'error while shutting down');
-      }
-      logger.info('stopped');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveStopped();
-    })();
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!stopping) return stop(signal);
-    logger.warn({ signal }, 'second signal: exiting now');
-    process.exit(130);
-  };
-  // `on`, not `once`: a second signal reaches `onSignal` (with `once` it would kill by default).
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    stop: () => {
-      if (!stopping) stop('end of console input');
-    },
-    stopped,
-  };
-}
-
-/** Stops receiving, lets the work in hand finish (bounded), then closes the server and the database. */
 async function shutDown(running: RunningArbion): Promise<void> {
-  clearInterval(running.background);
+  // The console input closes first: its end is not a new request to stop (stop is idempotent).
   running.consoleChannel?.stop();
   for (const adapter of running.started) await adapter.stop().catch(() => undefined);
   // Let messages already being handled finish (bounded): a confirmed order is not cut off. What
@@ -204,6 +194,7 @@ async function shutDown(running: RunningArbion): Promise<void> {
   ]);
   // A pending deadline would keep the process alive for its full length after stopping.
   clearTimeout(drainDeadline);
+  await running.background.stop();
   // Running evaluations finish (bounded); with BullMQ an unfinished one runs elsewhere.
   await running.arbion.automation.stop(DRAIN_TIMEOUT_MS);
   // What is still unfinished is taken over by the other processes at once (or by the next start).
@@ -212,4 +203,21 @@ async function shutDown(running: RunningArbion): Promise<void> {
     .catch((error: unknown) => running.logger.warn({ err: error }, 'could not deregister this process'));
   await running.web.close();
   await running.database.close();
+  running.consoleChannel?.say('Arbion stopped.');
+}
+
+/**
+ * Once stopped, everything Arbion opened is closed, and the process ends when nothing is left
+ * running. A library may still hold a timer (Prisma's schema engine keeps one after migrations):
+ * rather than wait it out after saying it stopped, the process ends after a short grace with the
+ * exit code it has.
+ */
+export function exitOnceStopped(logger: Logger, graceMs = EXIT_GRACE_MS): void {
+  setTimeout(() => {
+    logger.debug(
+      { holding: process.getActiveResourcesInfo() },
+      'stopped; ending what libraries left running',
+    );
+    process.exit();
+  }, graceMs).unref();
 }

@@ -9,12 +9,13 @@ import { configuredBaseUrl } from '../../runtime/linking.js';
 import { type GlobalOptions, loadContext } from '../context.js';
 import { openDatabaseOrExit } from '../database.js';
 import {
+  exitOnceStopped,
   logStartup,
   openConsoleChannel,
   runConsole,
   startBackgroundPasses,
   startChannels,
-  stopOnSignals,
+  stopArbionOnSignals,
 } from './start-run.js';
 import {
   buildWebServer,
@@ -72,7 +73,7 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
   // Strategies and alerts: this process has the chats, so it also delivers their messages.
   if (mode === 'all') await arbion.automation.start('all');
   const background = startBackgroundPasses(arbion, mode, logger);
-  const stopping = stopOnSignals({
+  const stopping = stopArbionOnSignals({
     logger,
     arbion,
     database,
@@ -83,7 +84,9 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
     consoleChannel,
   });
   logStartup({ config, logger, database, url, started, failed, useConsole, startedAt });
-  // Ctrl-D in the console stops Arbion like Ctrl-C.
-  if (consoleChannel) void runConsole(consoleChannel, url).then(() => stopping.stop());
+  // Ctrl-D in the console stops Arbion like Ctrl-C. The input also ends when a stop closes it:
+  // then this asks for a stop under way, which changes nothing.
+  if (consoleChannel) void runConsole(consoleChannel, url).then(() => stopping.stop('end of console input'));
   await stopping.stopped;
+  exitOnceStopped(logger);
 }

@@ -7,6 +7,7 @@
 import { createArbion } from '../../runtime/arbion.js';
 import { CommandExit, EXIT_CONFIG, type GlobalOptions, loadContext } from '../context.js';
 import { openMigratedDatabaseOrExit } from '../database.js';
+import { stopOnSignals } from './signals.js';
 
 /** How long shutdown lets running evaluations finish. */
 const DRAIN_TIMEOUT_MS = 20_000;
@@ -35,27 +36,14 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
   await arbion.processes.register();
   await arbion.automation.start('worker');
   // The handlers are in place before the line saying it runs (a supervisor may stop it at once).
-  const stopped = new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      logger.info({ signal }, 'worker shutting down');
-      void (async () => {
-        try {
-          await arbion.automation.stop(DRAIN_TIMEOUT_MS);
-          await arbion.processes.deregister().catch(() => undefined);
-          await database.close();
-        } catch (error) {
-          logger.error({ err: error }, 'error while shutting down');
-        }
-        logger.info('worker stopped');
-        resolve();
-      })();
-    };
-    // `on`, not `once`: a second signal reaches `stop` (with `once` it would kill by default).
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  const stopping = stopOnSignals({
+    logger,
+    async shutDown() {
+      await arbion.automation.stop(DRAIN_TIMEOUT_MS);
+      await arbion.processes.deregister().catch(() => undefined);
+      await database.close();
+    },
+    exitNow: () => process.exit(130),
   });
   logger.info(
     {
@@ -65,5 +53,5 @@ export async function workerCommand(options: GlobalOptions): Promise<void> {
     },
     'Arbion worker is running',
   );
-  await stopped;
+  await stopping.stopped;
 }

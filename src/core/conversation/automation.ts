@@ -3,6 +3,7 @@
  * performs a parsed automation command and answers in a sentence. The implementation lives in
  * src/strategies; the conversation only routes to it, so the core never depends on a strategy.
  */
+import type { IntentCardUpdate } from '../intents/intent-service.js';
 import type { ChannelAddress } from '../messages.js';
 import type { AutomationCommand } from './commands.js';
 
@@ -13,7 +14,22 @@ export interface AutomationRequest {
   readonly address: ChannelAddress;
 }
 
+/**
+ * A card the command closed (a paused or stopped strategy's card that waited for an answer), in
+ * the chat where it was shown. Its move waits in the intent's outbox until the card is edited.
+ */
+export interface ClosedCard {
+  readonly address: ChannelAddress;
+  readonly update: IntentCardUpdate;
+}
+
+export interface AutomationAnswer {
+  /** The whole answer (a refusal says why and changes nothing); it tells what the cards show. */
+  readonly text: string;
+  /** Cards to edit before the answer is sent. */
+  readonly closedCards: readonly ClosedCard[];
+}
+
 export interface AutomationDesk {
-  /** Performs the command; the text is the whole answer (a refusal says why and changes nothing). */
-  perform(command: AutomationCommand, request: AutomationRequest): Promise<string>;
+  perform(command: AutomationCommand, request: AutomationRequest): Promise<AutomationAnswer>;
 }

@@ -31,7 +31,7 @@ import {
 } from '../messages.js';
 import { type Membership, ROLE_RIGHTS, type Workspaces } from '../workspaces/workspaces.js';
 import { AccountActions } from './account-actions.js';
-import type { AutomationDesk } from './automation.js';
+import type { AutomationDesk, ClosedCard } from './automation.js';
 import { CardAnswers } from './card-answers.js';
 import type { Command, OrderCommand, SwapCommand } from './commands.js';
 import { receivedAuditCte, recordReceived } from './inbound-log.js';
@@ -262,13 +262,13 @@ export class Conversation {
             await reply('Strategies and alerts are not available on this server. Nothing was changed.');
             return;
           }
-          await reply(
-            await this.deps.automation.perform(command, {
-              userId,
-              identityId: trader.identityId,
-              address: message.address,
-            }),
-          );
+          const answer = await this.deps.automation.perform(command, {
+            userId,
+            identityId: trader.identityId,
+            address: message.address,
+          });
+          for (const closed of answer.closedCards) await this.editClosedCard(closed);
+          await reply(answer.text);
           return;
         }
         case 'action': {
@@ -527,6 +527,20 @@ export class Conversation {
       cardMessageId: message.messageId,
       ticket,
     });
+  }
+
+  /**
+   * A card automation closed shows it now; the answer that follows says why, so no sentence of
+   * its own. One that cannot be edited now stays in its intent's outbox (the background pass
+   * edits it, and says the sentence then).
+   */
+  private async editClosedCard({ address, update }: ClosedCard): Promise<void> {
+    try {
+      await this.deliverUpdate(address, { ...update, text: undefined });
+    } catch (error) {
+      if (isDatabaseOutage(error)) throw error;
+      this.deps.logger.warn({ err: error, intentId: update.intentId }, 'could not edit a closed card');
+    }
   }
 
   /**

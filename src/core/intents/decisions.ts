@@ -8,7 +8,13 @@ import { renderIntentCard } from './confirmation-card.js';
 import { executeIntent, rejectChangedOrder } from './executor.js';
 import { expiryFrom, type IntentContext } from './intent-context.js';
 import { hashOf, type IntentRow } from './intent-row.js';
-import { cardUpdate, type ExecutionObserver, type IntentUpdate, notice } from './intent-updates.js';
+import {
+  cardUpdate,
+  type ExecutionObserver,
+  type IntentCardUpdate,
+  type IntentUpdate,
+  notice,
+} from './intent-updates.js';
 import { explainLostConfirmation } from './lost-confirmation.js';
 
 /**
@@ -160,6 +166,30 @@ export async function cancelIntent(
     card: renderIntentCard(moved, { now: context.clock() }),
     text: 'Cancelled. Nothing was sent to the broker.',
   };
+}
+
+/**
+ * The requester takes back a card that still waits for an answer (automation: its strategy was
+ * paused or stopped, its alert removed): a proposed or awaiting-approval intent moves to cancelled
+ * through the table, with `reason`, and its outbox flag set until the card shows it. Undefined
+ * when it no longer waits (a press or an expiry won: that outcome stands and is told).
+ */
+export async function withdrawIntent(
+  context: IntentContext,
+  intentId: string,
+  actorUserId: string,
+  reason: string,
+): Promise<IntentCardUpdate | undefined> {
+  const intent = await context.store.read(intentId);
+  if (intent === null || intent.userId !== actorUserId) return undefined;
+  if (intent.status !== 'proposed' && intent.status !== 'awaiting_approval') return undefined;
+  const moved = await context.store.move(
+    intent,
+    'cancel',
+    { statusReason: reason },
+    { kind: 'user', id: actorUserId },
+  );
+  return moved === undefined ? undefined : cardUpdate(moved, context.clock());
 }
 
 /** Expires every proposal past its deadline (a timeout counts as "no"). Returns the cards to edit. */

@@ -30,7 +30,7 @@ import type { Logger } from '../logging/logger.js';
 import type { MarketDataProvider } from '../market-data/market-data.js';
 import type { ChannelAddress } from '../messages.js';
 import { abandonPlacement, applyBrokerOrder } from './broker-order-sync.js';
-import { approveIntent, cancelIntent, confirmIntent, expireDueIntents } from './decisions.js';
+import { approveIntent, cancelIntent, confirmIntent, expireDueIntents, withdrawIntent } from './decisions.js';
 import { type IntentContext, type IntentSettings, RunningPlacements } from './intent-context.js';
 import type { IntentRow } from './intent-row.js';
 import { IntentStore } from './intent-store.js';
@@ -204,6 +204,14 @@ export class IntentService {
   /** A Cancel press on a card. */
   cancel(intentId: string, actorUserId: string): Promise<IntentUpdate> {
     return cancelIntent(this.context, intentId, actorUserId);
+  }
+
+  /**
+   * Takes back a card of `actorUserId` that still waits for an answer (see withdrawIntent): the
+   * card as it looks now, to edit; undefined when it no longer waits.
+   */
+  withdraw(intentId: string, actorUserId: string, reason: string): Promise<IntentCardUpdate | undefined> {
+    return withdrawIntent(this.context, intentId, actorUserId, reason);
   }
 
   /** Expires every proposal past its deadline (a timeout counts as "no"). Returns the cards to edit. */

@@ -5,6 +5,17 @@
 import type { IntentContext } from './intent-context.js';
 import { alreadyDecided, cardUpdate, type IntentUpdate } from './intent-updates.js';
 
+/** How the reason of a card closed because its strategy no longer runs begins. */
+export const STRATEGY_NOT_RUNNING = 'its strategy is ';
+
+/**
+ * The reason on a strategy's card closed unanswered because its strategy no longer runs (paused,
+ * halted or stopped). Strategies read it back: such a card is not the user saying no.
+ */
+export function strategyNotRunningReason(status: string): string {
+  return `${STRATEGY_NOT_RUNNING}${status}`;
+}
+
 export async function explainLostConfirmation(
   context: IntentContext,
   intentId: string,
@@ -21,7 +32,7 @@ export async function explainLostConfirmation(
       const cancelled = await store.move(
         current,
         'cancel',
-        { statusReason: `its strategy is ${strategy.status}` },
+        { statusReason: strategyNotRunningReason(strategy.status) },
         { kind: 'system' },
       );
       return cardUpdate(

@@ -77,6 +77,7 @@ export const collar: StrategyDefinition<CollarParams, CollarState> = {
   paramsSchema: collarParamsSchema,
   stateSchema: collarStateSchema,
   needsOptionChain: true,
+  coversShares: true,
   actsOnlyInSession: true,
   needsHistory: 0,
   initialState: () => collarStateSchema.parse({}),

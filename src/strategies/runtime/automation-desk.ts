@@ -1,6 +1,7 @@
 /**
  * Automation from chat: create, list, pause, resume and stop strategies; price alerts and stop
  * monitors; the kill switch; backtests. Every answer is one message, and a refusal changes nothing.
+ * Pause, resume, stop and the kill switch are strategy-controls.ts; backtests desk-backtest.ts.
  *
  * Auto mode places orders without a card, so it starts only after the user confirmed its limits in
  * their own words ("confirm auto 3f2a1b2c"); until then the strategy exists but is not evaluated.
@@ -8,19 +9,27 @@
 
 import type { Accounts, TradingAccount } from '../../core/accounts/accounts.js';
 import type { BrokerLookup } from '../../core/brokers/broker.js';
-import type { AutomationDesk, AutomationRequest } from '../../core/conversation/automation.js';
+import type {
+  AutomationAnswer,
+  AutomationDesk,
+  AutomationRequest,
+} from '../../core/conversation/automation.js';
 import type { AutomationCommand, AutomationTarget } from '../../core/conversation/commands.js';
 import { Prisma, type PrismaClient } from '../../core/db/database.js';
-import type { Alert, Strategy } from '../../core/db/generated/client.js';
+import type { Strategy } from '../../core/db/generated/client.js';
 import { Decimal, formatDecimal, formatUsd } from '../../core/domain/values.js';
 import type { IntentService } from '../../core/intents/intent-service.js';
 import type { Logger } from '../../core/logging/logger.js';
 import type { SymbolResolver } from '../../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../../core/market-data/market-data.js';
-import { STRATEGY_KINDS, strategyKind } from '../kinds.js';
-import { backtest } from '../simulation/backtest.js';
+import { strategyKind } from '../kinds.js';
+import { lotsOf, SHARES_PER_CONTRACT } from '../option-legs.js';
 import type { BacktestMarket } from '../simulation/backtest-market.js';
-import { strategyName, strategyTitle } from './strategy-runner.js';
+import { answerBacktest } from './desk-backtest.js';
+import { describeAlert, shortId } from './desk-words.js';
+import { StrategyControls } from './strategy-controls.js';
+import { paramsFor } from './strategy-params.js';
+import { strategyTitle } from './strategy-runner.js';
 
 export interface AutomationDeskDependencies {
   readonly prisma: PrismaClient;
@@ -38,85 +47,53 @@ export interface AutomationDeskDependencies {
 type CreateCommand = Extract<AutomationCommand, { action: 'create' }>;
 type MonitorCommand = Extract<AutomationCommand, { action: 'monitor' }>;
 
-/** The first eight hex digits of an id: what lists show and commands accept. */
-function shortId(id: string): string {
-  return id.replace(/-/g, '').slice(0, 8);
+interface SharesHeld {
+  readonly held: Decimal;
+  /** Whole contracts' worth (100 shares each). */
+  readonly lots: number;
 }
 
-const ALERT_WORDS: Readonly<Record<Alert['kind'], string>> = {
-  price_above: 'tell me above',
-  price_below: 'tell me below',
-  stop_loss: 'stop loss at',
-  take_profit: 'take profit at',
-  trailing_stop: 'trailing stop',
-};
-
-/** Alerts, and what happened to their pending orders, as the user sees them. */
-function describeAlert(alert: Alert): string {
-  const level =
-    alert.kind === 'trailing_stop'
-      ? `${formatDecimal(new Decimal(alert.trailFraction?.toString() ?? '0').mul(100), 2)}% below the high`
-      : formatUsd(alert.threshold?.toString() ?? '0');
-  const size =
-    alert.action === 'close_position'
-      ? `, sells ${alert.quantity === null ? 'the whole position' : `${formatDecimal(alert.quantity.toString())}`}`
-      : '';
-  return `${alert.symbol}: ${ALERT_WORDS[alert.kind]} ${level}${size}`;
+/** "You hold 150 SOFI shares: 1 contract's worth (up to 2 as you buy more)." */
+function coveredNow(symbol: string, shares: SharesHeld, params: unknown): string {
+  const asked = (params as { maxLots?: number }).maxLots;
+  const more = asked !== undefined && asked > shares.lots ? ` (up to ${asked} as you buy more)` : '';
+  return `You hold ${formatDecimal(shares.held)} ${symbol} shares: ${shares.lots} contract${shares.lots === 1 ? "'s" : "s'"} worth${more}.`;
 }
 
-const PROPOSED_BY_AUTOMATION = {
-  status: 'proposed' as const,
-  source: { in: ['strategy' as const, 'alert' as const] },
-};
+/** An answer that closes no card. */
+function said(text: string): AutomationAnswer {
+  return { text, closedCards: [] };
+}
 
 export class StrategyDesk implements AutomationDesk {
-  constructor(private readonly deps: AutomationDeskDependencies) {}
+  private readonly controls: StrategyControls;
 
-  async perform(command: AutomationCommand, request: AutomationRequest): Promise<string> {
+  constructor(private readonly deps: AutomationDeskDependencies) {
+    this.controls = new StrategyControls(deps);
+  }
+
+  async perform(command: AutomationCommand, request: AutomationRequest): Promise<AutomationAnswer> {
     switch (command.action) {
       case 'create':
-        return this.create(command, request);
+        return said(await this.create(command, request));
       case 'list':
-        return this.list(request.userId);
+        return said(await this.list(request.userId));
       case 'pause':
       case 'resume':
       case 'stop':
-        return this.control(command.action, command.target, request.userId);
+        return this.controls.control(command.action, command.target, request.userId);
       case 'stop_everything':
-        return this.stopEverything(request.userId);
+        return this.controls.stopEverything(request.userId);
       case 'confirm_auto':
-        return this.confirmAuto(command.target, request.userId);
+        return said(await this.confirmAuto(command.target, request.userId));
       case 'monitor':
-        return this.monitor(command, request);
+        return said(await this.monitor(command, request));
       case 'backtest':
-        return this.backtest(command);
+        return said(await answerBacktest(this.deps, command, request.userId));
     }
   }
 
   // ------------------------------------------------------------------ create
-
-  private paramsFor(
-    command: Pick<CreateCommand, 'strategy' | 'symbol' | 'params'> & { limits?: CreateCommand['limits'] },
-  ): Record<string, unknown> {
-    const { maxContracts, targetDelta } = command.params;
-    switch (command.strategy) {
-      case 'wheel':
-        return {
-          symbol: command.symbol,
-          ...(maxContracts === undefined ? {} : { maxContracts }),
-          ...(targetDelta === undefined ? {} : { put: { targetDelta } }),
-        };
-      case 'collar':
-        return { symbol: command.symbol, ...(maxContracts === undefined ? {} : { maxLots: maxContracts }) };
-      case 'ai_driven':
-        return {
-          symbol: command.symbol,
-          assetClass: this.deps.symbols.get(command.symbol)?.assetClass === 'crypto' ? 'crypto' : 'equity',
-          sizing: { method: 'equity_fraction', fraction: '0.05' },
-          ...(command.limits?.maxPosition === undefined ? {} : { maxPosition: command.limits.maxPosition }),
-        };
-    }
-  }
 
   private async create(command: CreateCommand, request: AutomationRequest): Promise<string> {
     const { prisma } = this.deps;
@@ -127,7 +104,7 @@ export class StrategyDesk implements AutomationDesk {
       return `${definition.title} trades options, and ${command.symbol} has none. Nothing was created.`;
     if (command.strategy === 'ai_driven' && command.limits.maxPosition === undefined)
       return `Tell me the most it may hold, e.g. "run ai on ${command.symbol}, max position 50". Nothing was created.`;
-    const parsed = definition.paramsSchema.safeParse(this.paramsFor(command));
+    const parsed = definition.paramsSchema.safeParse(paramsFor(command, this.deps.symbols));
     if (!parsed.success)
       return `I can't run that: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}. Nothing was created.`;
 
@@ -152,6 +129,10 @@ export class StrategyDesk implements AutomationDesk {
     });
     if (duplicate !== null)
       return `You already run ${definition.title} on ${command.symbol} (${shortId(duplicate.id)}). Stop it first to start a new one. Nothing was created.`;
+    // A covered strategy without the shares would only say every day that it has nothing to do.
+    const shares = definition.coversShares ? await this.sharesHeld(account, command.symbol) : undefined;
+    if (shares !== undefined && shares.lots === 0)
+      return `A ${definition.title.replace(/^the /, '')} on ${command.symbol} needs ${SHARES_PER_CONTRACT} shares per contract; you hold ${formatDecimal(shares.held)}. Nothing was created.`;
 
     const drawdown = command.limits.maxDrawdown;
     if (drawdown !== undefined && !(Number(drawdown) > 0 && Number(drawdown) <= 1))
@@ -185,7 +166,8 @@ export class StrategyDesk implements AutomationDesk {
       'strategy created',
     );
     const where = account.mode === 'live' ? `your LIVE ${account.provider} account` : 'your paper account';
-    const head = `${strategyTitle(strategy)} (${shortId(strategy.id)}) on ${where}: ${definition.describe(parsed.data)}.`;
+    const held = shares === undefined ? '' : ` ${coveredNow(command.symbol, shares, parsed.data)}`;
+    const head = `${strategyTitle(strategy)} (${shortId(strategy.id)}) on ${where}: ${definition.describe(parsed.data)}.${held}`;
     if (limits === undefined)
       return `${head}\nIt runs in ask mode: every order it wants comes to you as a card to confirm. Say "my strategies" to see it, "pause ${command.symbol}" or "stop ${command.symbol}" to pause or stop it.`;
     return [
@@ -195,6 +177,16 @@ export class StrategyDesk implements AutomationDesk {
       `  max position ${formatDecimal(limits.maxPosition)} ${definition.needsOptionChain ? 'contracts' : 'units'}, halt at a ${formatDecimal(limits.maxDrawdown.mul(100), 2)}% drawdown`,
       `Orders beyond them still come to you as cards. To start it, say "confirm auto ${shortId(strategy.id)}".`,
     ].join('\n');
+  }
+
+  /** Shares of `symbol` the account holds, and how many contracts they cover. */
+  private async sharesHeld(account: TradingAccount, symbol: string): Promise<SharesHeld> {
+    const broker = await this.deps.brokerFor(account);
+    const snapshot = await broker.getAccountSnapshot(account.externalId);
+    const held = snapshot.positions
+      .filter((position) => position.assetClass === 'equity' && position.symbol === symbol)
+      .reduce((sum, position) => sum.plus(position.quantity), new Decimal(0));
+    return { held, lots: lotsOf(held) };
   }
 
   /** Auto mode's limits: what the user said, else defaults they see before confirming. */
@@ -248,126 +240,12 @@ export class StrategyDesk implements AutomationDesk {
     return lines.join('\n');
   }
 
-  private matches(strategy: Strategy, target: AutomationTarget): boolean {
-    if (target.kind === 'alert') return false;
-    if (target.id !== undefined && !shortId(strategy.id).startsWith(target.id.slice(0, 8))) return false;
-    if (target.kind !== undefined && strategy.kind !== target.kind) return false;
-    if (target.symbol !== undefined && strategy.symbol !== target.symbol) return false;
-    return true;
-  }
-
-  private async control(
-    verb: 'pause' | 'resume' | 'stop',
-    target: AutomationTarget,
-    userId: string,
-  ): Promise<string> {
-    const { prisma } = this.deps;
-    const alerts =
-      target.kind === 'alert' || (target.kind === undefined && verb === 'stop')
-        ? (await prisma.alert.findMany({ where: { userId, status: 'active' } })).filter(
-            (alert) =>
-              (target.id === undefined || shortId(alert.id).startsWith(target.id.slice(0, 8))) &&
-              (target.symbol === undefined || alert.symbol === target.symbol),
-          )
-        : [];
-    const strategies = (
-      await prisma.strategy.findMany({ where: { userId, status: { not: 'stopped' } } })
-    ).filter((strategy) => this.matches(strategy, target));
-    if (strategies.length + alerts.length === 0)
-      return 'Nothing of yours matches that. Say "my strategies" to see them.';
-    if (strategies.length + alerts.length > 1)
-      return `That matches more than one:\n${[
-        ...strategies.map((strategy) => `  ${shortId(strategy.id)}  ${strategyTitle(strategy)}`),
-        ...alerts.map((alert) => `  ${shortId(alert.id)}  ${describeAlert(alert)}`),
-      ].join('\n')}\nSay "${verb} <id>" with one of these ids.`;
-    const alert = alerts[0];
-    if (alert !== undefined) {
-      if (verb !== 'stop') return 'Alerts can only be stopped (say "stop alert <id>"). Nothing was changed.';
-      await prisma.alert.updateMany({
-        where: { id: alert.id, status: 'active' },
-        data: { status: 'cancelled' },
-      });
-      const cancelled = await this.cancelProposed(userId, {
-        source: 'alert',
-        strategyTag: `alert:${alert.id}:close`,
-      });
-      return `Stopped the alert ${describeAlert(alert)}.${cancelled > 0 ? ' Its waiting card was cancelled.' : ''}`;
-    }
-    const strategy = strategies[0] as Strategy;
-    const title = strategyTitle(strategy);
-    const name = strategyName(strategy);
-    switch (verb) {
-      case 'pause': {
-        const { count } = await prisma.strategy.updateMany({
-          where: { id: strategy.id, status: { in: ['active', 'halted'] } },
-          data: { status: 'paused' },
-        });
-        return count === 1
-          ? `Paused ${name}. Say "resume ${strategy.symbol}" to continue.`
-          : `${title} is already paused.`;
-      }
-      case 'resume': {
-        if (strategy.executionMode === 'auto' && strategy.limitsConfirmedAt === null)
-          return `${title} waits for your "confirm auto ${shortId(strategy.id)}". Nothing was changed.`;
-        const { count } = await prisma.strategy.updateMany({
-          where: { id: strategy.id, status: { in: ['paused', 'halted'] } },
-          // A halt's drawdown is measured afresh from here.
-          data: { status: 'active', haltReason: null, peakEquity: null },
-        });
-        return count === 1 ? `Resumed ${name}.` : `${title} is already running.`;
-      }
-      case 'stop': {
-        await prisma.strategy.updateMany({
-          where: { id: strategy.id, status: { not: 'stopped' } },
-          data: { status: 'stopped' },
-        });
-        const cancelled = await this.cancelProposed(userId, { strategyId: strategy.id });
-        return `Stopped ${name}.${cancelled > 0 ? ` ${cancelled} waiting card${cancelled === 1 ? ' was' : 's were'} cancelled.` : ''} Positions it opened stay as they are.`;
-      }
-    }
-  }
-
-  /** Cancels automation's cards still waiting for an answer; returns how many. */
-  private async cancelProposed(userId: string, where: Prisma.TradeIntentWhereInput): Promise<number> {
-    const waiting = await this.deps.prisma.tradeIntent.findMany({
-      where: { userId, ...PROPOSED_BY_AUTOMATION, ...where },
-      select: { id: true },
-    });
-    let cancelled = 0;
-    for (const intent of waiting) {
-      const update = await this.deps.intents.cancel(intent.id, userId);
-      if (update.kind === 'updated') cancelled++;
-    }
-    return cancelled;
-  }
-
-  /** The kill switch: every strategy and monitor stops now, and waiting cards are cancelled. */
-  private async stopEverything(userId: string): Promise<string> {
-    const { prisma } = this.deps;
-    const [strategies, alerts] = await prisma.$transaction([
-      prisma.strategy.updateMany({
-        where: { userId, status: { not: 'stopped' } },
-        data: { status: 'stopped' },
-      }),
-      prisma.alert.updateMany({ where: { userId, status: 'active' }, data: { status: 'cancelled' } }),
-    ]);
-    const cancelled = await this.cancelProposed(userId, {});
-    this.deps.logger.warn(
-      { userId, strategies: strategies.count, alerts: alerts.count },
-      'automation kill switch',
-    );
-    return [
-      `Stopped everything: ${strategies.count} strateg${strategies.count === 1 ? 'y' : 'ies'} and ${alerts.count} alert${alerts.count === 1 ? '' : 's'}; ${cancelled} waiting card${cancelled === 1 ? ' was' : 's were'} cancelled.`,
-      'Nothing more will be proposed or placed by automation. Orders already at the broker are not touched: say "orders" to see them and "cancel all" to cancel them.',
-    ].join('\n');
-  }
-
   private async confirmAuto(target: AutomationTarget, userId: string): Promise<string> {
     const waiting = (
       await this.deps.prisma.strategy.findMany({
         where: { userId, executionMode: 'auto', limitsConfirmedAt: null, status: { not: 'stopped' } },
       })
-    ).filter((strategy) => this.matches(strategy, target));
+    ).filter((strategy) => this.controls.matches(strategy, target));
     if (waiting.length === 0)
       return 'No auto strategy of yours waits for that confirmation. Nothing was changed.';
     if (waiting.length > 1)
@@ -443,50 +321,5 @@ export class StrategyDesk implements AutomationDesk {
       ? " When it triggers, I'll bring you a card to confirm the sale."
       : " I'll tell you when it triggers.";
     return `Alert ${shortId(alert.id)} set: ${describeAlert(alert)} (now ${formatUsd(price)}).${action}`;
-  }
-
-  // ------------------------------------------------------------------ backtests
-
-  private async backtest(command: Extract<AutomationCommand, { action: 'backtest' }>): Promise<string> {
-    if (command.strategy === 'ai_driven')
-      return 'The AI strategy asks the model every day, so it cannot be backtested offline. Try the wheel.';
-    // A backtest starts from cash, and a collar only protects shares already held.
-    if (command.strategy === 'collar')
-      return (
-        'The collar protects shares you already hold, and a backtest starts from cash, so it would show no trades. Try "backtest the wheel on ' +
-        command.symbol +
-        '".'
-      );
-    const definition = STRATEGY_KINDS[command.strategy];
-    const to = this.deps.clock();
-    const from = new Date(to.getTime() - command.days * 86_400_000);
-    const day = (at: Date) => at.toISOString().slice(0, 10);
-    const result = await backtest({
-      definition,
-      params: this.paramsFor(command),
-      symbol: command.symbol,
-      market: this.deps.backtestMarket,
-      from: day(from),
-      to: day(to),
-      startingCash: '100000',
-      // Limit prices at the mid fill when the mid is reached, as a patient order often does.
-      fills: 'midpoint',
-    });
-    const summary = result.summary;
-    const lines = [
-      `Backtest of ${definition.title} on ${command.symbol}, ${day(from)} to ${day(to)} on the simulated market, starting with ${formatUsd(summary.startingCash)}:`,
-      `  P&L ${formatUsd(summary.totalPnl)} (${summary.returnPercent.toFixed(2)}%), max drawdown ${formatUsd(summary.maxDrawdown)} (${summary.maxDrawdownPercent.toFixed(2)}%)`,
-      `  ${summary.tradeCount} trades, premium collected ${formatUsd(summary.premiumCollected)}, ${result.events.length} assignment/expiry events`,
-    ];
-    const recent = result.trades.slice(-5);
-    if (recent.length > 0) lines.push('Last trades:');
-    for (const trade of recent)
-      lines.push(
-        `  ${trade.at.toISOString().slice(0, 10)} ${trade.side} ${formatDecimal(trade.quantity)} ${trade.symbol.replace(/\s+/g, ' ')} at ${formatUsd(trade.price)} (${trade.reason})`,
-      );
-    const events = result.events.filter((event) => event.kind !== 'notice').slice(-3);
-    for (const event of events) lines.push(`  ${event.at.toISOString().slice(0, 10)} ${event.text}`);
-    lines.push('Simulated prices, not a forecast. Nothing was placed.');
-    return lines.join('\n');
   }
 }

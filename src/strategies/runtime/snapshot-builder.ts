@@ -10,6 +10,7 @@ import type { AccountSnapshot, Broker } from '../../core/brokers/broker.js';
 import type { PrismaClient } from '../../core/db/database.js';
 import type { IntentStatus } from '../../core/db/generated/enums.js';
 import { Decimal } from '../../core/domain/values.js';
+import { STRATEGY_NOT_RUNNING } from '../../core/intents/lost-confirmation.js';
 import type { SymbolResolver } from '../../core/market-data/instruments.js';
 import type { MarketDataProvider } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
@@ -28,7 +29,8 @@ const IN_FLIGHT: readonly IntentStatus[] = [
 ];
 /**
  * A card the user let expire or cancelled is not asked again for this long: a strategy in ask
- * mode must not repeat the same card every minute to someone who said no.
+ * mode must not repeat the same card every minute to someone who said no. A card withdrawn
+ * because its strategy was paused or stopped is not such an answer.
  */
 export const DECLINED_COOLDOWN_MS = 6 * 3_600_000;
 const DECLINED: readonly IntentStatus[] = ['expired', 'cancelled', 'rejected', 'failed'];
@@ -111,7 +113,12 @@ export async function pendingOrdersOf(
       strategyId,
       OR: [
         { status: { in: [...IN_FLIGHT] } },
-        { status: { in: [...DECLINED] }, updatedAt: { gt: new Date(at.getTime() - DECLINED_COOLDOWN_MS) } },
+        {
+          status: { in: [...DECLINED] },
+          updatedAt: { gt: new Date(at.getTime() - DECLINED_COOLDOWN_MS) },
+          // A card closed because its strategy was paused is no "no" from the user: asked again once resumed.
+          OR: [{ statusReason: null }, { NOT: { statusReason: { startsWith: STRATEGY_NOT_RUNNING } } }],
+        },
       ],
     },
     select: {

@@ -13,7 +13,9 @@
  * - Every order passes the same risk checks as a chat order first (cash-secured puts, covered
  *   calls, buying power, market hours), against `limits` (permissive by default).
  * - At 16:00 on each trading day, options that expire settle (assignment, call-away, exercise or
- *   worthless; see SimulatedAccount), then the day's equity is marked at the mids.
+ *   worthless; see SimulatedAccount), then the day's equity is marked at the mids. An option
+ *   expiring on a day without a session settles at its expiry, before the next day's decisions:
+ *   trades and events are in the order they happened.
  *
  * Deterministic: the same inputs give the same result; no clock, no randomness.
  */
@@ -311,7 +313,29 @@ export async function backtest<Params, State>(
     );
   };
 
+  /** Settles the options that expire on or before `date`, each at 16:00 of its expiry day. */
+  const settleExpiries = async (date: string): Promise<void> => {
+    for (const position of account.expiringBy(date)) {
+      const contract = position.option;
+      if (contract === undefined) continue;
+      const expiresAt = newYorkInstant(contract.expiry, 16, 0);
+      const spot = (await market.quote({ assetClass: 'equity', symbol: contract.underlying }, expiresAt))
+        .last;
+      const settled = account.expire(position.symbol, spot, expiresAt);
+      trades.push(...settled.trades);
+      events.push({
+        at: settled.event.at,
+        kind: settled.event.kind,
+        text: settled.event.text,
+        symbol: settled.event.symbol,
+      });
+    }
+  };
+
   for (const date of days) {
+    // An expiry on a day without a session (a holiday) settled that day, before this day's
+    // decisions see the account: trades and events stay in the order they happened.
+    await settleExpiries(addDays(date, -1));
     for (const time of times) {
       if (halted) break;
       const at = newYorkInstant(date, time.hour, time.minute);
@@ -329,21 +353,7 @@ export async function backtest<Params, State>(
     }
 
     const close = newYorkInstant(date, 16, 0);
-    for (const position of account.expiringBy(date)) {
-      const contract = position.option;
-      if (contract === undefined) continue;
-      const expiresAt = newYorkInstant(contract.expiry, 16, 0);
-      const spot = (await market.quote({ assetClass: 'equity', symbol: contract.underlying }, expiresAt))
-        .last;
-      const settled = account.expire(position.symbol, spot, expiresAt);
-      trades.push(...settled.trades);
-      events.push({
-        at: settled.event.at,
-        kind: settled.event.kind,
-        text: settled.event.text,
-        symbol: settled.event.symbol,
-      });
-    }
+    await settleExpiries(date);
     equityCurve.push({ date, equity: await equityAt(close), cash: account.cash });
   }
 

@@ -211,6 +211,8 @@ export class SlackContractDriver implements ContractDriver {
 export interface SlackDriverOptions {
   /** Wraps the product's inbound queue (tests hold deliveries back to prove the ack comes first). */
   readonly wrapSink?: (sink: InboundSink) => InboundSink;
+  /** The adapter's clock (milliseconds) for request timestamps; default the wall clock. */
+  readonly now?: () => number;
 }
 
 /** A driver factory; `slackDriverFactory` is the plain one. */
@@ -240,6 +242,7 @@ export function createSlackDriverFactory(options: SlackDriverOptions = {}): Driv
         botId: SLACK_BOT.botId,
         botUserId: SLACK_BOT.userId,
         retry: { retries: 2, maxRetryAfterSeconds: 5 },
+        ...(options.now === undefined ? {} : { now: options.now }),
       });
       context.arbion.channels.register('slack', adapter);
       await adapter.mount(context.web);
