@@ -7,6 +7,7 @@ import type { PaperBroker } from '../brokers/paper/paper-broker.js';
 import type { SettlementEvent } from '../brokers/paper/settlement.js';
 import type { Prisma, PrismaClient } from '../core/db/database.js';
 import { formatDecimal, formatUsd } from '../core/domain/values.js';
+import { contractLabel } from '../core/intents/instrument-label.js';
 import { newYorkInstant, newYorkTime } from '../core/market-data/providers/us-market-calendar.js';
 import type { ChannelAddress } from '../core/messages.js';
 import type { Outbox } from '../strategies/runtime/outbox.js';
@@ -37,7 +38,7 @@ const SETTLEMENT_WORDS: Readonly<Record<SettlementEvent['outcome'], string>> = {
 
 export function describeSettlement(event: SettlementEvent): string {
   const { contract } = event;
-  const name = `${contract.underlying} ${formatUsd(contract.strike)} ${contract.right} ${contract.expiry}`;
+  const name = contractLabel(contract);
   const shares = event.shares.isZero()
     ? ''
     : ` ${event.shares.isPositive() ? 'Bought' : 'Delivered'} ${formatDecimal(event.shares.abs())} shares at ${formatUsd(event.price)}.`;

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { OPTION_CONTRACT_MULTIPLIER } from '../core/domain/contract-multiplier.js';
-import { Decimal, formatDecimal, type OptionRight, type OrderSide } from '../core/domain/values.js';
+import { Decimal, type OptionRight, type OrderSide } from '../core/domain/values.js';
+import { contractLabel as coreContractLabel } from '../core/intents/instrument-label.js';
 import type { OptionContract, Quote } from '../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../core/market-data/providers/options.js';
 import type {
@@ -182,9 +183,9 @@ export function optionTag(strategy: string, step: LegStep, contract: OptionContr
   return `${strategy}:${contract.right}:${step}:${contract.expiry}:${contract.strike.toFixed()}`;
 }
 
-/** "SOFI 2026-04-17 $20 put". */
+/** "SOFI 17 Apr 2026 $20 put": the core's words for a contract (instrument-label.ts). */
 export function contractLabel(contract: OptionContract): string {
-  return `${contract.underlying} ${contract.expiry} $${formatDecimal(contract.strike)} ${contract.right}`;
+  return coreContractLabel(contract);
 }
 
 /** A day limit order on one option contract. */

@@ -2,7 +2,7 @@
  * Acceptance of live trading through linked brokers, end to end: from a chat, the user links
  * Schwab, E*TRADE and Alpaca on the linking page in a real Chromium, then, broker by broker, says
  * "go live on X", confirms, says "buy 10 AAPL", presses Confirm and is told the fill; the order
- * reached that broker's fake, and only that one. An option order "sell 1 AAPL put 190 May 17 at
+ * reached that broker's fake, and only that one. An option order "sell 1 AAPL put 190 May 21 at
  * 1.00" reaches Schwab in Schwab's documented option symbol format, rests, and its fill is told
  * by the background pass. "paper mode" sends the next order to the built-in paper broker.
  *
@@ -15,7 +15,7 @@
  * clients keep talking to the fakes in real time (E*TRADE's signatures and the OAuth tokens are
  * judged by the fakes on the wall clock; when Arbion's clock is ahead, it refreshes the Schwab
  * token early, as it would after any jump). Schwab's market fake follows the chat clock (see the
- * site harness), so "May 17" is always 2027-05-17 and that contract is always alive and priced the
+ * site harness), so "May 21" is always 2027-05-21 and that contract is always alive and priced the
  * same, whenever the test runs.
  */
 import type { Page } from 'playwright-core';
@@ -37,7 +37,7 @@ import {
 
 const USER = 'alice';
 /** The put of the acceptance, in Schwab's symbol layout: root padded to 6, YYMMDD, P, strike x1000. */
-const AAPL_PUT = 'AAPL  270517P00190000';
+const AAPL_PUT = 'AAPL  270521P00190000';
 
 type LinkedProvider = 'schwab' | 'etrade' | 'alpaca';
 
@@ -340,7 +340,7 @@ describe('live trading through linked brokers: linked in Chromium, traded from c
       });
     }
 
-    it('"sell 1 AAPL put 190 May 17 at 1.00" reaches Schwab as AAPL  270517P00190000, rests, and its fill is told', async () => {
+    it('"sell 1 AAPL put 190 May 21 at 1.00" reaches Schwab as AAPL  270521P00190000, rests, and its fill is told', async () => {
       const schwab = BROKERS[0];
       if (schwab?.provider !== 'schwab') throw new Error('Schwab comes first in BROKERS');
       await goLive(schwab);
@@ -350,18 +350,20 @@ describe('live trading through linked brokers: linked in Chromium, traded from c
       const ordersBefore = everyBrokersOrders();
       const trafficBefore = orderTraffic();
 
-      const card = await orderCard('sell 1 AAPL put 190 May 17 at 1.00');
+      const card = await orderCard('sell 1 AAPL put 190 May 21 at 1.00');
       expect(card.card).toMatchObject({
         title: expect.stringMatching(/^Card #\d+ · Sell AAPL\?$/),
         badge: 'LIVE',
       });
-      expect(field(card.card, 'Order')).toBe('SELL 1 AAPL 2027-05-17 190 PUT');
+      expect(field(card.card, 'Order')).toBe('SELL TO OPEN 1 AAPL 21 May 2027 $190 put');
       // Schwab's quote of that very contract: its bid, what a seller gets now.
-      expect(field(card.card, 'Price now')).toBe('$0.98 (schwab)');
-      expect(field(card.card, 'Type')).toBe('Limit (limit $1.00), day');
+      expect(field(card.card, 'Price now')).toBe('$0.98 a share, $98 a contract (schwab)');
+      expect(field(card.card, 'Type')).toBe('Limit (limit $1.00 a share, $100 a contract), day');
 
       const said = await confirm(card);
-      expect(said).toContain('Order placed (LIVE) and working at the broker: sell 1 AAPL.');
+      expect(said).toContain(
+        'Order placed (LIVE) and working at the broker: sell to open 1 AAPL 21 May 2027 $190 put.',
+      );
 
       const placed = schwabOrders().slice(ordersBefore.schwab);
       expect(placed).toHaveLength(1);
@@ -386,7 +388,9 @@ describe('live trading through linked brokers: linked in Chromium, traded from c
       site.chat.clock.now = new Date(site.chat.clock.now.getTime() + 10_000);
       const before = site.chat.channel.texts().length;
       await site.chat.arbion.runBackgroundPass();
-      expect(site.chat.channel.texts().slice(before)).toContain('Filled (LIVE): sold 1 AAPL at $1.00.');
+      expect(site.chat.channel.texts().slice(before)).toContain(
+        'Filled (LIVE): sold 1 AAPL 21 May 2027 $190 put at $1.00 a share, $100 a contract ($19,000 secured).',
+      );
 
       const rows = await orderRowsOf(card.intentId);
       expect(rows).toHaveLength(1);

@@ -250,17 +250,17 @@ describe('live trading through linked brokers', () => {
     expect(order?.brokerOrderId).toBe(String(placed[0]?.orderId));
   });
 
-  it('sends "sell 1 AAPL put 190 May 17 at 1.00" to Schwab with the padded OCC symbol, and reports the fill later', async () => {
+  it('sends "sell 1 AAPL put 190 May 21 at 1.00" to Schwab with the padded OCC symbol, and reports the fill later', async () => {
     const userId = await userIdOf('sam');
     const hash = schwab.hashOf(SCHWAB_ACCOUNT);
     const before = schwab.orders(hash).length;
-    const { said } = await buyAndConfirm('sam', 'sell 1 AAPL put 190 May 17 at 1.00');
+    const { said } = await buyAndConfirm('sam', 'sell 1 AAPL put 190 May 21 at 1.00');
     expect(said.join('\n')).not.toContain('rejected');
     const placed = schwab.orders(hash).slice(before);
     expect(placed).toHaveLength(1);
     type Leg = { instruction: string; instrument: { symbol: string; assetType: string } };
     const leg = ((placed[0]?.orderLegCollection ?? []) as Leg[])[0];
-    expect(leg?.instrument).toMatchObject({ symbol: 'AAPL  270517P00190000', assetType: 'OPTION' });
+    expect(leg?.instrument).toMatchObject({ symbol: 'AAPL  270521P00190000', assetType: 'OPTION' });
     expect(leg?.instruction).toBe('SELL_TO_OPEN');
     expect(placed[0]).toMatchObject({ orderType: 'LIMIT' });
 

@@ -160,7 +160,7 @@ describe.each(backends)('a change and its notice commit together (%s)', (backend
     expect(await held()).toEqual(['SOFI 100']);
     const told = await noticesLike(h, 'say:settled:');
     expect(told).toHaveLength(1);
-    expect(told[0]).toMatch(/^Paper: your 1 SOFI \$20\.00 put 2026-12-04 was assigned/);
+    expect(told[0]).toMatch(/^Paper: your 1 SOFI 4 Dec 2026 \$20 put was assigned/);
     await deliverNotices(h);
     expect(h.channel.texts().filter((text) => text === told[0])).toHaveLength(1);
   });

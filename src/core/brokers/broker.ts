@@ -223,6 +223,15 @@ export interface Broker extends BrokerCapabilities {
    */
   quote?(request: QuoteRequest): Promise<Quote | undefined>;
   /**
+   * The expiries the broker lists for options on `underlying` (YYYY-MM-DD, ascending), where it
+   * publishes an option chain: option orders and the chat's chains then follow its listing
+   * instead of the calendar rule (src/core/market-data/option-expiries.ts). Undefined (or no
+   * method): the calendar rule. No adapter implements it yet (Schwab's chain, E*TRADE's expiry
+   * dates and Alpaca's option contracts would).
+   * @throws UnknownInstrumentError when the broker lists no options on `underlying`
+   */
+  optionExpiries?(underlying: string): Promise<readonly string[] | undefined>;
+  /**
    * The time in force the broker applies to an order of this kind when `order.timeInForce` is
    * asked (Coinbase runs every market order immediate-or-cancel, whatever was asked). The card
    * shows it and the intent is placed with it. Absent: the one asked for (see `timeInForceAt`).

@@ -122,7 +122,17 @@ export const querySchema = z.enum([
   'help',
   'history',
   'fills',
+  'chain',
 ]);
+/** An option expiry as asked: a day (YYYY-MM-DD) or a month (YYYY-MM: its standard monthly). */
+export const optionExpiryQuerySchema = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/);
+/** "quote AAPL 190 put May 2027": the contract a quote is about (its underlying is `symbol`). */
+export const optionQuoteSchema = z.object({
+  right: optionRightSchema,
+  strike: positiveDecimalString,
+  expiry: optionExpiryQuerySchema,
+});
+export type OptionQuote = z.infer<typeof optionQuoteSchema>;
 /** A calendar period in the user's time zone, up to now: today, this week (from Monday), this month. */
 export const historyPeriodSchema = z.enum(['today', 'week', 'month']);
 export type HistoryPeriod = z.infer<typeof historyPeriodSchema>;
@@ -138,6 +148,10 @@ export const queryCommandSchema = z.object({
   period: historyPeriodSchema.optional(),
   /** History and fills: the page, 1 = the newest. */
   page: z.number().int().min(1).max(1000).optional(),
+  /** Quotes: an option contract on `symbol` instead of `symbol` itself. */
+  option: optionQuoteSchema.optional(),
+  /** Chains ("chain AAPL May 2027"): the month or day whose expiries are listed; absent, the next monthly. */
+  expiry: optionExpiryQuerySchema.optional(),
 });
 export type QueryCommand = z.infer<typeof queryCommandSchema>;
 

@@ -3,11 +3,19 @@
  * Nothing here changes state.
  */
 import type { TradingAccount } from '../accounts/accounts.js';
-import { brokerName } from '../brokers/broker.js';
+import { brokerName, type Position } from '../brokers/broker.js';
+import type { Prisma } from '../db/database.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
+import {
+  contractLabel,
+  contractOfSymbol,
+  instrumentLabel,
+  premiumLabel,
+} from '../intents/instrument-label.js';
 import type { QueryCommand } from './commands.js';
 import type { ConversationDependencies } from './conversation.js';
 import { HELP_TEXT } from './help.js';
+import { OptionAnswers } from './option-answers.js';
 import { TradeHistory } from './trade-history.js';
 
 /** "PAPER", "LIVE Charles Schwab", "Alpaca PAPER": which account an answer is about. */
@@ -15,6 +23,8 @@ function accountTitle(account: TradingAccount): string {
   if (account.provider === 'paper') return 'PAPER';
   return `${account.mode === 'live' ? 'LIVE' : 'PAPER'} ${brokerName(account.provider)}`;
 }
+
+type OpenOrder = Prisma.OrderGetPayload<{ include: { intent: true } }>;
 
 export type QueryDependencies = Pick<
   ConversationDependencies,
@@ -36,7 +46,12 @@ export class Queries {
       case 'help':
         return HELP_TEXT;
       case 'quote':
+        if (query.option !== undefined && query.symbol !== undefined)
+          return this.options(userId).quote(query.symbol, query.option);
         return this.describeQuote(query.symbol);
+      case 'chain':
+        if (query.symbol === undefined) return 'Which underlying? For example: chain AAPL May 2027';
+        return this.options(userId).chain(query.symbol, query.expiry);
       case 'balance':
         return this.describeBalance(userId);
       case 'positions':
@@ -49,6 +64,15 @@ export class Queries {
       case 'fills':
         return this.history.answer(query, userId);
     }
+  }
+
+  /** Option quotes and chains, listed by the user's broker where it publishes expiries. */
+  private options(userId: string): OptionAnswers {
+    return new OptionAnswers({
+      market: this.deps.market,
+      clock: this.clock,
+      broker: async () => this.deps.brokerFor(await this.deps.accounts.tradingAccount(userId)),
+    });
   }
 
   private async describeWallet(userId: string): Promise<string> {
@@ -98,11 +122,7 @@ export class Queries {
     const account = await this.deps.accounts.tradingAccount(userId);
     const positions = await (await this.deps.brokerFor(account)).getPositions(account.externalId);
     if (positions.length === 0) return `No open positions (${accountTitle(account)} account).`;
-    const lines = positions.map((position) => {
-      const value = position.marketValue ? `, value ${formatUsd(position.marketValue)}` : '';
-      const pnl = position.unrealizedPnl ? `, unrealized ${formatUsd(position.unrealizedPnl)}` : '';
-      return `  ${formatDecimal(position.quantity)} ${position.symbol} at ${formatUsd(position.averageCost)} avg${value}${pnl}`;
-    });
+    const lines = positions.map((position) => `  ${positionLine(position)}`);
     return [`Positions (${accountTitle(account)}):`, ...lines].join('\n');
   }
 
@@ -113,17 +133,42 @@ export class Queries {
       orderBy: { createdAt: 'asc' },
     });
     if (open.length === 0) return 'No open orders.';
-    const lines = open.map((order) => {
-      const size = order.quantity
-        ? formatDecimal(order.quantity.toString())
-        : formatUsd(order.notional?.toString() ?? '0');
-      const price = order.limitPrice
-        ? ` limit ${formatUsd(order.limitPrice.toString())}`
-        : order.stopPrice
-          ? ` stop ${formatUsd(order.stopPrice.toString())}`
-          : '';
-      return `  ${order.intentId.slice(0, 8)}  ${order.side} ${size} ${order.symbol}${price} (${order.status.replace('_', ' ')})`;
-    });
+    const lines = open.map((order) => `  ${order.intentId.slice(0, 8)}  ${openOrderLine(order)}`);
     return ['Open orders (cancel with "cancel <id>" or "cancel all"):', ...lines].join('\n');
   }
+}
+
+/**
+ * "10 AAPL at $214.57 avg, value ..."; an option held names its contract and its price per share
+ * and per contract: "short 1 AAPL 21 May 2027 $190 put, sold at $8.45 a share ($845 a contract), ...".
+ */
+function positionLine(position: Position): string {
+  const value = position.marketValue ? `, value ${formatUsd(position.marketValue)}` : '';
+  const pnl = position.unrealizedPnl ? `, unrealized ${formatUsd(position.unrealizedPnl)}` : '';
+  const contract = position.assetClass === 'option' ? contractOfSymbol(position.symbol) : undefined;
+  if (contract === undefined) {
+    return `${formatDecimal(position.quantity)} ${position.symbol} at ${formatUsd(position.averageCost)} avg${value}${pnl}`;
+  }
+  const short = position.quantity.isNegative();
+  const size = `${short ? 'short ' : ''}${formatDecimal(position.quantity.abs())}`;
+  const price = `${short ? 'sold' : 'bought'} at ${premiumLabel(position.averageCost, 'brackets')} avg`;
+  return `${size} ${contractLabel(contract)}, ${price}${value}${pnl}`;
+}
+
+/** "sell 10 AAPL limit $250.00 (accepted)"; "sell to open 1 F 18 Dec 2026 $11 put limit $0.26 a share ($26 a contract) (accepted)". */
+function openOrderLine(order: OpenOrder): string {
+  const option = order.assetClass === 'option';
+  const size = order.quantity
+    ? formatDecimal(order.quantity.toString())
+    : formatUsd(order.notional?.toString() ?? '0');
+  const money = (value: { toString(): string }) =>
+    option ? premiumLabel(value.toString(), 'brackets') : formatUsd(value.toString());
+  const price = order.limitPrice
+    ? ` limit ${money(order.limitPrice)}`
+    : order.stopPrice
+      ? ` stop ${money(order.stopPrice)}`
+      : '';
+  const effect = option && order.intent.positionEffect !== null ? ` to ${order.intent.positionEffect}` : '';
+  const what = option ? instrumentLabel(order.intent) : order.symbol;
+  return `${order.side}${effect} ${size} ${what}${price} (${order.status.replace('_', ' ')})`;
 }

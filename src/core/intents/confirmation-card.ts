@@ -13,6 +13,15 @@ import {
   type Card,
   type CardField,
 } from '../messages.js';
+import {
+  compactUsd,
+  contractsLabel,
+  coveringShares,
+  instrumentLabel,
+  premiumLabel,
+  securedCash,
+  strikeLabel,
+} from './instrument-label.js';
 import { swapCardFields, swapOf } from './swaps.js';
 
 type IntentRow = Prisma.TradeIntentGetPayload<object>;
@@ -45,20 +54,46 @@ const STATUS_NOTICE: Record<IntentRow['status'], string> = {
 };
 
 function describeSize(intent: IntentRow): string {
-  if (
-    intent.assetClass === 'option' &&
-    intent.optionUnderlying &&
-    intent.optionExpiry &&
-    intent.optionRight &&
-    intent.optionStrike
-  ) {
+  const label = instrumentLabel(intent);
+  if (label !== intent.symbol) {
     const contracts = intent.quantity ? formatDecimal(intent.quantity.toString()) : '?';
-    const effect = intent.positionEffect ? ` to ${intent.positionEffect}` : '';
-    return `${intent.side.toUpperCase()}${effect} ${contracts} ${intent.optionUnderlying} ${intent.optionExpiry.toISOString().slice(0, 10)} ${formatDecimal(intent.optionStrike.toString())} ${intent.optionRight.toUpperCase()}`;
+    const effect = intent.positionEffect ? ` TO ${intent.positionEffect.toUpperCase()}` : '';
+    return `${intent.side.toUpperCase()}${effect} ${contracts} ${label}`;
   }
   if (intent.notional !== null)
     return `${intent.side.toUpperCase()} ${formatUsd(intent.notional.toString())} of ${intent.symbol}`;
   return `${intent.side.toUpperCase()} ${formatDecimal(intent.quantity?.toString() ?? '0')} ${intent.symbol}`;
+}
+
+/** An option's price per share and per contract; anything else's price as it is. */
+function priceLabel(intent: IntentRow, price: { toString(): string }): string {
+  return intent.assetClass === 'option' ? premiumLabel(price.toString()) : formatUsd(price.toString());
+}
+
+/**
+ * What stands behind an option sold to open: the cash a put secures (strike x 100 x contracts)
+ * or the shares that cover a call. Nothing for other orders.
+ */
+function coverFields(intent: IntentRow): CardField[] {
+  if (intent.assetClass !== 'option' || intent.side !== 'sell' || intent.positionEffect !== 'open') return [];
+  if (intent.optionStrike === null || intent.quantity === null) return [];
+  const contracts = intent.quantity.toString();
+  if (intent.optionRight === 'put') {
+    const cash = securedCash(intent.optionStrike.toString(), contracts);
+    return [
+      {
+        label: 'Cash secured',
+        value: `${compactUsd(cash)} (${strikeLabel(intent.optionStrike)} strike x 100 x ${contractsLabel(contracts)})`,
+      },
+    ];
+  }
+  const underlying = intent.optionUnderlying ?? intent.symbol;
+  return [
+    {
+      label: 'Covered by',
+      value: `${formatDecimal(coveringShares(contracts))} ${underlying} shares you hold (100 a contract)`,
+    },
+  ];
 }
 
 function orderFields(intent: IntentRow, quoteSource?: string): CardField[] {
@@ -66,20 +101,21 @@ function orderFields(intent: IntentRow, quoteSource?: string): CardField[] {
   if (swap !== undefined) return swapCardFields(intent, swap);
   const type = ORDER_TYPE_LABEL[intent.orderType];
   const prices = [
-    intent.stopPrice !== null ? `stop ${formatUsd(intent.stopPrice.toString())}` : '',
-    intent.limitPrice !== null ? `limit ${formatUsd(intent.limitPrice.toString())}` : '',
+    intent.stopPrice !== null ? `stop ${priceLabel(intent, intent.stopPrice)}` : '',
+    intent.limitPrice !== null ? `limit ${priceLabel(intent, intent.limitPrice)}` : '',
   ].filter(Boolean);
   const fields: CardField[] = [
     { label: 'Order', value: describeSize(intent) },
     {
       label: 'Type',
-      value: `${type}${prices.length ? ` (${prices.join(', ')})` : ''}, ${TIF_LABEL[intent.timeInForce]}`,
+      // An option's prices carry commas of their own ("a share, ... a contract").
+      value: `${type}${prices.length ? ` (${prices.join(intent.assetClass === 'option' ? '; ' : ', ')})` : ''}, ${TIF_LABEL[intent.timeInForce]}`,
     },
   ];
   if (intent.quotedPrice !== null) {
     fields.push({
       label: 'Price now',
-      value: `${formatUsd(intent.quotedPrice.toString())}${quoteSource ? ` (${quoteSource})` : ''}`,
+      value: `${priceLabel(intent, intent.quotedPrice)}${quoteSource ? ` (${quoteSource})` : ''}`,
     });
   }
   if (intent.estimatedCost !== null) {
@@ -88,6 +124,7 @@ function orderFields(intent: IntentRow, quoteSource?: string): CardField[] {
       value: formatUsd(new Decimal(intent.estimatedCost.toString())),
     });
   }
+  fields.push(...coverFields(intent));
   fields.push({ label: 'Account', value: intent.mode === 'live' ? 'Live account' : 'Paper account' });
   return fields;
 }

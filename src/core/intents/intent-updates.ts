@@ -4,9 +4,17 @@
  */
 import type { BrokerOrder } from '../brokers/broker.js';
 import type { IntentStatus, OrderStatus } from '../db/generated/enums.js';
-import { type Decimal, formatDecimal, formatUsd } from '../domain/values.js';
+import { OPTION_CONTRACT_MULTIPLIER } from '../domain/contract-multiplier.js';
+import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
 import type { Card } from '../messages.js';
 import { renderApprovalCard, renderIntentCard } from './confirmation-card.js';
+import {
+  compactUsd,
+  coveringShares,
+  instrumentLabel,
+  premiumLabel,
+  securedCash,
+} from './instrument-label.js';
 import type { IntentRow } from './intent-row.js';
 import { describeSwap, swapOf } from './swaps.js';
 
@@ -85,24 +93,58 @@ export function describeOrder(status: IntentStatus, order: BrokerOrder, intent: 
       reason: order.rejectReason,
     });
   }
-  const what = `${intent.side === 'buy' ? 'bought' : 'sold'} ${formatDecimal(order.filledQuantity)} ${intent.symbol}`;
+  const label = instrumentLabel(intent);
+  const what = `${intent.side === 'buy' ? 'bought' : 'sold'} ${formatDecimal(order.filledQuantity)} ${label}`;
+  const asked = `${intent.side}${optionEffect(intent)}`;
   const mode = intent.mode === 'live' ? 'LIVE' : 'PAPER';
+  const at = fillPrice(intent, order);
   switch (status) {
     case 'filled':
-      return `Filled (${mode}): ${what} at ${formatUsd(order.averageFillPrice ?? 0)}.`;
+      return `Filled (${mode}): ${what} at ${at}.`;
     case 'partially_filled':
-      return `Partially filled (${mode}): ${what} so far at ${formatUsd(order.averageFillPrice ?? 0)}.`;
+      return `Partially filled (${mode}): ${what} so far at ${at}.`;
     case 'submitted':
-      return `Order placed (${mode}) and working at the broker: ${intent.side} ${formatDecimal(order.quantity ?? order.notional ?? 0)} ${intent.symbol}.`;
+      return `Order placed (${mode}) and working at the broker: ${asked} ${formatDecimal(order.quantity ?? order.notional ?? 0)} ${label}.`;
     case 'rejected':
       return `The broker rejected the order: ${order.rejectReason ?? 'no reason given'}.`;
     case 'cancelled':
-      return `Order cancelled (${mode}): ${intent.side} ${intent.symbol}.`;
+      return `Order cancelled (${mode}): ${asked} ${label}.`;
     case 'expired':
-      return `Order expired unfilled (${mode}): ${intent.side} ${intent.symbol}.`;
+      return `Order expired unfilled (${mode}): ${asked} ${label}.`;
     default:
       return `Order ${status.replace('_', ' ')}.`;
   }
+}
+
+/** " to open" / " to close" for an option whose effect is known; nothing otherwise. */
+function optionEffect(intent: IntentRow): string {
+  return intent.assetClass === 'option' && intent.positionEffect !== null
+    ? ` to ${intent.positionEffect}`
+    : '';
+}
+
+/**
+ * The average fill price; for options per share and per contract, the total when several
+ * contracts filled, and what an opening sale sets aside: "$8.45 a share, $845 a contract
+ * ($19,000 secured)".
+ */
+function fillPrice(intent: IntentRow, order: BrokerOrder): string {
+  const average = order.averageFillPrice ?? 0;
+  if (intent.assetClass !== 'option') return formatUsd(average);
+  const notes: string[] = [];
+  if (order.filledQuantity.abs().greaterThan(1)) {
+    notes.push(
+      `${compactUsd(new Decimal(average).mul(order.filledQuantity).mul(OPTION_CONTRACT_MULTIPLIER))} in all`,
+    );
+  }
+  if (intent.side === 'sell' && intent.positionEffect === 'open' && intent.optionStrike !== null) {
+    notes.push(
+      intent.optionRight === 'put'
+        ? `${compactUsd(securedCash(intent.optionStrike.toString(), order.filledQuantity))} secured`
+        : `covered by ${formatDecimal(coveringShares(order.filledQuantity))} ${intent.optionUnderlying ?? intent.symbol} shares`,
+    );
+  }
+  return `${premiumLabel(average)}${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`;
 }
 
 const ALREADY: Partial<Record<IntentStatus, string>> = {

@@ -22,6 +22,7 @@ import { allPassed, firstFailure } from '../risk/risk-checks.js';
 import { renderIntentCard } from './confirmation-card.js';
 import type { IntentContext } from './intent-context.js';
 import { brokerSymbolFor, hashOf, type IntentRow, quoteRequestFor } from './intent-row.js';
+import { expiryProblem, inferredPositionEffect } from './option-listing.js';
 import { clientOrderIdFor } from './order-identity.js';
 import { assessOrder } from './pre-trade.js';
 import { estimatedCost, estimatePrice, quoteAt, touchOf, unitsOf } from './pricing.js';
@@ -40,7 +41,8 @@ interface Refusal {
   readonly order: OrderCommand;
   readonly proposal: ProposalContext;
   readonly account: TradingAccount;
-  readonly quote: Quote;
+  /** Absent when the order was refused before it was quoted. */
+  readonly quote?: Quote;
 }
 
 export async function proposeOrder(
@@ -52,6 +54,11 @@ export async function proposeOrder(
   const account = trader.account;
   const contract = contractOfCommand(order);
   const brokerSymbol = brokerSymbolFor(order.symbol, contract);
+  if (contract !== undefined) {
+    // A contract that does not trade (a Monday expiry, a past one) is refused before it is quoted.
+    const unlisted = await checkContract(context, proposal, account, { contract, brokerSymbol });
+    if (unlisted !== undefined) return refuse(context, { order, proposal, account }, [], unlisted);
+  }
 
   const { broker, quote, snapshot } = await readQuoteAndAccount(context, proposal, account, {
     order,
@@ -101,7 +108,7 @@ export async function proposeOrder(
   const cost = estimatedCost({ side: order.side, ...sized }, { units, price, multiplier }, preview);
   const draft: IntentRow = {
     ...conversationFields(context, id, proposal, now),
-    ...orderColumns({ ...order, timeInForce }, sized, contract),
+    ...orderColumns({ ...order, timeInForce }, sized, contract, held ?? new Decimal(0)),
     ...accountColumns(account),
     userId: proposal.userId,
     quotedPrice: new Prisma.Decimal(touchOf(order.side, quote).toFixed()),
@@ -122,6 +129,28 @@ export async function proposeOrder(
     },
   );
   return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now, quoteSource: quote.source }) };
+}
+
+/** Why an option contract cannot be ordered (see `expiryProblem`); undefined when it can. */
+async function checkContract(
+  context: IntentContext,
+  proposal: ProposalContext,
+  account: TradingAccount,
+  option: { contract: OptionContract; brokerSymbol: string },
+): Promise<string | undefined> {
+  const broker = await context.brokerFor(account);
+  const problem = await expiryProblem(option.contract, {
+    broker,
+    now: context.clock(),
+    // Only asked when the expiry is not listed: a contract held (say from an old order) exists.
+    held: async () => {
+      const snapshot = await (proposal.snapshot ?? broker.getAccountSnapshot(account.externalId));
+      return snapshot.positions.some(
+        (position) => position.symbol === option.brokerSymbol && !position.quantity.isZero(),
+      );
+    },
+  });
+  return problem === undefined ? undefined : `${problem} Nothing was sent.`;
 }
 
 /** The quote and the account, read together (the caller may have started the account read). */
@@ -255,7 +284,7 @@ function needsApproval(proposal: ProposalContext, cost: Decimal): boolean {
 }
 
 /** The order's own columns of the intent row, as the broker will take it. */
-function orderColumns(order: OrderCommand, sized: Size, contract: OptionContract | undefined) {
+function orderColumns(order: OrderCommand, sized: Size, contract: OptionContract | undefined, held: Decimal) {
   const column = (value: Decimal | string | undefined) =>
     value === undefined ? null : new Prisma.Decimal(typeof value === 'string' ? value : value.toFixed());
   return {
@@ -273,7 +302,11 @@ function orderColumns(order: OrderCommand, sized: Size, contract: OptionContract
     optionExpiry: contract ? new Date(`${contract.expiry}T00:00:00Z`) : null,
     optionRight: contract?.right ?? null,
     optionStrike: column(contract?.strike),
-    positionEffect: order.option?.positionEffect ?? null,
+    // The card says "to open" or "to close" even when the user did not.
+    positionEffect:
+      order.option?.positionEffect ??
+      (contract === undefined ? undefined : inferredPositionEffect(order.side, held, sized.quantity)) ??
+      null,
     swap: null,
   } as const satisfies Partial<IntentRow>;
 }
@@ -294,7 +327,7 @@ async function refuse(
       side: refusal.order.side,
       quantity: size?.quantity?.toFixed() ?? null,
       notional: size?.notional?.toFixed() ?? null,
-      price: refusal.quote.last.toFixed(),
+      price: refusal.quote?.last.toFixed() ?? null,
       account: refusal.account.brokerAccountId,
       failed: checks.filter((check) => !check.passed).map((check) => check.check),
       reason: text,

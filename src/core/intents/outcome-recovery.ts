@@ -17,6 +17,7 @@ import {
   placeAndApply,
   recordFills,
 } from './broker-order-sync.js';
+import { instrumentLabel } from './instrument-label.js';
 import type { IntentContext } from './intent-context.js';
 import { contractOf, type IntentRow, placeRequest } from './intent-row.js';
 import { cardUpdate, describeOrder, type IntentCardUpdate, refusedSentence } from './intent-updates.js';
@@ -215,7 +216,7 @@ async function resumeOne(
   const claimedAt = order.submittedAt ?? order.createdAt;
   if (context.clock().getTime() - claimedAt.getTime() > resendWithinMs) {
     context.logger.warn(logged, 'unanswered placement too old to send; reported as not placed');
-    const text = `Your order to ${order.side} ${order.symbol} was not placed: Arbion stopped before ${brokerName(order.provider)} received it, and too long ago to send it now. Nothing was sent; ask again if you still want it.`;
+    const text = `Your order to ${order.side} ${instrumentLabel(order.intent)} was not placed: Arbion stopped before ${brokerName(order.provider)} received it, and too long ago to send it now. Nothing was sent; ask again if you still want it.`;
     const update = await abandonPlacement(context, order.id, text);
     return update === undefined
       ? { kind: 'left', reason: 'moved meanwhile' }
@@ -277,7 +278,7 @@ async function reconcileNow(
   await context.store.noteAwaitingReconciliation(order.intentId);
   const intent = await context.store.readOrThrow(order.intentId);
   const name = brokerName(order.provider);
-  const text = `I do not know yet whether your order to ${order.side} ${order.symbol} reached ${name}: Arbion stopped while sending it, and ${name} does not show it so far. Nothing was sent again. Check your ${name} account before placing it again; I keep looking and will tell you what I find.`;
+  const text = `I do not know yet whether your order to ${order.side} ${instrumentLabel(order.intent)} reached ${name}: Arbion stopped while sending it, and ${name} does not show it so far. Nothing was sent again. Check your ${name} account before placing it again; I keep looking and will tell you what I find.`;
   return { kind: 'updated', intent, update: cardUpdate(intent, context.clock(), text) };
 }
 

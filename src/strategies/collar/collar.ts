@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
 import { Decimal, formatDecimal, formatUsd } from '../../core/domain/values.js';
+import { expiryLabel } from '../../core/intents/instrument-label.js';
 import type { OptionChain, OptionChainEntry } from '../../core/market-data/providers/simulated-market.js';
 import {
   buyLimit,
@@ -241,7 +242,7 @@ function openLegs(
       return {
         notice: {
           key: 'no-put',
-          text: `No ${params.symbol} put in the ${expiration.expiry} expiry matches the collar's rule; the collar waits.`,
+          text: `No ${params.symbol} put in the ${expiryLabel(expiration.expiry)} expiry matches the collar's rule; the collar waits.`,
         },
       };
     const tag = optionTag('collar', 'open', put.contract);
@@ -271,7 +272,7 @@ function openLegs(
       return {
         notice: {
           key: 'no-call',
-          text: `No ${params.symbol} call at or above ${formatUsd(floor)} pays a premium in the ${expiration.expiry} expiry; the collar waits.`,
+          text: `No ${params.symbol} call at or above ${formatUsd(floor)} pays a premium in the ${expiryLabel(expiration.expiry)} expiry; the collar waits.`,
         },
       };
     const tag = optionTag('collar', 'open', call.contract);

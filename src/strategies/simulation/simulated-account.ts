@@ -12,13 +12,8 @@
  * strike as their cost. No margin: buying power is cash less the strikes securing short puts.
  */
 import { contractMultiplier, OPTION_CONTRACT_MULTIPLIER } from '../../core/domain/contract-multiplier.js';
-import {
-  type AssetClass,
-  Decimal,
-  formatDecimal,
-  formatUsd,
-  type OrderSide,
-} from '../../core/domain/values.js';
+import { type AssetClass, Decimal, formatUsd, type OrderSide } from '../../core/domain/values.js';
+import { contractLabel } from '../../core/intents/instrument-label.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import { occSymbol } from '../../core/market-data/providers/options.js';
 import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
@@ -174,7 +169,7 @@ export class SimulatedAccount {
     const short = contracts.isNegative();
     const moneyness = underlyingPrice.minus(contract.strike);
     const inTheMoney = contract.right === 'call' ? moneyness.gt(0) : moneyness.lt(0);
-    const label = `${contracts.abs().toFixed()} ${contract.underlying} ${contract.expiry} $${formatDecimal(contract.strike)} ${contract.right}${contracts.abs().eq(1) ? '' : 's'}`;
+    const label = `${contracts.abs().toFixed()} ${contractLabel(contract)}${contracts.abs().eq(1) ? '' : 's'}`;
     const at16 = `${contract.underlying} at ${formatUsd(underlyingPrice)}`;
 
     const trades: LedgerTrade[] = [];

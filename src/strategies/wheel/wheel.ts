@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { Decimal, formatDecimal, formatUsd, optionRightSchema } from '../../core/domain/values.js';
+import { expiryLabel } from '../../core/intents/instrument-label.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
 import type { OptionChain, OptionChainEntry } from '../../core/market-data/providers/simulated-market.js';
 import {
@@ -544,7 +545,7 @@ function sellPuts(
     if (idle)
       plan.tell(
         'put:strike',
-        `No ${params.symbol} put in the ${expiration.expiry} expiry fits the rule with a premium; the wheel waits.`,
+        `No ${params.symbol} put in the ${expiryLabel(expiration.expiry)} expiry fits the rule with a premium; the wheel waits.`,
       );
     return;
   }

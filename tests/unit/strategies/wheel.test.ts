@@ -283,7 +283,7 @@ describe('wheel: assignment and covered calls', () => {
     const snap = await snapshot({ positions: [shares(100, '21')] });
     const decision = wheel.decide(params(), before, snap);
     const [notice] = notices(decision.actions);
-    expect(notice).toMatch(/^Assigned on 1 SOFI 2026-03-06 \$21 put: bought 100 shares at \$21\.00/);
+    expect(notice).toMatch(/^Assigned on 1 SOFI 6 Mar 2026 \$21 put: bought 100 shares at \$21\.00/);
     // $21 less $55 of premium over 100 shares.
     expect(notice).toContain('about $20.45 a share');
     expect(decision.state).toMatchObject({ assignments: 1, shares: '100', cycles: 0 });
@@ -465,7 +465,7 @@ describe('wheel: managing a short option', () => {
     const monday = await snapshot({ at: new Date('2026-03-16T14:00:00Z') });
     const after = wheel.decide(rule, before.state, monday);
     expect(notices(after.actions)).toEqual([
-      '1 SOFI 2026-03-13 $17 put expired worthless; the premium is yours to keep.',
+      '1 SOFI 13 Mar 2026 $17 put expired worthless; the premium is yours to keep.',
     ]);
     expect(after.state.shorts).toEqual([]);
     // Back to selling puts, at the money of that Monday.

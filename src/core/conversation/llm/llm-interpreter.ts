@@ -334,6 +334,7 @@ export class LlmInterpreter {
       case 'wallet':
       case 'history':
       case 'fills':
+      case 'chain':
         return Promise.reject(new Error(`${command.query} is not a tool`));
     }
   }

@@ -42,6 +42,11 @@ export function isMonthWord(word: string): boolean {
   return MONTHS.has(word);
 }
 
+/** 1-12 for a month's name or abbreviation (lower case); undefined for any other word. */
+export function monthNumber(word: string): number | undefined {
+  return MONTHS.get(word);
+}
+
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;

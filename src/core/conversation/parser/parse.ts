@@ -7,6 +7,7 @@ import type { Command, UnknownCommand } from '../commands.js';
 import { AUTOMATION_STARTERS, parseAutomation } from './automation.js';
 import { parseCardAnswer } from './cards.js';
 import { findHistoryStart, parseHistory } from './history.js';
+import { parseOptionQuery } from './option-queries.js';
 import { Fail, ORDER_VERBS, type ParseContext, parseOrder } from './orders.js';
 import { FIXED_PHRASES, QUOTE_TEMPLATES } from './phrases.js';
 import { parseSwap, SWAP_VERBS } from './swaps.js';
@@ -135,6 +136,8 @@ function parse(text: string, context: ParseContext): Command {
     const automation = parseAutomation(text, context);
     if (automation !== undefined) return automation;
   }
+  const option = parseOptionQuery(tokens, start, end, context);
+  if (option !== undefined) return option;
   const history = findHistoryStart(tokens, start, end);
   if (history !== undefined) return parseHistory(tokens, history, end, context);
   const understood = parseQueryOrAction(text, tokens, start, end, context);

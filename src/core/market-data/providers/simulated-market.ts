@@ -18,15 +18,9 @@ import {
   type QuoteRequest,
   UnknownInstrumentError,
 } from '../market-data.js';
+import { type ExpiryKind, expiryKind, isLive, monthlyExpiry, weekExpiry } from '../option-expiries.js';
 import { blackScholes, occSymbol, parseOccSymbol } from './options.js';
-import {
-  addDays,
-  newYorkInstant,
-  newYorkTime,
-  sessionFor,
-  usTradingDay,
-  weekdayOf,
-} from './us-market-calendar.js';
+import { addDays, newYorkInstant, newYorkTime, sessionFor } from './us-market-calendar.js';
 
 /** Spread tiers: how liquid an instrument is. */
 type Tier = 'mega' | 'stock' | 'etf' | 'crypto-major' | 'crypto' | 'stable';
@@ -389,45 +383,27 @@ export function tickSize(assetClass: 'equity' | 'option' | 'crypto', price: numb
 }
 
 /** Next four weekly expirations plus the next standard monthlies (third Fridays) not already listed. */
-function upcomingExpirations(at: Date): { expiry: string; kind: 'weekly' | 'monthly' }[] {
+function upcomingExpirations(at: Date): { expiry: string; kind: ExpiryKind }[] {
   const today = newYorkTime(at).date;
-  const live = (expiry: string) => newYorkInstant(expiry, 16, 0).getTime() > at.getTime();
-  const result = new Map<string, 'weekly' | 'monthly'>();
-  let friday = today;
-  while (weekdayOf(friday) !== 5) friday = addDays(friday, 1);
+  const result = new Map<string, ExpiryKind>();
   for (let weeks = 0; result.size < 4 && weeks < 6; weeks += 1) {
-    const expiry = tradingExpiry(addDays(friday, 7 * weeks));
-    if (live(expiry)) result.set(expiry, isThirdFriday(addDays(friday, 7 * weeks)) ? 'monthly' : 'weekly');
+    const expiry = weekExpiry(addDays(today, 7 * weeks));
+    if (isLive(expiry, at)) result.set(expiry, expiryKind(expiry) ?? 'weekly');
   }
   const [year = 0, month = 1] = today.split('-').map(Number);
   let monthlies = 0;
   for (let offset = 0; monthlies < 2 && offset < 4; offset += 1) {
-    const third = thirdFriday(year, month + offset);
-    const expiry = tradingExpiry(third);
-    if (!live(expiry)) continue;
+    const expiry = monthlyExpiry(
+      year + Math.floor((month - 1 + offset) / 12),
+      ((month - 1 + offset) % 12) + 1,
+    );
+    if (!isLive(expiry, at)) continue;
     monthlies += 1;
     result.set(expiry, 'monthly');
   }
   return [...result.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([expiry, kind]) => ({ expiry, kind }));
-}
-
-/** Friday expirations move to Thursday when Friday is an exchange holiday (e.g. Good Friday). */
-function tradingExpiry(friday: string): string {
-  return usTradingDay(friday).trading ? friday : addDays(friday, -1);
-}
-
-function thirdFriday(year: number, month: number): string {
-  const first = new Date(Date.UTC(year, month - 1, 1));
-  const firstFriday = 1 + ((5 - first.getUTCDay() + 7) % 7);
-  const date = new Date(Date.UTC(year, month - 1, firstFriday + 14));
-  return date.toISOString().slice(0, 10);
-}
-
-function isThirdFriday(date: string): boolean {
-  const day = Number(date.slice(8, 10));
-  return weekdayOf(date) === 5 && day >= 15 && day <= 21;
 }
 
 /** Strike spacing by price, as listed options are. */
