@@ -127,6 +127,60 @@ describe.each(factories)('$platform channel contract', (factory) => {
     expect(await status(intentId)).toBe('filled');
   });
 
+  it('answers cards by number: a bare confirm with two open cards lists them and places nothing, "confirm N" places that one only', async () => {
+    const apple = await proposal('buy 1 AAPL');
+    const tesla = await proposal('buy 2 TSLA');
+    const numberOf = async (intentId: string) =>
+      (await prisma().tradeIntent.findUniqueOrThrow({ where: { id: intentId } })).cardNumber;
+    const [first, second] = [await numberOf(apple.intentId), await numberOf(tesla.intentId)];
+    expect(second).toBe((first ?? 0) + 1);
+    expect(apple.card.text).toContain(`Card #${first}`);
+    expect(tesla.card.text).toContain(`Card #${second}`);
+    const before = h.driver.textsFor('alice').length;
+    // A repeated bare "confirm" never reaches a card: with two open it asks which, twice.
+    await h.driver.say('alice', 'confirm');
+    await h.driver.say('alice', 'yes');
+    await h.driver.settle();
+    const asked = newTexts('alice', before);
+    expect(asked.match(/Which card\?/g)).toHaveLength(2);
+    expect(asked).toContain(`#${first} BUY 1 AAPL`);
+    expect(asked).toContain(`#${second} BUY 2 TSLA`);
+    expect(await orders(apple.intentId)).toBe(0);
+    expect(await orders(tesla.intentId)).toBe(0);
+    // "confirm #N" is that card's button: the same path, the card edited.
+    await h.driver.say('alice', `confirm #${second}`);
+    await h.driver.settle();
+    expect(await status(tesla.intentId)).toBe('filled');
+    expect(cardNow(tesla.card.messageId)?.actionIds).toEqual([]);
+    expect(await status(apple.intentId)).toBe('proposed');
+    expect(await orders(apple.intentId)).toBe(0);
+    await h.driver.say('alice', `cancel ${first}`);
+    await h.driver.settle();
+    expect(await status(apple.intentId)).toBe('cancelled');
+    expect(cardNow(apple.card.messageId)?.actionIds).toEqual([]);
+  });
+
+  it('shows honest numbers: a limit through the market is flagged, and a working buy holds its cash', async () => {
+    h.market.override('INTC', { bid: '19.99', ask: '20.01', last: '20.00' });
+    const through = await proposal('buy 5 INTC limit 21');
+    expect(through.card.text).toMatch(/will likely fill now at about \$20\.01/);
+    expect(through.card.text).not.toMatch(/may not fill soon/);
+    await h.driver.say(
+      'alice',
+      `cancel ${(await prisma().tradeIntent.findUniqueOrThrow({ where: { id: through.intentId } })).cardNumber}`,
+    );
+    await h.driver.settle();
+    // A buy far below the market rests at the broker, and holds 10 x $1.00 of the cash.
+    const resting = await proposal('buy 10 INTC limit 1 gtc');
+    await h.driver.press('alice', resting.card.messageId, resting.confirm);
+    await h.driver.settle();
+    expect(await status(resting.intentId)).toBe('submitted');
+    const before = h.driver.textsFor('alice').length;
+    await h.driver.say('alice', 'balance');
+    await h.driver.settle();
+    expect(newTexts('alice', before)).toMatch(/Reserved[^\n]*\$10\.00/);
+  });
+
   if (can.platformProtocol) {
     it('handles a redelivered update once', async () => {
       const intentsBefore = await prisma().tradeIntent.count();

@@ -163,7 +163,7 @@ describe('pausing and stopping a strategy', () => {
     const paused = lastText();
     expect(paused).toMatch(
       new RegExp(
-        `^Paused the wheel on F\\. Say "resume F" to continue\\.\\nIts order at the broker stays working:\\n  ${order.intentId.slice(0, 8)}  sell 1 F \\d{4}-\\d\\d-\\d\\d \\$[\\d.]+ put, limit \\$[\\d.]+ \\(accepted\\)\\nSay "cancel <id>" to cancel one, or "cancel all" to cancel all your open orders\\.$`,
+        `^Paused the wheel on F\\. Say "resume F" to continue\\.\\nIts order at the broker stays working:\\n  ${order.intentId.slice(0, 8)}  sell 1 F \\d{1,2} [A-Z][a-z]{2} \\d{4} \\$[\\d.]+ put, limit \\$[\\d.]+ \\(accepted\\)\\nSay "cancel <id>" to cancel one, or "cancel all" to cancel all your open orders\\.$`,
       ),
     );
     await h.say('ann', 'stop F');
