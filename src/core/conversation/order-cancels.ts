@@ -243,6 +243,9 @@ export class OrderCancels {
     message: InboundAction,
     orders?: readonly OrderRow[],
   ): Promise<void> {
+    // A typed answer to a card whose sending was never recorded (a crash right after it) has no
+    // message to edit; the answer's words still say what happened.
+    if (message.messageId === '') return;
     const card = renderCancelCard(request, orders ?? (await this.listed(request)), { now: this.clock() });
     await this.deps
       .channelFor(message.address.platform)
