@@ -37,8 +37,9 @@ describe('describeCardState', () => {
     expect(describeCardState(yesterday, options)).toBe(
       'Card #12 (BUY 10 AAPL) expired at Nov 23, 09:02 EST; nothing was sent.',
     );
+    // A zone the runtime does not know falls back to the users' default, New York (time-zones.ts).
     expect(describeCardState(expired, { ...options, timeZone: 'Not/AZone' })).toBe(
-      'Card #12 (BUY 10 AAPL) expired at 14:02 UTC; nothing was sent.',
+      'Card #12 (BUY 10 AAPL) expired at 09:02 EST; nothing was sent.',
     );
   });
 

@@ -14,6 +14,7 @@
  */
 import type { Trader } from '../accounts/accounts.js';
 import type { Prisma } from '../db/database.js';
+import { knownTimeZone } from '../domain/time-zones.js';
 import type { IntentRow } from '../intents/intent-row.js';
 import {
   ACTION_CANCEL,
@@ -270,7 +271,7 @@ export class CardAnswers {
     ]);
     const text = describeCardState(intent, {
       now: this.clock(),
-      timeZone: user?.timezone ?? 'UTC',
+      timeZone: knownTimeZone(user?.timezone),
       fill,
     });
     await this.reply(message, text);

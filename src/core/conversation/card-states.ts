@@ -3,6 +3,7 @@
  * EST; nothing was sent.", "Card #12 (BUY 1 AAPL) was already confirmed: filled, bought 1 AAPL at
  * $214.57.", and the list shown when a bare "confirm" could mean several cards. Pure wording.
  */
+import { knownTimeZone } from '../domain/time-zones.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { cardSummary } from '../intents/confirmation-card.js';
 import type { IntentRow } from '../intents/intent-row.js';
@@ -80,7 +81,7 @@ function wrap(part: string, before: string, after = ''): string {
 
 /** "10:02 EST", with the date when it is not today there ("Nov 23, 10:02 EST"). */
 function clockTime(at: Date, now: Date, timeZone: string): string {
-  const zone = validZone(timeZone);
+  const zone = knownTimeZone(timeZone);
   const time = new Intl.DateTimeFormat('en-US', {
     timeZone: zone,
     hour: '2-digit',
@@ -90,13 +91,4 @@ function clockTime(at: Date, now: Date, timeZone: string): string {
   }).format(at);
   const day = new Intl.DateTimeFormat('en-US', { timeZone: zone, month: 'short', day: 'numeric' });
   return day.format(at) === day.format(now) ? time : `${day.format(at)}, ${time}`;
-}
-
-function validZone(timeZone: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return timeZone;
-  } catch {
-    return 'UTC';
-  }
 }
