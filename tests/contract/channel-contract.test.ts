@@ -5,16 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUsd } from '../../src/core/domain/values.js';
+import { CHANNEL_FACTORIES } from './channels.js';
 import { type ContractHarness, createContractHarness } from './contract-harness.js';
-import type { DriverFactory, Person, SeenCard } from './driver.js';
-import { consoleDriver } from './drivers/console.js';
-import { discordDriver } from './drivers/discord.js';
-import { slackDriver } from './drivers/slack.js';
-import { telegramDriver } from './drivers/telegram.js';
+import type { Person, SeenCard } from './driver.js';
 
-const factories: DriverFactory[] = [consoleDriver, telegramDriver, slackDriver, discordDriver];
-
-describe.each(factories)('$platform channel contract', (factory) => {
+describe.each(CHANNEL_FACTORIES)('$platform channel contract', (factory) => {
   const can = factory.capabilities;
   let h: ContractHarness;
 

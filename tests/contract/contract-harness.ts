@@ -1,7 +1,8 @@
 /**
  * An Arbion for the channel contract: a test database, a pinned simulated market and clock, the
  * product's inbox and inbound queue (Arbion's own) and web server, and one platform driver (fake
- * server + real adapter).
+ * server + real adapter). Without a model (the default) only the fast path answers; with one, the
+ * product's own LLM path talks to the given OpenAI-compatible endpoint (the fake OpenAI server).
  */
 import { Writable } from 'node:stream';
 import { parseEnvironment } from '../../src/core/config/config.js';
@@ -39,12 +40,30 @@ export interface ContractHarness {
   destroy(): Promise<void>;
 }
 
+/** The model behind the fast path, configured the way an operator does (OPENAI_* variables). */
+export interface ContractModel {
+  /** The endpoint's base URL (`FakeOpenAIServer.baseURL`). */
+  readonly baseURL: string;
+  /** The bearer key the endpoint expects. */
+  readonly apiKey: string;
+}
+
 export async function createContractHarness(
   backend: Backend,
   factory: DriverFactory,
   env: Record<string, string> = {},
+  model?: ContractModel,
 ): Promise<ContractHarness> {
-  const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...env }, { cwd: '/tmp' });
+  const modelEnv: Record<string, string> =
+    model === undefined
+      ? {}
+      : {
+          OPENAI_API_KEY: model.apiKey,
+          OPENAI_BASE_URL: model.baseURL,
+          OPENAI_MODEL: 'gpt-test',
+          OPENAI_TIMEOUT_MS: '5000',
+        };
+  const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...env, ...modelEnv }, { cwd: '/tmp' });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const test = await createTestDatabase(backend);
   const clock = { now: MARKET_OPEN };
@@ -55,7 +74,8 @@ export async function createContractHarness(
     database: test.database,
     logger,
     market,
-    fallback: null,
+    // undefined: the LLM path the configuration asks for; null: none, whatever `env` says.
+    fallback: model === undefined ? null : undefined,
     clock: () => clock.now,
   });
   const inbound = arbion.inbound.queue;
