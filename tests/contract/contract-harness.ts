@@ -61,7 +61,7 @@ export async function createContractHarness(
           OPENAI_API_KEY: model.apiKey,
           OPENAI_BASE_URL: model.baseURL,
           OPENAI_MODEL: 'gpt-test',
-          OPENAI_TIMEOUT_MS: '5000',
+          OPENAI_TIMEOUT_MS: '30000',
         };
   const parsed = parseEnvironment({ LOG_LEVEL: 'silent', ...env, ...modelEnv }, { cwd: '/tmp' });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
