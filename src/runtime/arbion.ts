@@ -60,6 +60,11 @@ export class ChannelRegistry {
   has(platform: Platform): boolean {
     return this.ports.has(platform);
   }
+
+  /** The platforms whose channel runs in this process. */
+  platforms(): Platform[] {
+    return [...this.ports.keys()];
+  }
 }
 
 export interface ArbionOptions {

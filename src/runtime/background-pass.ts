@@ -4,6 +4,7 @@
  */
 import type { PaperBroker } from '../brokers/paper/paper-broker.js';
 import type { BrokerRegistry } from '../brokers/registry.js';
+import { CancelCardExpiry } from '../core/conversation/cancel-expiry.js';
 import type { Conversation } from '../core/conversation/conversation.js';
 import type { Platform } from '../core/db/generated/enums.js';
 import type { IntentService, IntentUpdate } from '../core/intents/intent-service.js';
@@ -35,7 +36,10 @@ export interface BackgroundPassParts {
   readonly channels: ChannelRegistry;
 }
 
-/** One pass of the background work: expire cards, follow orders, fill resting paper orders, tell the users. */
+/**
+ * One pass of the background work: expire cards (order cards and cancel cards), follow orders,
+ * fill resting paper orders, tell the users.
+ */
 export function createBackgroundPass(
   options: ArbionSetup,
   parts: BackgroundPassParts,
@@ -54,6 +58,13 @@ export function createBackgroundPass(
     clock: options.clock,
   });
 
+  const cancelCards = new CancelCardExpiry({
+    prisma,
+    channelFor: (platform) => parts.channels.get(platform),
+    logger: logger.child({ component: 'cancel-cards' }),
+    clock: options.clock,
+  });
+
   const recover = recovery(options, parts, deliverInBackground);
   const deliverNotices = noticeDelivery(options, parts);
 
@@ -62,6 +73,7 @@ export function createBackgroundPass(
     await recover(live);
     await deliverNotices(live);
     for (const { intent, update } of await intents.expireDue()) await deliverInBackground(intent, update);
+    await cancelCards.pass(parts.channels.platforms());
     for (const { intent, update } of await orderTracker.pass()) await deliverInBackground(intent, update);
     await registry.recordHealth(options.clock());
     for (const order of await paper.processRestingOrders()) {

@@ -163,7 +163,8 @@ describe('cancelling working orders from chat', () => {
       const edited = h.channel.log.slice(from).find((entry) => entry.kind === 'edit');
       expect(edited?.message?.kind === 'card' && edited.message.card).toMatchObject({
         actions: [],
-        notice: 'Expired: not confirmed in time. Nothing was cancelled.',
+        // Shown at 10:00 in New York (the users' default zone), 120 s to answer.
+        notice: 'Expired at 10:02 EST; nothing was cancelled.',
       });
       expect(await statusOf(resting)).toBe('accepted');
       expect((await requestOf(shown.confirm)).status).toBe('expired');

@@ -9,6 +9,7 @@ import type {
   TimeInForce,
   TradingMode,
 } from '../db/generated/enums.js';
+import { clockTime } from '../domain/time-zones.js';
 import { Decimal, formatDecimal, formatUsd } from '../domain/values.js';
 import {
   ACTION_CANCEL_ORDERS,
@@ -76,11 +77,26 @@ export function describeListedOrder(order: ListedOrder): string {
   return `${order.side.toUpperCase()} ${size}, ${type}${lasting}${partly}${isProtectiveStop(order) ? ' (protective stop)' : ''}`;
 }
 
-function noticeOf(request: ListedRequest, orders: readonly ListedOrder[], now: Date, more: number): string {
+/** How the card is shown: now, the requester's time zone (an expiry says its time), orders left off. */
+export interface CancelCardView {
+  readonly now: Date;
+  /** The requester's IANA zone (User.timezone); an unknown one reads as the default. */
+  readonly timeZone: string;
+  /** Open orders not listed (past MAX_LISTED_ORDERS): they stay. */
+  readonly more?: number;
+}
+
+/** "Expired at 10:02 EST; nothing was cancelled.", as a typed answer words an expired order card. */
+function expiredNotice(request: ListedRequest, view: CancelCardView): string {
+  return `Expired at ${clockTime(request.expiresAt, view.now, view.timeZone)}; nothing was cancelled.`;
+}
+
+function noticeOf(request: ListedRequest, orders: readonly ListedOrder[], view: CancelCardView): string {
   switch (request.status) {
     case 'open': {
-      const seconds = Math.max(0, Math.round((request.expiresAt.getTime() - now.getTime()) / 1000));
-      if (seconds === 0) return 'Expired: not confirmed in time. Nothing was cancelled.';
+      const seconds = Math.max(0, Math.round((request.expiresAt.getTime() - view.now.getTime()) / 1000));
+      if (seconds === 0) return expiredNotice(request, view);
+      const more = view.more ?? 0;
       const protective = orders.some(isProtectiveStop)
         ? 'Protective stops are included: cancelling one leaves its position unprotected. '
         : '';
@@ -95,7 +111,7 @@ function noticeOf(request: ListedRequest, orders: readonly ListedOrder[], now: D
     case 'kept':
       return 'Kept: nothing was cancelled.';
     case 'expired':
-      return 'Expired: not confirmed in time. Nothing was cancelled.';
+      return expiredNotice(request, view);
   }
 }
 
@@ -103,9 +119,9 @@ function noticeOf(request: ListedRequest, orders: readonly ListedOrder[], now: D
 export function renderCancelCard(
   request: ListedRequest,
   orders: readonly ListedOrder[],
-  options: { readonly now: Date; readonly more?: number },
+  view: CancelCardView,
 ): Card {
-  const open = request.status === 'open' && request.expiresAt > options.now;
+  const open = request.status === 'open' && request.expiresAt > view.now;
   const count = `${orders.length} open order${orders.length === 1 ? '' : 's'}`;
   const fields: CardField[] = orders.map((order) => ({
     label: order.intentId.slice(0, 8),
@@ -118,7 +134,7 @@ export function renderCancelCard(
     ...(request.cardNumber === null ? {} : { number: request.cardNumber }),
     badge: orders.some((order) => order.intent.mode === 'live') ? 'LIVE' : 'PAPER',
     fields,
-    notice: noticeOf(request, orders, options.now, options.more ?? 0),
+    notice: noticeOf(request, orders, view),
     actions: open
       ? [
           {

@@ -3,7 +3,7 @@
  * EST; nothing was sent.", "Card #12 (BUY 1 AAPL) was already confirmed: filled, bought 1 AAPL at
  * $214.57.", and the list shown when a bare "confirm" could mean several cards. Pure wording.
  */
-import { knownTimeZone } from '../domain/time-zones.js';
+import { clockTime } from '../domain/time-zones.js';
 import { formatDecimal, formatUsd } from '../domain/values.js';
 import { cardSummary } from '../intents/confirmation-card.js';
 import type { IntentRow } from '../intents/intent-row.js';
@@ -77,18 +77,4 @@ function filledPart(intent: IntentRow, fill: CardFill | null): string {
 
 function wrap(part: string, before: string, after = ''): string {
   return part === '' ? '' : `${before}${part}${after}`;
-}
-
-/** "10:02 EST", with the date when it is not today there ("Nov 23, 10:02 EST"). */
-function clockTime(at: Date, now: Date, timeZone: string): string {
-  const zone = knownTimeZone(timeZone);
-  const time = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  }).format(at);
-  const day = new Intl.DateTimeFormat('en-US', { timeZone: zone, month: 'short', day: 'numeric' });
-  return day.format(at) === day.format(now) ? time : `${day.format(at)}, ${time}`;
 }

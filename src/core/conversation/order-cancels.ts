@@ -8,7 +8,8 @@
 import type { Trader } from '../accounts/accounts.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { brokerName } from '../brokers/broker.js';
-import type { Prisma } from '../db/database.js';
+import type { Prisma, PrismaClient } from '../db/database.js';
+import { knownTimeZone } from '../domain/time-zones.js';
 import { describeBrokerFailure } from '../intents/broker-failures.js';
 import type { IntentUpdate } from '../intents/intent-service.js';
 import { describeCancel } from '../intents/intent-updates.js';
@@ -86,10 +87,10 @@ export class OrderCancels {
     const now = this.clock();
     const listed = orders.slice(0, MAX_LISTED_ORDERS);
     // The next number of the user's cards (a crash before the create only skips one).
-    const { lastCardNumber } = await this.deps.prisma.user.update({
+    const { lastCardNumber, timezone } = await this.deps.prisma.user.update({
       where: { id: userId },
       data: { lastCardNumber: { increment: 1 } },
-      select: { lastCardNumber: true },
+      select: { lastCardNumber: true, timezone: true },
     });
     const request = await this.deps.prisma.cancelRequest.create({
       data: {
@@ -102,7 +103,11 @@ export class OrderCancels {
         expiresAt: new Date(now.getTime() + this.deps.intents.confirmationTtlSeconds * 1000),
       },
     });
-    const card = renderCancelCard(request, listed, { now, more: orders.length - listed.length });
+    const card = renderCancelCard(request, listed, {
+      now,
+      timeZone: timezone,
+      more: orders.length - listed.length,
+    });
     const sent = await this.deps
       .channelFor(address.platform)
       .send(address, { kind: 'card', card, audience: 'requester' });
@@ -194,6 +199,8 @@ export class OrderCancels {
       );
       return this.cancelListed(current, message);
     }
+    // Expired by the background pass, whose edit of this card may have failed: show it now.
+    if (current.status === 'expired') await this.showState(current, message);
     return tell(
       current.status === 'confirmed'
         ? 'That card was already confirmed: its orders were cancelled once. Nothing more was done.'
@@ -209,7 +216,7 @@ export class OrderCancels {
     message: InboundAction,
   ): Promise<void> {
     await this.showState(request, message);
-    const listed = await this.listed(request);
+    const listed = await listedOrders(this.deps.prisma, request);
     const open = listed.filter(
       (order) => (OPEN_STATUSES as readonly string[]).includes(order.status) && order.brokerOrderId !== null,
     );
@@ -228,15 +235,6 @@ export class OrderCancels {
       .send(message.address, { kind: 'text', text: [...results, ...closed].join('\n') });
   }
 
-  /** The listed orders as they stand now, in the card's order. */
-  private async listed(request: { readonly userId: string; readonly orderIds: readonly string[] }) {
-    const rows = await this.deps.prisma.order.findMany({
-      where: { id: { in: [...request.orderIds] }, intent: { userId: request.userId } },
-      include: listedOrderInclude,
-    });
-    return request.orderIds.flatMap((id) => rows.filter((row) => row.id === id));
-  }
-
   /** Edits the pressed card to the request's state (buttons gone once decided). */
   private async showState(
     request: ListedRequest & { readonly userId: string; readonly orderIds: readonly string[] },
@@ -246,7 +244,14 @@ export class OrderCancels {
     // A typed answer to a card whose sending was never recorded (a crash right after it) has no
     // message to edit; the answer's words still say what happened.
     if (message.messageId === '') return;
-    const card = renderCancelCard(request, orders ?? (await this.listed(request)), { now: this.clock() });
+    const [listed, user] = await Promise.all([
+      orders ?? listedOrders(this.deps.prisma, request),
+      this.deps.prisma.user.findUnique({ where: { id: request.userId }, select: { timezone: true } }),
+    ]);
+    const card = renderCancelCard(request, listed, {
+      now: this.clock(),
+      timeZone: knownTimeZone(user?.timezone),
+    });
     await this.deps
       .channelFor(message.address.platform)
       .edit(message.address, message.messageId, { kind: 'card', card, audience: 'requester' });
@@ -279,4 +284,16 @@ export class OrderCancels {
     }
     return results;
   }
+}
+
+/** A request's listed orders as they stand now, in the card's order (only the requester's). */
+export async function listedOrders(
+  prisma: PrismaClient,
+  request: { readonly userId: string; readonly orderIds: readonly string[] },
+): Promise<OrderRow[]> {
+  const rows = await prisma.order.findMany({
+    where: { id: { in: [...request.orderIds] }, intent: { userId: request.userId } },
+    include: listedOrderInclude,
+  });
+  return request.orderIds.flatMap((id) => rows.filter((row) => row.id === id));
 }

@@ -122,3 +122,20 @@ export function shortDateTime(at: Date, now: Date, timeZone: string): string {
     .replace(',', '')
     .replace(/, (\d\d:\d\d)$/, ' $1');
 }
+
+/**
+ * "10:02 EST" on the user's clock, with the date when it is not today there ("Nov 23, 10:02 EST"):
+ * when a card expired, as its answers and its own words say it. An unknown zone reads as the default.
+ */
+export function clockTime(at: Date, now: Date, timeZone: string): string {
+  const zone = knownTimeZone(timeZone);
+  const time = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).format(at);
+  const day = new Intl.DateTimeFormat('en-US', { timeZone: zone, month: 'short', day: 'numeric' });
+  return day.format(at) === day.format(now) ? time : `${day.format(at)}, ${time}`;
+}
