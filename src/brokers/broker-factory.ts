@@ -56,5 +56,8 @@ export interface BrokerFactoryContext {
   notSetUp(): Error;
 }
 
-/** Builds the client of one linked connection; throws `context.notSetUp()` when it cannot. */
-export type BrokerFactory = (context: BrokerFactoryContext) => ConnectedBroker;
+/**
+ * Builds the client of one linked connection; throws `context.notSetUp()` when it cannot. May be
+ * async, so a broker with a heavy SDK imports it only when a connection first needs it.
+ */
+export type BrokerFactory = (context: BrokerFactoryContext) => ConnectedBroker | Promise<ConnectedBroker>;

@@ -17,7 +17,7 @@ import type { Logger } from '../core/logging/logger.js';
 import type { ConnectionTokens } from '../core/oauth/connection-tokens.js';
 import type { OperatorSecrets } from '../core/vault/index.js';
 import type { ConnectedBroker, LinkedAccount } from './broker-factory.js';
-import { CdpWallets } from './cdp-wallet/cdp-wallets.js';
+import type { CdpWallets } from './cdp-wallet/cdp-wallets.js';
 import { brokerFactoryFor } from './factories.js';
 import type { BrokerClientOptions } from './http/broker-client-options.js';
 import type { BrokerHttpHealth } from './http/broker-http-client.js';
@@ -163,7 +163,7 @@ export class BrokerRegistry {
     const cached = this.clients.get(connectionId);
     if (cached !== undefined && cached.version === stored.version) return cached.client;
     if (stored.provider === 'cdp_wallet') await this.loadWallets();
-    const built = this.build(stored);
+    const built = await this.build(stored);
     const client = { ...built, broker: this.watchAuth(built.broker, stored.connectionId) };
     this.clients.set(connectionId, { version: stored.version, client });
     this.recorded.delete(connectionId);
@@ -231,11 +231,13 @@ export class BrokerRegistry {
       { source: stored === undefined ? 'environment' : 'vault' },
       'CDP wallet secret loaded',
     );
+    // The CDP SDK (and viem) load only on a server with wallets: they cost ~100 MB when imported.
+    const { CdpWallets } = await import('./cdp-wallet/cdp-wallets.js');
     this.wallets ??= new CdpWallets({ ...cdp, walletSecret });
   }
 
   /** The client of a connection, from its provider's factory (`src/brokers/factories.ts`). */
-  private build(stored: ConnectionCredentials): ConnectedBroker {
+  private async build(stored: ConnectionCredentials): Promise<ConnectedBroker> {
     const options: BrokerClientOptions = {
       logger: this.deps.logger.child({ component: 'broker', provider: stored.provider }),
       ...this.deps.clientOptions,

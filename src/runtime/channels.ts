@@ -1,11 +1,10 @@
 /**
  * The chat channels the configuration turns on: one adapter per platform whose credentials are
- * set, each handing inbound messages to the same InboundSink.
+ * set, each handing inbound messages to the same InboundSink. Each platform's module (and its SDK:
+ * grammY, Bolt, discord.js) is imported only when that platform is configured: an unused SDK
+ * costs tens of megabytes of memory and start-up time.
  */
 import type { ChannelAdapter, InboundSink } from '../channels/channel.js';
-import { createDiscordChannel } from '../channels/discord/discord-channel.js';
-import { createSlackChannel } from '../channels/slack/slack-channel.js';
-import { createTelegramChannel } from '../channels/telegram/telegram-channel.js';
 import type { Config } from '../core/config/config.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { SymbolResolver } from '../core/market-data/instruments.js';
@@ -17,10 +16,14 @@ export interface ChannelDependencies {
 }
 
 /** Builds (does not start) every configured channel adapter. */
-export function createChannelAdapters(config: Config, deps: ChannelDependencies): ChannelAdapter[] {
+export async function createChannelAdapters(
+  config: Config,
+  deps: ChannelDependencies,
+): Promise<ChannelAdapter[]> {
   const adapters: ChannelAdapter[] = [];
   const { telegram, slack, discord } = config.channels;
   if (telegram !== undefined) {
+    const { createTelegramChannel } = await import('../channels/telegram/telegram-channel.js');
     adapters.push(
       createTelegramChannel({
         token: telegram.token,
@@ -36,6 +39,7 @@ export function createChannelAdapters(config: Config, deps: ChannelDependencies)
     );
   }
   if (slack !== undefined) {
+    const { createSlackChannel } = await import('../channels/slack/slack-channel.js');
     adapters.push(
       createSlackChannel({
         botToken: slack.botToken,
@@ -49,6 +53,7 @@ export function createChannelAdapters(config: Config, deps: ChannelDependencies)
     );
   }
   if (discord !== undefined) {
+    const { createDiscordChannel } = await import('../channels/discord/discord-channel.js');
     adapters.push(
       createDiscordChannel({
         token: discord.token,

@@ -11,7 +11,7 @@ import type { BrokerLookup } from '../core/brokers/broker.js';
 import type { Config } from '../core/config/config.js';
 import type { Command } from '../core/conversation/commands.js';
 import { Conversation, type FallbackInterpreter } from '../core/conversation/conversation.js';
-import { createOpenAIClient, LlmInterpreter } from '../core/conversation/llm/index.js';
+import { createOpenAIClient, type LlmClient, LlmInterpreter } from '../core/conversation/llm/index.js';
 import { LlmFallback } from '../core/conversation/llm-fallback.js';
 import { parseMessage } from '../core/conversation/parser/parse.js';
 import { IntentService } from '../core/intents/intent-service.js';
@@ -25,8 +25,6 @@ import { simulatedBacktestMarket } from '../strategies/simulation/backtest-marke
 import type { ArbionSetup, ChannelRegistry } from './arbion.js';
 import { type Automation, createAutomation } from './automation.js';
 import type { Linking } from './linking.js';
-
-type LlmClient = ReturnType<typeof createOpenAIClient>;
 
 /** What the trading steps share. */
 export interface TradingParts {

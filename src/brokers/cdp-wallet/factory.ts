@@ -1,8 +1,7 @@
 /** A Coinbase smart wallet (CDP v2) in Arbion's CDP project, one per user. */
 import type { BrokerFactory } from '../broker-factory.js';
-import { CdpWalletBroker } from './cdp-wallet-broker.js';
 
-export const cdpWalletFactory: BrokerFactory = ({
+export const cdpWalletFactory: BrokerFactory = async ({
   connection,
   credentials,
   wallets,
@@ -12,6 +11,8 @@ export const cdpWalletFactory: BrokerFactory = ({
 }) => {
   // The registry built the wallets first; they stay unbuilt without a wallet secret.
   if (wallets === undefined || credentials?.kind !== 'keys') throw notSetUp();
+  // Imported here, not at the top: the broker pulls in viem, which a server without wallets never needs.
+  const { CdpWalletBroker } = await import('./cdp-wallet-broker.js');
   const broker = new CdpWalletBroker({
     wallets,
     userId: connection.userId,

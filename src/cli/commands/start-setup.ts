@@ -74,12 +74,12 @@ export async function openVaultOrExit(config: Config, database: Database, logger
  * queue (Arbion's inbound): recorded in the inbox first, then handled in per-chat order, off the
  * platforms' request paths.
  */
-export function connectChannels(
+export async function connectChannels(
   config: Config,
   arbion: Arbion,
   logger: Logger,
-): { adapters: ChannelAdapter[] } {
-  const adapters = createChannelAdapters(config, {
+): Promise<{ adapters: ChannelAdapter[] }> {
+  const adapters = await createChannelAdapters(config, {
     sink: arbion.inbound.queue,
     logger,
     symbols: arbion.symbols,

@@ -52,7 +52,7 @@ export async function startCommand(options: GlobalOptions, mode: ServeMode = 'al
     logger,
     linking: { vault, publicBaseUrl: () => config.web.publicUrl ?? listenUrl },
   });
-  const { adapters } = connectChannels(config, arbion, logger);
+  const { adapters } = await connectChannels(config, arbion, logger);
   const inbound = arbion.inbound.queue;
   const serving = mode === 'all' ? adapters : [];
   const web = await buildWebServer({ config, logger, database, arbion, initialHealth, startedAt, serving });

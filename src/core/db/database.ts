@@ -88,13 +88,20 @@ async function openServer(url: string, poolSize: number): Promise<Database> {
   return database;
 }
 
+/**
+ * PGlite's defaults plus a smaller buffer pool. PostgreSQL's 128 MB of shared buffers are touched
+ * at start inside PGlite's WebAssembly memory, so they cost 128 MB of resident memory for a
+ * one-user database whose files the operating system caches anyway; 16 MB holds the hot rows.
+ */
+const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 async function openEmbedded(directory: string): Promise<Database> {
   const description = `embedded PostgreSQL in ${directory}`;
   mkdirSync(directory, { recursive: true });
   const lock = DataDirectoryLock.acquire(directory);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(directory);
+    pglite = await PGlite.create(directory, { startParams: [...EMBEDDED_START_PARAMS] });
   } catch (error) {
     lock.release();
     throw new DatabaseUnavailableError(`Cannot open ${description}: ${(error as Error).message}`, {

@@ -1,7 +1,6 @@
 /**
  * Live checks of the services Arbion depends on. Each answers within a few seconds and never throws.
  */
-import { Redis } from 'ioredis';
 import type { Database, PrismaClient } from '../db/database.js';
 import type { BrokerProvider, ConnectionStatus, HealthStatus } from '../db/generated/enums.js';
 import { Migrator } from '../db/migrations/migrator.js';
@@ -57,6 +56,8 @@ export async function checkDatabase(database: Database, openMigrator?: Migrator)
 
 /** Connects to Redis, sends PING, disconnects. */
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<CheckResult> {
+  // Imported only when Redis is configured: a server without it never loads the client.
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,

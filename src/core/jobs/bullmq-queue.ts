@@ -19,8 +19,9 @@
  * registered again by itself when the connection is ready after a reconnect, and by a periodic
  * check that catches a Redis emptied without a disconnect.
  */
-import { Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import {
   type AnyJobDefinition,
@@ -37,6 +38,20 @@ import {
   type ScheduleOptions,
   throughJson,
 } from './jobs.js';
+
+/**
+ * BullMQ and ioredis, loaded on first use: a server without REDIS_URL runs the in-process queue
+ * and never needs them (about 50 MB of memory once imported). `require` keeps construction
+ * synchronous; both packages ship CommonJS builds.
+ */
+const loadPackage = createRequire(import.meta.url);
+let redisPackages:
+  | { readonly bullmq: typeof import('bullmq'); readonly ioredis: typeof import('ioredis') }
+  | undefined;
+function packages(): NonNullable<typeof redisPackages> {
+  redisPackages ??= { bullmq: loadPackage('bullmq'), ioredis: loadPackage('ioredis') };
+  return redisPackages;
+}
 
 export interface BullmqQueueOptions {
   /** `redis://` or `rediss://`. */
@@ -145,7 +160,7 @@ class BullmqJobQueue implements JobQueue {
     const connection = this.#connect('worker', { maxRetriesPerRequest: null });
     this.#workerConnection = connection;
     for (const job of jobs) {
-      const worker = new Worker(
+      const worker = new (packages().bullmq.Worker)(
         job.name,
         // Three parameters: BullMQ passes the abort signal only to processors that declare it.
         (bullJob: Job, _token: string | undefined, signal: AbortSignal | undefined) =>
@@ -219,7 +234,7 @@ class BullmqJobQueue implements JobQueue {
   }
 
   #connect(role: 'producer' | 'worker', overrides: { maxRetriesPerRequest?: null }): Redis {
-    const connection = new Redis(this.#options.redisUrl, {
+    const connection = new (packages().ioredis.Redis)(this.#options.redisUrl, {
       connectionName: `arbion-jobs-${role}`,
       ...overrides,
     });
@@ -244,7 +259,7 @@ class BullmqJobQueue implements JobQueue {
   #queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (queue === undefined) {
-      queue = new Queue(name, { connection: this.#producer, prefix: this.#prefix });
+      queue = new (packages().bullmq.Queue)(name, { connection: this.#producer, prefix: this.#prefix });
       queue.on('error', (error) => this.#connectionError(`queue ${name}`, error));
       this.#queues.set(name, queue);
     }
@@ -280,7 +295,9 @@ class BullmqJobQueue implements JobQueue {
     for (const { id, payload } of prepared) {
       transaction.hgetall(queue.toKey(id));
       // Queues the add script on the transaction (and validates the options) without sending anything.
-      await new Job(queue, job.name, payload, { ...options, jobId: id }, id).addJob(transaction);
+      await new (packages().bullmq.Job)(queue, job.name, payload, { ...options, jobId: id }, id).addJob(
+        transaction,
+      );
     }
     const replies = await transaction.exec();
     if (replies === null) throw new Error('Redis discarded the enqueue transaction');
@@ -343,7 +360,7 @@ class BullmqJobQueue implements JobQueue {
         { issues: describeIssues(parsed.error) },
         'job payload refused by its schema; failed without retry',
       );
-      throw new UnrecoverableError(`payload refused by the ${job.name} schema`);
+      throw new (packages().bullmq.UnrecoverableError)(`payload refused by the ${job.name} schema`);
     }
     this.#active += 1;
     try {

@@ -3,13 +3,14 @@
  * forced `advise` tool. Whatever goes wrong (no answer, a malformed or refused call, a timeout),
  * the strategy holds: no advice is never a reason to trade.
  */
-import type OpenAI from 'openai';
+import type { LlmClient } from '../../core/conversation/llm/index.js';
 import type { Logger } from '../../core/logging/logger.js';
 import { adviceRequest, aiParamsSchema, parseModelAdvice } from '../ai-driven/ai-driven.js';
 import type { ModelAdvice, StrategySnapshot } from '../strategy.js';
 
 export interface ModelAdvisorOptions {
-  readonly client: OpenAI;
+  /** The model's client, built on first use. */
+  readonly client: LlmClient;
   readonly model: string;
   readonly timeoutMs: number;
   readonly logger: Logger;
@@ -23,7 +24,8 @@ export function modelAdvisor(options: ModelAdvisorOptions): ModelAdvisor {
     if (!parsedParams.success) return undefined;
     const request = adviceRequest(snapshot, parsedParams.data);
     try {
-      const completion = await options.client.chat.completions.create(
+      const client = await options.client();
+      const completion = await client.chat.completions.create(
         { model: options.model, ...request },
         { timeout: options.timeoutMs },
       );

@@ -1,8 +1,11 @@
 /**
  * Builds the OpenAI client. The API key goes here and only here: the interpreter receives a ready
  * client and never sees configuration, so no secret can drift into a prompt.
+ *
+ * The SDK is imported on the first request, not at start: a server without a model never loads
+ * it, and one with a model pays for it when the model is first asked.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 
 export interface OpenAIClientOptions {
   apiKey: string;
@@ -14,13 +17,23 @@ export interface OpenAIClientOptions {
   timeoutMs?: number;
 }
 
-export function createOpenAIClient(options: OpenAIClientOptions): OpenAI {
-  return new OpenAI({
-    apiKey: options.apiKey,
-    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-    maxRetries: options.maxRetries ?? 2,
-    timeout: options.timeoutMs ?? 30_000,
-    // The SDK logs through console by default; the app logs through pino instead.
-    logLevel: 'off',
-  });
+/** The OpenAI client, built (and its SDK imported) on the first call; the same one after. */
+export type LlmClient = () => Promise<OpenAI>;
+
+export function createOpenAIClient(options: OpenAIClientOptions): LlmClient {
+  let client: Promise<OpenAI> | undefined;
+  return () => {
+    client ??= import('openai').then(
+      ({ default: OpenAI }) =>
+        new OpenAI({
+          apiKey: options.apiKey,
+          ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
+          maxRetries: options.maxRetries ?? 2,
+          timeout: options.timeoutMs ?? 30_000,
+          // The SDK logs through console by default; the app logs through pino instead.
+          logLevel: 'off',
+        }),
+    );
+    return client;
+  };
 }

@@ -2,7 +2,7 @@
  * How an LLM turn ends when something goes wrong: the failure kinds, what the user is told (always
  * that nothing was done), and the abort race that keeps a turn inside its deadline.
  */
-import { type APIError, APIUserAbortError } from 'openai';
+import type { APIError } from 'openai';
 
 export type LlmFailureKind =
   | 'timeout'
@@ -43,14 +43,19 @@ export class LoopFailure extends Error {
   }
 }
 
+/** The deadline or the caller stopped the turn (raised by {@link raceAbort}). */
+export class TurnAbortedError extends Error {
+  override readonly name = 'TurnAbortedError';
+}
+
 /** Rejects as soon as `signal` aborts, so an SDK retry sleep or a slow executor cannot outlive the deadline. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => undefined);
-    return Promise.reject(new APIUserAbortError());
+    return Promise.reject(new TurnAbortedError('aborted'));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new APIUserAbortError());
+    const onAbort = () => reject(new TurnAbortedError('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {

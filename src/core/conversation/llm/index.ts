@@ -1,6 +1,6 @@
 /** The LLM path's public surface for the core. */
 export { claimsAction, truthfulAnswer } from './claims.js';
-export { createOpenAIClient, type OpenAIClientOptions } from './client.js';
+export { createOpenAIClient, type LlmClient, type OpenAIClientOptions } from './client.js';
 export { MalformedCompletionError } from './completion-stream.js';
 export { FAILURE_MESSAGES, type LlmFailure, type LlmFailureKind } from './failures.js';
 export {

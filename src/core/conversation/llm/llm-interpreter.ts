@@ -8,8 +8,6 @@
  * failure (timeout, rate limit, outage, malformed answer, unreadable tool call, runaway loop) ends
  * with a clear message and nothing more proposed.
  */
-import type OpenAI from 'openai';
-import { APIConnectionTimeoutError, APIError, APIUserAbortError, RateLimitError } from 'openai';
 import type {
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
@@ -17,6 +15,7 @@ import type {
 import { z } from 'zod';
 import type { QueryCommand } from '../commands.js';
 import { truthfulAnswer } from './claims.js';
+import type { LlmClient } from './client.js';
 import {
   MalformedCompletionError,
   readCompletionStream,
@@ -31,6 +30,7 @@ import {
   type LlmFailureKind,
   LoopFailure,
   raceAbort,
+  TurnAbortedError,
 } from './failures.js';
 import { buildSystemPrompt, wrapToolError, wrapToolResult } from './prompt.js';
 import {
@@ -67,7 +67,8 @@ export interface LlmInterpretInput {
 }
 
 export interface LlmInterpreterOptions {
-  client: OpenAI;
+  /** The model's client, built on first use (`createOpenAIClient`). */
+  client: LlmClient;
   model: string;
   /** Rounds of tool calls executed before the model must answer. Default 4. */
   maxToolRounds?: number;
@@ -167,6 +168,11 @@ export class LlmInterpreter {
       if (input.signal?.aborted) return this.fail(state, 'timeout', 'cancelled', CANCELLED_MESSAGE);
       if (error instanceof LoopFailure) return this.fail(state, error.kind, error.detail);
       if (error instanceof MalformedCompletionError) return this.fail(state, 'unavailable', error.message);
+      if (error instanceof TurnAbortedError) return this.fail(state, 'timeout', error.name);
+      // The SDK's error classes: loaded by now, since only a request can raise them.
+      const { APIConnectionTimeoutError, APIError, APIUserAbortError, RateLimitError } = await import(
+        'openai'
+      );
       if (error instanceof RateLimitError) return this.fail(state, 'rate_limited', describeApiError(error));
       if (error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError) {
         return this.fail(state, 'timeout', error.constructor.name);
@@ -248,7 +254,8 @@ export class LlmInterpreter {
     signal: AbortSignal,
     state: LoopState,
   ): Promise<StreamedReply> {
-    const stream = await this.options.client.chat.completions.create(
+    const client = await this.options.client();
+    const stream = await client.chat.completions.create(
       {
         model: this.options.model,
         messages,
