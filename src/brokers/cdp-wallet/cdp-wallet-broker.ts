@@ -141,20 +141,22 @@ export class CdpWalletBroker implements Broker {
       );
     }
     const shortBalance = price.issues.balance?.currentBalance;
-    const fromBalance =
-      shortBalance !== undefined
-        ? units(shortBalance, from.decimals)
-        : await this.tokensOn(wallet, network).then((tokens) =>
+    // Listed networks: the balance itself. Elsewhere the swap price says only that it covers the swap.
+    const listed =
+      shortBalance === undefined
+        ? await this.tokensOn(wallet, network).then((tokens) =>
             tokens === undefined
-              ? request.fromAmount
+              ? undefined
               : (tokens.find((token) => token.symbol === from.symbol)?.quantity ?? new Decimal(0)),
-          );
+          )
+        : units(shortBalance, from.decimals);
     return {
       network,
       fromAmount: units(price.fromAmount, from.decimals),
       toAmount: units(price.toAmount, to.decimals),
       minToAmount: units(price.minToAmount, to.decimals),
-      fromBalance,
+      fromBalance: listed ?? request.fromAmount,
+      fromBalanceExact: listed !== undefined,
       gasSponsored: this.options.wallets.gasFor(network).sponsored,
     };
   }

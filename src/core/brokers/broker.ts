@@ -78,8 +78,17 @@ export interface SwapQuote {
   readonly toAmount: Decimal;
   /** What the user receives at worst, after slippage. */
   readonly minToAmount: Decimal;
-  /** The wallet's balance of the token given up, on that network. */
+  /**
+   * The wallet's balance of the token given up, on that network. Where the wallet service lists
+   * no balances there, only what the swap price tells: the balance when it is short, else the
+   * amount swapped (the balance is at least that); see `fromBalanceExact`.
+   */
   readonly fromBalance: Decimal;
+  /**
+   * False when `fromBalance` is only a lower bound (a balance not listed): it then says nothing
+   * about whether the wallet also covers swaps still pending there.
+   */
+  readonly fromBalanceExact: boolean;
   /** True when a paymaster sponsors the gas; false when the wallet pays it in the native token. */
   readonly gasSponsored: boolean;
 }

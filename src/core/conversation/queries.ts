@@ -12,6 +12,7 @@ import {
   instrumentLabel,
   premiumLabel,
 } from '../intents/instrument-label.js';
+import { pendingSwaps } from '../intents/pending-swaps.js';
 import type { QueryCommand } from './commands.js';
 import type { ConversationDependencies } from './conversation.js';
 import { HELP_TEXT } from './help.js';
@@ -28,7 +29,7 @@ type OpenOrder = Prisma.OrderGetPayload<{ include: { intent: true } }>;
 
 export type QueryDependencies = Pick<
   ConversationDependencies,
-  'accounts' | 'brokerFor' | 'market' | 'symbols' | 'prisma'
+  'accounts' | 'brokerFor' | 'market' | 'symbols' | 'prisma' | 'logger'
 >;
 
 export class Queries {
@@ -79,13 +80,26 @@ export class Queries {
     const wallet = await this.deps.accounts.walletAccount(userId);
     if (wallet === undefined) return 'You have no smart wallet yet. Say "link wallet" to create one.';
     const broker = await this.deps.brokerFor(wallet);
+    // Before the balances (pending-swaps.ts): a swap landing in between is shown twice, never missed.
+    const pending = await pendingSwaps(this.deps, {
+      userId,
+      walletExternalId: wallet.externalId,
+      broker,
+    });
     const networks = (await broker.walletBalances?.(wallet.externalId)) ?? [];
     const lines = networks.map(({ network, tokens }) =>
       tokens === undefined
         ? `  ${network}: not listed by Coinbase (swaps there still check the balance)`
         : `  ${network}: ${tokens.length === 0 ? 'empty' : tokens.map((token) => `${formatDecimal(token.quantity)} ${token.symbol}`).join(', ')}`,
     );
-    return [`Smart wallet ${wallet.externalId}`, ...lines].join('\n');
+    // What swaps not yet complete will still take: the balances above include it.
+    const reserved =
+      pending.holds.length === 0
+        ? []
+        : [
+            `  Reserved for pending swaps: ${pending.holds.map((hold) => `${formatDecimal(hold.quantity)} ${hold.token} on ${hold.network}`).join(', ')}`,
+          ];
+    return [`Smart wallet ${wallet.externalId}`, ...lines, ...reserved].join('\n');
   }
 
   private async describeQuote(symbol: string | undefined): Promise<string> {

@@ -6,18 +6,14 @@
  */
 import type { Trader, TradingAccount } from '../accounts/accounts.js';
 import type { AccountSnapshot, Broker } from '../brokers/broker.js';
-import type { Prisma } from '../db/database.js';
-import { isDatabaseOutage } from '../db/outage.js';
 import { contractMultiplier } from '../domain/contract-multiplier.js';
 import { formatUsd } from '../domain/values.js';
 import { userMessageFor } from '../errors.js';
 import type { OptionContract, Quote } from '../market-data/market-data.js';
-import { allPassed, firstFailure } from '../risk/risk-checks.js';
-import { describeBrokerFailure } from './broker-failures.js';
 import { placeAndApply } from './broker-order-sync.js';
+import type { Step } from './execution-step.js';
 import { expiryFrom, type IntentContext } from './intent-context.js';
 import {
-  brokerSymbolFor,
   contractOf,
   hashOf,
   type IntentRow,
@@ -27,16 +23,10 @@ import {
   rowPrices,
   rowSize,
 } from './intent-row.js';
-import {
-  cardUpdate,
-  type ExecutionObserver,
-  type IntentUpdate,
-  notice,
-  refusedSentence,
-} from './intent-updates.js';
+import { cardUpdate, type ExecutionObserver, type IntentUpdate, refusedSentence } from './intent-updates.js';
 import { explainLostConfirmation } from './lost-confirmation.js';
-import { assessOrder } from './pre-trade.js';
 import { costOf, estimatePrice, quoteAt, touchOf, unitsOf } from './pricing.js';
+import { recheckRisk } from './recheck.js';
 import { swapOf } from './swaps.js';
 
 /** One execution: the intent, who decided, and what the caller already loaded. */
@@ -46,16 +36,6 @@ export interface Execution {
   readonly loadedTrader?: Trader;
   readonly loadedSnapshot?: Promise<AccountSnapshot>;
   readonly observer?: ExecutionObserver;
-}
-
-/** Where the intent stands while it executes: still open only for its user, before its expiry. */
-interface Step {
-  readonly intent: IntentRow;
-  readonly decision: 'confirm' | 'approve';
-  /** Four-eyes: the admin who approves; undefined for the requester's own Confirm. */
-  readonly approver: string | undefined;
-  readonly stillOpen: Prisma.TradeIntentWhereInput;
-  readonly now: Date;
 }
 
 export async function executeIntent(context: IntentContext, execution: Execution): Promise<IntentUpdate> {
@@ -101,9 +81,14 @@ export async function executeIntent(context: IntentContext, execution: Execution
   if (requote !== undefined) return requote;
 
   // Risk again, on the account as it is now (another order may have filled since the card).
-  const snapshot = await snapshotNow(context, execution, account, broker);
-  if ('kind' in snapshot) return snapshot;
-  const refused = await recheckRisk(context, step, { trader, snapshot, broker, contract, quote });
+  const refused = await recheckRisk(context, step, {
+    trader,
+    account,
+    broker,
+    contract,
+    quote,
+    loadedSnapshot: earlySnapshot(execution),
+  });
   if (refused !== undefined) return refused;
   return claimAndPlace(context, step, execution, { account, broker, contract });
 }
@@ -188,79 +173,14 @@ async function requoteIfMoved(
   );
 }
 
-/** The account now: the caller's early read when it is of this account, else a fresh one. */
-async function snapshotNow(
-  context: IntentContext,
-  execution: Execution,
-  account: TradingAccount,
-  broker: Broker,
-): Promise<AccountSnapshot | IntentUpdate> {
+/** The caller's early read of the account, when it is of the account this intent goes to. */
+function earlySnapshot(execution: Execution): Promise<AccountSnapshot> | undefined {
   const { intent } = execution;
   const automated = intent.strategyId !== null || intent.source === 'alert';
-  try {
-    // The caller's early read is of the trading account; a swap's account is the wallet.
-    return execution.loadedSnapshot !== undefined &&
-      execution.loadedTrader?.userId === intent.userId &&
-      swapOf(intent) === undefined &&
-      !automated
-      ? await execution.loadedSnapshot
-      : await broker.getAccountSnapshot(account.externalId);
-  } catch (error) {
-    // The database is away (the paper account is ours): the press is waited out and handled again.
-    if (isDatabaseOutage(error)) throw error;
-    // Nothing moved: the card stays open and a later press tries again.
-    context.logger.warn({ err: error, intentId: intent.id }, 'could not read the account at execution');
-    return notice(
-      `${describeBrokerFailure(error)} I could not re-check your account, so nothing was sent. Press Confirm again in a moment, or Cancel.`,
-    );
-  }
-}
-
-async function recheckRisk(
-  context: IntentContext,
-  step: Step,
-  read: {
-    trader: Trader;
-    snapshot: AccountSnapshot;
-    broker: Broker;
-    contract: OptionContract | undefined;
-    quote: Quote;
-  },
-): Promise<IntentUpdate | undefined> {
-  const { intent, now } = step;
-  const fresh = estimatePrice(rowPrices(intent), read.quote);
-  const checks = assessOrder(
-    {
-      side: intent.side,
-      assetClass: intent.assetClass,
-      symbol: intent.symbol,
-      brokerSymbol: brokerSymbolFor(intent.symbol, read.contract),
-      quantity: unitsOf(rowSize(intent), fresh, contractMultiplier(intent.assetClass)),
-      price: fresh,
-      contract: read.contract,
-    },
-    { ...read.snapshot, sellsOptionsToOpen: read.broker.sellsOptionsToOpen },
-    {
-      limits: read.trader.limits,
-      session: context.market.session(intent.assetClass, now),
-      halted: read.trader.halt,
-    },
-  );
-  if (allPassed(checks)) return undefined;
-  const detail = firstFailure(checks)?.detail ?? 'a risk check failed';
-  const rejected = await context.store.moveThrough(
-    intent,
-    [step.decision, 'reject'],
-    {
-      confirmedAt: intent.confirmedAt ?? now,
-      approverUserId: step.approver ?? null,
-      statusReason: detail,
-      riskChecks: checks as unknown as Prisma.InputJsonValue,
-    },
-    step.stillOpen,
-  );
-  if (rejected === undefined) return explainLostConfirmation(context, intent.id, now);
-  return cardUpdate(rejected, context.clock(), `Refused at execution: ${detail}. Nothing was sent.`);
+  // The caller's early read is of the trading account; a swap's account is the wallet.
+  return execution.loadedTrader?.userId === intent.userId && swapOf(intent) === undefined && !automated
+    ? execution.loadedSnapshot
+    : undefined;
 }
 
 /** confirmed -> submitting and the order row, together; then the broker. */

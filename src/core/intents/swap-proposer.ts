@@ -1,21 +1,22 @@
 /**
  * A token swap on the user's smart wallet becomes a card: quoted by the wallet, assessed as the
- * sale of what is given up (valued by the market data), and stored as a proposed intent with the
- * rate, the minimum received, the slippage and who pays gas.
+ * sale of what is given up (valued by the market data) against what is free of it once the user's
+ * pending swaps are counted (swap-assessment.ts), and stored as a proposed intent with the rate,
+ * the minimum received, the slippage and who pays gas.
  */
 import { randomUUID } from 'node:crypto';
-import type { Trader, TradingAccount } from '../accounts/accounts.js';
-import { BrokerRejectedError, type SwapQuote } from '../brokers/broker.js';
+import type { TradingAccount } from '../accounts/accounts.js';
+import type { SwapQuote } from '../brokers/broker.js';
 import type { SwapCommand } from '../conversation/commands.js';
 import { Prisma } from '../db/database.js';
-import { Decimal, formatDecimal } from '../domain/values.js';
-import { allPassed, firstFailure, type RiskCheckResult } from '../risk/risk-checks.js';
+import { Decimal } from '../domain/values.js';
+import type { RiskCheckResult } from '../risk/risk-checks.js';
 import { renderIntentCard } from './confirmation-card.js';
 import type { IntentContext } from './intent-context.js';
 import { hashOf, type IntentRow } from './intent-row.js';
-import { assessOrder } from './pre-trade.js';
 import { conversationFields, type ProposalContext, type ProposeOutcome } from './proposal.js';
-import { DEFAULT_SLIPPAGE_BPS, networkLabel, type SwapDetails } from './swaps.js';
+import { assessSwap, viewAtWallet } from './swap-assessment.js';
+import { DEFAULT_SLIPPAGE_BPS, type SwapDetails } from './swaps.js';
 
 export async function proposeSwap(
   context: IntentContext,
@@ -41,8 +42,21 @@ export async function proposeSwap(
     );
   }
   const slippageBps = command.slippageBps ?? DEFAULT_SLIPPAGE_BPS;
-  const quote = await quoteAtWallet(context, wallet, command, slippageBps);
-  if (typeof quote === 'string') return refused(quote);
+  const viewed = await viewAtWallet(context, {
+    userId: proposal.userId,
+    wallet,
+    broker: await context.brokerFor(wallet),
+    request: {
+      accountId: wallet.externalId,
+      ...(command.network === undefined ? {} : { network: command.network }),
+      fromToken: command.fromToken,
+      toToken: command.toToken,
+      fromAmount: new Decimal(command.amount),
+      slippageBps,
+    },
+  });
+  if (typeof viewed === 'string') return refused(`I can't swap that: ${viewed}. Nothing was sent.`);
+  const { quote } = viewed;
   // The dollar value, for the limits: the market data's price of what is given up.
   const price = await context.market
     .quote({ assetClass: 'crypto', symbol: command.fromToken })
@@ -53,17 +67,8 @@ export async function proposeSwap(
       `I have no dollar price for ${command.fromToken}, so I can't check the swap against your limits. Nothing was sent.`,
     );
   }
-  const checks = assessSwap(context, quote, command.fromToken, price, trader);
-  if (!allPassed(checks)) {
-    const failure = firstFailure(checks);
-    const short = quote.fromBalance.lessThan(quote.fromAmount)
-      ? ` Your wallet holds ${formatDecimal(quote.fromBalance)} ${command.fromToken} on ${networkLabel(quote.network)}.`
-      : '';
-    return refused(
-      `I can't swap that: ${failure?.detail ?? 'a risk check failed'}.${short} Nothing was sent.`,
-      checks,
-    );
-  }
+  const { checks, refusal } = assessSwap(context, { ...viewed, fromToken: command.fromToken, price }, trader);
+  if (refusal !== undefined) return refused(`I can't swap that: ${refusal}. Nothing was sent.`, checks);
   const details: SwapDetails = {
     network: quote.network,
     toToken: command.toToken,
@@ -88,61 +93,6 @@ export async function proposeSwap(
     },
   );
   return { kind: 'card', intentId: id, card: renderIntentCard(intent, { now }) };
-}
-
-/** A swap, assessed as the sale of what is given up: it spends no cash, it needs the tokens. */
-function assessSwap(
-  context: IntentContext,
-  quote: SwapQuote,
-  fromToken: string,
-  price: Decimal,
-  trader: Pick<Trader, 'limits' | 'halt'>,
-): RiskCheckResult[] {
-  const held = quote.fromBalance.mul(price);
-  return assessOrder(
-    {
-      side: 'sell',
-      assetClass: 'crypto',
-      symbol: fromToken,
-      brokerSymbol: fromToken,
-      quantity: quote.fromAmount,
-      price,
-    },
-    {
-      balances: { buyingPower: new Decimal(0), equity: held, realizedPnlToday: new Decimal(0) },
-      positions: [{ symbol: fromToken, quantity: quote.fromBalance, marketValue: held }],
-      sellsOptionsToOpen: false,
-    },
-    {
-      limits: trader.limits,
-      session: context.market.session('crypto', context.clock()),
-      halted: trader.halt,
-    },
-  );
-}
-
-/** The wallet's quote for the swap, or why there is none (a refusal says what it said). */
-async function quoteAtWallet(
-  context: IntentContext,
-  wallet: TradingAccount,
-  command: SwapCommand,
-  slippageBps: number,
-): Promise<SwapQuote | string> {
-  const broker = await context.brokerFor(wallet);
-  if (broker.quoteSwap === undefined) throw new Error('the wallet broker cannot quote swaps');
-  try {
-    return await broker.quoteSwap({
-      accountId: wallet.externalId,
-      ...(command.network === undefined ? {} : { network: command.network }),
-      fromToken: command.fromToken,
-      toToken: command.toToken,
-      fromAmount: new Decimal(command.amount),
-      slippageBps,
-    });
-  } catch (error) {
-    if (error instanceof BrokerRejectedError) return `I can't swap that: ${error.reason}. Nothing was sent.`;
-    throw error;
-  }
 }
 
 /** The intent row of a swap card: the sale of what is given up, at the market data's dollar price. */
