@@ -104,11 +104,23 @@ describe.each(backends)('the intent store on %s PostgreSQL', (backend: Backend) 
         approver: undefined,
         account,
         brokerSymbol: 'AAPL',
+        actorUserId: userId,
         now: h.clock.now,
       });
     const claims = await Promise.all(Array.from({ length: 10 }, claim));
     expect(claims.filter((won) => won !== undefined)).toHaveLength(1);
     expect(await h.test.database.prisma.order.count({ where: { intentId: intent.id } })).toBe(1);
+    // The decision's audit rows commit with the claim: once, by the winner only.
+    const audited = await h.test.database.prisma.auditEvent.findMany({
+      where: { intentId: intent.id, type: { in: ['intent.confirmed', 'intent.submitting'] } },
+      orderBy: { type: 'asc' },
+    });
+    expect(audited.map((row) => [row.type, row.actorKind, row.actorId])).toEqual([
+      ['intent.confirmed', 'user', userId],
+      ['intent.submitting', 'system', null],
+    ]);
+    expect(audited[1]?.orderId).toBe(claims.find((won) => won !== undefined)?.orderId);
+    expect(audited[1]?.data).toEqual({ clientOrderId: intent.clientOrderId });
     expect((await store.readOrThrow(intent.id)).status).toBe('submitting');
 
     const late = await proposed('eve');
@@ -118,9 +130,15 @@ describe.each(backends)('the intent store on %s PostgreSQL', (backend: Backend) 
       approver: undefined,
       account: await h.arbion.accounts.tradingAccount(late.userId),
       brokerSymbol: 'AAPL',
+      actorUserId: late.userId,
       now: new Date(late.intent.expiresAt.getTime() + 1),
     });
     expect(expired).toBeUndefined();
     expect(await h.test.database.prisma.order.count({ where: { intentId: late.intent.id } })).toBe(0);
+    expect(
+      await h.test.database.prisma.auditEvent.count({
+        where: { intentId: late.intent.id, type: { in: ['intent.confirmed', 'intent.submitting'] } },
+      }),
+    ).toBe(0);
   });
 });

@@ -221,34 +221,11 @@ async function claimThenPlace(
     approver,
     account: target.account,
     brokerSymbol: request.symbol,
+    actorUserId: execution.actorUserId,
     now,
   });
   if (claimed === undefined) return explainLostConfirmation(context, intent.id, now);
   const { orderId } = claimed;
-  // The audit rows do not gate the placement: write them alongside it. Their failure (a database
-  // outage) is logged, never left unhandled (that would end the process mid-placement).
-  const audited = Promise.all([
-    context.store.audit.record({
-      type: step.decision === 'approve' ? 'intent.approved' : 'intent.confirmed',
-      actorKind: 'user',
-      actorId: execution.actorUserId,
-      userId: intent.userId,
-      intentId: intent.id,
-    }),
-    context.store.audit.record({
-      type: 'intent.submitting',
-      actorKind: 'system',
-      userId: intent.userId,
-      intentId: intent.id,
-      orderId,
-      data: { clientOrderId: intent.clientOrderId },
-    }),
-  ]).catch((error: unknown) =>
-    context.logger.warn(
-      { err: error, intentId: intent.id, orderId },
-      'could not write the audit rows of a decision',
-    ),
-  );
   const decided: IntentRow = {
     ...intent,
     status: claimed.submitting,
@@ -257,17 +234,13 @@ async function claimThenPlace(
     approvedAt: approver === undefined ? null : now,
   };
   execution.observer?.onDecided?.(cardUpdate(decided, context.clock()));
-  try {
-    return await placeAndApply(context, {
-      broker: target.broker,
-      request,
-      intent: decided,
-      orderId,
-      account: target.account,
-    });
-  } finally {
-    await audited;
-  }
+  return placeAndApply(context, {
+    broker: target.broker,
+    request,
+    intent: decided,
+    orderId,
+    account: target.account,
+  });
 }
 
 /** Confirmed, then refused before anything was sent (the account changed or cannot trade). */

@@ -228,9 +228,12 @@ export class IntentStore {
     readonly approver: string | undefined;
     readonly account: TradingAccount;
     readonly brokerSymbol: string;
+    /** The user who pressed Confirm or Approve: the audit row's actor. */
+    readonly actorUserId: string;
     readonly now: Date;
   }): Promise<{ orderId: string; submitting: IntentStatus; confirmedAt: Date } | undefined> {
     const { intent, approver, account, now } = claim;
+    const decided = claim.decision === 'approve' ? 'intent.approved' : 'intent.confirmed';
     const submitting = transition(transition(intent.status, claim.decision), 'submit');
     const confirmedAt = intent.confirmedAt ?? now;
     const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
@@ -245,16 +248,28 @@ export class IntentStore {
           AND ("strategyId" IS NULL OR EXISTS (SELECT 1 FROM strategies
             WHERE strategies.id = trade_intents."strategyId" AND strategies.status = 'active'))
         RETURNING *
+      ), ordered AS (
+        INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
+          side, "assetClass", symbol, "brokerSymbol", quantity, notional, "orderType", "limitPrice", "stopPrice",
+          "timeInForce", "submittedAt", "createdAt", "updatedAt")
+        SELECT gen_random_uuid(), moved.id, ${account.connectionId}::uuid, ${account.brokerAccountId}::uuid,
+          ${account.provider}::"BrokerProvider", moved."clientOrderId", 'pending', moved.side, moved."assetClass",
+          moved.symbol, ${claim.brokerSymbol}, moved.quantity, moved.notional, moved."orderType", moved."limitPrice",
+          moved."stopPrice", moved."timeInForce", ${now}, ${now}, ${now}
+        FROM moved
+        RETURNING id, "intentId", "clientOrderId"
+      ), audited AS (
+        -- The decision and the submission, committed with the claim they describe.
+        INSERT INTO audit_events (type, "actorKind", "actorId", "userId", "intentId", "orderId", data)
+        SELECT ${decided}, 'user'::"ActorKind", ${claim.actorUserId}, ${intent.userId}::uuid, ordered."intentId",
+          NULL::uuid, '{}'::jsonb
+        FROM ordered
+        UNION ALL
+        SELECT 'intent.submitting', 'system'::"ActorKind", NULL, ${intent.userId}::uuid, ordered."intentId",
+          ordered.id, jsonb_build_object('clientOrderId', ordered."clientOrderId")
+        FROM ordered
       )
-      INSERT INTO orders (id, "intentId", "connectionId", "brokerAccountId", provider, "clientOrderId", status,
-        side, "assetClass", symbol, "brokerSymbol", quantity, notional, "orderType", "limitPrice", "stopPrice",
-        "timeInForce", "submittedAt", "createdAt", "updatedAt")
-      SELECT gen_random_uuid(), moved.id, ${account.connectionId}::uuid, ${account.brokerAccountId}::uuid,
-        ${account.provider}::"BrokerProvider", moved."clientOrderId", 'pending', moved.side, moved."assetClass",
-        moved.symbol, ${claim.brokerSymbol}, moved.quantity, moved.notional, moved."orderType", moved."limitPrice",
-        moved."stopPrice", moved."timeInForce", ${now}, ${now}, ${now}
-      FROM moved
-      RETURNING id::text AS id`;
+      SELECT id::text AS id FROM ordered`;
     const orderId = inserted[0]?.id;
     return orderId === undefined ? undefined : { orderId, submitting, confirmedAt };
   }
