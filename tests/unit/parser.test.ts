@@ -405,11 +405,17 @@ const cases: readonly (readonly [string, Command])[] = [
     { kind: 'action', action: 'cancel', target: '3f2a9c1e-7b4d-4e8a-9c1e-1234567890ab' },
   ],
   ['cancel order A1B2C3', { kind: 'action', action: 'cancel', target: 'A1B2C3' }],
-  // Card answers: a number (with or without "#") is always a card's number, never an order id.
+  // Card answers: a number (with or without "#") is a card's number; after a bare "cancel", 8 digits
+  // or more are an order id's all-digit prefix (no one has ten million cards).
   ['cancel #42', { kind: 'card', verb: 'cancel', number: 42 }],
   ['cancel 42', { kind: 'card', verb: 'cancel', number: 42 }],
   ['cancel order #42', { kind: 'card', verb: 'cancel', number: 42 }],
-  ['cancel 12345678', { kind: 'card', verb: 'cancel', number: 12345678 }],
+  ['cancel 1234567', { kind: 'card', verb: 'cancel', number: 1234567 }],
+  ['cancel 12345678', { kind: 'action', action: 'cancel', target: '12345678' }],
+  ['cancel order 30591847', { kind: 'action', action: 'cancel', target: '30591847' }],
+  ['cancel #12345678', { kind: 'card', verb: 'cancel', number: 12345678 }],
+  ['cancel card 12345678', { kind: 'card', verb: 'cancel', number: 12345678 }],
+  ['no 12345678', { kind: 'card', verb: 'cancel', number: 12345678 }],
   ['no 12', { kind: 'card', verb: 'cancel', number: 12 }],
   ['No #12.', { kind: 'card', verb: 'cancel', number: 12 }],
   ['cancel', { kind: 'card', verb: 'cancel' }],

@@ -1,7 +1,9 @@
 /**
  * Typed answers to confirmation cards: "confirm 12", "yes #12", "confirm card 12", "cancel #12",
  * "no 12", and the bare words ("confirm", "yes", "ok", "y"; "cancel", "no", "n"). A number here is
- * always a card's number, never an order id (order ids are hex: "cancel 3f2a9c1e").
+ * a card's number, except after "cancel" (or "cancel order") without "#": 8 digits or more there
+ * are an order id, whose shown 8-character prefix is all digits for about 1 id in 50 ("cancel
+ * 30591847"); no user reaches card number 10,000,000.
  */
 import type { CardCommand, UnknownCommand } from '../commands.js';
 import type { Token } from './tokens.js';
@@ -12,6 +14,8 @@ const CANCEL_WORDS: ReadonlySet<string> = new Set(['cancel', 'no', 'n']);
 const NOUNS: ReadonlySet<string> = new Set(['card', 'order']);
 /** Longer numbers are no card's (a JS number holds 15 digits exactly). */
 const MAX_DIGITS = 15;
+/** The length of an order id's shown prefix: a cancel with this many digits names an order. */
+const ORDER_ID_PREFIX_DIGITS = 8;
 
 /**
  * The card answer in tokens[start, end), or undefined when the message is not one (it may still
@@ -29,8 +33,10 @@ export function parseCardAnswer(
   if (verb === undefined) return undefined;
   if (start + 1 === end) return { kind: 'card', verb };
   let i = start + 1;
-  if (NOUNS.has(tokens[i]?.low ?? '') && i + 1 < end) i++;
-  if (tokens[i]?.raw === '#') i++;
+  const noun = NOUNS.has(tokens[i]?.low ?? '') && i + 1 < end ? tokens[i]?.low : undefined;
+  if (noun !== undefined) i++;
+  const hash = tokens[i]?.raw === '#';
+  if (hash) i++;
   const negative = tokens[i]?.raw === '-';
   if (negative) i++;
   const number = tokens[i];
@@ -38,6 +44,9 @@ export function parseCardAnswer(
   // "cancel 3f2a9c1e" starts with digits too: letters glued on make it an order id, not a card.
   if (number.suffix !== undefined && number.suffix !== '') return undefined;
   const value = number.value;
+  const orderId =
+    first.low === 'cancel' && !hash && noun !== 'card' && !negative && /^\d+$/.test(value ?? '');
+  if (orderId && (value?.length ?? 0) >= ORDER_ID_PREFIX_DIGITS) return undefined;
   if (value === undefined || value.length > MAX_DIGITS)
     return { kind: 'unknown', reason: `no card has a number that long; cards are numbered 1, 2, 3...` };
   if (value.includes('.'))
