@@ -146,6 +146,18 @@ describe.each(backends)(
         [[], 'Expired at 10:02 EST; nothing was cancelled.'],
       ]);
       expect(await orderStatus(resting)).toBe('accepted');
+
+      // A typed answer to it says when it expired, on the requester's clock.
+      const number = Number(edited?.title?.match(/#(\d+)/)?.[1]);
+      const beforeTyped = h.channel.log.length;
+      await atTime(PAST_EXPIRY, () => h.say('ann', `confirm ${number}`));
+      const typed = h.channel.log.slice(beforeTyped);
+      expect(
+        typed.map((entry) => (entry.message?.kind === 'text' ? entry.message.text : entry.kind)),
+      ).toEqual([
+        `Card #${number} (cancel 1 open order) expired at 10:02 EST: nothing was cancelled. Nothing more was done.`,
+      ]);
+      expect(await orderStatus(resting)).toBe('accepted');
     });
 
     it("says the expiry on the requester's own clock", async () => {

@@ -14,7 +14,7 @@
  */
 import type { Trader } from '../accounts/accounts.js';
 import type { Prisma } from '../db/database.js';
-import { knownTimeZone } from '../domain/time-zones.js';
+import { clockTime, knownTimeZone } from '../domain/time-zones.js';
 import type { IntentRow } from '../intents/intent-row.js';
 import {
   ACTION_CANCEL,
@@ -223,7 +223,7 @@ export class CardAnswers {
         ? 'was already confirmed: its orders were asked to cancel once'
         : request.status === 'kept'
           ? 'was already answered: the orders were kept'
-          : 'expired: nothing was cancelled';
+          : `expired at ${await this.requesterClockTime(request.userId, request.expiresAt)}: nothing was cancelled`;
     await this.reply(message, `${name} ${state}. Nothing more was done.`);
   }
 
@@ -275,6 +275,15 @@ export class CardAnswers {
       fill,
     });
     await this.reply(message, text);
+  }
+
+  /** "10:02 EST" on the requester's clock, as an expired order card says it. */
+  private async requesterClockTime(userId: string, at: Date): Promise<string> {
+    const user = await this.deps.prisma.user.findUnique({
+      where: { id: userId },
+      select: { timezone: true },
+    });
+    return clockTime(at, this.clock(), knownTimeZone(user?.timezone));
   }
 
   private async reply(message: InboundText, text: string): Promise<void> {
