@@ -52,7 +52,13 @@ function snapshot(overrides: Partial<StrategySnapshot> & { advice?: ModelAdvice 
       source: 'simulated',
     },
     session: { open: true, description: 'US equities are open' },
-    account: { cash: d(50_000), buyingPower: d(50_000), equity: d(100_000), realizedPnlToday: d(0) },
+    account: {
+      cash: d(50_000),
+      buyingPower: d(50_000),
+      netsWorkingOrders: true,
+      equity: d(100_000),
+      realizedPnlToday: d(0),
+    },
     positions: [],
     pendingOrders: [],
     ...overrides,
@@ -143,7 +149,9 @@ describe('AI-driven strategy: buys are sized by rules, not by the model', () => 
       snapshot({
         advice: buy,
         positions: [shares(20), shares(500, 'MSFT')],
-        pendingOrders: [{ tag: 'ai:buy:2026-03-09', side: 'buy', symbol: 'AAPL', quantity: d(15) }],
+        pendingOrders: [
+          { tag: 'ai:buy:2026-03-09', side: 'buy', symbol: 'AAPL', quantity: d(15), stage: 'not_placed' },
+        ],
       }),
     );
     expect(onlyOrder(decision).order.quantity.toFixed()).toBe('25');
@@ -169,7 +177,13 @@ describe('AI-driven strategy: buys are sized by rules, not by the model', () => 
   });
 
   it('one buy a day: a pending order with the tag, or one already proposed today, stops a second', () => {
-    const pending: PendingOrder = { tag: `ai:buy:${TODAY}`, side: 'buy', symbol: 'AAPL', quantity: d(1) };
+    const pending: PendingOrder = {
+      tag: `ai:buy:${TODAY}`,
+      side: 'buy',
+      symbol: 'AAPL',
+      quantity: d(1),
+      stage: 'not_placed',
+    };
     expect(
       aiDriven.decide(params(), fresh, snapshot({ advice: buy, pendingOrders: [pending] })).actions,
     ).toEqual([]);
@@ -232,7 +246,13 @@ describe('AI-driven strategy: sells never go short', () => {
 
   it('nothing to sell without a position, or when it is all being sold already', () => {
     expect(aiDriven.decide(params(), fresh, snapshot({ advice: sell })).actions).toEqual([]);
-    const pending: PendingOrder = { tag: 'manual', side: 'sell', symbol: 'AAPL', quantity: d(40) };
+    const pending: PendingOrder = {
+      tag: 'manual',
+      side: 'sell',
+      symbol: 'AAPL',
+      quantity: d(40),
+      stage: 'not_placed',
+    };
     expect(
       aiDriven.decide(
         params(),
@@ -282,8 +302,20 @@ describe('AI-driven strategy: sells never go short', () => {
             account: { ...base.account, equity: d(value.equity), buyingPower: d(value.equity) },
             positions: value.held > 0 ? [shares(value.held)] : [],
             pendingOrders: [
-              { tag: 'old-buy', side: 'buy', symbol: 'AAPL', quantity: d(value.pendingBuy) },
-              { tag: 'old-sell', side: 'sell', symbol: 'AAPL', quantity: d(value.pendingSell) },
+              {
+                tag: 'old-buy',
+                side: 'buy',
+                symbol: 'AAPL',
+                quantity: d(value.pendingBuy),
+                stage: 'not_placed',
+              },
+              {
+                tag: 'old-sell',
+                side: 'sell',
+                symbol: 'AAPL',
+                quantity: d(value.pendingSell),
+                stage: 'not_placed',
+              },
             ],
           }),
         );

@@ -10,6 +10,7 @@ import { getSymbolDirectory } from '../../../src/core/market-data/symbols/direct
 import type {
   HeldPosition,
   PendingOrder,
+  PendingStage,
   ProposedOrder,
   StrategyAction,
   StrategySnapshot,
@@ -41,6 +42,8 @@ interface SnapshotOptions {
   readonly positions?: readonly HeldPosition[];
   readonly pendingOrders?: readonly PendingOrder[];
   readonly buyingPower?: string;
+  /** Whether the broker's buying power has working orders out of it already (default: yes, as on paper). */
+  readonly netsWorkingOrders?: boolean;
 }
 
 async function snapshot(options: SnapshotOptions = {}): Promise<StrategySnapshot> {
@@ -51,7 +54,13 @@ async function snapshot(options: SnapshotOptions = {}): Promise<StrategySnapshot
     at,
     quote: await simulated.quote({ assetClass: 'equity', symbol: 'SOFI' }),
     session: simulated.session('equity', at),
-    account: { cash: buyingPower, buyingPower, equity: buyingPower, realizedPnlToday: new Decimal(0) },
+    account: {
+      cash: buyingPower,
+      buyingPower,
+      netsWorkingOrders: options.netsWorkingOrders ?? true,
+      equity: buyingPower,
+      realizedPnlToday: new Decimal(0),
+    },
     positions: options.positions ?? [],
     pendingOrders: options.pendingOrders ?? [],
     optionChain: await simulated.optionChain('SOFI', at),
@@ -93,8 +102,8 @@ function notices(actions: readonly StrategyAction[]): string[] {
   return actions.flatMap((action) => (action.kind === 'notify' ? [action.text] : []));
 }
 
-function pending(order: ProposedOrder): PendingOrder {
-  return { tag: order.tag, side: order.side, symbol: order.symbol, quantity: order.quantity };
+function pending(order: ProposedOrder, stage: PendingStage = 'not_placed'): PendingOrder {
+  return { tag: order.tag, side: order.side, symbol: order.symbol, quantity: order.quantity, stage };
 }
 
 function entryFor(snap: StrategySnapshot, order: ProposedOrder): OptionChainEntry {
@@ -230,6 +239,7 @@ describe('wheel: selling puts', () => {
       side: 'sell',
       symbol: occSymbol(contract('2026-04-17', 'put', 16)),
       quantity: new Decimal(1),
+      stage: 'not_placed',
     };
     expect(orders(wheel.decide(params(), fresh, await snapshot({ pendingOrders: [other] })).actions)).toEqual(
       [],
