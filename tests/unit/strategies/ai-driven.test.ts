@@ -16,6 +16,7 @@ import type {
   HeldPosition,
   ModelAdvice,
   PendingOrder,
+  PendingStage,
   StrategySnapshot,
 } from '../../../src/strategies/strategy.js';
 import { findStrictSchemaProblems } from '../../fakes/openai/strict-schema.js';
@@ -176,6 +177,31 @@ describe('AI-driven strategy: buys are sized by rules, not by the model', () => 
     expect(action.reason).toContain('limited to 25 by buying power');
   });
 
+  it('buys on their way spend buying power once: a working one is out of it already where the broker nets it', () => {
+    const base = snapshot();
+    // 15 AAPL on their way, under another tag; 2,550 of buying power left at an ask of 100.
+    const decide = (stage: PendingStage, netsWorkingOrders: boolean) =>
+      onlyOrder(
+        aiDriven.decide(
+          params(),
+          fresh,
+          snapshot({
+            advice: buy,
+            account: { ...base.account, buyingPower: d(2_550), netsWorkingOrders },
+            pendingOrders: [
+              { tag: 'ai:buy:2026-03-09', side: 'buy', symbol: 'AAPL', quantity: d(15), stage },
+            ],
+          }),
+        ),
+      ).order.quantity.toFixed();
+    expect(decide('working', true)).toBe('25');
+    // Not known to be netted, or not placed yet: its 1,500 comes off the 2,550 first.
+    expect(decide('working', false)).toBe('10');
+    expect(decide('not_placed', true)).toBe('10');
+    // Declined lately: it holds no cash.
+    expect(decide('declined', false)).toBe('25');
+  });
+
   it('one buy a day: a pending order with the tag, or one already proposed today, stops a second', () => {
     const pending: PendingOrder = {
       tag: `ai:buy:${TODAY}`,
@@ -329,7 +355,8 @@ describe('AI-driven strategy: sells never go short', () => {
         expect(action.order.side).toBe(value.action);
         if (action.order.side === 'buy') {
           expect(quantity.add(value.held).add(value.pendingBuy).lessThanOrEqualTo(60)).toBe(true);
-          expect(quantity.mul(value.ask).lessThanOrEqualTo(value.equity)).toBe(true);
+          // The pending buy is a card not placed yet: its cost comes out of the buying power too.
+          expect(quantity.add(value.pendingBuy).mul(value.ask).lessThanOrEqualTo(value.equity)).toBe(true);
         } else {
           expect(quantity.lessThanOrEqualTo(value.held - value.pendingSell)).toBe(true);
         }
