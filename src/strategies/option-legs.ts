@@ -15,7 +15,13 @@ import type {
   OptionChainExpiration,
 } from '../core/market-data/providers/simulated-market.js';
 import { newYorkInstant, newYorkTime } from '../core/market-data/providers/us-market-calendar.js';
-import type { HeldPosition, ProposedOrder, StrategyAction, StrategySnapshot } from './strategy.js';
+import type {
+  HeldPosition,
+  PendingStage,
+  ProposedOrder,
+  StrategyAction,
+  StrategySnapshot,
+} from './strategy.js';
 
 /** Shares per equity option contract: `OPTION_CONTRACT_MULTIPLIER` under the name the strategies use. */
 export const SHARES_PER_CONTRACT = OPTION_CONTRACT_MULTIPLIER;
@@ -153,20 +159,29 @@ export function isPending(snapshot: StrategySnapshot, tag: string): boolean {
   return snapshot.pendingOrders.some((order) => order.tag === tag);
 }
 
+/** A pending option order with its contract read from the OCC symbol. */
+export interface PendingOptionOrder {
+  readonly contract: OptionContract;
+  readonly symbol: string;
+  /** Contracts still to fill. */
+  readonly quantity: Decimal;
+  readonly stage: PendingStage;
+}
+
 /** Pending option orders on `underlying` with this side and right, with their contracts. */
 export function pendingOptionOrders(
   snapshot: StrategySnapshot,
   underlying: string,
   side: OrderSide,
   right: OptionRight,
-): { readonly contract: OptionContract; readonly symbol: string; readonly quantity: Decimal }[] {
-  const found: { contract: OptionContract; symbol: string; quantity: Decimal }[] = [];
+): PendingOptionOrder[] {
+  const found: PendingOptionOrder[] = [];
   for (const order of snapshot.pendingOrders) {
     if (order.side !== side) continue;
     const contract = parseOccSymbol(order.symbol);
     if (contract === undefined || contract.right !== right || root(contract.underlying) !== root(underlying))
       continue;
-    found.push({ contract, symbol: occSymbol(contract), quantity: order.quantity });
+    found.push({ contract, symbol: occSymbol(contract), quantity: order.quantity, stage: order.stage });
   }
   return found;
 }

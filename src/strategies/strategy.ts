@@ -26,13 +26,29 @@ export interface HeldPosition {
   readonly option?: OptionContract;
 }
 
-/** An order of this strategy that is not final yet (a card waiting, or working at the broker). */
+/**
+ * Where a pending order stands, which says whose numbers already count it:
+ * - `not_placed`: a card waiting, or confirmed and not yet answered by the broker (being sent
+ *   counts here: the paper broker books an order in the same transaction that moves its intent on,
+ *   and a live broker's answer is not in yet). No buying power has it out yet.
+ * - `working`: the broker has it; a broker whose `netsWorkingOrders` has its cash out already.
+ * - `declined`: cancelled, expired, refused or failed lately. On its way nowhere: it holds no cash,
+ *   it is only not asked for again yet.
+ */
+export type PendingStage = 'not_placed' | 'working' | 'declined';
+
+/**
+ * An order of this strategy that is not final yet (a card waiting, or working at the broker), or
+ * one declined lately that must not be asked for again yet.
+ */
 export interface PendingOrder {
   /** The `ProposedOrder.tag` it was emitted with. */
   readonly tag: string;
   readonly side: OrderSide;
   readonly symbol: string;
+  /** What is still to fill: the part already filled is in the positions. */
   readonly quantity: Decimal;
+  readonly stage: PendingStage;
 }
 
 /** What the AI-driven strategy's model said about a snapshot (gathered before `decide`). */
@@ -55,12 +71,20 @@ export interface StrategySnapshot {
   readonly account: {
     readonly cash: Decimal;
     readonly buyingPower: Decimal;
+    /**
+     * True when `buyingPower` already has working orders' cash out of it (`Balances`): only
+     * orders not placed yet are still to be taken off it. False: working ones are taken off too.
+     */
+    readonly netsWorkingOrders: boolean;
     readonly equity: Decimal;
     readonly realizedPnlToday: Decimal;
   };
   /** Holdings of the underlying and of options on it (others are left out). */
   readonly positions: readonly HeldPosition[];
-  /** Orders this strategy emitted that are not final yet: a decision must not repeat them. */
+  /**
+   * Orders this strategy emitted that are not final yet, and those declined lately: a decision
+   * must not repeat them. Their `stage` says which still need cash (`stillNeedsCash`).
+   */
   readonly pendingOrders: readonly PendingOrder[];
   /** Option chain of the underlying, for strategies whose `needsOptionChain` is true. */
   readonly optionChain?: OptionChain;

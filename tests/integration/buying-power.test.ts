@@ -9,6 +9,8 @@ import type { PlaceOrderRequest } from '../../src/core/brokers/broker.js';
 import { Decimal, formatUsd } from '../../src/core/domain/values.js';
 import type { OptionContract } from '../../src/core/market-data/market-data.js';
 import { occSymbol } from '../../src/core/market-data/providers/options.js';
+import { pendingOrdersOf } from '../../src/strategies/runtime/snapshot-builder.js';
+import { wheelParamsSchema } from '../../src/strategies/wheel/wheel.js';
 import { ADDRESS, createHarness, type Harness, MARKET_OPEN } from '../support/arbion-harness.js';
 import { type Backend, backends } from '../support/databases.js';
 
@@ -79,6 +81,9 @@ describe.each(backends)('buying power net of working orders on %s PostgreSQL', (
     orderType: 'limit',
     limitPrice: '50',
   } as const;
+
+  /** How "cancel <id>" names an order: its 8-character prefix, or all of it when the prefix is all digits (a card number). */
+  const orderRef = (id: string) => (/[a-f]/.test(id.slice(0, 8)) ? id.slice(0, 8) : id);
 
   const answer = async (name: string, text: string) => {
     await h.say(name, text);
@@ -187,7 +192,7 @@ describe.each(backends)('buying power net of working orders on %s PostgreSQL', (
     const trader = await newTrader();
     const placed = await placeThroughCard(trader, workingKo);
     expect((await h.arbion.paper.getBalances(trader.accountId)).buyingPower.toFixed()).toBe('8000');
-    expect(await answer(trader.name, `cancel ${placed.id.slice(0, 8)}`)).toContain('cancelled');
+    expect(await answer(trader.name, `cancel ${orderRef(placed.id)}`)).toContain('cancelled');
     const balances = await h.arbion.paper.getBalances(trader.accountId);
     expect(balances.reserved?.toFixed()).toBe('0');
     expect(balances.buyingPower.toFixed()).toBe('10000');
@@ -256,6 +261,66 @@ describe.each(backends)('buying power net of working orders on %s PostgreSQL', (
         /^The wheel on SOFI: Buying power of \$1,000\.00 does not secure one SOFI .*; the wheel waits\.$/,
       ),
     );
+  });
+
+  it("a strategy's own working put is out of buying power once: the wheel sells what the rest secures", async () => {
+    const trader = await newTrader();
+    expect(await answer(trader.name, 'run the wheel on SOFI, 3 contracts max, paper')).toMatch(
+      /^The wheel on SOFI/,
+    );
+    const strategy = await h.test.database.prisma.strategy.findFirstOrThrow({
+      where: { userId: trader.userId, symbol: 'SOFI' },
+    });
+    // Puts 10% below the price: $18 at $20, $17 at $19, whatever the chain's deltas.
+    await h.test.database.prisma.strategy.update({
+      where: { id: strategy.id },
+      data: { params: { ...wheelParamsSchema.parse(strategy.params), put: { otmPercent: 0.1 } } },
+    });
+    // 8,000 held by a working buy leaves 2,000: one $18 put.
+    const big = await placeThroughCard(trader, { ...workingKo, quantity: '160' });
+    await h.arbion.automation.strategies.evaluate(strategy.id, MARKET_OPEN);
+    const first = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { strategyId: strategy.id },
+    });
+    expect([first.optionStrike?.toString(), first.quantity?.toString()]).toEqual(['18', '1']);
+    await h.arbion.intents.confirm(first.id, trader.userId);
+    // Its limit is above the bid: the put works, and the paper book holds its $1,800.
+    expect(
+      (await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: first.id } })).status,
+    ).toBe('submitted');
+    const working = await pendingOrdersOf(h.test.database.prisma, strategy.id, MARKET_OPEN);
+    expect(working.map((order) => [order.stage, order.quantity.toFixed()])).toEqual([['working', '1']]);
+
+    // The big buy swapped for one of 4,700: 10,000 - 1,800 - 4,700 leaves 3,500, two $17 puts.
+    expect(await answer(trader.name, `cancel ${orderRef(big.id)}`)).toContain('cancelled');
+    await placeThroughCard(trader, { ...workingKo, quantity: '94' });
+    const balances = await h.arbion.paper.getBalances(trader.accountId);
+    expect([balances.buyingPower.toFixed(), balances.netsWorkingOrders]).toEqual(['3500', true]);
+    h.market.override('SOFI', { bid: '18.99', ask: '19.01', last: '19.00' });
+    const later = new Date(MARKET_OPEN.getTime() + 30 * 60_000);
+    h.clock.now = later;
+    await h.arbion.automation.strategies.evaluate(strategy.id, later);
+    const second = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { strategyId: strategy.id, id: { not: first.id } },
+    });
+    // Taking the working put's 1,800 off again would have left one.
+    expect([second.optionStrike?.toString(), second.quantity?.toString()]).toEqual(['17', '2']);
+
+    // Once one of its two contracts is reported filled, only the other is still on its way.
+    await h.arbion.intents.confirm(second.id, trader.userId);
+    await h.test.database.prisma.order.updateMany({
+      where: { intentId: second.id },
+      data: { filledQuantity: 1 },
+    });
+    await h.test.database.prisma.tradeIntent.update({
+      where: { id: second.id },
+      data: { status: 'partially_filled' },
+    });
+    const rest = await pendingOrdersOf(h.test.database.prisma, strategy.id, later);
+    expect(rest.map((order) => `${order.tag} ${order.stage} ${order.quantity.toFixed()}`).sort()).toEqual([
+      `${second.strategyTag} working 1`, // the $17 put sorts first
+      `${first.strategyTag} working 1`,
+    ]);
   });
 
   it('"buy 3 AAPL limit 250" with the ask at 196.50 says it will likely fill now, and does', async () => {

@@ -110,6 +110,7 @@ export async function readAccountSnapshot(
       cash,
       buyingPower: Decimal.max(cash.sub(reserved), 0),
       reserved,
+      netsWorkingOrders: true,
       equity: cash.add(positionsValue),
       realizedPnlToday:
         account.dayRealizedPnlDate === today ? new Decimal(account.dayRealizedPnl) : new Decimal(0),

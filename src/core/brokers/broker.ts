@@ -129,6 +129,13 @@ export interface Balances {
    * broker reports or Arbion computes it (the paper broker); undefined where it is not known.
    */
   readonly reserved?: Decimal;
+  /**
+   * True when `buyingPower` is known to have working orders' cash already out of it (the paper
+   * broker computes it so): a caller must not take a working order off it again. False or absent
+   * where that is not known: a caller that knows of its own working orders takes them off, to be
+   * safe.
+   */
+  readonly netsWorkingOrders?: boolean;
   /** Cash plus the market value of positions. */
   readonly equity: Decimal;
   /** Realized P&L since the start of the current US trading day. */

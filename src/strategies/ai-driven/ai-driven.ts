@@ -29,9 +29,11 @@ import {
   type SizingRule,
   sizingRuleSchema,
 } from '../../core/risk/sizing.js';
+import { stillNeedsCash } from '../pending-cash.js';
 import type {
   Decision,
   ModelAdvice,
+  PendingOrder,
   ProposedOrder,
   StrategyAction,
   StrategyDefinition,
@@ -247,9 +249,14 @@ function heldQuantity(snapshot: StrategySnapshot, symbol: string): Decimal {
     .reduce((sum, entry) => sum.add(entry.quantity), new Decimal(0));
 }
 
-function pendingQuantity(snapshot: StrategySnapshot, symbol: string, side: OrderSide): Decimal {
+function pendingQuantity(
+  snapshot: StrategySnapshot,
+  symbol: string,
+  side: OrderSide,
+  keep: (order: PendingOrder) => boolean = () => true,
+): Decimal {
   return snapshot.pendingOrders
-    .filter((order) => order.symbol === symbol && order.side === side)
+    .filter((order) => order.symbol === symbol && order.side === side && keep(order))
     .reduce((sum, order) => sum.add(order.quantity), new Decimal(0));
 }
 
@@ -305,7 +312,12 @@ function buyQuantity(params: AiParams, snapshot: StrategySnapshot): { quantity: 
   let quantity = floorToStep(target.sub(have), step);
   if (have.greaterThan(0)) details.push(`${units(have)} already held or on order`);
   if (price.greaterThan(0)) {
-    const affordable = floorToStep(snapshot.account.buyingPower.div(price), step);
+    // Buys on their way spend buying power too, unless the broker has it out already.
+    const owed = pendingQuantity(snapshot, params.symbol, 'buy', (order) =>
+      stillNeedsCash(order, snapshot.account),
+    ).mul(price);
+    const spendable = Decimal.max(snapshot.account.buyingPower.sub(owed), 0);
+    const affordable = floorToStep(spendable.div(price), step);
     if (quantity.greaterThan(affordable)) {
       quantity = affordable;
       details.push(`limited to ${units(affordable)} by buying power`);

@@ -16,17 +16,16 @@ import type { MarketDataProvider } from '../../core/market-data/market-data.js';
 import { occSymbol, parseOccSymbol } from '../../core/market-data/providers/options.js';
 import type { OptionChain, OptionChainProvider } from '../../core/market-data/providers/simulated-market.js';
 import type { AnyStrategyDefinition } from '../kinds.js';
-import type { HeldPosition, PendingOrder, StrategySnapshot } from '../strategy.js';
+import type { HeldPosition, PendingOrder, PendingStage, StrategySnapshot } from '../strategy.js';
 
-/** Intents of a strategy that are still on their way: a decision must not ask for them again. */
-const IN_FLIGHT: readonly IntentStatus[] = [
-  'proposed',
-  'awaiting_approval',
-  'confirmed',
-  'submitting',
-  'submitted',
-  'partially_filled',
-];
+/**
+ * Intents of a strategy that are still on their way: a decision must not ask for them again. The
+ * first are not at a broker yet (`submitting`: the paper broker books the order in the transaction
+ * that moves the intent on, a live broker's answer is not in), the last are working there.
+ */
+const NOT_PLACED: readonly IntentStatus[] = ['proposed', 'awaiting_approval', 'confirmed', 'submitting'];
+const WORKING: readonly IntentStatus[] = ['submitted', 'partially_filled'];
+const IN_FLIGHT: readonly IntentStatus[] = [...NOT_PLACED, ...WORKING];
 /**
  * A card the user let expire or cancelled is not asked again for this long: a strategy in ask
  * mode must not repeat the same card every minute to someone who said no. A card withdrawn
@@ -122,6 +121,7 @@ export async function pendingOrdersOf(
       ],
     },
     select: {
+      status: true,
       strategyTag: true,
       side: true,
       symbol: true,
@@ -130,10 +130,12 @@ export async function pendingOrdersOf(
       optionExpiry: true,
       optionRight: true,
       optionStrike: true,
+      orders: { select: { filledQuantity: true } },
     },
   });
   return rows.map((row) => ({
     tag: row.strategyTag ?? '',
+    stage: stageOf(row.status),
     side: row.side,
     // An option intent's symbol column holds its underlying; strategies count contracts by OCC symbol.
     symbol:
@@ -148,8 +150,19 @@ export async function pendingOrdersOf(
             strike: new Decimal(row.optionStrike.toString()),
           })
         : row.symbol,
-    quantity: new Decimal(row.quantity?.toString() ?? '0'),
+    // The filled part is in the positions already: only the rest is still on its way.
+    quantity: Decimal.max(
+      new Decimal(row.quantity?.toString() ?? '0').sub(
+        row.orders.reduce((sum, order) => sum.add(order.filledQuantity.toString()), new Decimal(0)),
+      ),
+      0,
+    ),
   }));
+}
+
+function stageOf(status: IntentStatus): PendingStage {
+  if (NOT_PLACED.includes(status)) return 'not_placed';
+  return WORKING.includes(status) ? 'working' : 'declined';
 }
 
 /**
@@ -165,10 +178,9 @@ export async function buildSnapshot(
   at: Date,
 ): Promise<{ snapshot: StrategySnapshot; account: AccountSnapshot }> {
   const assetClass = sources.symbols.get(strategy.symbol)?.assetClass === 'crypto' ? 'crypto' : 'equity';
-  const [quote, held, pendingOrders, optionChain, history] = await Promise.all([
+  const [quote, { held, pendingOrders }, optionChain, history] = await Promise.all([
     sources.market.quote({ assetClass, symbol: strategy.symbol }),
-    account.broker.getAccountSnapshot(account.trading.externalId),
-    pendingOrdersOf(sources.prisma, strategy.id, at),
+    ordersThenAccount(sources, strategy, account, at),
     definition.needsOptionChain && sources.chains !== undefined
       ? sources.chains.optionChain(strategy.symbol, at)
       : Promise.resolve(undefined),
@@ -183,6 +195,7 @@ export async function buildSnapshot(
     account: {
       cash: held.balances.cash,
       buyingPower: held.balances.buyingPower,
+      netsWorkingOrders: held.balances.netsWorkingOrders === true,
       equity: held.balances.equity,
       realizedPnlToday: held.balances.realizedPnlToday,
     },
@@ -192,4 +205,20 @@ export async function buildSnapshot(
     ...(history === undefined ? {} : { history }),
   };
   return { snapshot, account: held };
+}
+
+/**
+ * The strategy's orders, then the account: an order read as working was placed before the
+ * balances were read, so a broker that nets working orders has it out of them. Read the other way
+ * round, one placed in between would be in neither figure; this way it is at worst in both.
+ */
+async function ordersThenAccount(
+  sources: SnapshotSources,
+  strategy: StrategyView,
+  account: { readonly trading: TradingAccount; readonly broker: Broker },
+  at: Date,
+): Promise<{ held: AccountSnapshot; pendingOrders: PendingOrder[] }> {
+  const pendingOrders = await pendingOrdersOf(sources.prisma, strategy.id, at);
+  const held = await account.broker.getAccountSnapshot(account.trading.externalId);
+  return { held, pendingOrders };
 }

@@ -225,6 +225,8 @@ export async function backtest<Params, State>(
       account: {
         cash: account.cash,
         buyingPower: account.buyingPower(),
+        // No order is left working here (see above), so there is nothing to take off twice.
+        netsWorkingOrders: true,
         equity: await equityAt(at),
         realizedPnlToday: account.realizedOn(date),
       },

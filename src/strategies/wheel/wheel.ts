@@ -37,6 +37,7 @@ import {
   tickerSchema,
   total,
 } from '../option-legs.js';
+import { stillNeedsCash } from '../pending-cash.js';
 import type { Decision, StrategyAction, StrategyDefinition, StrategySnapshot } from '../strategy.js';
 
 export const wheelParamsSchema = z
@@ -550,13 +551,15 @@ function sellPuts(
     return;
   }
 
-  // Puts already on their way need their collateral too.
-  const reserved = inFlight.pendingPuts.reduce(
-    (sum, pending) => sum.plus(pending.contract.strike.times(SHARES_PER_CONTRACT).times(pending.quantity)),
-    new Decimal(0),
-  );
+  // Puts on their way need their collateral too, unless the buying power has it out already.
+  const unreserved = inFlight.pendingPuts
+    .filter((pending) => stillNeedsCash(pending, snapshot.account))
+    .reduce(
+      (sum, pending) => sum.plus(pending.contract.strike.times(SHARES_PER_CONTRACT).times(pending.quantity)),
+      new Decimal(0),
+    );
   const collateral = best.contract.strike.times(SHARES_PER_CONTRACT);
-  const affordable = Decimal.max(0, snapshot.account.buyingPower.minus(reserved)).dividedToIntegerBy(
+  const affordable = Decimal.max(0, snapshot.account.buyingPower.minus(unreserved)).dividedToIntegerBy(
     collateral,
   );
   const count = Decimal.min(room, affordable);

@@ -16,6 +16,7 @@ import type {
   HeldPosition,
   ModelAdvice,
   PendingOrder,
+  PendingStage,
   StrategySnapshot,
 } from '../../../src/strategies/strategy.js';
 import { findStrictSchemaProblems } from '../../fakes/openai/strict-schema.js';
@@ -52,7 +53,13 @@ function snapshot(overrides: Partial<StrategySnapshot> & { advice?: ModelAdvice 
       source: 'simulated',
     },
     session: { open: true, description: 'US equities are open' },
-    account: { cash: d(50_000), buyingPower: d(50_000), equity: d(100_000), realizedPnlToday: d(0) },
+    account: {
+      cash: d(50_000),
+      buyingPower: d(50_000),
+      netsWorkingOrders: true,
+      equity: d(100_000),
+      realizedPnlToday: d(0),
+    },
     positions: [],
     pendingOrders: [],
     ...overrides,
@@ -143,7 +150,9 @@ describe('AI-driven strategy: buys are sized by rules, not by the model', () => 
       snapshot({
         advice: buy,
         positions: [shares(20), shares(500, 'MSFT')],
-        pendingOrders: [{ tag: 'ai:buy:2026-03-09', side: 'buy', symbol: 'AAPL', quantity: d(15) }],
+        pendingOrders: [
+          { tag: 'ai:buy:2026-03-09', side: 'buy', symbol: 'AAPL', quantity: d(15), stage: 'not_placed' },
+        ],
       }),
     );
     expect(onlyOrder(decision).order.quantity.toFixed()).toBe('25');
@@ -168,8 +177,39 @@ describe('AI-driven strategy: buys are sized by rules, not by the model', () => 
     expect(action.reason).toContain('limited to 25 by buying power');
   });
 
+  it('buys on their way spend buying power once: a working one is out of it already where the broker nets it', () => {
+    const base = snapshot();
+    // 15 AAPL on their way, under another tag; 2,550 of buying power left at an ask of 100.
+    const decide = (stage: PendingStage, netsWorkingOrders: boolean) =>
+      onlyOrder(
+        aiDriven.decide(
+          params(),
+          fresh,
+          snapshot({
+            advice: buy,
+            account: { ...base.account, buyingPower: d(2_550), netsWorkingOrders },
+            pendingOrders: [
+              { tag: 'ai:buy:2026-03-09', side: 'buy', symbol: 'AAPL', quantity: d(15), stage },
+            ],
+          }),
+        ),
+      ).order.quantity.toFixed();
+    expect(decide('working', true)).toBe('25');
+    // Not known to be netted, or not placed yet: its 1,500 comes off the 2,550 first.
+    expect(decide('working', false)).toBe('10');
+    expect(decide('not_placed', true)).toBe('10');
+    // Declined lately: it holds no cash.
+    expect(decide('declined', false)).toBe('25');
+  });
+
   it('one buy a day: a pending order with the tag, or one already proposed today, stops a second', () => {
-    const pending: PendingOrder = { tag: `ai:buy:${TODAY}`, side: 'buy', symbol: 'AAPL', quantity: d(1) };
+    const pending: PendingOrder = {
+      tag: `ai:buy:${TODAY}`,
+      side: 'buy',
+      symbol: 'AAPL',
+      quantity: d(1),
+      stage: 'not_placed',
+    };
     expect(
       aiDriven.decide(params(), fresh, snapshot({ advice: buy, pendingOrders: [pending] })).actions,
     ).toEqual([]);
@@ -232,7 +272,13 @@ describe('AI-driven strategy: sells never go short', () => {
 
   it('nothing to sell without a position, or when it is all being sold already', () => {
     expect(aiDriven.decide(params(), fresh, snapshot({ advice: sell })).actions).toEqual([]);
-    const pending: PendingOrder = { tag: 'manual', side: 'sell', symbol: 'AAPL', quantity: d(40) };
+    const pending: PendingOrder = {
+      tag: 'manual',
+      side: 'sell',
+      symbol: 'AAPL',
+      quantity: d(40),
+      stage: 'not_placed',
+    };
     expect(
       aiDriven.decide(
         params(),
@@ -282,8 +328,20 @@ describe('AI-driven strategy: sells never go short', () => {
             account: { ...base.account, equity: d(value.equity), buyingPower: d(value.equity) },
             positions: value.held > 0 ? [shares(value.held)] : [],
             pendingOrders: [
-              { tag: 'old-buy', side: 'buy', symbol: 'AAPL', quantity: d(value.pendingBuy) },
-              { tag: 'old-sell', side: 'sell', symbol: 'AAPL', quantity: d(value.pendingSell) },
+              {
+                tag: 'old-buy',
+                side: 'buy',
+                symbol: 'AAPL',
+                quantity: d(value.pendingBuy),
+                stage: 'not_placed',
+              },
+              {
+                tag: 'old-sell',
+                side: 'sell',
+                symbol: 'AAPL',
+                quantity: d(value.pendingSell),
+                stage: 'not_placed',
+              },
             ],
           }),
         );
@@ -297,7 +355,8 @@ describe('AI-driven strategy: sells never go short', () => {
         expect(action.order.side).toBe(value.action);
         if (action.order.side === 'buy') {
           expect(quantity.add(value.held).add(value.pendingBuy).lessThanOrEqualTo(60)).toBe(true);
-          expect(quantity.mul(value.ask).lessThanOrEqualTo(value.equity)).toBe(true);
+          // The pending buy is a card not placed yet: its cost comes out of the buying power too.
+          expect(quantity.add(value.pendingBuy).mul(value.ask).lessThanOrEqualTo(value.equity)).toBe(true);
         } else {
           expect(quantity.lessThanOrEqualTo(value.held - value.pendingSell)).toBe(true);
         }

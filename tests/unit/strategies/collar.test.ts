@@ -37,7 +37,13 @@ async function snapshot(options: SnapshotOptions = {}): Promise<StrategySnapshot
     at,
     quote: await market.quote({ assetClass: 'equity', symbol: 'SOFI' }),
     session: market.session('equity', at),
-    account: { cash: money, buyingPower: money, equity: money, realizedPnlToday: new Decimal(0) },
+    account: {
+      cash: money,
+      buyingPower: money,
+      netsWorkingOrders: true,
+      equity: money,
+      realizedPnlToday: new Decimal(0),
+    },
     positions: options.positions ?? [],
     pendingOrders: options.pendingOrders ?? [],
     optionChain: await market.optionChain('SOFI', at),
@@ -245,6 +251,7 @@ describe('collar', () => {
       side: put.side,
       symbol: put.symbol,
       quantity: put.quantity,
+      stage: 'not_placed',
     };
     const onlyCall = orders(
       collar.decide(
@@ -259,6 +266,7 @@ describe('collar', () => {
       side: order.side,
       symbol: order.symbol,
       quantity: order.quantity,
+      stage: 'not_placed' as const,
     }));
     expect(
       collar.decide(params(), fresh, await snapshot({ positions: [shares(100)], pendingOrders: all }))

@@ -10,6 +10,7 @@ import { getSymbolDirectory } from '../../../src/core/market-data/symbols/direct
 import type {
   HeldPosition,
   PendingOrder,
+  PendingStage,
   ProposedOrder,
   StrategyAction,
   StrategySnapshot,
@@ -41,6 +42,8 @@ interface SnapshotOptions {
   readonly positions?: readonly HeldPosition[];
   readonly pendingOrders?: readonly PendingOrder[];
   readonly buyingPower?: string;
+  /** Whether the broker's buying power has working orders out of it already (default: yes, as on paper). */
+  readonly netsWorkingOrders?: boolean;
 }
 
 async function snapshot(options: SnapshotOptions = {}): Promise<StrategySnapshot> {
@@ -51,7 +54,13 @@ async function snapshot(options: SnapshotOptions = {}): Promise<StrategySnapshot
     at,
     quote: await simulated.quote({ assetClass: 'equity', symbol: 'SOFI' }),
     session: simulated.session('equity', at),
-    account: { cash: buyingPower, buyingPower, equity: buyingPower, realizedPnlToday: new Decimal(0) },
+    account: {
+      cash: buyingPower,
+      buyingPower,
+      netsWorkingOrders: options.netsWorkingOrders ?? true,
+      equity: buyingPower,
+      realizedPnlToday: new Decimal(0),
+    },
     positions: options.positions ?? [],
     pendingOrders: options.pendingOrders ?? [],
     optionChain: await simulated.optionChain('SOFI', at),
@@ -93,8 +102,8 @@ function notices(actions: readonly StrategyAction[]): string[] {
   return actions.flatMap((action) => (action.kind === 'notify' ? [action.text] : []));
 }
 
-function pending(order: ProposedOrder): PendingOrder {
-  return { tag: order.tag, side: order.side, symbol: order.symbol, quantity: order.quantity };
+function pending(order: ProposedOrder, stage: PendingStage = 'not_placed'): PendingOrder {
+  return { tag: order.tag, side: order.side, symbol: order.symbol, quantity: order.quantity, stage };
 }
 
 function entryFor(snap: StrategySnapshot, order: ProposedOrder): OptionChainEntry {
@@ -230,10 +239,67 @@ describe('wheel: selling puts', () => {
       side: 'sell',
       symbol: occSymbol(contract('2026-04-17', 'put', 16)),
       quantity: new Decimal(1),
+      stage: 'not_placed',
     };
     expect(orders(wheel.decide(params(), fresh, await snapshot({ pendingOrders: [other] })).actions)).toEqual(
       [],
     );
+  });
+
+  describe('puts on their way and buying power', () => {
+    const three = params({ maxContracts: 3 });
+
+    /** The put the wheel sells here, and another put of the wheel's at its strike, later. */
+    async function setting() {
+      const [best] = orders(wheel.decide(three, fresh, await snapshot()).actions);
+      if (best?.option === undefined) throw new Error('no put');
+      const { strike, expiry } = best.option;
+      expect(expiry < '2026-04-17').toBe(true);
+      const other = (stage: PendingStage): PendingOrder => {
+        const later = contract('2026-04-17', 'put', strike.toNumber());
+        return {
+          tag: `wheel:put:open:2026-04-17:${strike.toFixed()}`,
+          side: 'sell',
+          symbol: occSymbol(later),
+          quantity: new Decimal(1),
+          stage,
+        };
+      };
+      // What is left after the other put's collateral: two contracts and a bit, not three.
+      const buyingPower = strike.times(200).plus(50).toFixed();
+      return { other, buyingPower };
+    }
+
+    const sold = async (pendingOrder: PendingOrder, buyingPower: string, netsWorkingOrders = true) =>
+      orders(
+        wheel.decide(
+          three,
+          fresh,
+          await snapshot({ buyingPower, netsWorkingOrders, pendingOrders: [pendingOrder] }),
+        ).actions,
+      ).map((order) => order.quantity.toNumber());
+
+    it('a put working at a broker that nets it is not taken off twice: the rest secures two', async () => {
+      const { other, buyingPower } = await setting();
+      expect(await sold(other('working'), buyingPower)).toEqual([2]);
+    });
+
+    it('where the broker is not known to net working orders, a working put is still taken off', async () => {
+      const { other, buyingPower } = await setting();
+      expect(await sold(other('working'), buyingPower, false)).toEqual([1]);
+    });
+
+    it('a put not placed yet (a card) is taken off at every broker: no buying power has it out', async () => {
+      const { other, buyingPower } = await setting();
+      expect(await sold(other('not_placed'), buyingPower)).toEqual([1]);
+      expect(await sold(other('not_placed'), buyingPower, false)).toEqual([1]);
+    });
+
+    it('a put declined lately holds no cash, though it still counts against maxContracts', async () => {
+      const { other, buyingPower } = await setting();
+      expect(await sold(other('declined'), buyingPower, false)).toEqual([2]);
+      expect(await sold(other('declined'), '100000')).toEqual([2]);
+    });
   });
 
   it('does not repeat an order whose tag is pending', async () => {
