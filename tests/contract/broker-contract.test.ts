@@ -14,6 +14,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BrokerAuthError, BrokerCircuitOpenError } from '../../src/brokers/http/errors.js';
 import { BrokerRejectedError, BrokerUnreachableError } from '../../src/core/brokers/broker.js';
+import { UnknownInstrumentError } from '../../src/core/market-data/market-data.js';
 import { alpaca } from '../support/broker-contract/alpaca.js';
 import {
   BREAKER_THRESHOLD,
@@ -41,6 +42,10 @@ const TITLES: Readonly<Record<ContractCase, string>> = {
   openCircuitSendsNothing: '6. an open circuit sends nothing',
   refusalsKeepCircuitClosed: '7. 4xx refusals do not trip the circuit',
   badListElement: '8. one bad element in a list answer is skipped and the rest read',
+  expiriesListed:
+    '9. listed option expiries come back ascending, a bad element skipped; an underlying without options is UnknownInstrumentError',
+  expiriesFallback:
+    '10. a listing the broker cannot give leaves the calendar rule (undefined); one read is kept, not asked for again',
 };
 
 it.each(brokers)('$name states every case it cannot express, with a reason', ({ capabilities }) => {
@@ -75,6 +80,12 @@ describe.each(brokers)('$name: broker contract', (subject) => {
     const value = t[name];
     if (value === undefined) throw new Error(`${subject.name} runs this case but has no "${name}" hook`);
     return value as NonNullable<BrokerSession[K]>;
+  }
+
+  /** The broker's `optionExpiries`; a broker that runs the expiry cases must have it. */
+  function listedBy(underlying: string): Promise<readonly string[] | undefined> {
+    if (t.broker.optionExpiries === undefined) throw new Error(`${subject.name} has no optionExpiries`);
+    return t.broker.optionExpiries(underlying);
   }
 
   contractCase('placeTwice', async () => {
@@ -163,5 +174,28 @@ describe.each(brokers)('$name: broker contract', (subject) => {
     list.injectBad();
     expect(await list.read()).toEqual([good]);
     expect(list.skipped()).toBeGreaterThanOrEqual(1);
+  });
+
+  contractCase('expiriesListed', async () => {
+    const expiries = hook('expiries');
+    await expect(listedBy(expiries.unknown)).rejects.toBeInstanceOf(UnknownInstrumentError);
+    expiries.injectBad();
+    const expected = expiries.expected();
+    expect(expected.length).toBeGreaterThan(5);
+    expect(await listedBy(expiries.underlying)).toEqual(expected);
+    expect(expiries.skipped()).toBeGreaterThanOrEqual(1);
+  });
+
+  contractCase('expiriesFallback', async () => {
+    const expiries = hook('expiries');
+    expiries.fail();
+    expect(await listedBy(expiries.underlying)).toBeUndefined();
+    const afterFailure = expiries.requests();
+    // A failure is not kept: the next ask goes to the broker, and its listing is kept.
+    expect(await listedBy(expiries.underlying)).toEqual(expiries.expected());
+    const afterListing = expiries.requests();
+    expect(afterListing).toBeGreaterThan(afterFailure);
+    expect(await listedBy(expiries.underlying)).toEqual(expiries.expected());
+    expect(expiries.requests()).toBe(afterListing);
   });
 });

@@ -313,6 +313,37 @@ describe('fake E*TRADE: answers as documented', () => {
   });
 });
 
+describe('fake E*TRADE: option expire dates', () => {
+  const EXPIRE_DATES = '/v1/market/optionexpiredate';
+  type Listed = { OptionExpireDateResponse: { ExpirationDate: Record<string, unknown>[] } };
+
+  it('lists weeklies and monthlies as {year, month, day, expiryType}, filtered by expiryType', async () => {
+    const all = await call('GET', `${EXPIRE_DATES}?symbol=AAPL&expiryType=ALL`);
+    expect(all.status).toBe(200);
+    const dates = (all.json as Listed).OptionExpireDateResponse.ExpirationDate;
+    // Monday 2 June 2025: this Friday is the first weekly, the 20th the June monthly.
+    expect(dates[0]).toEqual({ year: 2025, month: 6, day: 6, expiryType: 'WEEKLY' });
+    expect(dates).toContainEqual({ year: 2025, month: 6, day: 20, expiryType: 'MONTHLY' });
+    // 4 July 2025 is a holiday Friday: that week's weekly expires on Thursday the 3rd.
+    expect(dates).toContainEqual({ year: 2025, month: 7, day: 3, expiryType: 'WEEKLY' });
+    const monthly = await call('GET', `${EXPIRE_DATES}?symbol=AAPL&expiryType=MONTHLY`);
+    const monthlies = (monthly.json as Listed).OptionExpireDateResponse.ExpirationDate;
+    expect(monthlies.every((date) => date['expiryType'] === 'MONTHLY')).toBe(true);
+    expect(monthlies.length).toBeLessThan(dates.length);
+    const xml = await call('GET', `${EXPIRE_DATES}?symbol=AAPL`, undefined, { accept: 'application/xml' });
+    expect(xml.text).toContain('<ExpirationDate><year>2025</year><month>6</month><day>6</day>');
+  });
+
+  it('refuses a missing symbol (10043), an unknown one (10033) and an unknown expiryType', async () => {
+    const missing = await call('GET', EXPIRE_DATES);
+    expect(missing).toMatchObject({ status: 400, json: { Error: { code: 10043 } } });
+    const unknown = await call('GET', `${EXPIRE_DATES}?symbol=ZZZZ`);
+    expect(unknown).toMatchObject({ status: 400, json: { Error: { code: 10033 } } });
+    const badType = await call('GET', `${EXPIRE_DATES}?symbol=AAPL&expiryType=SOMETIMES`);
+    expect(badType.status).toBe(400);
+  });
+});
+
 describe('fake E*TRADE: protocol', () => {
   it('refuses a request whose query was altered after signing, and one signed for another path', async () => {
     const tampered = await call(

@@ -796,6 +796,29 @@ describe('market data', () => {
     expect((await call('/marketdata/v1/chains?contractType=PUT')).status).toBe(400);
     expect((await call('/marketdata/v1/chains?symbol=AAPL&fromDate=05/13/2024')).status).toBe(400);
   });
+
+  it('serves the expiration chain: weeklies (W) and monthlies (S) from today, FAILED for an unknown symbol', async () => {
+    const reply = await call('/marketdata/v1/expirationchain?symbol=AAPL');
+    expect(reply.status).toBe(200);
+    expectSpec('marketdata', 'GET', '/expirationchain', reply);
+    const { expirationList } = reply.json as { expirationList: Record<string, unknown>[] };
+    // Monday 13 May 2024: Friday the 17th is the May monthly, the 24th a weekly.
+    expect(expirationList[0]).toEqual({
+      expirationDate: '2024-05-17',
+      daysToExpiration: 4,
+      expirationType: 'S',
+      settlementType: 'P',
+      optionRoots: 'AAPL',
+      standard: true,
+    });
+    expect(expirationList[1]).toMatchObject({ expirationDate: '2024-05-24', expirationType: 'W' });
+    const unknown = await call('/marketdata/v1/expirationchain?symbol=NOPE');
+    expect(unknown.json).toEqual({ status: 'FAILED', expirationList: [] });
+    const missing = await call('/marketdata/v1/expirationchain');
+    expect(missing.status).toBe(400);
+    expectSpec('marketdata', 'GET', '/expirationchain', missing);
+    expect((await call('/marketdata/v1/expirationchain?symbol=AAPL', { bearer: null })).status).toBe(401);
+  });
 });
 
 describe('untidy listings', () => {

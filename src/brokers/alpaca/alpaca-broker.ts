@@ -27,12 +27,15 @@ import type { OrderType } from '../../core/domain/values.js';
 import { Decimal } from '../../core/domain/values.js';
 import type { Logger } from '../../core/logging/logger.js';
 import type { OptionContract } from '../../core/market-data/market-data.js';
+import { newYorkTime } from '../../core/market-data/providers/us-market-calendar.js';
 import { cancelAndRead } from '../cancel-order.js';
 import { type BrokerClientOptions, sharedHttpOptions } from '../http/broker-client-options.js';
 import { BrokerHttpClient } from '../http/broker-http-client.js';
 import { BrokerRequestRejectedError } from '../http/errors.js';
 import { firstIdField, parseList, rawList } from '../http/parse-list.js';
 import type { RateLimits } from '../http/rate-limiter.js';
+import { ListedExpiries } from '../option-expiries.js';
+import { readOptionExpiries } from './option-contracts.js';
 import {
   type AlpacaAccount,
   type AlpacaOrder,
@@ -82,10 +85,12 @@ export class AlpacaBroker implements Broker {
   /** The connection's HTTP client; `http.health()` is the connection's health. */
   readonly http: BrokerHttpClient;
   private readonly logger: Logger | undefined;
+  private readonly expiries: ListedExpiries;
 
   constructor(options: AlpacaBrokerOptions) {
     this.environment = options.environment;
     this.logger = options.logger;
+    const now = options.now ?? (() => new Date());
     const { keyId, secretKey } = options;
     this.http = new BrokerHttpClient({
       provider: 'alpaca',
@@ -97,6 +102,12 @@ export class AlpacaBroker implements Broker {
         const parsed = alpacaErrorSchema.safeParse(body);
         return parsed.success ? String(parsed.data.code) : undefined;
       },
+    });
+    this.expiries = new ListedExpiries({
+      provider: 'alpaca',
+      read: (symbol) => readOptionExpiries(this.http, symbol, newYorkTime(now()).date, this.logger),
+      now,
+      logger: this.logger,
     });
   }
 
@@ -177,6 +188,16 @@ export class AlpacaBroker implements Broker {
       schema: rawList,
     });
     return this.readList(data, alpacaOrderSchema, 'open orders', orderId).map(toBrokerOrder);
+  }
+
+  /**
+   * The expiries of the option contracts Alpaca lists on `underlying` (active, tradable, its own
+   * root), every page read (./option-contracts.ts). Kept a few minutes; undefined when Alpaca
+   * cannot tell (../option-expiries.ts).
+   * @throws UnknownInstrumentError when Alpaca lists no option contracts on it
+   */
+  async optionExpiries(underlying: string): Promise<readonly string[] | undefined> {
+    return this.expiries.get(underlying);
   }
 
   /** The one account these keys open (`GET /v2/account`). */

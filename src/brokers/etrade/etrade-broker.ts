@@ -27,6 +27,9 @@ import type { Logger } from '../../core/logging/logger.js';
 import { type Quote, type QuoteRequest, UnknownInstrumentError } from '../../core/market-data/market-data.js';
 import { cancelAndRead } from '../cancel-order.js';
 import type { BrokerHttpClient } from '../http/broker-http-client.js';
+import { BrokerRequestRejectedError } from '../http/errors.js';
+import { idField, parseList } from '../http/parse-list.js';
+import { type ExpiryReading, ListedExpiries } from '../option-expiries.js';
 import {
   type EtradeAccount,
   readAccounts,
@@ -46,6 +49,8 @@ import {
   cancelResponseSchema,
   type EtradeBalance,
   type EtradePortfolio,
+  expireDateSchema,
+  optionExpireDateSchema,
   portfolioSchema,
   quoteSchema,
 } from './schemas.js';
@@ -55,6 +60,15 @@ export type { EtradeBrokerOptions } from './etrade-session.js';
 
 /** E*TRADE's limit on symbols per quote request. */
 export const MAX_QUOTE_SYMBOLS = 25;
+
+/** E*TRADE's error code for a symbol it does not know ("The symbol entered is invalid"). */
+const INVALID_SYMBOL = '10033';
+
+/** How an expiry of the listing is named in the log when it cannot be read: its parts as sent. */
+function expiryId(raw: unknown): string | undefined {
+  const parts = ['year', 'month', 'day'].map((part) => idField(raw, part));
+  return parts.every((part) => part !== undefined) ? parts.join('-') : undefined;
+}
 
 /** Quotes read from one answer, and the symbols whose quote could not be read. */
 interface QuoteRead {
@@ -78,6 +92,7 @@ export class EtradeBroker implements Broker {
   private readonly placements: EtradePlacements;
   private readonly now: () => Date;
   private readonly logger: Logger | undefined;
+  private readonly expiries: ListedExpiries;
 
   constructor(options: EtradeBrokerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -95,6 +110,12 @@ export class EtradeBroker implements Broker {
       heldQuantity: async (accountId, symbol) =>
         (await this.getPositions(accountId)).find((position) => position.symbol === symbol)?.quantity ??
         new Decimal(0),
+    });
+    this.expiries = new ListedExpiries({
+      provider: 'etrade',
+      read: (symbol) => this.readExpireDates(symbol),
+      now: this.now,
+      logger: options.logger,
     });
   }
 
@@ -205,7 +226,43 @@ export class EtradeBroker implements Broker {
     return (await this.readQuotes(symbols)).quotes;
   }
 
+  /**
+   * The expiries E*TRADE lists for options on `underlying` (`GET /v1/market/optionexpiredate`,
+   * every expiry type). Kept a few minutes; undefined when E*TRADE cannot tell
+   * (../option-expiries.ts).
+   * @throws UnknownInstrumentError when E*TRADE lists no options on it
+   */
+  async optionExpiries(underlying: string): Promise<readonly string[] | undefined> {
+    return this.expiries.get(underlying);
+  }
+
   // ------------------------------------------------------------------ internals
+
+  /** `GET /v1/market/optionexpiredate`, every expiry type; read one expiry at a time. */
+  private async readExpireDates(symbol: string): Promise<ExpiryReading> {
+    const { data } = await this.session
+      .call({
+        method: 'GET',
+        path: '/v1/market/optionexpiredate',
+        query: { symbol, expiryType: 'ALL' },
+        schema: optionExpireDateSchema,
+        bucket: 'market',
+      })
+      .catch((error: unknown) => {
+        if (error instanceof BrokerRequestRejectedError && error.code === INVALID_SYMBOL) {
+          throw new UnknownInstrumentError(symbol);
+        }
+        throw error;
+      });
+    const raw = data?.OptionExpireDateResponse?.ExpirationDate ?? [];
+    const expiries = parseList(raw, expireDateSchema, {
+      provider: 'etrade',
+      list: 'option expiry date',
+      idOf: expiryId,
+      logger: this.logger,
+    });
+    return { expiries, unreadable: raw.length - expiries.length };
+  }
 
   private async readQuotes(symbols: readonly string[]): Promise<QuoteRead> {
     const read: QuoteRead = { quotes: [], unreadable: new Set() };

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { Decimal } from '../../core/domain/values.js';
+import { dayOf } from '../option-expiries.js';
 
 const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 
@@ -173,6 +174,27 @@ export type EtradeQuoteData = z.infer<typeof quoteDataSchema>;
 
 /** `GET /v1/market/quote/{symbols}?detailFlag=ALL`: its quotes as raw elements. */
 export const quoteSchema = z.object({ QuoteResponse: z.object({ QuoteData: rawList }) });
+
+/** A calendar part as E*TRADE writes it: a JSON number (or its digits as text). */
+const datePart = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .transform(Number),
+]);
+
+/** One expiry of `GET /v1/market/optionexpiredate`: `{year, month, day, expiryType}` → YYYY-MM-DD. */
+export const expireDateSchema = z
+  .object({ year: datePart, month: datePart, day: datePart })
+  .transform(({ year, month, day }) => dayOf(year, month, day))
+  .refine((day) => day !== undefined, 'must be a real date')
+  .transform((day) => day ?? '');
+
+/** `GET /v1/market/optionexpiredate`: its expiries as raw elements (none: no body at all). */
+export const optionExpireDateSchema = z
+  .object({ OptionExpireDateResponse: z.object({ ExpirationDate: rawList }).nullish() })
+  .nullish();
 
 /** `POST .../orders/preview`. */
 export const previewResponseSchema = z.object({

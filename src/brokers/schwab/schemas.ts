@@ -17,6 +17,7 @@ import {
   rawList,
   type SkippedElement,
 } from '../http/parse-list.js';
+import { isoDay } from '../option-expiries.js';
 
 /** A JSON number → Decimal (via its shortest round-trip text: 190.05 stays 190.05). */
 export const schwabNumber = z
@@ -360,3 +361,32 @@ export const schwabChainSchema = z
     ),
   }));
 export type SchwabChain = z.infer<typeof schwabChainSchema>;
+
+// ------------------------------------------------------------------ option expirations
+
+/**
+ * One series of `GET /marketdata/v1/expirationchain`. The service (and the document's own example)
+ * writes the day as `expirationDate`; the document's schema names it `expiration`: either is read.
+ * `standard: false` marks an adjusted series (another root, after a split or a merger).
+ */
+const expirationSchema = z
+  .object({
+    expirationDate: isoDay.nullish(),
+    expiration: isoDay.nullish(),
+    standard: z.boolean().nullish(),
+  })
+  .refine((series) => (series.expirationDate ?? series.expiration) != null, {
+    message: 'an expiration has no day',
+    path: ['expirationDate'],
+  })
+  .transform((series) => ({
+    day: series.expirationDate ?? series.expiration ?? '',
+    standard: series.standard !== false,
+  }));
+
+/** `GET /marketdata/v1/expirationchain`: the underlying's series, read one by one. */
+export const schwabExpirationChainSchema = z.object({
+  status: optionalText,
+  expirationList: listOf(expirationSchema, (raw) => idField(raw, 'expirationDate')).nullish(),
+});
+export type SchwabExpirationChain = z.infer<typeof schwabExpirationChainSchema>;

@@ -46,6 +46,7 @@ import {
 import { BrokerRequestRejectedError } from '../http/errors.js';
 import type { ParsedList, SkippedElement } from '../http/parse-list.js';
 import type { RateLimits } from '../http/rate-limiter.js';
+import { type ExpiryReading, ListedExpiries } from '../option-expiries.js';
 import { notSentOnFailure } from '../placement-search.js';
 import { SchwabAccessTokens, type SchwabTokenSource } from './access-tokens.js';
 import {
@@ -75,6 +76,7 @@ import {
   schwabAccountNumbersSchema,
   schwabAccountSchema,
   schwabChainSchema,
+  schwabExpirationChainSchema,
   schwabOrderListSchema,
   schwabOrderSchema,
   schwabQuotesSchema,
@@ -156,6 +158,7 @@ export class SchwabBroker implements Broker {
   private readonly clientOrderIds = new Map<string, string>();
   /** Account number → hash, read once. */
   private hashes: Map<string, string> | undefined;
+  private readonly expiries: ListedExpiries;
 
   constructor(options: SchwabBrokerOptions) {
     this.options = options;
@@ -168,6 +171,12 @@ export class SchwabBroker implements Broker {
       ...sharedHttpOptions(options, SCHWAB_RATE_LIMITS),
       authorize: this.tokens.authorize,
       describeError: describeSchwabError,
+    });
+    this.expiries = new ListedExpiries({
+      provider: 'schwab',
+      read: (symbol) => this.readExpirations(symbol),
+      now: this.now,
+      logger: options.logger,
     });
   }
 
@@ -373,6 +382,17 @@ export class SchwabBroker implements Broker {
   }
 
   /**
+   * The expiries Schwab lists for options on `underlying`, from its expiration chain (one small
+   * answer, where the option chain would carry every contract); standard series only, as an
+   * adjusted series trades under another root. Kept a few minutes; undefined when Schwab cannot
+   * tell (../option-expiries.ts).
+   * @throws UnknownInstrumentError when Schwab lists no options on it
+   */
+  async optionExpiries(underlying: string): Promise<readonly string[] | undefined> {
+    return this.expiries.get(underlying);
+  }
+
+  /**
    * The option chain of an underlying (single-leg contracts).
    * @throws UnknownInstrumentError when Schwab has no chain for it
    */
@@ -418,6 +438,24 @@ export class SchwabBroker implements Broker {
    */
   private async send<T>(request: BrokerHttpRequest<T>): Promise<BrokerHttpResponse<T>> {
     return this.tokens.send(request, () => this.http.request(request));
+  }
+
+  /** `GET /expirationchain`: the days of the symbol's series. */
+  private async readExpirations(symbol: string): Promise<ExpiryReading> {
+    const { data } = await this.send({
+      method: 'GET',
+      path: `${MARKET_DATA}/expirationchain`,
+      query: { symbol },
+      schema: schwabExpirationChainSchema,
+    });
+    // As for chains, a symbol Schwab does not know may be answered 200 with status FAILED.
+    if (data.status === 'FAILED') throw new UnknownInstrumentError(symbol);
+    const listed = data.expirationList ?? { items: [], skipped: [] };
+    this.logSkipped('option expirations', listed.skipped);
+    return {
+      expiries: listed.items.filter((series) => series.standard).map((series) => series.day),
+      unreadable: listed.skipped.length,
+    };
   }
 
   /** The readable entries of a list answer; the others are logged. */

@@ -242,8 +242,10 @@ export interface Broker extends BrokerCapabilities {
    * The expiries the broker lists for options on `underlying` (YYYY-MM-DD, ascending), where it
    * publishes an option chain: option orders and the chat's chains then follow its listing
    * instead of the calendar rule (src/core/market-data/option-expiries.ts). Undefined (or no
-   * method): the calendar rule. No adapter implements it yet (Schwab's chain, E*TRADE's expiry
-   * dates and Alpaca's option contracts would).
+   * method): the calendar rule, also when the broker could not be asked (down, slow, an answer
+   * it could not read), so a broker's outage never blocks a proposal by itself. Schwab (its
+   * expiration chain), E*TRADE (its option expire dates) and Alpaca (its option contracts)
+   * implement it, each keeping a listing a few minutes; the paper broker follows the calendar.
    * @throws UnknownInstrumentError when the broker lists no options on `underlying`
    */
   optionExpiries?(underlying: string): Promise<readonly string[] | undefined>;

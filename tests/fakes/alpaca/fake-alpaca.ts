@@ -2,7 +2,8 @@
  * A local stand-in for Alpaca's Trading API v2, faithful to its documented shapes: key headers
  * enforced on every request (both required, the pair registered), Alpaca's `{code, message}`
  * errors, orders with Alpaca's validation (422 code 40010001) and per-account unique
- * `client_order_id`, positions and an account whose cash and positions move with fills.
+ * `client_order_id`, positions and an account whose cash and positions move with fills, and the
+ * option contracts of the symbols it prices, page by page (./option-contracts.ts).
  *
  * Prices are set by the test (`setPrice`): market orders fill at once at that price; limit and
  * stop orders rest until `fillRestingOrders()` finds them marketable. Failure injection:
@@ -15,6 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Decimal } from 'decimal.js';
 import { listenOnLoopback } from '../listen.js';
+import { newYorkDay } from '../option-expiries.js';
+import { optionContractsPage } from './option-contracts.js';
 
 export interface FakeAlpacaKey {
   readonly keyId: string;
@@ -118,13 +121,20 @@ class AlpacaError extends Error {
 const invalid = (message: string) => new AlpacaError(422, 40010001, message);
 
 /** The list answers a test can add raw elements to (`listRaw`). */
-export type RawListPath = '/v2/orders' | '/v2/positions';
+export type RawListPath = '/v2/orders' | '/v2/positions' | '/v2/options/contracts';
+
+export interface FakeAlpacaOptions {
+  /** The fake's clock, for the option contracts it lists; defaults to the real one. */
+  readonly now?: () => Date;
+}
 
 export class FakeAlpaca {
   /** Every request, in arrival order (secrets are not kept). */
   readonly requests: FakeAlpacaRequest[] = [];
   /** Delay before each request is handled. */
   latencyMs = 0;
+  /** The most option contracts one page holds, whatever `limit` asks (unset: `limit`). */
+  contractsPageCap: number | undefined;
   private readonly keys = new Map<string, FakeAlpacaKey>();
   private readonly accounts = new Map<string, FakeAccount>();
   private readonly prices = new Map<string, Decimal>();
@@ -138,9 +148,13 @@ export class FakeAlpaca {
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
+    private readonly now: () => Date,
   ) {}
 
-  static async start(keys: readonly FakeAlpacaKey[] = []): Promise<FakeAlpaca> {
+  static async start(
+    keys: readonly FakeAlpacaKey[] = [],
+    options: FakeAlpacaOptions = {},
+  ): Promise<FakeAlpaca> {
     let fake: FakeAlpaca | undefined;
     const server = createServer((request, response) => {
       fake?.handle(request, response).catch(() => {
@@ -148,7 +162,7 @@ export class FakeAlpaca {
       });
     });
     const port = await listenOnLoopback(server);
-    fake = new FakeAlpaca(server, `http://127.0.0.1:${port}`);
+    fake = new FakeAlpaca(server, `http://127.0.0.1:${port}`, options.now ?? (() => new Date()));
     for (const key of keys) fake.addKey(key);
     return fake;
   }
@@ -349,6 +363,17 @@ export class FakeAlpaca {
     }
     if (method === 'GET' && path === '/v2/orders') {
       return { status: 200, body: [...listOrders(account, query), ...(this.rawListed.get(path) ?? [])] };
+    }
+    if (method === 'GET' && path === '/v2/options/contracts') {
+      const page = optionContractsPage(query, {
+        priceOf: (symbol) => this.prices.get(symbol),
+        today: newYorkDay(this.now()),
+        pageCap: this.contractsPageCap,
+        extra: this.rawListed.get(path) ?? [],
+      });
+      if ('refusal' in page)
+        throw new AlpacaError(page.refusal.status, page.refusal.code, page.refusal.message);
+      return { status: 200, body: page.body };
     }
     if (method === 'GET' && path === '/v2/orders:by_client_order_id') {
       const clientOrderId = query.get('client_order_id');

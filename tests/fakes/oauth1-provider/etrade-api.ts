@@ -1,17 +1,19 @@
 /**
  * The fake E*TRADE's API behind OAuth (the caller has checked the signature and the token):
- * routes `/v1/...` to the accounts, market and order desk, answers JSON when asked (`Accept:
- * application/json` or a `.json` suffix) and XML otherwise, and can slip list elements a client
- * cannot read into its lists (`injectUnreadable`), as a real service's odd record would.
+ * routes `/v1/...` to the accounts, market (quotes, option expire dates) and order desk, answers
+ * JSON when asked (`Accept: application/json` or a `.json` suffix) and XML otherwise, and can slip
+ * list elements a client cannot read into its lists (`injectUnreadable`), as a real service's odd
+ * record would.
  */
 import { EtradeApiError, FakeEtradeAccount, FakeEtradeMarket } from './etrade-accounts.js';
+import { optionExpireDatesJson } from './etrade-expiries.js';
 import { FakeEtradeOrders } from './etrade-orders.js';
 
 /** The account every access token of the fake may use (E*TRADE's sandbox shape). */
 export const FAKE_ETRADE_ACCOUNT = { accountId: '84010429', accountIdKey: 'JIdOIAcSpwR1Jva7RQBraQ' } as const;
 
 /** The lists an unreadable element can be slipped into. */
-export type FakeEtradeList = 'accounts' | 'orders' | 'positions' | 'quotes';
+export type FakeEtradeList = 'accounts' | 'orders' | 'positions' | 'quotes' | 'expiries';
 
 /** One HTTP answer. */
 export interface FakeAnswer {
@@ -34,6 +36,7 @@ export class FakeEtradeApi {
     orders: [],
     positions: [],
     quotes: [],
+    expiries: [],
   };
 
   /**
@@ -96,6 +99,10 @@ export class FakeEtradeApi {
         .split(',')
         .filter((symbol) => symbol !== '');
       return withQuotes(this.market.quoteJson(symbols, now), this.unreadable.quotes);
+    }
+    if (path === '/v1/market/optionexpiredate' && method === 'GET') {
+      const knows = (symbol: string) => this.market.find({ securityType: 'EQ', symbol }) !== undefined;
+      return optionExpireDatesJson(query, knows, now, this.unreadable.expiries);
     }
     const match = /^\/v1\/accounts\/([^/]+)\/(balance|portfolio|orders)(?:\/(preview|place|cancel))?$/.exec(
       path,

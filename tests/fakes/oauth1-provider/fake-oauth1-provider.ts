@@ -7,8 +7,9 @@
  * OAuth refusals are 401 with an `oauth_problem` body (400 for a missing or rejected parameter).
  *
  * API (signed with an access token; JSON with `Accept: application/json` or a `.json` suffix):
- * accounts list, balance, portfolio, quotes (etrade-accounts.ts) and preview / place / list /
- * cancel orders (etrade-orders.ts), routed in etrade-api.ts. As E*TRADE documents, no answer ever
+ * accounts list, balance, portfolio, quotes (etrade-accounts.ts), option expire dates
+ * (etrade-expiries.ts) and preview / place / list / cancel orders (etrade-orders.ts), routed in
+ * etrade-api.ts. As E*TRADE documents, no answer ever
  * carries the `clientOrderId` (a duplicate one is refused), and listings carry null and 0 where a
  * value does not apply yet. Rate limits (off unless configured): too many requests per window
  * answer HTTP 400 with an HTML page, as E*TRADE documents. Failure injection: `latencyMs`,

@@ -14,9 +14,9 @@
  * And the untidy parts of the real service: a market order is listed (and read) with
  * `"price": 0`; order listings leave out, for every other order (even order ids), the fields the
  * published schema lets them leave out; a gateway answers with an HTML error page
- * (`failNextWithGatewayPage`); listings can carry entries a client cannot use (`listAlso`); and
- * every bearer token can be refused while the token endpoint still issues new ones
- * (`refuseEveryToken`). Tokens refused before their expiry come from the provider's
+ * (`failNextWithGatewayPage`); listings can carry entries a client cannot use (`listAlso`,
+ * `listExpirationAlso`); and every bearer token can be refused while the token endpoint still
+ * issues new ones (`refuseEveryToken`). Tokens refused before their expiry come from the provider's
  * `revokeAccessTokens()` and `refreshRevokesAccessTokens`.
  */
 import { randomUUID } from 'node:crypto';
@@ -25,7 +25,8 @@ import type { AddressInfo } from 'node:net';
 import { Decimal } from 'decimal.js';
 import { listenOnLoopback } from '../listen.js';
 import type { FakeOAuth2Provider } from '../oauth2-provider/fake-oauth2-provider.js';
-import { FakeMarket, type MarketDataError, marketDataErrorBody } from './market-data.js';
+import { expirationChain } from './expiration-chain.js';
+import { easternDate, FakeMarket, type MarketDataError, marketDataErrorBody } from './market-data.js';
 import { SCHWAB_DATE_TIME, SchwabSchemas } from './openapi-validation.js';
 import {
   type FakeAccount,
@@ -156,6 +157,8 @@ export class FakeSchwab {
   }[] = [];
   /** Raw entries appended to an account's order listings, by account hash. */
   private readonly extraListed = new Map<string, Record<string, unknown>[]>();
+  /** Raw series appended to every expiration chain. */
+  private readonly extraExpirations: unknown[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -285,6 +288,11 @@ export class FakeSchwab {
     if (this.book.accountByHash(hashValue) === undefined)
       throw new Error(`fake Schwab: no account hash ${hashValue}`);
     this.extraListed.set(hashValue, [...(this.extraListed.get(hashValue) ?? []), entry]);
+  }
+
+  /** `entry` is listed, as given, after the series of every expiration chain. */
+  listExpirationAlso(entry: unknown): void {
+    this.extraExpirations.push(entry);
   }
 
   /**
@@ -468,7 +476,10 @@ export class FakeSchwab {
       | undefined;
     if (path === '/quotes') outcome = this.market.quotes(query);
     else if (path === '/chains') outcome = this.market.chain(query);
-    else {
+    else if (path === '/expirationchain') {
+      const knows = (symbol: string) => this.market.equityPrice(symbol) !== undefined;
+      outcome = expirationChain(query, knows, easternDate(this.now()), this.extraExpirations);
+    } else {
       const single = /^\/([^/]+)\/quotes$/.exec(path)?.[1];
       if (single !== undefined) {
         const forOne = new URLSearchParams(query);

@@ -77,6 +77,13 @@ function correctMarketData(schemas: JsonObject): void {
       items: { $ref: '#/components/schemas/OptionContract' },
     };
   });
+  // The document's schema names an expiration's day `expiration`; its own example and the service
+  // write `expirationDate` (a date). Both are checked as dates; the fake sends `expirationDate`.
+  patch(schemas, 'Expiration', (schema) => {
+    const properties = schema['properties'] as JsonObject;
+    properties['expiration'] = { type: 'string', format: 'date' };
+    properties['expirationDate'] = { type: 'string', format: 'date' };
+  });
   // A oneOf of schemas without required fields matches several branches for any object, so the
   // document rejects every quote. Dispatch on assetMainType instead; the `errors` entry has none.
   patch(schemas, 'QuoteResponseObject', (schema) => {

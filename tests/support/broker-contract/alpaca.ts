@@ -4,6 +4,7 @@ import { AlpacaBroker } from '../../../src/brokers/alpaca/alpaca-broker.js';
 import type { PlaceOrderRequest } from '../../../src/core/brokers/broker.js';
 import { Decimal } from '../../../src/core/domain/values.js';
 import { FakeAlpaca, type FakeAlpacaKey } from '../../fakes/alpaca/fake-alpaca.js';
+import { fakeListedExpiries, newYorkDay } from '../../fakes/option-expiries.js';
 import {
   type BrokerUnderTest,
   CONTRACT_HTTP,
@@ -16,6 +17,7 @@ const KEY: FakeAlpacaKey = {
   secretKey: 'cOnTrAcT0123456789abcdefghijklmnopqrstuv',
   accountNumber: 'PA3CONTRACT1',
 };
+const CONTRACTS = '/v2/options/contracts';
 
 export const alpaca: BrokerUnderTest = {
   name: 'Alpaca',
@@ -28,9 +30,13 @@ export const alpaca: BrokerUnderTest = {
     openCircuitSendsNothing: true,
     refusalsKeepCircuitClosed: true,
     badListElement: true,
+    expiriesListed: true,
+    expiriesFallback: true,
   },
   async start() {
-    const fake = await FakeAlpaca.start([KEY]);
+    const clock = new Date('2025-06-02T14:00:00Z');
+    const now = () => clock;
+    const fake = await FakeAlpaca.start([KEY], { now });
     fake.setPrice('AAPL', '190.00');
     const { sleeps, sleep } = recordingSleep();
     const { logger, skipped } = skipCountingLogger();
@@ -39,6 +45,7 @@ export const alpaca: BrokerUnderTest = {
       secretKey: KEY.secretKey,
       environment: 'paper',
       baseUrl: fake.baseUrl,
+      now,
       sleep,
       logger,
       http: CONTRACT_HTTP,
@@ -91,6 +98,16 @@ export const alpaca: BrokerUnderTest = {
         },
         read: async () => (await broker.listOpenOrders(account)).map((order) => order.brokerOrderId),
         skipped,
+      },
+      expiries: {
+        underlying: 'AAPL',
+        expected: () => fakeListedExpiries(newYorkDay(clock)).map((expiry) => expiry.date),
+        unknown: 'ZZZZ',
+        injectBad: () => fake.listRaw(CONTRACTS, { symbol: 'AAPL250620C00190000', expiration_date: 'soon' }),
+        skipped,
+        requests: () => fake.requests.filter((sent) => sent.path === CONTRACTS).length,
+        fail: () =>
+          fake.failNext(`GET ${CONTRACTS}`, { status: 503, times: CONTRACT_HTTP.retry.maxAttempts }),
       },
       stop: () => fake.close(),
     };

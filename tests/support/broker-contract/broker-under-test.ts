@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import type { Broker, PlaceOrderRequest } from '../../../src/core/brokers/broker.js';
 import { createLogger, type Logger } from '../../../src/core/logging/logger.js';
 
-/** The contract's cases, in the order of issue 19, point 6. */
+/** The contract's cases: issue 19, point 6, then the listed option expiries of issue 20. */
 export const CONTRACT_CASES = [
   'placeTwice',
   'lostAnswerFound',
@@ -18,6 +18,8 @@ export const CONTRACT_CASES = [
   'openCircuitSendsNothing',
   'refusalsKeepCircuitClosed',
   'badListElement',
+  'expiriesListed',
+  'expiriesFallback',
 ] as const;
 
 export type ContractCase = (typeof CONTRACT_CASES)[number];
@@ -45,6 +47,24 @@ export interface ListUnderTest {
   read(): Promise<string[]>;
   /** Elements the broker logged as skipped so far (how the suite knows the bad one was served). */
   skipped(): number;
+}
+
+/** An underlying's option expiries as the broker lists them (`Broker.optionExpiries`). */
+export interface ExpiriesUnderTest {
+  /** An underlying the fake lists options on. */
+  readonly underlying: string;
+  /** The expiries the fake lists for it today, ascending. */
+  expected(): string[];
+  /** An underlying the broker lists no options on. */
+  readonly unknown: string;
+  /** From now on every listing also carries an element the broker cannot read. */
+  injectBad(): void;
+  /** Elements the broker logged as skipped so far. */
+  skipped(): number;
+  /** Listing requests the fake has received so far. */
+  requests(): number;
+  /** The next listing requests fail with 5xx, outlasting the client's retries. */
+  fail(): void;
 }
 
 /**
@@ -86,6 +106,7 @@ export interface BrokerSession {
   /** An order the broker itself (not our client) refuses with a 4xx answer. */
   refusedRequest?(): PlaceOrderRequest;
   readonly list?: ListUnderTest;
+  readonly expiries?: ExpiriesUnderTest;
   stop(): Promise<void>;
 }
 

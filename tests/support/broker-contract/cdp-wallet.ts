@@ -25,6 +25,7 @@ const USDC: FakeToken = {
 };
 /** The send of a prepared user operation: the request that places the swap. */
 const SEND = /\/user-operations\/0x[0-9a-fA-F]{64}\/send$/;
+const NO_OPTIONS = 'swaps tokens only: no options, so no listed expiries';
 const NO_CIRCUIT =
   'no circuit breaker: every call goes through the CDP SDK, and health() only counts failures (circuit always "closed")';
 
@@ -40,6 +41,8 @@ export const cdpWallet: BrokerUnderTest = {
     openCircuitSendsNothing: NO_CIRCUIT,
     refusalsKeepCircuitClosed: NO_CIRCUIT,
     badListElement: true,
+    expiriesListed: NO_OPTIONS,
+    expiriesFallback: NO_OPTIONS,
   },
   async start() {
     const credentials = cdpTestCredentials();

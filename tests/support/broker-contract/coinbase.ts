@@ -11,6 +11,7 @@ import {
   skipCountingLogger,
 } from './broker-under-test.js';
 
+const NO_OPTIONS = 'trades crypto only: no options, so no listed expiries';
 const KEY_NAME =
   'organizations/5d2e8a41-7c1b-4f0e-9a3d-2b6c8e0f1a23/apiKeys/0c4f9e2a-1b3d-4e5f-8a6b-7c9d0e1f2a3b';
 
@@ -25,6 +26,8 @@ export const coinbase: BrokerUnderTest = {
     openCircuitSendsNothing: true,
     refusalsKeepCircuitClosed: true,
     badListElement: true,
+    expiriesListed: NO_OPTIONS,
+    expiriesFallback: NO_OPTIONS,
   },
   async start() {
     const ecKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

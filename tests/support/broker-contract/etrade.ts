@@ -7,6 +7,7 @@ import { EtradeBroker } from '../../../src/brokers/etrade/etrade-broker.js';
 import type { PlaceOrderRequest } from '../../../src/core/brokers/broker.js';
 import { Decimal } from '../../../src/core/domain/values.js';
 import { FAKE_ETRADE_ACCOUNT, FakeOAuth1Provider } from '../../fakes/oauth1-provider/fake-oauth1-provider.js';
+import { fakeListedExpiries, newYorkDay } from '../../fakes/option-expiries.js';
 import {
   type BrokerUnderTest,
   CONTRACT_HTTP,
@@ -17,6 +18,7 @@ import {
 const CONSUMER = { consumerKey: 'etrade-contract-key', consumerSecret: 'etrade contract secret+/=' };
 const KEY = FAKE_ETRADE_ACCOUNT.accountIdKey;
 const ORDERS = `/v1/accounts/${KEY}/orders`;
+const EXPIRE_DATES = '/v1/market/optionexpiredate';
 
 export const etrade: BrokerUnderTest = {
   name: 'E*TRADE',
@@ -29,6 +31,8 @@ export const etrade: BrokerUnderTest = {
     openCircuitSendsNothing: true,
     refusalsKeepCircuitClosed: true,
     badListElement: true,
+    expiriesListed: true,
+    expiriesFallback: true,
   },
   async start() {
     const clock = new Date('2025-06-02T14:00:00Z');
@@ -102,6 +106,17 @@ export const etrade: BrokerUnderTest = {
           }),
         read: async () => (await broker.listOpenOrders(KEY)).map((order) => order.brokerOrderId),
         skipped,
+      },
+      expiries: {
+        underlying: 'AAPL',
+        expected: () => fakeListedExpiries(newYorkDay(clock)).map((expiry) => expiry.date),
+        unknown: 'ZZZZ',
+        injectBad: () => fake.injectUnreadable('expiries', { year: 2025, month: 13, day: 20 }),
+        skipped,
+        requests: () => fake.calls.filter((call) => call.path === EXPIRE_DATES).length,
+        fail: () => {
+          for (let i = 0; i < CONTRACT_HTTP.retry.maxAttempts; i++) fake.failNext(EXPIRE_DATES, 503);
+        },
       },
       stop: () => fake.close(),
     };

@@ -10,6 +10,7 @@ import { ADDRESS, createHarness } from '../arbion-harness.js';
 import type { BrokerUnderTest } from './broker-under-test.js';
 
 const NO_NETWORK = 'no network: a placement is one database transaction, committed or not';
+const NO_CHAIN = 'no option chain of its own: its option expiries follow the calendar rule';
 
 export const paper: BrokerUnderTest = {
   name: 'paper',
@@ -22,6 +23,8 @@ export const paper: BrokerUnderTest = {
     openCircuitSendsNothing: 'no HTTP client, so no circuit breaker',
     refusalsKeepCircuitClosed: 'no HTTP client, so no circuit breaker',
     badListElement: 'its lists are rows of its own tables, typed by the schema: no foreign answer to parse',
+    expiriesListed: NO_CHAIN,
+    expiriesFallback: NO_CHAIN,
   },
   async start() {
     const h = await createHarness('server');

@@ -8,6 +8,7 @@ import { SchwabBroker } from '../../../src/brokers/schwab/schwab-broker.js';
 import type { PlaceOrderRequest } from '../../../src/core/brokers/broker.js';
 import { Decimal } from '../../../src/core/domain/values.js';
 import { FakeOAuth2Provider } from '../../fakes/oauth2-provider/fake-oauth2-provider.js';
+import { fakeListedExpiries, newYorkDay } from '../../fakes/option-expiries.js';
 import { FakeSchwab } from '../../fakes/schwab/fake-schwab.js';
 import {
   type BrokerUnderTest,
@@ -25,6 +26,7 @@ const CLIENT = {
 };
 const BASIC = `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`;
 const ORDERS = /\/orders$/;
+const EXPIRATION_CHAIN = '/marketdata/v1/expirationchain';
 
 /** Tokens from the provider's token endpoint (sign-in, then refresh_token grants). */
 async function tokenSource(oauth: FakeOAuth2Provider) {
@@ -69,6 +71,8 @@ export const schwab: BrokerUnderTest = {
     openCircuitSendsNothing: true,
     refusalsKeepCircuitClosed: true,
     badListElement: true,
+    expiriesListed: true,
+    expiriesFallback: true,
   },
   async start() {
     const clock = new Date('2024-05-13T14:30:00.000Z');
@@ -144,6 +148,19 @@ export const schwab: BrokerUnderTest = {
           fake.listAlso(account, { orderId: 'not-a-number', status: 'WORKING', orderType: 'LIMIT' }),
         read: async () => (await broker.listOpenOrders(account)).map((order) => order.brokerOrderId),
         skipped,
+      },
+      expiries: {
+        underlying: 'AAPL',
+        expected: () => fakeListedExpiries(newYorkDay(clock)).map((expiry) => expiry.date),
+        unknown: 'ZZZZ',
+        injectBad: () => fake.listExpirationAlso({ expirationDate: 'next Friday', expirationType: 'W' }),
+        skipped,
+        requests: () => fake.requests.filter((sent) => sent.path === EXPIRATION_CHAIN).length,
+        fail: () => {
+          for (let i = 0; i < CONTRACT_HTTP.retry.maxAttempts; i++) {
+            fake.failNext({ method: 'GET', path: EXPIRATION_CHAIN }, { status: 503 });
+          }
+        },
       },
       stop: async () => {
         await fake.close();
