@@ -157,6 +157,16 @@ describe.each(backends)(
       ).toEqual([
         `Card #${number} (cancel 1 open order) expired at 10:02 EST: nothing was cancelled. Nothing more was done.`,
       ]);
+      // With no card open, a bare "confirm" tells what became of the newest card: this one.
+      const beforeBare = h.channel.log.length;
+      await atTime(PAST_EXPIRY, () => h.say('ann', 'confirm'));
+      expect(
+        h.channel.log
+          .slice(beforeBare)
+          .map((entry) => (entry.message?.kind === 'text' ? entry.message.text : entry.kind)),
+      ).toEqual([
+        `Card #${number} (cancel 1 open order) expired at 10:02 EST: nothing was cancelled. Nothing more was done.`,
+      ]);
       expect(await orderStatus(resting)).toBe('accepted');
     });
 

@@ -171,10 +171,16 @@ export class CardAnswers {
       );
       return;
     }
-    const last = await this.deps.prisma.tradeIntent.findFirst({
-      where: here,
-      orderBy: [{ cardNumber: { sort: 'desc', nulls: 'last' } }, { createdAt: 'desc' }],
-    });
+    // None open: what became of the newest card, an order's or a "cancel open orders" one.
+    const newest = { cardNumber: { sort: 'desc', nulls: 'last' } } as const;
+    const [last, lastCancel] = await Promise.all([
+      this.deps.prisma.tradeIntent.findFirst({ where: here, orderBy: [newest, { createdAt: 'desc' }] }),
+      this.deps.prisma.cancelRequest.findFirst({ where: here, orderBy: [newest, { createdAt: 'desc' }] }),
+    ]);
+    if (lastCancel !== null && (last === null || (lastCancel.cardNumber ?? 0) > (last.cardNumber ?? 0))) {
+      await this.answerCancelCard(verb, lastCancel, message, ticket);
+      return;
+    }
     if (last === null) {
       await this.reply(message, `You have no open card to ${verb}. Nothing was done.`);
       return;
