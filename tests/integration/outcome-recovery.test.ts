@@ -499,6 +499,32 @@ describe('a message replayed after its first attempt died', () => {
     expect(chat.texts().filter((text) => text.startsWith('Filled (PAPER)'))).toHaveLength(1);
   });
 
+  it('proposes nothing when the message is replayed after a press attached its card and filled it', async () => {
+    // Found by the two-process kill test: the card reached the user but its id was never written,
+    // the user pressed Confirm (the press attached that card) and the order filled; the message's
+    // inbox row stayed unfinished, so another process replayed it after the kill.
+    h = await createHarness('server');
+    const chat = new DyingChannel();
+    h.arbion.channels.register('console', chat);
+    await h.say('alice', 'balance'); // the user exists
+    const message = textMessage('buy 0.01 btc', 'tg-82');
+    chat.dieOnCard = 'after';
+    await h.arbion.conversation.handle(message).catch(() => undefined);
+    const intent = await h.test.database.prisma.tradeIntent.findFirstOrThrow({
+      where: { requestMessageId: 'tg-82' },
+    });
+    const card = chat.lastCard()?.messageId ?? '';
+    await h.press('alice', `confirm:${intent.id}`, card);
+    expect(
+      await h.test.database.prisma.tradeIntent.findUniqueOrThrow({ where: { id: intent.id } }),
+    ).toMatchObject({ status: 'filled', cardMessageId: card });
+    const logged = chat.log.length;
+    await h.arbion.conversation.handle(message, replayed());
+    // No second intent, no second card: the message was answered by the card the user pressed.
+    expect(await h.test.database.prisma.tradeIntent.count({ where: { requestMessageId: 'tg-82' } })).toBe(1);
+    expect(chat.log.slice(logged)).toEqual([]);
+  });
+
   it("does not let a press attach another user's or another chat's message as the card", async () => {
     h = await createHarness('server');
     const chat = new DyingChannel();

@@ -364,6 +364,15 @@ export class Conversation {
       receivedAt: message.receivedAt,
     });
     if (leftover === null) return false;
+    if (leftover.cardMessageId !== null) {
+      // The card reached the user and a press on it attached it (adoptPressedCard) before this
+      // message's handling was marked: the message was answered, and its order is the intent's.
+      this.deps.logger.info(
+        { intentId: leftover.id, deliveryId: message.deliveryId, status: leftover.status },
+        'replayed message: its card was shown and attached; nothing more to do',
+      );
+      return true;
+    }
     if (!(await this.deps.intents.claimCardResend(leftover.id))) {
       this.deps.logger.warn(
         { intentId: leftover.id, deliveryId: message.deliveryId },

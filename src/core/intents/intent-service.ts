@@ -121,8 +121,9 @@ export class IntentService {
   }
 
   /**
-   * The intent an earlier attempt at this message proposed without attaching its card (a crash or
-   * an outage mid-handling), if any: a replay shows that card instead of proposing again.
+   * The intent an earlier attempt at this message proposed (a crash or an outage mid-handling),
+   * if any, its card attached or not: a replay shows an unattached card instead of proposing
+   * again, and proposes nothing when the card is attached (a press on it attached it).
    */
   proposedBy(request: {
     readonly userId: string;
@@ -136,7 +137,6 @@ export class IntentService {
         platform: request.address.platform,
         chatId: request.address.chatId,
         requestMessageId: request.messageId,
-        cardMessageId: null,
         // Console message ids restart with the process: only an intent of this very message.
         createdAt: { gte: request.receivedAt },
       },
