@@ -27,6 +27,11 @@
  * the machine (from /proc: "other" shows contention). Prints tables and writes
  * bench-results/strategies.json.
  *
+ * Its `summary` (issue 21's targets, printed last with met / not met): `evaluationsPerMinute2Workers`,
+ * the 2-worker run's evaluations on the two open ticks over their summed wall time, a minute's worth
+ * (target >= 20,000), and `transactionsPerEvaluation`, that run's PostgreSQL transactions over its
+ * evaluations on the same ticks (target <= 4). Null when BENCH_WORKERS has no 2.
+ *
  * Knobs: BENCH_STRATEGY_USERS (1000), BENCH_WORKERS (1,2,4), BENCH_AUTOMATION_CONCURRENCY (8: as
  * fast as 16 with half the run latency; 4 left a lone worker waiting on I/O),
  * BENCH_DATABASE_POOL_SIZE (10), BENCH_REDIS_URL (redis://127.0.0.1:6379/5), BENCH_DATABASE_URL,
@@ -55,6 +60,7 @@ import { sessionFor } from '../src/core/market-data/providers/us-market-calendar
 import { type Arbion, createArbion } from '../src/runtime/arbion.js';
 import { tickOf } from '../src/strategies/runtime/automation-ids.js';
 import { wheel, wheelParamsSchema } from '../src/strategies/wheel/wheel.js';
+import { printSummary, type SummaryLine, summaryObject } from './summary.js';
 import { openBenchDatabase, percentile, silentLogger } from './support.js';
 
 /** Optionable names at $10-$85: ten cash-secured puts fit in the default $100,000 paper account. */
@@ -739,6 +745,33 @@ function printReport(results: readonly TickResult[]): void {
   );
 }
 
+/** Issue 21's targets: 2 workers, the open ticks together (see the header). */
+function summaryLines(results: readonly TickResult[]): SummaryLine[] {
+  const open = results.filter((result) => result.workers === 2 && result.scenario !== 'closed');
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const finished = sum(open.map((result) => result.finished));
+  const wallSeconds = sum(open.map((result) => result.wallSeconds));
+  const transactions = sum(open.map((result) => result.transactionsPerEvaluation * result.finished));
+  return [
+    {
+      key: 'evaluationsPerMinute2Workers',
+      what: 'strategy evaluations a minute, 2 workers, open ticks',
+      value: wallSeconds > 0 ? (finished / wallSeconds) * 60 : Number.NaN,
+      digits: 0,
+      bound: '>=',
+      target: 20_000,
+    },
+    {
+      key: 'transactionsPerEvaluation',
+      what: 'PostgreSQL transactions per evaluation, same ticks',
+      value: finished > 0 ? transactions / finished : Number.NaN,
+      digits: 2,
+      bound: '<=',
+      target: 4,
+    },
+  ];
+}
+
 // ------------------------------------------------------------------ main
 
 /** The commit measured (the working tree may differ); undefined outside a git checkout. */
@@ -852,9 +885,13 @@ async function main(): Promise<void> {
     `target: ${TARGET_PER_SECOND.toFixed(0)} evaluations/s (10,000 a minute); speed-up is against 1 worker on the same tick`,
   );
 
+  const summary = summaryLines(results);
+  printSummary('summary (issue 21 targets)', summary);
+
   const report = {
     at: startedAt.toISOString(),
     commit: currentCommit(),
+    summary: summaryObject(summary),
     node: process.version,
     cpus: cpus().length,
     users: settings.BENCH_STRATEGY_USERS,

@@ -34,16 +34,53 @@ export function silentLogger(secretValues: readonly string[] = []): Logger {
   });
 }
 
+/** The shared server's admin URL: BENCH_DATABASE_URL, DATABASE_URL or the local default. */
+export function benchServerUrl(explicit?: string): string {
+  return (
+    explicit ??
+    process.env.BENCH_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    'postgresql://postgres@127.0.0.1:5432/test'
+  );
+}
+
+/**
+ * A fresh, empty database on the PostgreSQL server behind `adminUrl`, named after `prefix` and this
+ * process; `drop` removes it (with its connections).
+ */
+export async function createServerDatabase(
+  adminUrl: string,
+  prefix: string,
+): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `${prefix.replaceAll('-', '_')}_${process.pid}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
 /**
  * A migrated database for one bench run: a temporary PGlite directory, or a fresh database on the
- * PostgreSQL server (BENCH_DATABASE_URL, DATABASE_URL or the local default), dropped by `cleanup`.
+ * PostgreSQL server (`benchServerUrl`), dropped by `cleanup`. `serverUrl` is the bench database's
+ * own URL on a server (for clients beside Arbion's), undefined when embedded.
  */
 export async function openBenchDatabase(
   kind: 'server' | 'embedded',
   options: { readonly prefix: string; readonly serverUrl?: string },
-): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+): Promise<{ database: Database; cleanup: () => Promise<void>; serverUrl: string | undefined }> {
   let database: Database;
   let cleanup: () => Promise<void>;
+  let serverUrl: string | undefined;
   if (kind === 'embedded') {
     const root = mkdtempSync(path.join(tmpdir(), `${options.prefix}-`));
     database = await openDatabase({ kind: 'embedded', directory: path.join(root, 'postgres') });
@@ -52,29 +89,12 @@ export async function openBenchDatabase(
       rmSync(root, { recursive: true, force: true });
     };
   } else {
-    const admin =
-      options.serverUrl ??
-      process.env.BENCH_DATABASE_URL ??
-      process.env.DATABASE_URL ??
-      'postgresql://postgres@127.0.0.1:5432/test';
-    const name = `${options.prefix.replaceAll('-', '_')}_${process.pid}`;
-    const run = async (sql: string) => {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await run(`CREATE DATABASE "${name}"`);
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    database = await openDatabase({ kind: 'server', url: url.toString(), poolSize: 10 });
+    const created = await createServerDatabase(benchServerUrl(options.serverUrl), options.prefix);
+    serverUrl = created.url;
+    database = await openDatabase({ kind: 'server', url: created.url, poolSize: 10 });
     cleanup = async () => {
       await database.close();
-      await run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await created.drop();
     };
   }
   const migrator = await Migrator.open(database.adapterFactory);
@@ -83,7 +103,7 @@ export async function openBenchDatabase(
   } finally {
     migrator.dispose();
   }
-  return { database, cleanup };
+  return { database, cleanup, serverUrl };
 }
 
 /**

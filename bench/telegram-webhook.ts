@@ -1,25 +1,41 @@
 /**
  * The Telegram webhook path, end to end: an update POSTed to our fastify webhook -> inbox + InboundQueue ->
  * conversation (database, paper account) -> the card's sendMessage arriving at a fake Bot API.
- * Measured side by side, in the same run and against the same fake, with a bare grammy echo bot
- * (`webhookCallback` on fastify, answering with sendMessage), which is the floor any Telegram bot
- * on this stack pays. Target: Arbion's throughput >= 50% of the bare bot's.
+ * Measured in the same run and against the same fake as two bare grammY bots (grammy-peers.ts):
+ * the echo bot (the floor any Telegram bot on this stack pays) and the one-row peer (one node-pg
+ * INSERT ... RETURNING per message, then the answer: the fair peer for a bot with a database).
+ * Targets (issue 21): Arbion's throughput >= 0.55 of the echo bot's and >= 0.85 of the peer's.
  *
  * Load: `concurrency` private chats, each sending its next message once the previous answer has
- * arrived (closed loop). Latency is POST start -> the answer's sendMessage at the fake.
+ * arrived (closed loop). Latency is POST start -> the answer's sendMessage at the fake. Every side
+ * gets the same warm-up and the same measured message count; the measured messages are interleaved
+ * in ROUNDS rounds (each side's share in turn, the order rotating every round), so load from other
+ * programs on the machine falls on every side alike. Throughput is a side's messages over the sum
+ * of its rounds' elapsed times.
  *
  * Standalone: `npm run build && node dist/bench/telegram-webhook.js`
- * (BENCH_ITERATIONS, BENCH_CONCURRENCY, BENCH_DATABASE=server|embedded, BENCH_DATABASE_URL).
+ * (BENCH_ITERATIONS, BENCH_CONCURRENCY, BENCH_DATABASE=server|embedded, BENCH_DATABASE_URL; the
+ * one-row peer always needs the PostgreSQL server: with an embedded Arbion it gets a throwaway
+ * database of its own).
  */
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { Bot, webhookCallback } from 'grammy';
 import { createTelegramChannel, TELEGRAM_WEBHOOK_PATH } from '../src/channels/telegram/index.js';
+import type { Database } from '../src/core/db/database.js';
+import type { Logger } from '../src/core/logging/logger.js';
 import type { Card } from '../src/core/messages.js';
 import type { FakeChat, FakeUser } from '../tests/fakes/telegram/chat-model.js';
 import { FakeTelegramServer, type UpdateJson } from '../tests/fakes/telegram/fake-telegram-server.js';
 import { createWebServer } from '../web-linking/server.js';
-import { createBenchArbion, openBenchDatabase, percentile, silentLogger } from './support.js';
+import { startEchoBot, startOneRowBot } from './grammy-peers.js';
+import {
+  benchServerUrl,
+  createBenchArbion,
+  createServerDatabase,
+  openBenchDatabase,
+  percentile,
+  silentLogger,
+} from './support.js';
 
 export interface TelegramWebhookBenchOptions {
   /** Measured messages per side (after the warm-up). */
@@ -41,13 +57,21 @@ export interface BenchRow {
 }
 
 export interface TelegramWebhookBenchResult {
-  /** Arbion end to end, the adapter alone (a core that answers a fixed card), the bare grammy bot. */
+  /** Arbion end to end, the adapter alone (a core that answers a fixed card), the echo bot, the one-row peer. */
   readonly rows: readonly BenchRow[];
-  /** Arbion's throughput / the bare bot's (target >= 0.5). */
+  /** Arbion's throughput / the echo bot's (target >= 0.55). */
   readonly throughputRatio: number;
-  /** The adapter alone / the bare bot: what the Telegram channel itself costs. */
+  /** Arbion's throughput / the one-row peer's (target >= 0.85). */
+  readonly oneRowPeerThroughputRatio: number;
+  /** The adapter alone / the echo bot: what the Telegram channel itself costs. */
   readonly adapterThroughputRatio: number;
+  /** Measured messages per side, in how many interleaved rounds. */
+  readonly messagesPerSide: number;
+  readonly rounds: number;
 }
+
+/** Measured messages are split into this many interleaved rounds per side. */
+const ROUNDS = 5;
 
 /** What the adapter-only run answers with: a card like the core's, without the database. */
 const FIXED_CARD: Card = {
@@ -135,25 +159,50 @@ function row(name: string, run: { latenciesMs: number[]; elapsedMs: number }): B
   };
 }
 
-export async function runTelegramWebhookBench(
-  options: TelegramWebhookBenchOptions,
-): Promise<TelegramWebhookBenchResult> {
-  const concurrency = options.concurrency ?? 16;
-  const warmup = options.warmup ?? 50;
-  const logger = silentLogger([TOKEN, SECRET]);
-  const fake = await FakeTelegramServer.start({ token: TOKEN });
-  const watcher = new AnswerWatcher(fake);
-  const users: FakeUser[] = Array.from({ length: concurrency }, (_, index) => ({
-    id: 50_000 + index,
-    is_bot: false,
-    first_name: `Trader ${index}`,
-  }));
-  const { database, cleanup } = await openBenchDatabase(options.database, {
-    prefix: 'arbion-tgbench',
-    serverUrl: options.serverUrl,
-  });
+interface Measured {
+  latenciesMs: number[];
+  elapsedMs: number;
+}
 
-  // Arbion: the product's queue, web server and adapter, as `arbion start` assembles them.
+/**
+ * Drives `total` messages through each side, interleaved: ROUNDS rounds, in each every side's share
+ * in turn, starting one side later every round. Each side's latencies and elapsed times add up.
+ */
+async function driveInterleaved(
+  fake: FakeTelegramServer,
+  watcher: AnswerWatcher,
+  sides: readonly Side[],
+  users: readonly FakeUser[],
+  total: number,
+): Promise<Measured[]> {
+  const runs: Measured[] = sides.map(() => ({ latenciesMs: [], elapsedMs: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    const share = Math.floor(total / ROUNDS) + (round < total % ROUNDS ? 1 : 0);
+    for (let turn = 0; turn < sides.length; turn++) {
+      const index = (round + turn) % sides.length;
+      const side = sides[index];
+      const run = runs[index];
+      if (side === undefined || run === undefined) continue;
+      const measured = await drive(fake, watcher, side, users, share);
+      run.latenciesMs.push(...measured.latenciesMs);
+      run.elapsedMs += measured.elapsedMs;
+    }
+  }
+  return runs;
+}
+
+/** A webhook under test: where to POST, and how to stop it. */
+interface Endpoint {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Arbion: the product's queue, web server and adapter, as `arbion start` assembles them. */
+async function startArbionWebhook(
+  database: Database,
+  fake: FakeTelegramServer,
+  logger: Logger,
+): Promise<Endpoint> {
   const arbion = createBenchArbion(database, logger);
   const inbound = arbion.inbound.queue;
   const web = await createWebServer({
@@ -184,9 +233,19 @@ export async function runTelegramWebhookBench(
   arbion.channels.register('telegram', adapter);
   await adapter.mount(web);
   await adapter.start();
-  const ourUrl = `${await web.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+  const url = `${await web.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+  return {
+    url,
+    close: async () => {
+      await adapter.stop();
+      await inbound.idle();
+      await web.close();
+    },
+  };
+}
 
-  // The adapter alone: the same webhook route and outbound path, no inbox and a core that only answers.
+/** The adapter alone: the same webhook route and outbound path, no inbox and a core that only answers. */
+async function startAdapterOnlyWebhook(fake: FakeTelegramServer, logger: Logger): Promise<Endpoint> {
   const adapterWeb = Fastify();
   const adapterOnly = createTelegramChannel({
     token: TOKEN,
@@ -204,50 +263,98 @@ export async function runTelegramWebhookBench(
   });
   await adapterOnly.mount(adapterWeb);
   await adapterOnly.start();
-  const adapterUrl = `${await adapterWeb.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+  const url = `${await adapterWeb.listen({ host: '127.0.0.1', port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+  return {
+    url,
+    close: async () => {
+      await adapterOnly.stop();
+      await adapterWeb.close();
+    },
+  };
+}
 
-  // The bare bot: grammy's own fastify webhook handler, echoing each text.
-  const bare = new Bot(TOKEN, { client: { apiRoot: fake.apiRoot }, botInfo: fake.botInfo });
-  bare.on('message:text', (context) => context.reply(context.message.text));
-  const bareApp = Fastify();
-  bareApp.post('/bot', webhookCallback(bare, 'fastify', { secretToken: SECRET }));
-  const bareUrl = `${await bareApp.listen({ host: '127.0.0.1', port: 0 })}/bot`;
+/** The one-row peer's database: Arbion's bench database on a server, else a throwaway one. */
+async function peerDatabase(
+  serverUrl: string | undefined,
+  adminUrl: string | undefined,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (serverUrl !== undefined) return { url: serverUrl, drop: async () => {} };
+  return createServerDatabase(benchServerUrl(adminUrl), 'arbion-tgbench-peer');
+}
 
+export async function runTelegramWebhookBench(
+  options: TelegramWebhookBenchOptions,
+): Promise<TelegramWebhookBenchResult> {
+  const concurrency = options.concurrency ?? 16;
+  const warmup = options.warmup ?? 50;
+  const logger = silentLogger([TOKEN, SECRET]);
+  const fake = await FakeTelegramServer.start({ token: TOKEN });
+  const watcher = new AnswerWatcher(fake);
+  const users: FakeUser[] = Array.from({ length: concurrency }, (_, index) => ({
+    id: 50_000 + index,
+    is_bot: false,
+    first_name: `Trader ${index}`,
+  }));
+  const { database, cleanup, serverUrl } = await openBenchDatabase(options.database, {
+    prefix: 'arbion-tgbench',
+    serverUrl: options.serverUrl,
+  });
+  const peerStore = await peerDatabase(serverUrl, options.serverUrl);
+  const endpoints: Endpoint[] = [];
   try {
-    const ours: Side = { url: ourUrl, text: 'buy 1 AAPL' };
-    const echo: Side = { url: bareUrl, text: 'buy 1 AAPL' };
-    const adapterSide: Side = { url: adapterUrl, text: 'buy 1 AAPL' };
-    // Warm-up: creates the users and their paper accounts, and warms both paths.
-    await drive(fake, watcher, { url: ourUrl, text: 'balance' }, users, users.length);
-    await drive(fake, watcher, ours, users, warmup);
-    await drive(fake, watcher, adapterSide, users, warmup);
-    await drive(fake, watcher, echo, users, warmup);
-    const arbionRun = row(
-      `telegram webhook -> card, arbion (${options.database})`,
-      await drive(fake, watcher, ours, users, options.iterations),
+    const ours = await startArbionWebhook(database, fake, logger);
+    endpoints.push(ours);
+    const adapterOnly = await startAdapterOnlyWebhook(fake, logger);
+    endpoints.push(adapterOnly);
+    const peer = { token: TOKEN, apiRoot: fake.apiRoot, botInfo: fake.botInfo, secretToken: SECRET };
+    const echo = await startEchoBot(peer);
+    endpoints.push(echo);
+    // Arbion's pool size (openBenchDatabase), so neither side has more connections.
+    const oneRow = await startOneRowBot({ ...peer, databaseUrl: peerStore.url, poolSize: 10 });
+    endpoints.push(oneRow);
+
+    const text = 'buy 1 AAPL';
+    const sides: Side[] = [ours, adapterOnly, echo, oneRow].map((endpoint) => ({ url: endpoint.url, text }));
+    // Warm-up: creates the users and their paper accounts, and warms every path alike.
+    await drive(fake, watcher, { url: ours.url, text: 'balance' }, users, users.length);
+    for (const side of sides) await drive(fake, watcher, side, users, warmup);
+    const [arbionRun, adapterRun, echoRun, oneRowRun] = await driveInterleaved(
+      fake,
+      watcher,
+      sides,
+      users,
+      options.iterations,
     );
-    const adapterRun = row(
-      'telegram webhook -> card, adapter only (no core)',
-      await drive(fake, watcher, adapterSide, users, options.iterations),
-    );
-    const bareRun = row(
-      'telegram webhook -> echo, bare grammy',
-      await drive(fake, watcher, echo, users, options.iterations),
-    );
+    if (
+      arbionRun === undefined ||
+      adapterRun === undefined ||
+      echoRun === undefined ||
+      oneRowRun === undefined
+    )
+      throw new Error('a side was not measured');
+    const peerRows = await oneRow.rows();
+    if (peerRows !== warmup + options.iterations)
+      throw new Error(`the one-row peer wrote ${peerRows} rows for ${warmup + options.iterations} messages`);
+    const rows = [
+      row(`telegram webhook -> card, arbion (${options.database})`, arbionRun),
+      row('telegram webhook -> card, adapter only (no core)', adapterRun),
+      row('telegram webhook -> echo, bare grammY', echoRun),
+      row('telegram webhook -> one row + echo, bare grammY + node-pg', oneRowRun),
+    ] as const;
+    const [arbion, adapter, bare, oneRowPeer] = rows;
     return {
-      rows: [arbionRun, adapterRun, bareRun],
-      throughputRatio: arbionRun.throughputPerSec / bareRun.throughputPerSec,
-      adapterThroughputRatio: adapterRun.throughputPerSec / bareRun.throughputPerSec,
+      rows,
+      throughputRatio: arbion.throughputPerSec / bare.throughputPerSec,
+      oneRowPeerThroughputRatio: arbion.throughputPerSec / oneRowPeer.throughputPerSec,
+      adapterThroughputRatio: adapter.throughputPerSec / bare.throughputPerSec,
+      messagesPerSide: options.iterations,
+      rounds: ROUNDS,
     };
   } finally {
-    await adapter.stop();
-    await adapterOnly.stop();
-    await inbound.idle();
-    await web.close();
-    await adapterWeb.close();
-    await bareApp.close();
+    for (const endpoint of endpoints) await endpoint.close();
     await fake.close();
     await cleanup();
+    await peerStore.drop();
   }
 }
 
@@ -265,8 +372,12 @@ async function main(): Promise<void> {
       `${entry.name.padEnd(width)}  ${entry.p50Ms.toFixed(2).padStart(6)}  ${entry.p99Ms.toFixed(2).padStart(7)}  ${entry.throughputPerSec.toFixed(0).padStart(6)}`,
     );
   }
-  console.log(`throughput ratio arbion / bare grammy: ${result.throughputRatio.toFixed(2)} (target >= 0.50)`);
-  console.log(`throughput ratio adapter only / bare grammy: ${result.adapterThroughputRatio.toFixed(2)}`);
+  console.log(`throughput ratio arbion / echo bot: ${result.throughputRatio.toFixed(2)} (target >= 0.55)`);
+  console.log(
+    `throughput ratio arbion / one-row peer: ${result.oneRowPeerThroughputRatio.toFixed(2)} (target >= 0.85)`,
+  );
+  console.log(`throughput ratio adapter only / echo bot: ${result.adapterThroughputRatio.toFixed(2)}`);
+  console.log(`${result.messagesPerSide} messages per side, interleaved in ${result.rounds} rounds`);
 }
 
 const entry = process.argv[1];
