@@ -141,6 +141,20 @@ describe('Alpaca broker: the happy path', () => {
     expect(await broker.listOpenOrders(KEY.accountNumber)).toEqual([]);
   });
 
+  it('reports buying power with resting buys out of it, as Alpaca does, and says so', async () => {
+    const { broker } = connect();
+    const placed = await broker.placeOrder(
+      order({ orderType: 'limit', limitPrice: new Decimal(150), quantity: new Decimal(100) }),
+    );
+    let balances = await broker.getBalances(KEY.accountNumber);
+    expect([balances.cash.toFixed(), balances.buyingPower.toFixed()]).toEqual(['100000', '185000']);
+    expect(balances.netsWorkingOrders).toBe(true);
+    expect(balances.reserved).toBeUndefined(); // Alpaca reports no such figure
+    await broker.cancelOrder(KEY.accountNumber, placed.brokerOrderId);
+    balances = await broker.getBalances(KEY.accountNumber);
+    expect(balances.buyingPower.toFixed()).toBe('200000');
+  });
+
   it('cancels a resting order, and refuses to cancel it twice', async () => {
     const { broker } = connect();
     const placed = await broker.placeOrder(order({ orderType: 'limit', limitPrice: new Decimal(150) }));

@@ -252,6 +252,9 @@ describe('Coinbase: balances, positions and quotes', () => {
     expect(fake.balance('USD')).toEqual({ available: '9497', hold: '503' });
     expect(balances.cash.toFixed()).toBe('10000');
     expect(balances.buyingPower.toFixed()).toBe('9497');
+    // The hold is what is reserved, and already out of buying power: nobody takes it off again.
+    expect(balances.reserved?.toFixed()).toBe('503');
+    expect(balances.netsWorkingOrders).toBe(true);
   });
 
   it("quotes crypto from Coinbase's book; other asset classes are not Coinbase's", async () => {

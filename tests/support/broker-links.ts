@@ -1,11 +1,13 @@
 /**
- * A chat user linking Schwab, E*TRADE or Alpaca as the linking page does (OAuth 2.0 at the fake
- * provider, OAuth 1.0a with the verifier the fake shows, API keys tried at the fake) and switching
- * to it with "go live" and its confirmation: the steps a test needs before trading through a
- * broker's fake from chat.
+ * A chat user linking Schwab, E*TRADE, Alpaca or Coinbase as the linking page does (OAuth 2.0 at
+ * the fake provider, OAuth 1.0a with the verifier the fake shows, API keys tried at the fake) and
+ * switching to it with "go live" and its confirmation: the steps a test needs before trading
+ * through a broker's fake from chat.
  */
+import type { KeyObject } from 'node:crypto';
 import type { OAuth2Linking } from '../../src/core/linking/providers.js';
 import type { FakeAlpaca, FakeAlpacaKey } from '../fakes/alpaca/fake-alpaca.js';
+import type { FakeCoinbase } from '../fakes/coinbase/fake-coinbase.js';
 import type { FakeOAuth1Provider } from '../fakes/oauth1-provider/fake-oauth1-provider.js';
 import type { FakeOAuth2Provider } from '../fakes/oauth2-provider/fake-oauth2-provider.js';
 import { ADDRESS, type Harness } from './arbion-harness.js';
@@ -74,6 +76,28 @@ export async function linkAlpaca(
     values: { environment: 'paper', keyId: key.keyId, secretKey: key.secretKey },
   });
   if (outcome.kind !== 'saved') throw new Error(`alpaca keys not saved: ${JSON.stringify(outcome)}`);
+}
+
+/**
+ * Links a Coinbase CDP key, registered at the fake first. The linking page tries the key with a
+ * JWT signed on the wall clock, so the fake must be on it (its default) until this returns.
+ */
+export async function linkCoinbase(
+  h: Harness,
+  coinbase: FakeCoinbase,
+  user: string,
+  key: { readonly name: string; readonly privateKey: KeyObject },
+): Promise<void> {
+  coinbase.addKey(key.name, key.privateKey);
+  const outcome = await services(h).connections.saveKeys({
+    userId: await userIdOf(h, user),
+    provider: 'coinbase',
+    values: {
+      keyName: key.name,
+      privateKey: key.privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
+    },
+  });
+  if (outcome.kind !== 'saved') throw new Error(`coinbase key not saved: ${JSON.stringify(outcome)}`);
 }
 
 /** "go live on X" and "confirm live X"; returns what the chat said. */

@@ -455,6 +455,9 @@ export function toBalances(account: AlpacaAccount): Balances {
   return {
     cash: account.cash,
     buyingPower: account.buying_power,
+    // Alpaca documents that available buying power "is reduced by your existing open buy long and
+    // sell short orders" ("Orders at Alpaca", Buying Power): working orders are out of it already.
+    netsWorkingOrders: true,
     equity: account.equity,
     realizedPnlToday: account.equity.sub(account.last_equity),
     currency: account.currency,

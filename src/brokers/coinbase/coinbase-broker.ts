@@ -440,6 +440,10 @@ export class CoinbaseBroker implements Broker {
    *
    * The accounts carry neither a cost basis nor realized P&L: `averageCost` and
    * `realizedPnlToday` are 0 here, and `unrealizedPnl` is unknown.
+   *
+   * Buying power is the cash wallets' `available_balance`, which leaves out their `hold`: what
+   * open orders have set aside (client libraries say pending transfers too). So working orders are
+   * out of it already, and the hold is what is reserved.
    */
   async getAccountSnapshot(_accountId: string): Promise<AccountSnapshot> {
     const accounts = await this.readAccounts();
@@ -483,7 +487,15 @@ export class CoinbaseBroker implements Broker {
     });
     const equity = positions.reduce((sum, position) => sum.add(position.marketValue ?? 0), cash);
     return {
-      balances: { cash, buyingPower, equity, realizedPnlToday: new Decimal(0), currency: 'USD' },
+      balances: {
+        cash,
+        buyingPower,
+        reserved: cash.sub(buyingPower), // the cash wallets' holds
+        netsWorkingOrders: true,
+        equity,
+        realizedPnlToday: new Decimal(0),
+        currency: 'USD',
+      },
       positions,
     };
   }

@@ -126,14 +126,15 @@ export interface Balances {
   readonly buyingPower: Decimal;
   /**
    * Cash set aside for working buy orders and options sold to open (cash-secured puts), where the
-   * broker reports or Arbion computes it (the paper broker); undefined where it is not known.
+   * broker reports it (Coinbase's holds) or Arbion computes it (the paper broker); undefined where
+   * it is not known.
    */
   readonly reserved?: Decimal;
   /**
    * True when `buyingPower` is known to have working orders' cash already out of it (the paper
-   * broker computes it so): a caller must not take a working order off it again. False or absent
-   * where that is not known: a caller that knows of its own working orders takes them off, to be
-   * safe.
+   * broker computes it so; Alpaca and Coinbase document it): a caller must not take a working
+   * order off it again. False or absent where that is not known: a caller that knows of its own
+   * working orders takes them off, to be safe.
    */
   readonly netsWorkingOrders?: boolean;
   /** Cash plus the market value of positions. */

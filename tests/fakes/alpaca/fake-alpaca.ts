@@ -9,14 +9,18 @@
  * stop orders rest until `fillRestingOrders()` finds them marketable. Failure injection:
  * `latencyMs`, `failNext`, `acceptThenTimeout`, `dropNext`, `down`/`up`.
  *
+ * Buying power is Alpaca's available buying power (./buying-power.ts): Reg T (2 × equity − long
+ * market value) less what open buys hold, as Alpaca documents; an order beyond it is refused (403).
+ *
  * Simplifications: one fill per order (no partial fills), no market hours, no short selling
- * (Alpaca would allow it on margin accounts), Reg T buying power (2 × equity − long market value).
+ * (Alpaca would allow it on margin accounts).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Decimal } from 'decimal.js';
 import { listenOnLoopback } from '../listen.js';
 import { newYorkDay } from '../option-expiries.js';
+import { availableBuyingPower, buyValue, marketValue, multiplier, OPEN_STATUSES } from './buying-power.js';
 import { optionContractsPage } from './option-contracts.js';
 
 export interface FakeAlpacaKey {
@@ -102,7 +106,6 @@ interface FailureRule extends FakeFailure {
 }
 
 const STARTING_CASH = '100000';
-const OPEN_STATUSES = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'held']);
 const ORDER_TYPES = new Set(['market', 'limit', 'stop', 'stop_limit', 'trailing_stop']);
 const TIME_IN_FORCE = new Set(['day', 'gtc', 'opg', 'cls', 'ioc', 'fok']);
 const OCC_SYMBOL = /^[A-Z]{1,6}\d{6}[CP]\d{8}$/;
@@ -463,8 +466,18 @@ export class FakeAlpaca {
 
     const quantity = qty ?? (notional as Decimal).div(price).toDecimalPlaces(9, Decimal.ROUND_DOWN);
     if (side === 'buy') {
-      const cost = quantity.mul(limitPrice ?? stopPrice ?? price).mul(multiplier(assetClass));
-      if (cost.greaterThan(buyingPower(account, this.prices))) {
+      const cost = buyValue(
+        {
+          asset_class: assetClass,
+          limit_price: limitPrice?.toFixed() ?? null,
+          stop_price: stopPrice?.toFixed() ?? null,
+          notional: notional?.toFixed() ?? null,
+        },
+        qty,
+        price,
+      );
+      // Alpaca: the order's value must fit the buying power its open buys have not taken already.
+      if (cost.greaterThan(availableBuyingPower(account, this.prices))) {
         throw new AlpacaError(403, 40310000, 'insufficient buying power');
       }
     } else {
@@ -576,9 +589,10 @@ export class FakeAlpaca {
       account_number: account.accountNumber,
       status: 'ACTIVE',
       currency: 'USD',
+      // Open orders leave cash alone and come off buying power (Alpaca documents the latter).
       cash: account.cash.toFixed(),
-      buying_power: buyingPower(account, this.prices).toFixed(),
-      regt_buying_power: buyingPower(account, this.prices).toFixed(),
+      buying_power: availableBuyingPower(account, this.prices).toFixed(),
+      regt_buying_power: availableBuyingPower(account, this.prices).toFixed(),
       equity: equity.toFixed(),
       last_equity: account.lastEquity.toFixed(),
       portfolio_value: equity.toFixed(),
@@ -681,25 +695,6 @@ const PRICE_FIELDS = [
   'lastday_price',
   'change_today',
 ] as const;
-
-function multiplier(assetClass: FakeAlpacaOrder['asset_class']): number {
-  return assetClass === 'us_option' ? 100 : 1;
-}
-
-function marketValue(account: FakeAccount, prices: Map<string, Decimal>): Decimal {
-  let total = new Decimal(0);
-  for (const [symbol, position] of account.positions) {
-    const price = prices.get(symbol) ?? position.avgEntryPrice;
-    total = total.add(price.mul(position.qty).mul(multiplier(position.assetClass)));
-  }
-  return total;
-}
-
-/** Reg T: twice the equity less what long positions already use. */
-function buyingPower(account: FakeAccount, prices: Map<string, Decimal>): Decimal {
-  const longValue = marketValue(account, prices);
-  return Decimal.max(0, account.cash.add(longValue).mul(2).sub(longValue));
-}
 
 /** The price a resting order fills at now, or undefined while it is not marketable. */
 function restingFillPrice(order: FakeAlpacaOrder, price: Decimal): Decimal | undefined {
