@@ -124,7 +124,7 @@ describe('buying power net of working orders at linked brokers', () => {
     expect(await answerTo('cora', 'balance')).toContain(
       [
         '  Cash          $10,000.00',
-        '  Reserved      $5,030.00 (working orders, cash-secured puts)',
+        '  Reserved      $5,030.00 (working orders)',
         '  Buying power  $4,970.00',
       ].join('\n'),
     );

@@ -116,12 +116,12 @@ export class Queries {
 
   private async describeBalance(userId: string): Promise<string> {
     const account = await this.deps.accounts.tradingAccount(userId);
-    const balances = await (await this.deps.brokerFor(account)).getBalances(account.externalId);
-    // What working orders and short puts hold, where known: why buying power is below cash.
+    const broker = await this.deps.brokerFor(account);
+    const balances = await broker.getBalances(account.externalId);
+    // What working orders (and short puts, where the broker sells them) hold: why buying power is below cash.
+    const holders = broker.sellsOptionsToOpen ? 'working orders, cash-secured puts' : 'working orders';
     const reserved =
-      balances.reserved === undefined
-        ? []
-        : [`  Reserved      ${formatUsd(balances.reserved)} (working orders, cash-secured puts)`];
+      balances.reserved === undefined ? [] : [`  Reserved      ${formatUsd(balances.reserved)} (${holders})`];
     return [
       `${accountTitle(account)} account`,
       `  Cash          ${formatUsd(balances.cash)}`,
