@@ -172,10 +172,13 @@ export class CardAnswers {
       return;
     }
     // None open: what became of the newest card, an order's or a "cancel open orders" one.
-    const newest = { cardNumber: { sort: 'desc', nulls: 'last' } } as const;
+    const newestFirst = { cardNumber: { sort: 'desc', nulls: 'last' } } as const;
     const [last, lastCancel] = await Promise.all([
-      this.deps.prisma.tradeIntent.findFirst({ where: here, orderBy: [newest, { createdAt: 'desc' }] }),
-      this.deps.prisma.cancelRequest.findFirst({ where: here, orderBy: [newest, { createdAt: 'desc' }] }),
+      this.deps.prisma.tradeIntent.findFirst({ where: here, orderBy: [newestFirst, { createdAt: 'desc' }] }),
+      this.deps.prisma.cancelRequest.findFirst({
+        where: here,
+        orderBy: [newestFirst, { createdAt: 'desc' }],
+      }),
     ]);
     if (lastCancel !== null && (last === null || (lastCancel.cardNumber ?? 0) > (last.cardNumber ?? 0))) {
       await this.answerCancelCard(verb, lastCancel, message, ticket);
@@ -190,6 +193,20 @@ export class CardAnswers {
 
   /** The answer as a press of the card's button. */
   private act(verb: Verb, intent: IntentRow, message: InboundText, ticket: InboxTicket | undefined) {
+    const action = actionId(verb === 'confirm' ? ACTION_CONFIRM : ACTION_CANCEL, intent.id);
+    return this.press(message, intent.cardMessageId, action, ticket);
+  }
+
+  /**
+   * A typed answer handed on as a press of `action` on the card `cardMessageId`. Empty when the
+   * card's sending was never recorded: then no card is edited, or adopted.
+   */
+  private press(
+    message: InboundText,
+    cardMessageId: string | null,
+    action: string,
+    ticket: InboxTicket | undefined,
+  ) {
     return this.hooks.press(
       {
         kind: 'action',
@@ -198,9 +215,8 @@ export class CardAnswers {
         sender: message.sender,
         receivedAt: message.receivedAt,
         chatType: message.chatType,
-        // Empty when the card's sending was never recorded: then no card is edited, or adopted.
-        messageId: intent.cardMessageId ?? '',
-        actionId: actionId(verb === 'confirm' ? ACTION_CONFIRM : ACTION_CANCEL, intent.id),
+        messageId: cardMessageId ?? '',
+        actionId: action,
       },
       ticket,
     );
@@ -240,19 +256,8 @@ export class CardAnswers {
     message: InboundText,
     ticket: InboxTicket | undefined,
   ) {
-    return this.hooks.press(
-      {
-        kind: 'action',
-        deliveryId: message.deliveryId,
-        address: message.address,
-        sender: message.sender,
-        receivedAt: message.receivedAt,
-        chatType: message.chatType,
-        messageId: request.cardMessageId ?? '',
-        actionId: ordersActionId(verb === 'confirm' ? ACTION_CANCEL_ORDERS : ACTION_KEEP_ORDERS, request.id),
-      },
-      ticket,
-    );
+    const action = ordersActionId(verb === 'confirm' ? ACTION_CANCEL_ORDERS : ACTION_KEEP_ORDERS, request.id);
+    return this.press(message, request.cardMessageId, action, ticket);
   }
 
   /** Says where a card stands, the answer having changed nothing. */
