@@ -33,11 +33,11 @@ describe('forgiving input without a model', () => {
 
   it('suggests the corrected command for a misspelt command word, and does nothing else', async () => {
     const intents = await h.test.database.prisma.tradeIntent.count();
-    expect(await answer('by 10 aapl')).toEqual({ texts: ['Did you mean `buy 10 AAPL`?'], cards: 0 });
-    expect(await answer('sel 5 TSLA')).toEqual({ texts: ['Did you mean `sell 5 TSLA`?'], cards: 0 });
-    expect(await answer('qoute NVDA')).toEqual({ texts: ['Did you mean `quote NVDA`?'], cards: 0 });
-    expect(await answer('balanse')).toEqual({ texts: ['Did you mean `balance`?'], cards: 0 });
-    expect(await answer('postions')).toEqual({ texts: ['Did you mean `positions`?'], cards: 0 });
+    expect(await answer('by 10 aapl')).toEqual({ texts: ['Did you mean "buy 10 AAPL"?'], cards: 0 });
+    expect(await answer('sel 5 TSLA')).toEqual({ texts: ['Did you mean "sell 5 TSLA"?'], cards: 0 });
+    expect(await answer('qoute NVDA')).toEqual({ texts: ['Did you mean "quote NVDA"?'], cards: 0 });
+    expect(await answer('balanse')).toEqual({ texts: ['Did you mean "balance"?'], cards: 0 });
+    expect(await answer('postions')).toEqual({ texts: ['Did you mean "positions"?'], cards: 0 });
     expect(await h.test.database.prisma.tradeIntent.count()).toBe(intents);
   });
 

@@ -139,12 +139,12 @@ describe('did you mean', () => {
   };
 
   it('corrects a misspelt command word into a message ready to send', () => {
-    expect(correction('by 10 aapl')).toBe('Did you mean `buy 10 AAPL`?');
-    expect(correction('sel 5 TSLA')).toBe('Did you mean `sell 5 TSLA`?');
-    expect(correction('qoute NVDA')).toBe('Did you mean `quote NVDA`?');
-    expect(correction('balanse')).toBe('Did you mean `balance`?');
-    expect(correction('postions')).toBe('Did you mean `positions`?');
-    expect(correction('buy 10 AAPL limt 190')).toBe('Did you mean `buy 10 AAPL limit 190`?');
+    expect(correction('by 10 aapl')).toBe('Did you mean "buy 10 AAPL"?');
+    expect(correction('sel 5 TSLA')).toBe('Did you mean "sell 5 TSLA"?');
+    expect(correction('qoute NVDA')).toBe('Did you mean "quote NVDA"?');
+    expect(correction('balanse')).toBe('Did you mean "balance"?');
+    expect(correction('postions')).toBe('Did you mean "positions"?');
+    expect(correction('buy 10 AAPL limt 190')).toBe('Did you mean "buy 10 AAPL limit 190"?');
   });
 
   it('names the nearest symbols for a misspelt ticker or company', () => {
@@ -212,7 +212,7 @@ describe('replies to what was not understood (no model)', () => {
   });
 
   it('puts a typo correction before everything else', () => {
-    expect(reply('by 10 aapl')).toBe('Did you mean `buy 10 AAPL`?');
+    expect(reply('by 10 aapl')).toBe('Did you mean "buy 10 AAPL"?');
     expect(reply('buy 10 appl')).toBe("I don't know APPL. Did you mean AAPL (Apple Inc.)?");
   });
 

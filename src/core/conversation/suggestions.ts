@@ -1,5 +1,5 @@
 /**
- * "Did you mean `buy 10 AAPL`?": for a message the fast path found unknown, the one-word
+ * `Did you mean "buy 10 AAPL"?`: for a message the fast path found unknown, the one-word
  * correction that makes it a command (a misspelt command word, or a misspelt ticker or company
  * name). A suggestion is only ever text for the user to send again: nothing here executes it.
  *
@@ -131,9 +131,9 @@ export function suggestCorrection(text: string, context: SuggestionContext): Sug
   return undefined;
 }
 
-/** The reply: "Did you mean `buy 10 AAPL`?" or "I don't know APPL. Did you mean AAPL (Apple Inc.)?" */
+/** The reply: `Did you mean "buy 10 AAPL"?` or `I don't know APPL. Did you mean AAPL (Apple Inc.)?` */
 export function describeSuggestion(suggestion: Suggestion): string {
-  if (suggestion.kind === 'command') return `Did you mean \`${suggestion.text}\`?`;
+  if (suggestion.kind === 'command') return `Did you mean "${suggestion.text}"?`;
   const names = suggestion.instruments.map((instrument) => `${instrument.symbol} (${instrument.name})`);
   const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '');
   return `I don't know ${suggestion.typed}. Did you mean ${list}?`;
